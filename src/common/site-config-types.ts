@@ -1,0 +1,66 @@
+/**
+ * The site configuration, normalised (all durations in ms, ranges expanded, paths absolute).
+ * Written in YAML by admins (see docs/site-config.md); the virtual site writes a working one.
+ * Loaded by src/common/site-config.ts (read -> validate -> normalise -> cross-field rules).
+ */
+
+/** How a hardware action is performed: an argument vector (no shell) or an HTTP call (BMC-like API). */
+export type CommandSpec =
+  | { kind: 'argv'; argv: string[] }
+  | { kind: 'http'; method: 'GET' | 'POST' | 'PUT'; url: string };
+
+export type Level = 'soft' | 'hard' | 'very_hard';
+export const LEVELS: readonly Level[] = ['soft', 'hard', 'very_hard'];
+
+/** Placeholders substituted in argv words and URLs: {node} {short} {address} {cluster} {site}. */
+export type LevelCommands = Partial<Record<Level, CommandSpec>>;
+
+export interface NodeConfig {
+  name: string; // FQDN as OAR writes it in node files
+  address: string; // IPv4 the engine connects to (and names the PXE file after)
+  cluster: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  nodes: NodeConfig[];
+  sshPort: number;
+  partitioning: { blockDevice: string; swap: number; prod: number; deploy: number; tmp: number };
+  /** PXE kernel/initrd/params of the deployment environment (paths relative to the TFTP root). */
+  deployEnv: { kernel: string; initrd: string; params: string };
+  /** Timeouts are expressions of n (node count), in seconds, e.g. "200+150*log(n)". */
+  timeouts: { reboot: string; kexec: string };
+  /** Default workflow, in --force-steps syntax. */
+  automata: string;
+  commands: {
+    reboot: LevelCommands;
+    powerOn: LevelCommands;
+    powerOff: LevelCommands;
+    powerStatus?: CommandSpec;
+    console?: CommandSpec;
+  };
+  /** Admin postinstall run on every deployment (BroadcastEnv-manage_admin_post_install). */
+  adminPostinstall?: { archive: string; compression: 'gzip' | 'bzip2' | 'xz' | 'zstd'; script: string };
+}
+
+export interface SiteConfig {
+  /** The file it was loaded from (for messages), or '<embedded>'. */
+  source: string;
+  site: string;
+  listen: { host: string; port: number };
+  dataDir: string;
+  admins: string[];
+  /** pxelinux.cfg directory the engine writes per-node profiles into. */
+  bootDir: string;
+  pxeFileNaming: 'ip_hex' | 'ip' | 'hostname';
+  /** Directories whose files may be named as `server://PATH` images. */
+  imageDirs: string[];
+  ssh: { keyFile: string; user: string; connectTimeoutMs: number; keepaliveIntervalMs: number; maxChannels: number };
+  windows: { reboot: number; check: number };
+  extractDir: string;
+  /** Port the deployment environment opens so the engine can tell it from the installed system. */
+  markerPort: number;
+  /** Production environment (used by the OAR restore): name and owner. */
+  production: { environment: string; user: string };
+  clusters: ClusterConfig[];
+}

@@ -1,0 +1,107 @@
+import { shq } from '../common/shell-quote.js';
+
+/**
+ * The command lines the engine sends to a node over SSH. They are ordinary POSIX command lines
+ * (a real deployment environment runs them with sh); the virtual site (src/testbed) recognises the
+ * hardware ones by their exact shape (see `parseHardwareCommand` in src/testbed) and runs every
+ * other one for real inside the node's sandbox. This file is the contract between the two:
+ * change a shape here and the virtual node's interpreter together.
+ *
+ * Every value that may come from a user goes through `shq`.
+ */
+export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
+export type ImageKind = 'tar' | 'dd';
+
+export const dev = (blockDevice: string, part: number): string => `${blockDevice}${part}`;
+
+/** Decompressor as a pipeline stage reading stdin and writing stdout. */
+export function decompressor(c: Compression): string {
+  switch (c) {
+    case 'gzip':
+      return 'gzip -cd';
+    case 'bzip2':
+      return 'bzip2 -cd';
+    case 'xz':
+      return 'xz -cd';
+    case 'zstd':
+      return 'zstd -qcd';
+  }
+}
+
+export const nodeCommands = {
+  // --- hardware (acted on the node's hardware model by the virtual site) ---
+  /** Partition table from a sfdisk script on stdin (see `partitionScript`). */
+  createPartitionTable: (blockDevice: string) => `sfdisk --quiet ${shq(blockDevice)}`,
+  format: (device: string, fstype: string) => `mkfs -t ${shq(fstype)} -q ${shq(device)}`,
+  formatSwap: (device: string) => `mkswap ${shq(device)}`,
+  mount: (device: string, dir: string) => `mount ${shq(device)} ${shq(dir)}`,
+  umount: (dir: string) => `umount ${shq(dir)}`,
+  /** Installs the boot loader in the MBR, pointing at the grub.cfg under `bootDir` (already written). */
+  installBootloader: (bootDir: string, blockDevice: string) => `grub-install --boot-directory=${shq(bootDir)} ${shq(blockDevice)}`,
+  kexecLoad: (kernel: string, initrd: string | undefined, append: string) =>
+    `kexec -l ${shq(kernel)}${initrd ? ` --initrd=${shq(initrd)}` : ''} --append=${shq(append)}`,
+  kexecExec: () => 'kexec -e',
+  reboot: () => 'reboot',
+  sync: () => 'sync',
+
+  // --- ordinary commands (run for real in the node's sandbox) ---
+  /** Appends the keys given on stdin to root's authorized_keys under `root` ('' for /). */
+  appendAuthorizedKeys: (root: string) =>
+    `mkdir -p ${shq(`${root}/root/.ssh`)} && chmod 700 ${shq(`${root}/root/.ssh`)} && cat >> ${shq(`${root}/root/.ssh/authorized_keys`)} && chmod 600 ${shq(`${root}/root/.ssh/authorized_keys`)}`,
+  /** Replaces root's authorized_keys under `root` with the keys on stdin (kadeploy3 -k). */
+  replaceAuthorizedKeys: (root: string) =>
+    `mkdir -p ${shq(`${root}/root/.ssh`)} && chmod 700 ${shq(`${root}/root/.ssh`)} && cat > ${shq(`${root}/root/.ssh/authorized_keys`)} && chmod 600 ${shq(`${root}/root/.ssh/authorized_keys`)}`,
+  /** Extracts a tar image arriving on stdin, decompressing in-stream. */
+  extractTar: (c: Compression, dir: string) => `${decompressor(c)} | tar -C ${shq(dir)} --numeric-owner -xf -`,
+  /** Writes a dd image arriving on stdin to a partition, decompressing in-stream. */
+  writeDd: (c: Compression, device: string) => `${decompressor(c)} | dd of=${shq(device)} bs=4M 2>/dev/null`,
+  /** Writes a file from stdin (e.g. grub.cfg). */
+  writeFile: (file: string) => `mkdir -p "$(dirname ${shq(file)})" && cat > ${shq(file)}`,
+  /** Checks that a kernel (and initrd) exist in the deployed system. */
+  checkFiles: (files: string[]) => files.map((f) => `test -f ${shq(f)}`).join(' && '),
+  /**
+   * Runs a pre/postinstall: the archive on stdin is extracted into a fresh directory, then the
+   * script runs there with the KADEPLOY_* variables (values quoted).
+   */
+  runPostinstall: (c: Compression, workDir: string, script: string, vars: Record<string, string>) => {
+    const env = Object.entries(vars)
+      .map(([k, v]) => `${k}=${shq(v)}`)
+      .join(' ');
+    const run = script === 'none' ? 'true' : `cd ${shq(workDir)} && env ${env} sh -c ${shq(script)}`;
+    return `rm -rf ${shq(workDir)} && mkdir -p ${shq(workDir)} && ${decompressor(c)} | tar -C ${shq(workDir)} -xf - && ${run}`;
+  },
+
+  /**
+   * Chain broadcast stage (Kastafior/Kascade-like): the deployment environment's relay listens on
+   * `port`, forwards every byte to `next` (if any) while piping it into `sink` (an extractTar or
+   * writeDd command line). Recognised by the virtual site as a built-in of its deployment environment.
+   */
+  chainRelay: (port: number, next: string | undefined, sink: string) =>
+    `kaploy-relay --port ${port}${next ? ` --next ${shq(next)}` : ''} -- sh -c ${shq(sink)}`,
+} as const;
+
+/** sfdisk script for the standard layout: swap, prod, deploy, extended, tmp. Sizes in MiB. */
+export function partitionScript(parts: { swap: number; prod: number; deploy: number; tmp: number }): string {
+  return [
+    'label: dos',
+    `${parts.swap} : size=4096MiB, type=82`,
+    `${parts.prod} : size=30720MiB, type=83`,
+    `${parts.deploy} : size=30720MiB, type=83`,
+    '4 : type=5',
+    `${parts.tmp} : type=83`,
+    '',
+  ].join('\n');
+}
+
+/** A GRUB 2 configuration that boots `kernel` from `rootDevice`. */
+export function grubConfig(env: string, kernel: string, initrd: string | undefined, rootDevice: string, params: string): string {
+  return [
+    'set default=0',
+    'set timeout=0',
+    `menuentry '${env.replace(/'/g, '')}' {`,
+    `  linux ${kernel} root=${rootDevice}${params ? ` ${params}` : ''}`,
+    ...(initrd ? [`  initrd ${initrd}`] : []),
+    '}',
+    '',
+  ].join('\n');
+}
