@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+/** What `kaploy` hands every subcommand family: the program's signal and a way to set the exit code. */
+export interface SubcommandContext {
+  signal: AbortSignal;
+  setCode: (code: number) => void;
+}
+export type RegisterSubcommands = (program: Command, ctx: SubcommandContext) => void;

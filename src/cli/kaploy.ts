@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { runCli } from './common/run-cli.js';
+import { registerDemo } from './kaploy-demo.js';
+import { registerOar } from './kaploy-oar.js';
+import { registerServer } from './kaploy-server.js';
+import { registerTestbed } from './kaploy-testbed.js';
+
+/** `kaploy`: admin and testbed entry point; each family of subcommands lives in its own file. */
+await runCli('kaploy', async (signal) => {
+  const program = new Command('kaploy')
+    .description('kaploy: bare-metal OS deployment for OAR clusters (admin, server and virtual site commands)')
+    .exitOverride()
+    .showHelpAfterError();
+  let code: number | undefined;
+  const setCode = (c: number) => {
+    code = c;
+  };
+  registerTestbed(program, { signal, setCode });
+  registerServer(program, { signal, setCode });
+  registerOar(program, { signal, setCode });
+  registerDemo(program, { signal, setCode });
+  await program.parseAsync(process.argv);
+  return code;
+});
