@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what kaploy and its tests need on a fresh Debian 12 machine, then the npm packages.
+# Idempotent: packages already present are not reinstalled. Needs root for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# bubblewrap: the virtual nodes' sandbox; openssh-server: the OpenSSH transport tests and the
+# user's view of nodes; zstd/xz/bzip2: image compressions; busybox-static: the test images'
+# userland; e2fsprogs: dd test images; taktuk: the broadcast benchmark's reference; iproute2: netns.
+PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${missing[@]}" >/tmp/kaploy-apt.log 2>&1 || {
+    apt-get update -qq >>/tmp/kaploy-apt.log 2>&1
+    apt-get install -y -qq "${missing[@]}" >>/tmp/kaploy-apt.log 2>&1 || { tail -20 /tmp/kaploy-apt.log >&2; exit 1; }
+  }
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
