@@ -1,0 +1,147 @@
+import type { ClientChannel } from 'ssh2';
+import { NotStartedError, type NodeConnection } from './connection.js';
+import type { Deadline } from './deadline.js';
+import { SshError } from './ssh-error.js';
+import { TailBuffer } from './tail-buffer.js';
+import type { ExecOptions, ExecResult } from './types.js';
+
+/**
+ * Runs one command on a channel of an open connection (the caller holds a channel slot).
+ * Resolves on the channel's 'close' (after stdout has ended), not on 'exit', so no output is lost.
+ * On the deadline: signal the command (OpenSSH >= 7.9 kills the session's process group), close
+ * the channel, then retire the connection (it ends once the node's other channels finish).
+ */
+export function runCommand(
+  conn: NodeConnection,
+  command: string,
+  o: ExecOptions,
+  deadline: Deadline,
+  captureLimit: number,
+): Promise<ExecResult> {
+  const node = conn.target.node;
+  return new Promise<ExecResult>((resolve, reject) => {
+    let channel: ClientChannel | undefined;
+    let done = false;
+    let exitCode: number | null = null;
+    let exitSignal: string | undefined;
+    let gotExit = false;
+    const out = new TailBuffer(captureLimit);
+    const err = new TailBuffer(captureLimit);
+    const stdinStream = o.stdin !== undefined && !isBufferLike(o.stdin) ? o.stdin : undefined;
+
+    const cleanup = () => {
+      done = true;
+      deadline.signal.removeEventListener('abort', onAbort);
+      offLost();
+      if (channel) {
+        if (o.stdout) channel.unpipe(o.stdout as NodeJS.WritableStream & { write: never });
+        if (o.stderr) channel.stderr.unpipe(o.stderr as NodeJS.WritableStream & { write: never });
+      }
+      o.stdout?.removeListener('error', onSinkError);
+      o.stderr?.removeListener('error', onSinkError);
+      if (stdinStream) {
+        stdinStream.removeListener('error', onStdinError);
+        if (channel) stdinStream.unpipe(channel);
+        // A stdin stream is consumed by the exec; if the command ended early, destroy it so a
+        // fan-out source piping into it unpipes instead of stalling on backpressure.
+        const readable = stdinStream as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
+        if (readable.readableEnded !== true) readable.destroy?.();
+      }
+    };
+    const fail = (e: unknown) => {
+      if (done) return;
+      cleanup();
+      reject(e);
+    };
+    const stopChannel = () => {
+      if (!channel) return;
+      try {
+        channel.signal('KILL');
+      } catch {
+        // the connection may already be gone
+      }
+      channel.close();
+    };
+    const onAbort = () => {
+      stopChannel();
+      conn.retire();
+      fail(deadline.error());
+    };
+    const onSinkError = (e: Error) => {
+      stopChannel();
+      conn.retire();
+      fail(new SshError('aborted', node, `output stream failed: ${e.message}`, e));
+    };
+    const onStdinError = (e: Error) => {
+      stopChannel();
+      conn.retire();
+      fail(new SshError('aborted', node, `stdin stream failed: ${e.message}`, e));
+    };
+    const offLost = conn.onLost((lost) => {
+      if (!channel) fail(new NotStartedError(lost));
+      else if (!gotExit) fail(lost);
+    });
+    deadline.signal.addEventListener('abort', onAbort, { once: true });
+    o.stdout?.on('error', onSinkError);
+    o.stderr?.on('error', onSinkError);
+    stdinStream?.on('error', onStdinError);
+
+    const onChannel = (e: Error | undefined, ch: ClientChannel) => {
+      if (done) {
+        // Opened after a timeout/abort: stop it at once.
+        if (!e) {
+          ch.on('error', () => {});
+          ch.close();
+        }
+        return;
+      }
+      if (e) {
+        if (conn.closed) fail(new NotStartedError(conn.lostError()));
+        else fail(new SshError('channel_refused', node, `${conn.where} refused the command: ${e.message}`, e));
+        return;
+      }
+      channel = ch;
+      ch.on('error', (chErr: Error) => fail(new SshError('connection_lost', node, `channel error: ${chErr.message}`, chErr)));
+      ch.on('exit', (code: number | null, signal?: string) => {
+        gotExit = true;
+        exitCode = typeof code === 'number' ? code : null;
+        if (exitCode === null && signal) exitSignal = signal;
+      });
+      if (o.stdout) ch.pipe(o.stdout as NodeJS.WritableStream & { write: never }, { end: false });
+      else ch.on('data', (b: Buffer) => out.push(b));
+      if (o.stderr) ch.stderr.pipe(o.stderr as NodeJS.WritableStream & { write: never }, { end: false });
+      else ch.stderr.on('data', (b: Buffer) => err.push(b));
+      let stderrEnded = false;
+      let closed = false;
+      const settle = () => {
+        if (!closed || !stderrEnded || done) return;
+        if (!gotExit && conn.closed) return fail(conn.lostError());
+        cleanup();
+        const r: ExecResult = { exitCode, stdout: o.stdout ? '' : out.toString(), stderr: o.stderr ? '' : err.toString() };
+        if (exitSignal !== undefined) r.exitSignal = exitSignal;
+        resolve(r);
+      };
+      ch.stderr.once('end', () => {
+        stderrEnded = true;
+        settle();
+      });
+      ch.once('close', () => {
+        closed = true;
+        settle();
+      });
+      if (o.stdin === undefined) ch.end();
+      else if (isBufferLike(o.stdin)) ch.end(o.stdin);
+      else o.stdin.pipe(ch);
+    };
+    try {
+      conn.client.exec(command, onChannel);
+    } catch (e) {
+      // ssh2 throws 'Not connected' synchronously when the socket already went away.
+      fail(new NotStartedError(new SshError('connection_lost', node, (e as Error).message, e)));
+    }
+  });
+}
+
+function isBufferLike(x: unknown): x is string | Buffer {
+  return typeof x === 'string' || Buffer.isBuffer(x);
+}
