@@ -1,4 +1,4 @@
-import { type Algorithms, Client, type ParsedKey } from 'ssh2';
+import { type Algorithms, Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 import type { Logger } from '../../common/logger.js';
 import { ChannelSlots } from './channel-slots.js';
 import { classifyConnectError } from './connect-error.js';
@@ -157,12 +157,14 @@ export class NodeConnection {
           return false;
         }
       };
+      const auth: PublicKeyAuthMethod = { type: 'publickey', username: t.username, key: p.privateKey };
       try {
         client.connect({
           host: t.host,
           port: t.port,
           username: t.username,
-          privateKey: p.privateKey as unknown as Buffer,
+          // ssh2 re-parses `privateKey` on every connect; an auth method takes the key parsed once.
+          authHandler: [auth],
           hostVerifier,
           algorithms: p.algorithms,
           readyTimeout: 0, // our own timer bounds the whole connect, TCP included

@@ -44,6 +44,7 @@ export interface ExecOptions {
 /** Non-zero exit is a value. Captured output keeps the last `captureLimitBytes` bytes. */
 export interface ExecResult {
   exitCode: number | null;
+  /** Set when the command was killed by a signal, in Node's form ('SIGTERM'). */
   exitSignal?: string;
   stdout: string;
   stderr: string;
