@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { KaployError } from '../../common/errors.js';
+import { expandRange, parseNodeFile, uniqueNodes } from '../../common/node-names.js';
+
+/**
+ * Nodes from -m (repeatable, ranges) and -f (files, `-` = stdin), duplicates folded as OAR node
+ * files repeat each host once per core.
+ */
+export function selectNodes(machines: readonly string[], files: readonly string[], readStdin: () => string): string[] {
+  const out: string[] = [];
+  for (const m of machines) out.push(...expandRange(m));
+  for (const f of files) {
+    let text: string;
+    try {
+      text = f === '-' ? readStdin() : readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new KaployError('KAPLOY_FILE', `cannot read node file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
+    }
+    out.push(...parseNodeFile(text, f === '-' ? '<stdin>' : f));
+  }
+  const nodes = uniqueNodes(out);
+  if (nodes.length === 0) {
+    throw new KaployError('KAPLOY_NODE_LIST', 'no node given: use -m NODE or -f FILE (e.g. -f $OAR_NODE_FILE)');
+  }
+  return nodes;
+}

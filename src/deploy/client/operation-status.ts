@@ -1,0 +1,32 @@
+/** What GET /deployment/:wid (and /reboot/:wid, /power/:wid) answer. */
+export interface NodeStateView {
+  macro?: string;
+  micro?: string;
+  state: 'waiting' | 'running' | 'ok' | 'ko' | 'breakpoint' | 'cancelled';
+  error?: string;
+}
+export interface OperationOutcome {
+  node: string;
+  status: 'ok' | 'ko' | 'breakpoint' | 'cancelled';
+  impl?: string;
+  micro?: string;
+  reason?: string;
+}
+export interface OperationStatus {
+  wid: string;
+  kind: 'deploy' | 'reboot' | 'power';
+  user: string;
+  status: 'running' | 'done' | 'cancelled' | 'failed';
+  environment?: string;
+  startedAt: number;
+  finishedAt?: number;
+  nodes: Record<string, NodeStateView>;
+  outcomes?: OperationOutcome[];
+  /** Set when the whole operation failed before touching nodes (e.g. checksum mismatch). */
+  error?: { code: string; message: string };
+}
+export interface LogPage {
+  lines: string[];
+  next: number;
+  done: boolean;
+}
