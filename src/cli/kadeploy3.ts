@@ -58,7 +58,7 @@ await runCli('kadeploy3', async (signal) => {
     throw new KaployError('KAPLOY_MISSING_OPTION', 'give exactly one of -e/--env-name NAME or -a/--env-file FILE');
   }
   // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
-  const nodes = o.resume ? [] : selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'));
+  const nodes = o.resume ? [] : selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'), (m) => process.stderr.write(`kadeploy3: ${m}\n`));
   const environment: EnvironmentRef = o.envFile
     ? readDescriptionFile(o.envFile)
     : { kind: 'recorded', name: o.envName ?? '', ...(o.envUser ? { user: o.envUser } : {}), ...(o.envVersion ? { version: o.envVersion } : {}) };

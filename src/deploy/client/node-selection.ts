@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { KaployError } from '../../common/errors.js';
 import { expandRange, parseNodeFile, uniqueNodes } from '../../common/node-names.js';
 
@@ -6,10 +6,25 @@ import { expandRange, parseNodeFile, uniqueNodes } from '../../common/node-names
  * Nodes from -m (repeatable, ranges) and -f (files, `-` = stdin), duplicates folded as OAR node
  * files repeat each host once per core.
  */
-export function selectNodes(machines: readonly string[], files: readonly string[], readStdin: () => string): string[] {
+export function selectNodes(
+  machines: readonly string[],
+  files: readonly string[],
+  readStdin: () => string,
+  warn: (msg: string) => void = () => {},
+): string[] {
   const out: string[] = [];
-  for (const m of machines) out.push(...expandRange(m));
-  for (const f of files) {
+  const nodeFiles = [...files];
+  for (const m of machines) {
+    // The tutorial writes `kadeploy3 -m $OAR_FILE_NODES ...`: a path is never a host name, so a
+    // -m value naming an existing file is read as a node file, with a warning.
+    if (/[/]/.test(m) && existsSync(m) && statSync(m).isFile()) {
+      warn(`-m ${m}: this is a file, reading it as a node file (use -f FILE)`);
+      nodeFiles.push(m);
+      continue;
+    }
+    out.push(...expandRange(m));
+  }
+  for (const f of nodeFiles) {
     let text: string;
     try {
       text = f === '-' ? readStdin() : readFileSync(f, 'utf8');
