@@ -1,6 +1,7 @@
 import type { ClientChannel } from 'ssh2';
 import { NotStartedError, type NodeConnection } from './connection.js';
 import type { Deadline } from './deadline.js';
+import { sendSignal } from './send-signal.js';
 import { SshError } from './ssh-error.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { ExecOptions, ExecResult } from './types.js';
@@ -56,7 +57,7 @@ export function runCommand(
     const stopChannel = () => {
       if (!channel) return;
       try {
-        channel.signal('KILL');
+        sendSignal(channel, 'KILL');
       } catch {
         // the connection may already be gone
       }

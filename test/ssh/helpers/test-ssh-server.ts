@@ -60,7 +60,7 @@ export async function startTestSshServer(o: TestSshServerOptions): Promise<TestS
   };
   const sockets = new Set<Socket>();
   const authBlob = o.authorizedKey.getPublicSSH();
-  const ssh = new Server({ hostKeys: [hostKey] }, (client) => {
+  const ssh = new Server({ hostKeys: [hostKey], debug: process.env.SSHDBG ? (m: string) => console.log(m) : undefined }, (client) => {
     stats.connections++;
     let open = 0;
     client.on('error', () => {});
