@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { runCli } from './common/run-cli.js';
-import { registerDemo } from './kaploy-demo.js';
 import { registerOar } from './kaploy-oar.js';
 import { registerServer } from './kaploy-server.js';
 import { registerTestbed } from './kaploy-testbed.js';
@@ -19,7 +18,6 @@ await runCli('kaploy', async (signal) => {
   registerTestbed(program, { signal, setCode });
   registerServer(program, { signal, setCode });
   registerOar(program, { signal, setCode });
-  registerDemo(program, { signal, setCode });
   await program.parseAsync(process.argv);
   return code;
 });
