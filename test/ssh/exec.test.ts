@@ -51,7 +51,9 @@ describe('SshPool.exec', () => {
     });
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(hash.digest('hex'));
-    const count = await f.pool.exec(f.target, 'wc -c', { stdin: Readable.from([Buffer.alloc(3 * 1024 * 1024, 1)]) });
+    const count = await f.pool.exec(f.target, 'wc -c', {
+      stdin: Readable.from([Buffer.alloc(3 * 1024 * 1024, 1)]),
+    });
     expect(count.stdout.trim()).toBe(String(3 * 1024 * 1024));
   });
 
@@ -76,7 +78,10 @@ describe('SshPool.exec', () => {
     const errSink = new PassThrough();
     const errChunks: Buffer[] = [];
     errSink.on('data', (c: Buffer) => errChunks.push(c));
-    const r = await f.pool.exec(f.target, 'head -c 2000000 /dev/zero; echo warn >&2', { stdout: sink, stderr: errSink });
+    const r = await f.pool.exec(f.target, 'head -c 2000000 /dev/zero; echo warn >&2', {
+      stdout: sink,
+      stderr: errSink,
+    });
     expect(r).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(Buffer.concat(got).length).toBe(2_000_000);
     expect(slowWrites).toBeGreaterThan(1);

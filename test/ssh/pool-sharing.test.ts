@@ -19,7 +19,9 @@ describe('SshPool connection sharing', () => {
   it('shares one connect attempt between concurrent first execs', async () => {
     f = await fixture();
     const fx = f;
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => fx.pool.exec(fx.target, `echo ${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => fx.pool.exec(fx.target, `echo ${i}`)),
+    );
     expect(results.map((r) => r.stdout)).toEqual(['0\n', '1\n', '2\n', '3\n', '4\n']);
     expect(f.server.stats.connections).toBe(1);
   });
@@ -39,11 +41,18 @@ describe('SshPool connection sharing', () => {
     // The server allows 2 sessions while the pool would open 4: the extra ones are refused.
     f = await fixture({ maxChannelsPerConnection: 4 }, { maxSessions: 2 });
     const fx = f;
-    const settled = await Promise.allSettled(Array.from({ length: 4 }, () => fx.pool.exec(fx.target, 'sleep 0.3')));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 4 }, () => fx.pool.exec(fx.target, 'sleep 0.3')),
+    );
     const refused = settled.filter((s) => s.status === 'rejected');
     expect(refused.length).toBe(2);
     for (const r of refused) {
-      expect(r.reason).toMatchObject({ name: 'SshError', kind: 'channel_refused', node: 'node-1', code: 'KAPLOY_EXECUTE' });
+      expect(r.reason).toMatchObject({
+        name: 'SshError',
+        kind: 'channel_refused',
+        node: 'node-1',
+        code: 'KAPLOY_EXECUTE',
+      });
     }
     // The connection itself is fine.
     expect((await f.pool.exec(f.target, 'echo ok')).stdout).toBe('ok\n');

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, eventually, fixture } from './helpers/fixture.js';
+import { eventually, type Fixture, fixture } from './helpers/fixture.js';
 
 describe('SshPool timeouts, aborts and lost connections', () => {
   let f: Fixture;
@@ -39,7 +39,9 @@ describe('SshPool timeouts, aborts and lost connections', () => {
   it('rejects at once with an already aborted signal, without connecting', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(f.pool.exec(f.target, 'true', { signal: ac.signal })).rejects.toMatchObject({ kind: 'aborted' });
+    await expect(f.pool.exec(f.target, 'true', { signal: ac.signal })).rejects.toMatchObject({
+      kind: 'aborted',
+    });
     expect(f.server.stats.connections).toBe(0);
   });
 
@@ -59,7 +61,9 @@ describe('SshPool timeouts, aborts and lost connections', () => {
   it("a timeout does not cut the node's other running commands short", async () => {
     const other = f.pool.exec(f.target, 'sleep 0.6; echo other');
     await eventually(() => f.server.stats.activeChannels === 1);
-    await expect(f.pool.exec(f.target, 'sleep 30', { timeoutMs: 200 })).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(f.pool.exec(f.target, 'sleep 30', { timeoutMs: 200 })).rejects.toMatchObject({
+      kind: 'timeout',
+    });
     expect(await other).toMatchObject({ exitCode: 0, stdout: 'other\n' });
   });
 

@@ -6,9 +6,16 @@ import { KaployError } from '../../common/errors.js';
  * node's SSH server (and the deployment environment's marker port) is up. Refused, unreachable or
  * silent all mean "not open"; only bad arguments and an abort are errors.
  */
-export function isPortOpen(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export function isPortOpen(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   if (typeof host !== 'string' || host === '' || /[\s\x00-\x1f\x7f/]/.test(host)) {
-    return Promise.reject(new KaployError('KAPLOY_OPTION', `invalid host for a port check: ${JSON.stringify(host)}`));
+    return Promise.reject(
+      new KaployError('KAPLOY_OPTION', `invalid host for a port check: ${JSON.stringify(host)}`),
+    );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return Promise.reject(new KaployError('KAPLOY_OPTION', `invalid port for a port check: ${port}`));

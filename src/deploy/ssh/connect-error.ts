@@ -42,10 +42,20 @@ export function classifyConnectError(
       return new SshError('connect_refused', node, `cannot resolve ${where} (${err.code})`, err);
   }
   if (err.level === 'client-authentication') {
-    return new SshError('auth_failed', node, `authentication to ${where} failed: the engine key was refused`, err);
+    return new SshError(
+      'auth_failed',
+      node,
+      `authentication to ${where} failed: the engine key was refused`,
+      err,
+    );
   }
   if (err.level === 'client-timeout') {
     return new SshError('connect_timeout', node, `connecting to ${where} timed out`, err);
   }
-  return new SshError('connection_lost', node, `connection to ${where} failed during the handshake: ${err.message}`, err);
+  return new SshError(
+    'connection_lost',
+    node,
+    `connection to ${where} failed during the handshake: ${err.message}`,
+    err,
+  );
 }

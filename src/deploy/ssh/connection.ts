@@ -61,7 +61,12 @@ export class NodeConnection {
   /** The error execs on this connection get when it is gone. */
   lostError(): SshError {
     const why = this.lastError ? `: ${this.lastError.message}` : '';
-    return new SshError('connection_lost', this.target.node, `connection to ${this.where} lost${why}`, this.lastError);
+    return new SshError(
+      'connection_lost',
+      this.target.node,
+      `connection to ${this.where} lost${why}`,
+      this.lastError,
+    );
   }
 
   onLost(listener: (e: SshError) => void): () => void {
@@ -123,7 +128,13 @@ export class NodeConnection {
       };
       const timer = setTimeout(
         () =>
-          fail(new SshError('connect_timeout', t.node, `connecting to ${where} timed out after ${p.connectTimeoutMs} ms`)),
+          fail(
+            new SshError(
+              'connect_timeout',
+              t.node,
+              `connecting to ${where} timed out after ${p.connectTimeoutMs} ms`,
+            ),
+          ),
         p.connectTimeoutMs,
       );
       // Until 'ready', errors decide the connect outcome; an unhandled 'error' would crash the process.
@@ -153,7 +164,9 @@ export class NodeConnection {
           verdict = v;
           return false;
         } catch (e) {
-          fail(new SshError('host_key_mismatch', t.node, `host key store failed: ${(e as Error).message}`, e));
+          fail(
+            new SshError('host_key_mismatch', t.node, `host key store failed: ${(e as Error).message}`, e),
+          );
           return false;
         }
       };

@@ -1,7 +1,12 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { KaployError } from '../../common/errors.js';
 import type { HostKeyStore, HostKeyVerdict } from './host-key-store.js';
-import { entryMatches, formatKnownHostsLine, hostEntryName, parseKnownHostsLine } from './known-hosts-format.js';
+import {
+  entryMatches,
+  formatKnownHostsLine,
+  hostEntryName,
+  parseKnownHostsLine,
+} from './known-hosts-format.js';
 
 export interface KnownHostsFileOptions {
   /**
@@ -58,7 +63,11 @@ export class KnownHostsFile implements HostKeyStore {
     return this.opts.port === undefined ? [node] : [hostEntryName(node, this.opts.port)];
   }
 
-  private applies(e: ReturnType<typeof parseKnownHostsLine> & object, node: string, names: string[]): boolean {
+  private applies(
+    e: ReturnType<typeof parseKnownHostsLine> & object,
+    node: string,
+    names: string[],
+  ): boolean {
     if (entryMatches(e, names)) return true;
     // Without a configured port, `[node]:port` pins written by anyone else still apply.
     return this.opts.port === undefined && e.patterns.some((p) => p.startsWith(`[${node}]:`));
@@ -78,10 +87,14 @@ export class KnownHostsFile implements HostKeyStore {
       writeFileSync(tmp, lines.length === 0 ? '' : `${lines.join('\n')}\n`, { mode: 0o644 });
       renameSync(tmp, this.path);
     } catch (e) {
-      throw new KaployError('KAPLOY_FILE', `cannot write known hosts file ${this.path}: ${(e as Error).message}`, {
-        file: this.path,
-        cause: e,
-      });
+      throw new KaployError(
+        'KAPLOY_FILE',
+        `cannot write known hosts file ${this.path}: ${(e as Error).message}`,
+        {
+          file: this.path,
+          cause: e,
+        },
+      );
     }
     this.lines = lines;
   }

@@ -36,7 +36,9 @@ export class SshPool {
     const parsed = utils.parseKey(opts.privateKey);
     if (parsed instanceof Error || Array.isArray(parsed)) {
       const why = parsed instanceof Error ? parsed.message : 'several keys in one file';
-      throw new KaployError('KAPLOY_CONFIG', `invalid SSH private key for the engine: ${why}`, { key: 'ssh_key' });
+      throw new KaployError('KAPLOY_CONFIG', `invalid SSH private key for the engine: ${why}`, {
+        key: 'ssh_key',
+      });
     }
     if (!parsed.isPrivateKey()) {
       throw new KaployError('KAPLOY_CONFIG', 'the engine SSH key is a public key; a private key is needed', {

@@ -1,5 +1,5 @@
 import type { ClientChannel } from 'ssh2';
-import { NotStartedError, type NodeConnection } from './connection.js';
+import { type NodeConnection, NotStartedError } from './connection.js';
 import type { Deadline } from './deadline.js';
 import { sendSignal } from './send-signal.js';
 import { SshError } from './ssh-error.js';
@@ -45,7 +45,10 @@ export function runCommand(
         if (channel) stdinStream.unpipe(channel);
         // A stdin stream is consumed by the exec; if the command ended early, destroy it so a
         // fan-out source piping into it unpipes instead of stalling on backpressure.
-        const readable = stdinStream as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
+        const readable = stdinStream as NodeJS.ReadableStream & {
+          destroy?: () => void;
+          readableEnded?: boolean;
+        };
         if (readable.readableEnded !== true) readable.destroy?.();
       }
     };
@@ -98,11 +101,14 @@ export function runCommand(
       }
       if (e) {
         if (conn.closed) fail(new NotStartedError(conn.lostError()));
-        else fail(new SshError('channel_refused', node, `${conn.where} refused the command: ${e.message}`, e));
+        else
+          fail(new SshError('channel_refused', node, `${conn.where} refused the command: ${e.message}`, e));
         return;
       }
       channel = ch;
-      ch.on('error', (chErr: Error) => fail(new SshError('connection_lost', node, `channel error: ${chErr.message}`, chErr)));
+      ch.on('error', (chErr: Error) =>
+        fail(new SshError('connection_lost', node, `channel error: ${chErr.message}`, chErr)),
+      );
       ch.on('exit', (code: number | null, signal?: string) => {
         gotExit = true;
         exitCode = typeof code === 'number' ? code : null;
@@ -118,7 +124,11 @@ export function runCommand(
         if (!closed || !stderrEnded || done) return;
         if (!gotExit && conn.closed) return fail(conn.lostError());
         cleanup();
-        const r: ExecResult = { exitCode, stdout: o.stdout ? '' : out.toString(), stderr: o.stderr ? '' : err.toString() };
+        const r: ExecResult = {
+          exitCode,
+          stdout: o.stdout ? '' : out.toString(),
+          stderr: o.stderr ? '' : err.toString(),
+        };
         if (exitSignal !== undefined) r.exitSignal = exitSignal;
         resolve(r);
       };

@@ -16,18 +16,23 @@ export function assertTarget(t: SshTarget): void {
   if (typeof t.node !== 'string' || t.node === '' || /[\s\x00-\x1f\x7f]/.test(t.node)) throw bad('node name');
   if (typeof t.host !== 'string' || !(isIP(t.host) !== 0 || isValidHostname(t.host))) throw bad('host');
   if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) throw bad('port');
-  if (typeof t.username !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(t.username)) throw bad('username');
+  if (typeof t.username !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(t.username))
+    throw bad('username');
 }
 
 /** The command is a shell line built by the caller (values quoted with shq); it must be non-empty and NUL-free. */
 export function assertCommand(node: string, command: string): void {
   if (typeof command !== 'string' || command.trim() === '' || command.includes('\0')) {
-    throw new KaployError('KAPLOY_OPTION', `invalid command for ${node}: empty or contains a NUL byte`, { node });
+    throw new KaployError('KAPLOY_OPTION', `invalid command for ${node}: empty or contains a NUL byte`, {
+      node,
+    });
   }
 }
 
 export function assertTimeout(node: string, ms: number | undefined, what: string): void {
   if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) {
-    throw new KaployError('KAPLOY_OPTION', `invalid ${what} for ${node}: ${ms} (a positive number of ms)`, { node });
+    throw new KaployError('KAPLOY_OPTION', `invalid ${what} for ${node}: ${ms} (a positive number of ms)`, {
+      node,
+    });
   }
 }

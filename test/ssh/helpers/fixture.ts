@@ -1,5 +1,15 @@
-import { MemoryHostKeyStore, SshPool, type SshPoolOptions, type SshTarget } from '../../../src/deploy/ssh/index.js';
-import { generateKey, startTestSshServer, type TestSshServer, type TestSshServerOptions } from './test-ssh-server.js';
+import {
+  MemoryHostKeyStore,
+  SshPool,
+  type SshPoolOptions,
+  type SshTarget,
+} from '../../../src/deploy/ssh/index.js';
+import {
+  generateKey,
+  startTestSshServer,
+  type TestSshServer,
+  type TestSshServerOptions,
+} from './test-ssh-server.js';
 
 export interface Fixture {
   server: TestSshServer;

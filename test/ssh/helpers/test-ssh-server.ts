@@ -60,54 +60,62 @@ export async function startTestSshServer(o: TestSshServerOptions): Promise<TestS
   };
   const sockets = new Set<Socket>();
   const authBlob = o.authorizedKey.getPublicSSH();
-  const ssh = new Server({ hostKeys: [hostKey], debug: process.env.SSHDBG ? (m: string) => console.log(m) : undefined }, (client) => {
-    stats.connections++;
-    let open = 0;
-    client.on('error', () => {});
-    client.on('authentication', (ctx) => {
-      if (ctx.method !== 'publickey' || ctx.key.algo !== o.authorizedKey.type || !ctx.key.data.equals(authBlob)) {
-        return ctx.reject(['publickey']);
-      }
-      if (ctx.signature && ctx.blob) {
-        if (o.authorizedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
-      }
-      ctx.accept();
-    });
-    client.on('session', (acceptSession) => {
-      const session = acceptSession();
-      let child: ReturnType<typeof spawn> | undefined;
-      session.on('signal', (_accept, _reject, info) => {
-        stats.signals.push(info.name);
-        child?.kill(`SIG${info.name}` as NodeJS.Signals);
+  const ssh = new Server(
+    { hostKeys: [hostKey], debug: process.env.SSHDBG ? (m: string) => console.log(m) : undefined },
+    (client) => {
+      stats.connections++;
+      let open = 0;
+      client.on('error', () => {});
+      client.on('authentication', (ctx) => {
+        if (
+          ctx.method !== 'publickey' ||
+          ctx.key.algo !== o.authorizedKey.type ||
+          !ctx.key.data.equals(authBlob)
+        ) {
+          return ctx.reject(['publickey']);
+        }
+        if (ctx.signature && ctx.blob) {
+          if (o.authorizedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+            return ctx.reject(['publickey']);
+        }
+        ctx.accept();
       });
-      session.on('exec', (accept, reject, info) => {
-        if (o.maxSessions !== undefined && open >= o.maxSessions) return reject?.();
-        const channel: ServerChannel = accept();
-        open++;
-        stats.execs.push(info.command);
-        stats.activeChannels++;
-        stats.maxActiveChannels = Math.max(stats.maxActiveChannels, stats.activeChannels);
-        channel.on('error', () => {});
-        channel.once('close', () => {
-          open--;
-          stats.activeChannels--;
-          stats.channelsClosed++;
-          child?.kill('SIGKILL');
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        let child: ReturnType<typeof spawn> | undefined;
+        session.on('signal', (_accept, _reject, info) => {
+          stats.signals.push(info.name);
+          child?.kill(`SIG${info.name}` as NodeJS.Signals);
         });
-        const c = spawn('sh', ['-c', info.command], { stdio: 'pipe' });
-        child = c;
-        c.stdin.on('error', () => {});
-        channel.pipe(c.stdin);
-        c.stdout.pipe(channel, { end: false });
-        c.stderr.pipe(channel.stderr, { end: false });
-        c.on('close', (code, signal) => {
-          if (code !== null) channel.exit(code);
-          else channel.exit(signal?.replace(/^SIG/, '') ?? 'KILL', false, '');
-          channel.end();
+        session.on('exec', (accept, reject, info) => {
+          if (o.maxSessions !== undefined && open >= o.maxSessions) return reject?.();
+          const channel: ServerChannel = accept();
+          open++;
+          stats.execs.push(info.command);
+          stats.activeChannels++;
+          stats.maxActiveChannels = Math.max(stats.maxActiveChannels, stats.activeChannels);
+          channel.on('error', () => {});
+          channel.once('close', () => {
+            open--;
+            stats.activeChannels--;
+            stats.channelsClosed++;
+            child?.kill('SIGKILL');
+          });
+          const c = spawn('sh', ['-c', info.command], { stdio: 'pipe' });
+          child = c;
+          c.stdin.on('error', () => {});
+          channel.pipe(c.stdin);
+          c.stdout.pipe(channel, { end: false });
+          c.stderr.pipe(channel.stderr, { end: false });
+          c.on('close', (code, signal) => {
+            if (code !== null) channel.exit(code);
+            else channel.exit(signal?.replace(/^SIG/, '') ?? 'KILL', false, '');
+            channel.end();
+          });
         });
       });
-    });
-  });
+    },
+  );
   const tcp: NetServer = createServer((sock) => {
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
