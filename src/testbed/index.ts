@@ -1,0 +1,2 @@
+export * from './images/index.js';
+export * from './manager/index.js';

@@ -1,0 +1,13 @@
+export { clusterName, nodeAddress, nodeName, planNodes, siteByte } from './addresses.js';
+export { CONSOLE_ESCAPE_HINT, escapeFilter, openConsoleStream, runConsole } from './console-client.js';
+export { buildControlApi } from './control-api.js';
+export { NODE_START_CONCURRENCY, runTestbedDaemon } from './daemon.js';
+export { type DownResult, testbedDown } from './down.js';
+export { FAULT_KINDS, parseFault } from './fault-parse.js';
+export { DEFAULT_TESTBED_DIR, type TestbedLayout, testbedLayout } from './layout.js';
+export { prepareTestbed } from './prepare-site.js';
+export { startEngineAndSeedEnvironments } from './site-services.js';
+export { formatStatus, runningState, testbedFault, testbedStatus } from './status.js';
+export { readState, type TestbedState } from './testbed-state.js';
+export { testbedUp, type UpResult } from './up.js';
+export { MAX_NODES, type RawUpOptions, type UpOptions, validateUpOptions } from './up-options.js';

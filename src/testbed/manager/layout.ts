@@ -1,0 +1,56 @@
+import path from 'node:path';
+
+/** Where everything of one virtual site lives under its directory (DIR). */
+export interface TestbedLayout {
+  dir: string;
+  state: string; // testbed.json: what `up` decided (site, ports, pid of the daemon)
+  log: string; // the daemon's log
+  siteYaml: string;
+  nodeFile: string;
+  knownHosts: string;
+  sshConfig: string;
+  clientYaml: string;
+  env: string;
+  keysDir: string;
+  engineKey: string;
+  userKey: string;
+  hostKeysDir: string;
+  tokensDir: string;
+  tftpDir: string;
+  bootDir: string;
+  imagesDir: string;
+  envsDir: string;
+  engineDataDir: string;
+  nodesDir: string; // per-node sandboxes
+  binDir: string;
+}
+
+export const DEFAULT_TESTBED_DIR = './.kaploy/testbed';
+
+export function testbedLayout(dir: string): TestbedLayout {
+  const d = path.resolve(dir);
+  const p = (...s: string[]) => path.join(d, ...s);
+  return {
+    dir: d,
+    state: p('testbed.json'),
+    log: p('testbed.log'),
+    siteYaml: p('site.yaml'),
+    nodeFile: p('nodes'),
+    knownHosts: p('known_hosts'),
+    sshConfig: p('ssh_config'),
+    clientYaml: p('client.yaml'),
+    env: p('env'),
+    keysDir: p('keys'),
+    engineKey: p('keys', 'engine'),
+    userKey: p('keys', 'user'),
+    hostKeysDir: p('keys', 'hosts'),
+    tokensDir: p('tokens'),
+    tftpDir: p('tftp'),
+    bootDir: p('tftp', 'pxelinux.cfg'),
+    imagesDir: p('images'),
+    envsDir: p('envs'),
+    engineDataDir: p('engine'),
+    nodesDir: p('vnodes'),
+    binDir: p('bin'),
+  };
+}
