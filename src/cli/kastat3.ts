@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { createClient } from '../deploy/api/client.js';
+import { DATE_FORMATS } from '../stats/dates.js';
+import { fetchStats } from '../stats/fetch-stats.js';
+import { DEFAULT_FIELDS, STATS_FIELDS } from '../stats/fields.js';
+import { type KastatFlags, kastatQuery } from '../stats/kastat-flags.js';
+import { EXIT } from './common/exit-codes.js';
+import { collect } from './common/options.js';
+import { runCli } from './common/run-cli.js';
+
+/** kastat3: deployment statistics as CSV (Kadeploy 3.1 command line, plus 3.3's options that do not clash). */
+await runCli('kastat3', async (signal) => {
+  // A reader that stops early (`| head`) closes our stdout: that ends the output, it is no error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') process.exitCode = EXIT.INTERNAL;
+  });
+  const p = new Command('kastat3')
+    .description(
+      `Print deployment statistics (CSV, one line per node per operation).\nDates: ${DATE_FORMATS}.\nExit codes: 0 ok, 3 bad usage, 4 refused by the server, 5 server unreachable or authentication failed.`,
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    // Kadeploy's help is not wrapped: `kastat3 --help | grep '\-\-field'` shows the whole field list.
+    .configureHelp({ helpWidth: 1000 })
+    .option('-a, --list-min-retries <NB>', 'Print the statistics about the nodes that need several attempts')
+    .option('-b, --list-failure-rate', 'Print the failure rate for the nodes')
+    .option(
+      '-c, --list-min-failure-rate <RATE>',
+      'Print the nodes which have a minimum failure-rate of RATE (0 <= RATE <= 100)',
+    )
+    .option('-d, --list-all', 'Print all the information')
+    .option(
+      '-f, --field <FIELD>',
+      `Only print the given fields (${DEFAULT_FIELDS.join(',')}; also ${STATS_FIELDS.filter((f) => !DEFAULT_FIELDS.includes(f)).join(',')})`,
+      collect,
+    )
+    .option(
+      '-F, --fields <LIST>',
+      'Only print the given fields, as a comma-separated list (same fields as -f)',
+    )
+    .option('-l, --last', 'Only print the most recent information of selected machines')
+    .option(
+      '-m, --machine <MACHINE>',
+      'Only print information about the given machines (repeatable; ranges like node-[1-4].site)',
+      collect,
+    )
+    .option('-s, --step <STEP>', 'Apply the retry filter on the given steps (1, 2 or 3; repeatable)', collect)
+    .option('-w, --workflow-id <ID>', 'Get the stats of a specific operation (workflow id)')
+    .option('-x, --date-min <DATE>', 'Get the stats from this date (yyyy:mm:dd:hh:mm:ss, or ISO 8601)')
+    .option('-y, --date-max <DATE>', 'Get the stats to this date (yyyy:mm:dd:hh:mm:ss, or ISO 8601)')
+    .option('-o, --operation <OP>', 'Operation kind: deploy, reboot, power or all (default: deploy)')
+    .option('--limit <N>', 'Print at most N lines')
+    .option(
+      '--sort <FIELDS>',
+      'Sort by these fields (comma-separated, each FIELD or FIELD:desc; default: start)',
+    )
+    .option('--header', 'Print the field names as a first line')
+    .option('-S, --server <NAME>', 'Kadeploy server to use (from the client configuration)');
+  p.parse(process.argv);
+  const o = p.opts<KastatFlags & { server?: string }>();
+  const { raw, query } = kastatQuery(o);
+  const client = createClient(o.server === undefined ? {} : { server: o.server });
+  try {
+    const { bytes } = await fetchStats(client, raw, query, { out: process.stdout, signal });
+    if (bytes === 0) process.stderr.write('No information is available\n');
+  } finally {
+    await client.close();
+  }
+  return EXIT.OK;
+});

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import { KaployError } from '../common/errors.js';
+import { csvRecord } from './csv-encode.js';
+import type { StatsQuery } from './query.js';
+import { buildRowsSql } from './sql.js';
+import { openStatsReader, type StatsReader, type StatsSource } from './stats-source.js';
+
+export interface CsvExportOptions {
+  /** Value of the `site` field (the engine's site name). */
+  site?: string;
+  signal?: AbortSignal;
+}
+
+/** Text accumulated per push: big enough to amortise stream overhead, small enough to stay flat. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Rows from the store to CSV text as a byte stream with backpressure: a row is read from SQLite
+ * only when the consumer wants more, so memory stays flat whatever the history size. Opening and
+ * preparing happen now, so a bad database surfaces as an error before any byte is sent.
+ */
+export function exportStatsCsv(
+  source: StatsSource,
+  query: StatsQuery,
+  opts: CsvExportOptions = {},
+): Readable {
+  if (query.kind === 'failure-rate') {
+    throw new KaployError('KAPLOY_INTERNAL', 'failure rates are not rows: use failureRates()');
+  }
+  const reader = openStatsReader(source);
+  let rows: IterableIterator<unknown[]>;
+  let preEncoded: boolean[];
+  try {
+    const built = buildRowsSql(query, opts.site ?? '');
+    preEncoded = built.preEncoded;
+    rows = reader.db
+      .prepare(built.sql)
+      .raw(true)
+      .iterate(...built.params) as IterableIterator<unknown[]>;
+  } catch (e) {
+    reader.close();
+    throw new KaployError('KAPLOY_DATABASE', `cannot read statistics: ${(e as Error).message}`, { cause: e });
+  }
+  return new StatsCsvReadable(
+    reader,
+    rows,
+    preEncoded,
+    query.header ? `${query.fields.join(',')}\n` : '',
+    opts.signal,
+  );
+}
+
+class StatsCsvReadable extends Readable {
+  readonly #reader: StatsReader;
+  readonly #rows: IterableIterator<unknown[]>;
+  readonly #preEncoded: boolean[];
+  #pending: string;
+  #closed = false;
+
+  constructor(
+    reader: StatsReader,
+    rows: IterableIterator<unknown[]>,
+    preEncoded: boolean[],
+    header: string,
+    signal?: AbortSignal,
+  ) {
+    super(signal ? { signal } : {});
+    this.#reader = reader;
+    this.#rows = rows;
+    this.#preEncoded = preEncoded;
+    this.#pending = header;
+  }
+
+  override _read(): void {
+    let chunk = this.#pending;
+    this.#pending = '';
+    try {
+      while (chunk.length < CHUNK_CHARS) {
+        const r = this.#rows.next();
+        if (r.done) {
+          this.#release();
+          if (chunk !== '') this.push(chunk);
+          this.push(null);
+          return;
+        }
+        chunk += csvRecord(r.value, this.#preEncoded);
+      }
+    } catch (e) {
+      this.destroy(
+        new KaployError('KAPLOY_DATABASE', `reading statistics failed: ${(e as Error).message}`, {
+          cause: e,
+        }),
+      );
+      return;
+    }
+    this.push(chunk);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#release();
+    cb(err);
+  }
+
+  /** Ends the statement (frees the connection) and closes our own read connection. */
+  #release(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rows.return?.();
+    this.#reader.close();
+  }
+}
