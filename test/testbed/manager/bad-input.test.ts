@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, kaploy } from './helpers.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-bad-'));
+beforeAll(() => buildOnce());
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.concurrent('kaploy testbed up: bad input is refused with exit 3 and nothing started', () => {
+  const dir = path.join(tmp, 'site');
+  const cases: [string, string[], RegExp][] = [
+    ['unknown option', ['--nodes', '2', '--frobnicate'], /unknown option '--frobnicate'/],
+    ['missing --nodes', [], /required option '--nodes <n>'/],
+    ['--nodes 0', ['--nodes', '0'], /--nodes: expected an integer from 1 to 1000, got '0'/],
+    ['--nodes 1001', ['--nodes', '1001'], /--nodes: expected an integer from 1 to 1000, got '1001'/],
+    ['--nodes abc', ['--nodes', 'abc'], /--nodes: expected an integer from 1 to 1000, got 'abc'/],
+    ['--nodes 2.5', ['--nodes', '2.5'], /--nodes: expected an integer/],
+    ['bad site name', ['--nodes', '2', '--site', 'My_Site'], /--site: 'My_Site' is not a valid site name/],
+    [
+      'site name with shell characters',
+      ['--nodes', '2', '--site', 'a;rm -rf'],
+      /--site: .* is not a valid site name/,
+    ],
+    [
+      '--ssh-port out of range',
+      ['--nodes', '2', '--ssh-port', '0'],
+      /--ssh-port: expected an integer from 1 to 65535/,
+    ],
+    [
+      '--boot-delay not a number',
+      ['--nodes', '2', '--boot-delay', '-5'],
+      /--boot-delay: expected an integer/,
+    ],
+    [
+      '--nic-rate too small',
+      ['--nodes', '2', '--nic-rate', '10'],
+      /--nic-rate: expected an integer from 1024/,
+    ],
+  ];
+  for (const [what, args, msg] of cases) {
+    it(what, async () => {
+      const r = await kaploy(['testbed', 'up', '--dir', dir, ...args]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(msg);
+      expect(existsSync(dir)).toBe(false);
+    });
+  }
+
+  it('DIR that is a file', async () => {
+    const file = path.join(tmp, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const r = await kaploy(['testbed', 'up', '--nodes', '2', '--dir', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`--dir ${file} exists and is not a directory`);
+  });
+
+  it('down, status, fault and console on a directory without a site', async () => {
+    for (const args of [['down'], ['status'], ['fault', 'node-1.x', 'hang'], ['console', 'node-1.x']]) {
+      const r = await kaploy(['testbed', ...args, '--dir', dir]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`no virtual site in ${dir}`);
+    }
+  });
+
+  it('fault with an unknown kind or a bad node name', async () => {
+    const r = await kaploy(['testbed', 'fault', '--dir', dir, 'node-1.x', 'meteor']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('kind must be one of');
+  });
+});

@@ -1,0 +1,113 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'ssh2';
+
+export const root = path.resolve(import.meta.dirname, '..', '..', '..');
+export const kaployJs = path.join(root, 'dist', 'cli', 'kaploy.js');
+
+/**
+ * Builds dist/ (the CLI and the daemon run from there). Type errors in other parts' work in
+ * progress do not stop tsc from emitting, so only the files this suite runs are checked.
+ */
+export function buildOnce(): void {
+  try {
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'ignore',
+      },
+    );
+  } catch {
+    // emitted anyway; checked below
+  }
+  for (const f of [kaployJs, path.join(root, 'dist', 'testbed', 'manager', 'daemon-main.js')]) {
+    if (!existsSync(f)) throw new Error(`build did not produce ${f}`);
+  }
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kaploy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [kaployJs, ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Polls until `check` returns a value (not a timing assertion: the bound only stops a hung test). */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Host key of `address` as written in DIR/known_hosts (base64 blob). */
+export function knownHostKey(dir: string, address: string, port: number): string {
+  const pattern = port === 22 ? address : `[${address}]:${port}`;
+  for (const line of readFileSync(path.join(dir, 'known_hosts'), 'utf8').split('\n')) {
+    const [hosts, , blob] = line.split(' ');
+    if (hosts?.split(',').includes(pattern) && blob) return blob;
+  }
+  throw new Error(`no known_hosts entry for ${pattern}`);
+}
+
+/** Runs one command over SSH as root with a key, pinning the host key; resolves stdout and exit code. */
+export function sshExec(o: {
+  host: string;
+  port: number;
+  key: Buffer;
+  hostKey: string;
+  command: string;
+}): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    let stdout = '';
+    let code = -1;
+    c.once('error', reject);
+    c.once('ready', () => {
+      c.exec(o.command, (err, ch) => {
+        if (err) return reject(err);
+        ch.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        ch.stderr.resume();
+        ch.once('exit', (n: number) => {
+          code = n;
+        });
+        ch.once('close', () => c.end());
+      });
+    });
+    c.once('close', () => resolve({ code, stdout }));
+    c.connect({
+      host: o.host,
+      port: o.port,
+      username: 'root',
+      privateKey: o.key,
+      readyTimeout: 10_000,
+      hostVerifier: (key: Buffer) => key.toString('base64') === o.hostKey,
+    });
+  });
+}

@@ -1,0 +1,214 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSiteConfig, nodeIndex } from '../../../src/common/site-config.js';
+import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { pickFreePort } from '../../../src/testbed/manager/ports.js';
+import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
+import { buildOnce, kaploy, knownHostKey, sshExec, waitFor } from './helpers.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-'));
+const site = `t${process.pid}`;
+let sshPort = 0;
+let state: TestbedState;
+let bmc = '';
+let engineKey: Buffer;
+
+const isOpen = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+const status = async () =>
+  (await (await fetch(`${bmc}/nodes`)).json()) as { name: string; power: string; state: string }[];
+const nodeState = async (n: string) => (await status()).find((s) => s.name === n)?.state;
+
+beforeAll(async () => {
+  buildOnce();
+  sshPort = await pickFreePort();
+  const r = await kaploy([
+    'testbed',
+    'up',
+    '--nodes',
+    '3',
+    '--site',
+    site,
+    '--dir',
+    dir,
+    '--boot-delay',
+    '50',
+    '--ssh-port',
+    String(sshPort),
+  ]);
+  if (r.code !== 0) throw new Error(`testbed up failed (${r.code}): ${r.stderr}`);
+  expect(r.stdout).toContain(`. ${path.join(dir, 'env')}`);
+  state = JSON.parse(readFileSync(path.join(dir, 'testbed.json'), 'utf8')) as TestbedState;
+  bmc = `http://127.0.0.1:${state.bmcPort}`;
+  engineKey = readFileSync(path.join(dir, 'keys', 'engine'));
+});
+
+afterAll(async () => {
+  await kaploy(['testbed', 'down', '--dir', dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kaploy testbed up / status / down', () => {
+  const node1 = () => `node-1.${site}`;
+  const addr1 = () => state && loadSiteConfig(path.join(dir, 'site.yaml')).clusters[0]?.nodes[0]?.address;
+
+  it('writes a site configuration that loads and names every node, and the client files', () => {
+    const cfg = loadSiteConfig(path.join(dir, 'site.yaml'));
+    expect(cfg.site).toBe(site);
+    expect([...nodeIndex(cfg).keys()]).toEqual([1, 2, 3].map((i) => `node-${i}.${site}`));
+    const c = cfg.clusters[0];
+    expect(c?.name).toBe(`${site}-c1`);
+    expect(c?.sshPort).toBe(sshPort);
+    expect(c?.commands.reboot.hard).toEqual({
+      kind: 'http',
+      method: 'POST',
+      url: `${bmc}/nodes/{node}/reboot?level=hard`,
+    });
+    expect(c?.commands.console?.kind).toBe('argv');
+    expect(cfg.bootDir).toBe(path.join(dir, 'tftp', 'pxelinux.cfg'));
+    expect(cfg.imageDirs).toEqual([path.join(dir, 'images')]);
+    expect(readFileSync(path.join(dir, 'nodes'), 'utf8')).toBe(
+      [1, 2, 3].map((i) => `node-${i}.${site}\n`).join(''),
+    );
+    const env = readFileSync(path.join(dir, 'env'), 'utf8');
+    expect(env).toContain(`export KAPLOY_NODEFILE=${path.join(dir, 'nodes')}\n`);
+    expect(env).toContain(`export KAPLOY_SITE_CONFIG=${path.join(dir, 'site.yaml')}\n`);
+    expect(env).toContain(`export PATH=${path.join(dir, 'bin')}:"$PATH"\n`);
+    expect(statSync(path.join(dir, 'tokens')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, 'bin', 'kadeploy3')).mode & 0o111).toBe(0o111);
+    expect(readFileSync(path.join(dir, 'client.yaml'), 'utf8')).toContain(
+      `url: http://127.0.0.1:${state.enginePort}`,
+    );
+    expect(readFileSync(path.join(dir, 'known_hosts'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(readFileSync(path.join(dir, 'envs', 'tiny-x64-base.yaml'), 'utf8')).toContain(
+      'name: tiny-x64-base',
+    );
+  });
+
+  it('status lists every node on and in production', async () => {
+    const r = await kaploy(['testbed', 'status', '--dir', dir]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    expect(lines).toEqual([1, 2, 3].map((i) => [`node-${i}.${site}`, 'on', 'production']));
+  });
+
+  it('runs a command over SSH on a node in production, pinning its host key', async () => {
+    const address = addr1() as string;
+    const r = await sshExec({
+      host: address,
+      port: sshPort,
+      key: engineKey,
+      hostKey: knownHostKey(dir, address, sshPort),
+      command: 'cat /etc/os-release',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ID=prod-env');
+  });
+
+  it('powers a node off and on through the BMC API', async () => {
+    const address = addr1() as string;
+    expect((await fetch(`${bmc}/nodes/${node1()}/power/off`, { method: 'POST' })).status).toBe(200);
+    expect(await (await fetch(`${bmc}/nodes/${node1()}/power`)).text()).toBe('off');
+    expect(await nodeState(node1())).toBe('off');
+    expect(await isOpen(address, sshPort)).toBe(false);
+    const st = await kaploy(['testbed', 'status', '--dir', dir]);
+    expect(st.stdout).toMatch(new RegExp(`node-1\\.${site}\\s+off\\s+off`));
+    expect((await fetch(`${bmc}/nodes/${node1()}/power/on`, { method: 'POST' })).status).toBe(200);
+    await waitFor(async () => (await nodeState(node1())) === 'production', 'node-1 back in production');
+    const r = await sshExec({
+      host: address,
+      port: sshPort,
+      key: engineKey,
+      hostKey: knownHostKey(dir, address, sshPort),
+      command: 'hostname',
+    });
+    expect(r.code).toBe(0);
+  });
+
+  it('reboots a node into the deployment environment when its PXE profile says so', async () => {
+    const address = addr1() as string;
+    writeFileSync(
+      path.join(dir, 'tftp', 'pxelinux.cfg', ipHex(address)),
+      renderProfile({
+        kind: 'deploy_env',
+        kernel: 'deploy/vmlinuz',
+        initrd: 'deploy/initrd.img',
+        params: '',
+      }),
+    );
+    expect((await fetch(`${bmc}/nodes/${node1()}/reboot?level=hard`, { method: 'POST' })).status).toBe(200);
+    await waitFor(
+      async () => (await nodeState(node1())) === 'deploy_env',
+      'node-1 in the deployment environment',
+    );
+    expect(await isOpen(address, 25300)).toBe(true);
+    rmSync(path.join(dir, 'tftp', 'pxelinux.cfg', ipHex(address)));
+  });
+
+  it('validates what the BMC API is given', async () => {
+    const post = (p: string, body?: unknown) =>
+      fetch(`${bmc}${p}`, {
+        method: 'POST',
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+    expect((await post(`/nodes/${node1()}/reboot?level=gentle`)).status).toBe(400);
+    expect((await post('/nodes/nosuch.node/power/on')).status).toBe(404);
+    expect((await post('/nodes/bad%3Bname/power/on')).status).toBe(400);
+    expect((await post(`/nodes/${node1()}/faults`, { kind: 'meteor' })).status).toBe(400);
+    expect((await post(`/nodes/${node1()}/faults`, { kind: 'slow_boot' })).status).toBe(400);
+    expect((await post(`/nodes/${node1()}/faults`, { kind: 'hang', when: '(' })).status).toBe(400);
+    const ok = await post(`/nodes/${node1()}/faults`, { kind: 'slow_boot', extraMs: 10, times: 1 });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { faults: unknown[] }).faults).toEqual([
+      { kind: 'slow_boot', extraMs: 10, times: 1 },
+    ]);
+    expect((await fetch(`${bmc}/nodes/${node1()}/faults`, { method: 'DELETE' })).status).toBe(200);
+    expect((await status()).find((s) => s.name === node1())).toMatchObject({ faults: [] });
+  });
+
+  it('injects and clears faults from the command line', async () => {
+    const r = await kaploy(['testbed', 'fault', '--dir', dir, node1(), 'no_reboot', '--times', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"kind":"no_reboot"');
+    const bad = await kaploy(['testbed', 'fault', '--dir', dir, node1(), 'slow_boot', '--extra-ms', 'lots']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('--extra-ms');
+    const c = await kaploy(['testbed', 'fault', '--dir', dir, node1(), 'clear']);
+    expect(c.stdout).toContain('no faults');
+  });
+
+  it('refuses a second up in the same directory', async () => {
+    const r = await kaploy(['testbed', 'up', '--nodes', '1', '--site', site, '--dir', dir]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('already running');
+  });
+
+  it('down stops the daemon: control port closed, pid gone, nodes unreachable', async () => {
+    const address = addr1() as string;
+    const r = await kaploy(['testbed', 'down', '--dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('stopped');
+    expect(await isOpen('127.0.0.1', state.bmcPort)).toBe(false);
+    expect(await isOpen(address, sshPort)).toBe(false);
+    expect(() => process.kill(state.pid as number, 0)).toThrow();
+    const s = await kaploy(['testbed', 'status', '--dir', dir]);
+    expect(s.code).toBe(4);
+    expect(s.stderr).toContain('is not running');
+  });
+});
