@@ -21,7 +21,11 @@ export type BroadcastEnvImpl =
   | 'BroadcastEnvKascade'
   | 'BroadcastEnvTree'
   | 'BroadcastEnvDummy';
-export type BootNewEnvImpl = 'BootNewEnvClassical' | 'BootNewEnvKexec' | 'BootNewEnvHardReboot' | 'BootNewEnvDummy';
+export type BootNewEnvImpl =
+  | 'BootNewEnvClassical'
+  | 'BootNewEnvKexec'
+  | 'BootNewEnvHardReboot'
+  | 'BootNewEnvDummy';
 export type Implementation = SetDeploymentEnvImpl | BroadcastEnvImpl | BootNewEnvImpl;
 
 export type MicroStep =
@@ -76,6 +80,20 @@ export interface MicroStepContext {
   attempt: number;
   /** Debug output per node (kadeploy3 -d). */
   debug(node: string, text: string): void;
+  /**
+   * Optional (set by the runner): report a node's result as soon as it is known. Reported nodes
+   * move on together without waiting for the rest of the group (a hung node then holds only itself
+   * until the instance timeout). Nodes never reported wait for the returned map, i.e. for the whole
+   * call: an executor whose micro-step must keep the group together (a broadcast chain) just does
+   * not report early. The first result given for a node wins; the returned map must still hold
+   * every node (reported ones may be repeated or left out).
+   */
+  report?(node: string, result: NodeResult): void;
+  /**
+   * Optional (set by the runner): a line for the user's log, e.g. `Performing a soft reboot on
+   * node-1` (verbosity 3) or `node-1 is here after 42s` (verbosity 5). Default verbosity 3.
+   */
+  note?(text: string, verbosity?: number): void;
 }
 
 /**

@@ -1,0 +1,348 @@
+import { errorMessage, KaployError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { Attempt } from './attempt.js';
+import {
+  type Breakpoint,
+  hitsBreakpoint,
+  locateResume,
+  parseBreakpoint,
+  type ResumePoint,
+} from './breakpoint.js';
+import type { WorkflowEvent } from './events.js';
+import { pruneMicroSteps } from './micro-steps.js';
+import { NodeLedger, type Position } from './node-ledger.js';
+import { resolvePlan } from './resolve-plan.js';
+import { TaskGroup } from './task-group.js';
+import {
+  type Implementation,
+  MACRO_STEPS,
+  type MicroStep,
+  type MicroStepContext,
+  type MicroStepExecutor,
+  type NodeOutcome,
+  type NodeResult,
+  type WorkflowPlan,
+} from './types.js';
+import type { WorkflowOptions } from './workflow-options.js';
+
+export interface RunWorkflowParams {
+  wid: string;
+  nodes: readonly string[];
+  /** As parsed (parseForceSteps / parseAutomata); the runner applies resolvePlan itself. */
+  plan: WorkflowPlan;
+  options: WorkflowOptions;
+  executor: MicroStepExecutor;
+  /** Cancels the whole workflow: in-flight micro-steps are aborted, nodes end `cancelled`. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** `MACRO[:micro]` text (checked against the plan) or an already parsed breakpoint. */
+  breakpoint?: string | Breakpoint;
+  /** Continue every node from where an earlier run stopped at a breakpoint. */
+  resumeFrom?: ResumePoint;
+  onEvent?: (ev: WorkflowEvent) => void;
+  /** Clock for durations (ms); Date.now by default. */
+  now?: () => number;
+}
+
+const NO_RESULT = 'the micro-step returned no result for this node';
+
+/**
+ * Drives the nodes through SetDeploymentEnv, BroadcastEnv and BootNewEnv (reference §3). Work is
+ * done per node group: one executor call per group and micro-step. A group splits when its nodes go
+ * different ways: nodes that finish an instance go on to the next macro-step at once, nodes that
+ * fail retry the instance, then fall back to the next listed implementation, then end KO. Resolves
+ * with one outcome per node (in the order given); throws only for bad input (breakpoint, resume
+ * point, duplicate nodes) or a runner bug.
+ */
+export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> {
+  const now = p.now ?? Date.now;
+  const { plan, notes } = resolvePlan(p.plan, p.options);
+  const pruned = new Map<Implementation, ReturnType<typeof pruneMicroSteps>>();
+  const prunedOf = (impl: Implementation) => {
+    let v = pruned.get(impl);
+    if (!v) {
+      v = pruneMicroSteps(impl, p.options);
+      pruned.set(impl, v);
+    }
+    return v;
+  };
+  const stepsOf = (impl: Implementation): readonly MicroStep[] => prunedOf(impl).steps;
+  const bp = typeof p.breakpoint === 'string' ? parseBreakpoint(p.breakpoint, plan, p.options) : p.breakpoint;
+  const resume = p.resumeFrom ? locateResume(p.resumeFrom, plan, stepsOf) : undefined;
+  for (const macro of MACRO_STEPS) {
+    if (plan[macro].length === 0) {
+      throw new KaployError('KAPLOY_OPTION', `The workflow plan lists no implementation for ${macro}`, {
+        step: macro,
+      });
+    }
+  }
+
+  const ledger = new NodeLedger(p.nodes, now);
+  const log = p.logger.child({ workflow: p.wid });
+  const startedAt = now();
+  const emit = (ev: WorkflowEvent): void => {
+    try {
+      p.onEvent?.(ev);
+    } catch (e) {
+      // A broken listener must not break a deployment of 2,000 nodes.
+      log.warn({ err: e, kind: ev.kind }, 'workflow event listener failed');
+    }
+  };
+
+  const live = new Set<Attempt>();
+  const abortLive = () => {
+    for (const a of live) a.controller.abort(p.signal.reason);
+  };
+  const tasks = new TaskGroup((e) => {
+    log.error({ err: e }, 'workflow runner failed');
+    for (const a of live) a.controller.abort(e);
+  });
+
+  const retire = (att: Attempt) => {
+    if (att.inside.size === 0) {
+      att.disarm();
+      live.delete(att);
+    }
+  };
+
+  const finishOk = (nodes: string[]) => ledger.finish(nodes, 'ok');
+
+  const cancel = (nodes: readonly string[], at: Position) => {
+    if (nodes.length === 0) return;
+    ledger.leaveMacro(nodes, at.macro);
+    ledger.finish(nodes, 'cancelled', at, 'Cancelled');
+    emit({ kind: 'cancelled', ...at, nodes });
+  };
+
+  const startMacro = (nodes: string[], macroIndex: number) => {
+    const macro = MACRO_STEPS[macroIndex];
+    if (macro === undefined) return finishOk(nodes);
+    ledger.enterMacro(nodes);
+    startAttempt(nodes, macroIndex, 0, 0, 0, false);
+  };
+
+  const startAttempt = (
+    nodes: string[],
+    macroIndex: number,
+    instanceIndex: number,
+    number: number,
+    fromMicro: number,
+    skipBreakpoint: boolean,
+  ) => {
+    const macro = MACRO_STEPS[macroIndex]!;
+    const inst = plan[macro][instanceIndex]!;
+    const { steps, bypassed } = prunedOf(inst.impl);
+    if (p.signal.aborted) {
+      return cancel(nodes, { macro, impl: inst.impl, micro: steps[fromMicro] ?? steps[0] ?? 'dummy' });
+    }
+    const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now());
+    live.add(att);
+    ledger.startAttempt(nodes, macro, inst.impl, inst.timeoutSec);
+    emit({
+      kind: 'macro_start',
+      macro,
+      impl: inst.impl,
+      attempt: number,
+      retries: inst.retries,
+      timeoutSec: inst.timeoutSec,
+      nodes,
+      bypassed,
+    });
+    att.arm(() => onTimeout(att));
+    tasks.spawn(() => runStep(att, nodes, fromMicro, skipBreakpoint));
+  };
+
+  const onTimeout = (att: Attempt) => {
+    const nodes = [...att.inside];
+    att.timedOut = true;
+    att.inside.clear();
+    retire(att);
+    const reason = `Timeout in the ${att.inst.impl} step`;
+    att.controller.abort(new KaployError('KAPLOY_EXECUTE', reason, { step: att.inst.impl }));
+    if (nodes.length === 0) return;
+    emit({ kind: 'timeout', macro: att.macro, impl: att.inst.impl, timeoutSec: att.inst.timeoutSec, nodes });
+    // Retry only once the aborted calls have returned, so two attempts never act on a node at once.
+    const inflight = [...att.inflight];
+    tasks.spawn(async () => {
+      await Promise.allSettled(inflight);
+      const byMicro = new Map<MicroStep, string[]>();
+      for (const n of nodes) {
+        const micro = ledger.position(n)?.micro ?? att.steps[0] ?? 'dummy';
+        const list = byMicro.get(micro);
+        if (list) list.push(n);
+        else byMicro.set(micro, [n]);
+      }
+      for (const [micro, group] of byMicro) failed(att, group, micro, reason);
+    });
+  };
+
+  /** Nodes that failed this attempt: retry, fall back, or end KO (cancelled if the workflow is). */
+  const failed = (att: Attempt, nodes: string[], micro: MicroStep, reason: string) => {
+    const at: Position = { macro: att.macro, impl: att.inst.impl, micro };
+    for (const n of nodes) att.inside.delete(n);
+    retire(att);
+    if (p.signal.aborted) return cancel(nodes, at);
+    emit({ kind: 'nodes_ko', ...at, reason, nodes, durationMs: now() - att.startedAt });
+    log.debug({ step: `${at.impl}-${micro}`, nodes: nodes.length, reason }, 'nodes failed');
+    if (att.number < att.inst.retries) {
+      emit({
+        kind: 'retry',
+        macro: att.macro,
+        impl: att.inst.impl,
+        attempt: att.number + 1,
+        retries: att.inst.retries,
+        nodes,
+      });
+      return startAttempt(nodes, att.macroIndex, att.instanceIndex, att.number + 1, 0, false);
+    }
+    const next = plan[att.macro][att.instanceIndex + 1];
+    if (next) {
+      emit({ kind: 'fallback', macro: att.macro, from: att.inst.impl, to: next.impl, nodes });
+      return startAttempt(nodes, att.macroIndex, att.instanceIndex + 1, 0, 0, false);
+    }
+    ledger.leaveMacro(nodes, att.macro);
+    ledger.finish(nodes, 'ko', at, reason);
+  };
+
+  const runStep = async (att: Attempt, given: string[], index: number, skipBreakpoint: boolean) => {
+    const group = att.stillInside(given);
+    if (group.length === 0) return;
+    const impl = att.inst.impl;
+    const micro = att.steps[index];
+    if (micro === undefined) {
+      for (const n of group) att.inside.delete(n);
+      retire(att);
+      ledger.leaveMacro(group, att.macro);
+      emit({ kind: 'macro_end', macro: att.macro, impl, nodes: group, durationMs: now() - att.startedAt });
+      return startMacro(group, att.macroIndex + 1);
+    }
+    const at: Position = { macro: att.macro, impl, micro };
+    ledger.moveTo(group, at);
+    if (p.signal.aborted) {
+      for (const n of group) att.inside.delete(n);
+      retire(att);
+      return cancel(group, at);
+    }
+    if (!skipBreakpoint && hitsBreakpoint(bp, att.macro, impl, att.steps, index)) {
+      for (const n of group) att.inside.delete(n);
+      retire(att);
+      ledger.leaveMacro(group, att.macro);
+      ledger.finish(group, 'breakpoint', at, `Breakpoint before ${impl}-${micro}`);
+      emit({ kind: 'breakpoint', ...at, nodes: group, durationMs: now() - att.startedAt });
+      return;
+    }
+    await runMicro(att, group, index, at);
+  };
+
+  const runMicro = async (att: Attempt, group: string[], index: number, at: Position) => {
+    emit({ kind: 'micro_start', ...at, nodes: group });
+    const callStart = now();
+    const pending = new Set(group);
+    let ok: string[] = [];
+    let ko = new Map<string, string[]>();
+    let count = 0;
+    let scheduled = false;
+
+    const flush = () => {
+      scheduled = false;
+      if (count === 0) return;
+      const okBatch = att.stillInside(ok);
+      const koBatch = ko;
+      const seen = count;
+      ok = [];
+      ko = new Map();
+      count = 0;
+      if (att.timedOut) return; // the timeout already took these nodes
+      emit({ kind: 'micro_end', ...at, nodes: seen, ok: okBatch.length, durationMs: now() - callStart });
+      for (const [reason, nodes] of koBatch) {
+        const still = att.stillInside(nodes);
+        if (still.length > 0) failed(att, still, at.micro, reason);
+      }
+      if (okBatch.length === 0) return;
+      if (okBatch.length < group.length) {
+        const moving = new Set(okBatch);
+        emit({ kind: 'split', ...at, continuing: okBatch, others: group.filter((n) => !moving.has(n)) });
+      }
+      tasks.spawn(() => runStep(att, okBatch, index + 1, false));
+    };
+
+    const settle = (node: string, result: NodeResult) => {
+      if (!pending.delete(node)) return;
+      count++;
+      if (result.ok) ok.push(node);
+      else {
+        const reason = result.reason;
+        const list = ko.get(reason);
+        if (list) list.push(node);
+        else ko.set(reason, [node]);
+      }
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    };
+
+    const ctx: MicroStepContext = {
+      wid: p.wid,
+      macro: at.macro,
+      impl: at.impl,
+      micro: at.micro,
+      signal: att.controller.signal,
+      logger: log.child({ step: `${at.impl}-${at.micro}` }),
+      attempt: att.number,
+      debug: (node, text) => emit({ kind: 'debug', node, ...at, text }),
+      report: settle,
+      note: (text, verbosity = 3) => emit({ kind: 'note', ...at, verbosity, text }),
+    };
+
+    let results: Map<string, NodeResult> | undefined;
+    let thrown: { e: unknown } | undefined;
+    try {
+      results = await att.track(p.executor.run(at.micro, group, ctx));
+    } catch (e) {
+      thrown = { e };
+    }
+    for (const n of [...pending]) {
+      const r = results?.get(n);
+      if (r) settle(n, r);
+      else if (thrown) settle(n, { ok: false, reason: errorMessage(thrown.e) });
+      else settle(n, { ok: false, reason: NO_RESULT });
+    }
+    flush();
+  };
+
+  emit({ kind: 'workflow_start', wid: p.wid, nodes: p.nodes, plan, notes });
+  log.info({ nodes: p.nodes.length }, 'workflow started');
+  p.signal.addEventListener('abort', abortLive, { once: true });
+  try {
+    if (p.nodes.length > 0) {
+      const nodes = [...p.nodes];
+      if (resume) {
+        ledger.enterMacro(nodes);
+        startAttempt(nodes, resume.macroIndex, resume.instanceIndex, 0, resume.microIndex, true);
+      } else {
+        startMacro(nodes, 0);
+      }
+    }
+    await tasks.drain();
+  } catch (e) {
+    throw new KaployError('KAPLOY_INTERNAL', `Workflow ${p.wid} failed: ${errorMessage(e)}`, { cause: e });
+  } finally {
+    p.signal.removeEventListener('abort', abortLive);
+    for (const a of live) a.disarm();
+    live.clear();
+  }
+  const outcomes = ledger.outcomes();
+  const by = (s: NodeOutcome['status']) => outcomes.filter((o) => o.status === s).map((o) => o.node);
+  emit({
+    kind: 'workflow_end',
+    wid: p.wid,
+    ok: by('ok'),
+    ko: by('ko'),
+    breakpoint: by('breakpoint'),
+    cancelled: by('cancelled'),
+    durationMs: now() - startedAt,
+  });
+  log.info({ ok: by('ok').length, ko: by('ko').length }, 'workflow ended');
+  return outcomes;
+}
