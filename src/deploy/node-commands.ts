@@ -75,9 +75,14 @@ export const nodeCommands = {
    * Chain broadcast stage (Kastafior/Kascade-like): the deployment environment's relay listens on
    * `port`, forwards every byte to `next` (if any) while piping it into `sink` (an extractTar or
    * writeDd command line). Recognised by the virtual site as a built-in of its deployment environment.
+   * Several `next` (one `--next H:P` each, in order) make a tree stage forwarding to every child.
+   * Relay contract (docs/steps.md): one upstream connection; connect to each next when it arrives,
+   * retrying a refused connect for a while (the engine starts all relays at once); a next that
+   * fails is dropped without failing the relay; exit status = the sink's (non-zero if the upstream
+   * connection broke before EOF).
    */
-  chainRelay: (port: number, next: string | undefined, sink: string) =>
-    `kaploy-relay --port ${port}${next ? ` --next ${shq(next)}` : ''} -- sh -c ${shq(sink)}`,
+  chainRelay: (port: number, next: string | readonly string[] | undefined, sink: string) =>
+    `kaploy-relay --port ${port}${(typeof next === 'string' ? [next] : (next ?? [])).map((n) => ` --next ${shq(n)}`).join('')} -- sh -c ${shq(sink)}`,
 } as const;
 
 /** sfdisk script for the standard layout: swap, prod, deploy, extended, tmp. Sizes in MiB. */

@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pMap from 'p-map';
+import { type BootedSystem, probeNode } from '../boot/node-probe.js';
+import { nextLevel } from '../power/level-command.js';
+import type { MicroStepContext, NodeResult } from '../workflow/types.js';
+import { ko, OK } from './for-each-node.js';
+import { powerReboot, type RebootDeps } from './reboot.js';
+export type TimeoutEvaluator = (expr: string, n: number) => number;
+
+import type { StepEnv } from './step-env.js';
+
+/** What the nodes must be up in after this step: the deployment env, or the deployed system. */
+export function expectedSystem(ctx: MicroStepContext): BootedSystem {
+  return ctx.macro === 'SetDeploymentEnv' ? 'deploy_env' : 'installed';
+}
+
+/** Seconds allowed per node: the kexec timeout after a kexec, else the reboot timeout (expressions of n). */
+export function waitTimeoutSec(
+  env: StepEnv,
+  ctx: MicroStepContext,
+  node: string,
+  n: number,
+  evaluate: TimeoutEvaluator,
+): number {
+  const kexec = ctx.impl === 'SetDeploymentEnvKexec' || ctx.impl === 'BootNewEnvKexec';
+  const c = env.cluster(node);
+  const expr = kexec
+    ? (env.spec.rebootKexecTimeout ?? c.timeouts.kexec)
+    : (env.spec.rebootClassicalTimeout ?? c.timeouts.reboot);
+  return evaluate(expr, n);
+}
+
+/**
+ * wait_reboot: polls every node until it is up in the expected system. A node not back within the
+ * timeout is rebooted one level harder (when the previous boot was a power command) and waited for
+ * again; past very_hard, or after a kexec, it is KO.
+ */
+export async function waitReboot(
+  env: StepEnv,
+  nodes: readonly string[],
+  ctx: MicroStepContext,
+  d: RebootDeps,
+  evaluate: TimeoutEvaluator,
+): Promise<Map<string, NodeResult>> {
+  const results = new Map<string, NodeResult>();
+  const want = expectedSystem(ctx);
+  const deadline = new Map<string, number>();
+  const timeoutMs = new Map<string, number>();
+  for (const node of nodes) {
+    try {
+      const sec = waitTimeoutSec(env, ctx, node, nodes.length, evaluate);
+      timeoutMs.set(node, sec * 1000);
+      deadline.set(node, Date.now() + env.tuning.waitRebootInitialDelayMs + sec * 1000);
+    } catch (e) {
+      results.set(node, ko((e as Error).message));
+    }
+  }
+  const started = Date.now();
+  const pending = () => nodes.filter((n) => !results.has(n));
+  try {
+    if (env.tuning.waitRebootInitialDelayMs > 0)
+      await sleep(env.tuning.waitRebootInitialDelayMs, undefined, { signal: ctx.signal });
+    while (pending().length > 0) {
+      await pMap(
+        pending(),
+        async (node) => {
+          const n = env.node(node);
+          const state = await probeNode(
+            n.address,
+            env.cluster(node).sshPort,
+            env.spec.site.markerPort,
+            env.tuning.probeTimeoutMs,
+            ctx.signal,
+          );
+          if (state === want) {
+            d.state.clear(node);
+            results.set(node, OK);
+            ctx.logger.debug({ node, afterMs: Date.now() - started }, 'node is back');
+            if (env.spec.debug)
+              ctx.debug(node, `${node} is here after ${Math.round((Date.now() - started) / 1000)}s`);
+          }
+        },
+        { concurrency: env.spec.site.windows.check },
+      );
+      const late = pending().filter((n) => Date.now() >= (deadline.get(n) ?? 0));
+      await Promise.all(late.map((node) => escalate(node)));
+      if (pending().length > 0) await sleep(env.tuning.waitRebootPollMs, undefined, { signal: ctx.signal });
+    }
+  } catch (e) {
+    if (!ctx.signal.aborted) throw e;
+    for (const node of pending()) results.set(node, ko('aborted'));
+  }
+  return results;
+
+  async function escalate(node: string): Promise<void> {
+    const sec = Math.round((timeoutMs.get(node) ?? 0) / 1000);
+    const last = d.state.get(node);
+    if (last === undefined) {
+      results.set(
+        node,
+        ko(
+          `not back in the ${want === 'deploy_env' ? 'deployment environment' : 'deployed system'} after ${sec}s`,
+        ),
+      );
+      return;
+    }
+    const next = nextLevel(last);
+    if (next === undefined) {
+      results.set(node, ko(`not back after a very_hard reboot within ${sec}s`));
+      return;
+    }
+    ctx.logger.info({ node, from: last, to: next }, 'node not back, escalating the reboot');
+    ctx.debug(node, `not back after a ${last} reboot within ${sec}s, trying a ${next} reboot`);
+    const r = await powerReboot(env, ctx, d, node, next);
+    if (!r.ok) {
+      results.set(node, ko(`not back after a ${last} reboot within ${sec}s; ${r.reason}`));
+      return;
+    }
+    deadline.set(node, Date.now() + (timeoutMs.get(node) ?? 0));
+  }
+}
