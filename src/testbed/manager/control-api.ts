@@ -23,9 +23,9 @@ const LEVELS = new Set(['soft', 'hard', 'very_hard']);
  * as an HTTP upgrade (GET /nodes/:node/console). Errors are `{error: {code, appCode, message}}`.
  */
 export function buildControlApi(o: ControlApiOptions): FastifyInstance {
+  // Requests log at info; a line per power call of every node is noise here, so warn and above.
   const app = Fastify({
-    loggerInstance: o.logger.child({ part: 'control-api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    loggerInstance: o.logger.child({ part: 'control-api' }, { level: 'warn' }) as FastifyBaseLogger,
   });
   // Power commands are posted without a body; accept an empty JSON body too.
   app.removeContentTypeParser('application/json');
