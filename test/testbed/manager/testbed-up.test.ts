@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
@@ -117,6 +118,17 @@ describe('kaploy testbed up / status / down', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ID=prod-env');
+  });
+
+  it('OpenSSH reaches a node with ssh -F DIR/ssh_config, checking known_hosts strictly', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(
+        'ssh',
+        ['-F', path.join(dir, 'ssh_config'), '-o', 'BatchMode=yes', `node-2.${site}`, 'cat /etc/hostname'],
+        (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, out: stdout + stderr }),
+      );
+    });
+    expect(r).toEqual({ code: 0, out: 'prod\n' });
   });
 
   it('powers a node off and on through the BMC API', async () => {
