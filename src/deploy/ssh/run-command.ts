@@ -101,7 +101,12 @@ export function runCommand(
       }
       if (e) {
         if (conn.closed) fail(new NotStartedError(conn.lostError()));
-        else
+        else if (isOpenFailure(e) && openAttempts < OPEN_RETRY_DELAYS_MS.length) {
+          // OpenSSH frees a closed session only on its next main-loop pass, so a channel opened
+          // right after another one closed can be refused although we stay under MaxSessions.
+          const delay = OPEN_RETRY_DELAYS_MS[openAttempts++]!;
+          setTimeout(open, delay);
+        } else
           fail(new SshError('channel_refused', node, `${conn.where} refused the command: ${e.message}`, e));
         return;
       }
@@ -144,13 +149,26 @@ export function runCommand(
       else if (isBufferLike(o.stdin)) ch.end(o.stdin);
       else o.stdin.pipe(ch);
     };
-    try {
-      conn.client.exec(command, onChannel);
-    } catch (e) {
-      // ssh2 throws 'Not connected' synchronously when the socket already went away.
-      fail(new NotStartedError(new SshError('connection_lost', node, (e as Error).message, e)));
-    }
+    let openAttempts = 0;
+    const open = () => {
+      if (done) return;
+      try {
+        conn.client.exec(command, onChannel);
+      } catch (e) {
+        // ssh2 throws 'Not connected' synchronously when the socket already went away.
+        fail(new NotStartedError(new SshError('connection_lost', node, (e as Error).message, e)));
+      }
+    };
+    open();
   });
+}
+
+/** Delays before re-opening a channel the server refused to open (not a refused exec request). */
+const OPEN_RETRY_DELAYS_MS = [5, 20, 50, 100, 200, 400];
+
+/** ssh2 sets `reason` (RFC 4254 §5.1 code) on CHANNEL_OPEN_FAILURE; a refused exec request has none. */
+function isOpenFailure(e: Error): boolean {
+  return typeof (e as Error & { reason?: unknown }).reason === 'number';
 }
 
 function isBufferLike(x: unknown): x is string | Buffer {
