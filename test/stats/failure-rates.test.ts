@@ -45,7 +45,9 @@ describe('failure rates (-b, -c)', () => {
   it('counts operations and failures', () => {
     expect(
       failureRates(t.db, parseStatsQuery({ kind: 'failure-rate', node: 'gdx-8.orsay.grid5000.fr' })),
-    ).toEqual([{ node: 'gdx-8.orsay.grid5000.fr', rate: expect.closeTo(66.6667, 4), operations: 3, failures: 2 }]);
+    ).toEqual([
+      { node: 'gdx-8.orsay.grid5000.fr', rate: expect.closeTo(66.6667, 4), operations: 3, failures: 2 },
+    ]);
   });
 
   it('applies the filters: operation, nodes, dates', () => {
