@@ -1,5 +1,117 @@
 import type { Command } from 'commander';
+import { KaployError } from '../common/errors.js';
+import { createLogger, silentLogger } from '../common/logger.js';
+import { loadSiteConfig, type SiteConfig } from '../common/site-config.js';
+import { assertUserName, enrolUser } from '../deploy/auth/enrol.js';
+import { FileCache } from '../deploy/environments/file-cache.js';
+import { seedEnvironments } from '../deploy/environments/seed.js';
+import { defaultSiteConfig } from '../deploy/server/default-config.js';
+import { OperationRegistry } from '../deploy/server/operations-registry.js';
+import { startServer } from '../deploy/server/start.js';
+import { openStore, storePath } from '../deploy/store/store.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
-// Placeholder until the server commands land (owned by the server work).
-export function registerServer(_program: Command, _ctx: SubcommandContext): void {}
+function siteConfig(file: string | undefined): SiteConfig {
+  return file === undefined ? defaultSiteConfig() : loadSiteConfig(file);
+}
+
+function parsePort(v: string): number {
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535)
+    throw new KaployError('KAPLOY_OPTION', `invalid port '${v}': expected 0..65535`);
+  return Number(v);
+}
+
+function parseOwner(v: string): { uid: number; gid: number } {
+  const m = /^(\d{1,10}):(\d{1,10})$/.exec(v);
+  if (!m) throw new KaployError('KAPLOY_OPTION', `invalid --owner '${v}': expected UID:GID (numbers)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** `kaploy server`: run the site engine, enrol users, record reference environments. */
+export function registerServer(program: Command, ctx: SubcommandContext): void {
+  const server = program
+    .command('server')
+    .description('run the site engine (no --config: the embedded default site, data in ~/.kaploy/server)')
+    .option('-c, --config <FILE>', 'site configuration (YAML)')
+    .option('--port <N>', 'listen on this port instead of the configured one (0 = any free port)')
+    .option('--host <ADDR>', 'listen on this address instead of the configured one')
+    .action(async (o: { config?: string; port?: string; host?: string }) => {
+      const config = siteConfig(o.config);
+      const running = await startServer(config, {
+        ...(o.port !== undefined ? { port: parsePort(o.port) } : {}),
+        ...(o.host !== undefined ? { host: o.host } : {}),
+        logger: createLogger(`kaploy-server:${config.site}`),
+      });
+      process.stdout.write(`kaploy server listening on ${running.url}\n`);
+      // Runs until SIGTERM/SIGINT (the program's signal), then closes cleanly.
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await running.close();
+      ctx.setCode(0);
+    });
+
+  server
+    .command('token')
+    .description(
+      "create or rotate a user's secret and write it to a mode-600 file (admin, needs the data directory)",
+    )
+    .option('-c, --config <FILE>', 'site configuration (YAML)')
+    .requiredOption('--user <NAME>', 'the user to enrol')
+    .option('--out <FILE>', 'where to write the secret (default ~USER/.kaploy/tokens/<site>)')
+    .option('--owner <UID:GID>', 'chown the token file (and its directory) to this owner')
+    .action((_o: unknown, cmd: Command) => {
+      // optsWithGlobals: `--config` may have been taken by the parent `server` command.
+      const o = cmd.optsWithGlobals<{ config?: string; user: string; out?: string; owner?: string }>();
+      const config = siteConfig(o.config);
+      assertUserName(o.user);
+      const store = openStore(storePath(config.dataDir));
+      try {
+        const { file } = enrolUser(store, {
+          user: o.user,
+          site: config.site,
+          ...(o.out !== undefined ? { out: o.out } : {}),
+          ...(o.owner !== undefined ? { owner: parseOwner(o.owner) } : {}),
+        });
+        process.stdout.write(`token for ${o.user} written to ${file}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  server
+    .command('add-env')
+    .description(
+      'record reference environments as USER (default deploy) from description files; existing ones are kept',
+    )
+    .option('-c, --config <FILE>', 'site configuration (YAML)')
+    .option('--user <NAME>', 'owner of the environments', 'deploy')
+    .argument('<FILE...>', 'environment descriptions (YAML 3.x or key/value)')
+    .action(async (files: string[], _o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ config?: string; user: string }>();
+      const config = siteConfig(o.config);
+      assertUserName(o.user);
+      const store = openStore(storePath(config.dataDir));
+      try {
+        const res = await seedEnvironments(
+          {
+            config,
+            store,
+            operations: new OperationRegistry(),
+            logger: silentLogger,
+            files: new FileCache(config.dataDir),
+            signal: ctx.signal,
+          },
+          o.user,
+          files,
+          ctx.signal,
+        );
+        for (const w of res.warnings) process.stderr.write(`Warning: ${w}\n`);
+        for (const a of res.added) process.stdout.write(`added ${a} for ${o.user}\n`);
+        for (const s of res.skipped) process.stdout.write(`kept ${s} of ${o.user} (already recorded)\n`);
+      } finally {
+        store.close();
+      }
+    });
+}

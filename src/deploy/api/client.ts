@@ -60,7 +60,30 @@ export class ApiClient {
   }
 
   async request<T>(method: string, p: string, o: RequestOptions = {}): Promise<T> {
-    const res = await this.#send(method, p, o);
+    return this.#json<T>(await this.#send(method, p, o));
+  }
+
+  /** Streams raw bytes with PUT (image uploads, `PUT /files/:md5`); the answer is JSON as for request(). */
+  async upload<T>(p: string, body: Readable, o: { signal?: AbortSignal } = {}): Promise<T> {
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(this.#target(p), {
+        method: 'PUT',
+        dispatcher: this.#agent,
+        headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/octet-stream' },
+        body,
+        signal: o.signal,
+      });
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      throw new KaployError('KAPLOY_CLIENT', `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    return this.#json<T>(res);
+  }
+
+  async #json<T>(res: Awaited<ReturnType<typeof request>>): Promise<T> {
     const text = await res.body.text();
     let json: unknown;
     try {

@@ -1,0 +1,52 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { installAuthHook } from './auth-hook.js';
+import type { EngineContext } from './context.js';
+import { errorHandler } from './error-handler.js';
+import { environmentsRoutes } from './routes-environments.js';
+import { filesRoutes } from './routes-files.js';
+import { infoRoutes } from './routes-info.js';
+import { nodesRoutes } from './routes-nodes.js';
+import { rightsRoutes } from './routes-rights.js';
+
+export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
+
+/**
+ * The engine's route families, one plugin each. Adding a family (stats, deployments, reboot,
+ * power, console) is one import and one line here.
+ */
+export const ROUTE_PLUGINS: EnginePlugin[] = [
+  infoRoutes,
+  nodesRoutes,
+  environmentsRoutes,
+  filesRoutes,
+  rightsRoutes,
+];
+
+/** Builds the fastify app: authentication on every request, the error format, the routes. */
+export async function buildApp(
+  ctx: EngineContext,
+  plugins: readonly EnginePlugin[] = ROUTE_PLUGINS,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // Unknown properties are errors, not silently dropped (fastify's default removes them).
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    bodyLimit: 1024 * 1024,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .send({
+        error: {
+          code: 'KAPLOY_NOT_FOUND',
+          appCode: 103,
+          message: `no such API route: ${request.method} ${request.url}`,
+          fields: {},
+        },
+      });
+  });
+  installAuthHook(app, ctx);
+  for (const p of plugins) await app.register(p, { ctx });
+  return app;
+}

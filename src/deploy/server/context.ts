@@ -1,0 +1,17 @@
+import type { Logger } from '../../common/logger.js';
+import type { SiteConfig } from '../../common/site-config.js';
+import type { FileCache } from '../environments/file-cache.js';
+import type { Store } from '../store/store.js';
+import type { OperationRegistry } from './operations-registry.js';
+
+/** What every route plugin and engine service gets: the site, the store, what runs, a logger. */
+export interface EngineContext {
+  config: SiteConfig;
+  store: Store;
+  operations: OperationRegistry;
+  logger: Logger;
+  /** Content-addressed image cache (uploads, downloaded URLs) in the data directory. */
+  files: FileCache;
+  /** Aborted when the engine shuts down. */
+  signal: AbortSignal;
+}

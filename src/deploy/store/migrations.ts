@@ -1,0 +1,106 @@
+import type { Database } from 'better-sqlite3';
+import { STATS_SCHEMA_SQL } from '../../stats/schema.js';
+
+/**
+ * Ordered schema migrations. Each runs once, inside its own transaction, and is recorded in
+ * `schema_migrations`; a crash mid-migration rolls back to the previous version. To extend the
+ * schema (e.g. the deployment workflow), append to MIGRATIONS, never edit an applied one.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  up: string | ((db: Database) => void);
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'engine core tables',
+    up: `
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  token_sha256 TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL
+);
+CREATE TABLE environments (
+  id INTEGER PRIMARY KEY,
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  visibility TEXT NOT NULL CHECK (visibility IN ('public','shared','private')),
+  destructive INTEGER NOT NULL DEFAULT 0,
+  md5 TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL,
+  UNIQUE (user, name, version)
+);
+CREATE INDEX environments_name ON environments(name, version);
+CREATE TABLE rights (
+  user TEXT NOT NULL,
+  node TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (user, node, partition)
+);
+CREATE INDEX rights_node ON rights(node);
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  env TEXT NOT NULL DEFAULT '',
+  env_user TEXT NOT NULL DEFAULT '',
+  destructive INTEGER NOT NULL DEFAULT 0,
+  user TEXT NOT NULL DEFAULT '',
+  wid TEXT NOT NULL DEFAULT '',
+  updated INTEGER NOT NULL
+);
+CREATE TABLE workflows (
+  wid TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  user TEXT NOT NULL,
+  status TEXT NOT NULL,
+  request TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  finished INTEGER
+);
+CREATE INDEX workflows_user ON workflows(user, created);
+CREATE TABLE known_hosts (
+  node TEXT PRIMARY KEY,
+  key TEXT NOT NULL
+);
+CREATE TABLE uploads (
+  md5 TEXT NOT NULL,
+  user TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (md5, user)
+);
+`,
+  },
+  { id: 2, name: 'statistics', up: STATS_SCHEMA_SQL },
+];
+
+/** Applies the pending migrations in id order; returns the ids applied. */
+export function runMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)',
+  );
+  const done = new Set(
+    (db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id),
+  );
+  const applied: number[] = [];
+  const sorted = [...migrations].sort((a, b) => a.id - b.id);
+  for (const m of sorted) {
+    if (done.has(m.id)) continue;
+    db.transaction(() => {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied) VALUES (?, ?, ?)').run(
+        m.id,
+        m.name,
+        Date.now(),
+      );
+    })();
+    applied.push(m.id);
+  }
+  return applied;
+}
