@@ -22,7 +22,12 @@ export interface VirtualNodeOptions {
   /** tar(.gz) installed on the prod partition when the node's disk is first created. */
   productionImage: string;
   partitioning: { blockDevice: string; swap: number; prod: number; deploy: number; tmp: number };
-  hardware: { bootDelayMs: number; powerOnDelayMs?: number; nicBytesPerSec?: number; diskBytesPerSec?: number };
+  hardware: {
+    bootDelayMs: number;
+    powerOnDelayMs?: number;
+    nicBytesPerSec?: number;
+    diskBytesPerSec?: number;
+  };
   logger?: Logger;
 }
 
