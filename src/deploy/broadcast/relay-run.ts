@@ -2,8 +2,11 @@ import { nodeCommands } from '../node-commands.js';
 import { isSshError } from '../ssh/ssh-error.js';
 import { errorReason, exitReason } from '../steps/failure-reason.js';
 import { connectRelay, feedImage } from './feed-relay.js';
+import { StderrWatch } from './stderr-watch.js';
 import type { BroadcastContext, BroadcastNode, BroadcastOptions } from './types.js';
 import { sinkLabel } from './unicast.js';
+
+const LISTENING = /kaploy-relay: listening on /;
 
 /**
  * A pipelined relay topology: the engine streams the image into each root's relay; each relay
@@ -53,28 +56,64 @@ export async function runRelays(
     }
   };
 
+  // Relays announce `kaploy-relay: listening on ADDR:PORT` on stderr: the engine feeds the roots
+  // only once every relay listens, because a relay connects to its children as soon as its own
+  // upstream arrives.
+  const ready = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  for (const n of nodes) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    ready.set(n.name, { promise, resolve });
+  }
+
   const runOne = async (n: BroadcastNode): Promise<void> => {
     const next = (topo.children.get(n.name) ?? []).map(
       (c) => `${(byName.get(c) as BroadcastNode).address}:${port}`,
     );
     const cmd = nodeCommands.chainRelay(port, next, n.sink);
     const signal = AbortSignal.any([ctx.signal, (stop.get(n.name) as AbortController).signal]);
+    const stderr = new StderrWatch(LISTENING, () => ready.get(n.name)?.resolve());
     let out: RelayOutcome;
     try {
-      const r = await ctx.pool.exec(n.target, cmd, { signal });
-      out = r.exitCode === 0 ? { ok: true } : { ok: false, reason: exitReason(label(n), r), lost: false };
-      if (r.stderr.trim()) ctx.debug(n.name, `relay stderr: ${r.stderr.trim().slice(-2000)}`);
+      const r = await ctx.pool.exec(n.target, cmd, { signal, stderr });
+      const res = { ...r, stderr: stderr.text() };
+      out = r.exitCode === 0 ? { ok: true } : { ok: false, reason: exitReason(label(n), res), lost: false };
     } catch (e) {
       const lost = isSshError(e) && e.kind !== 'aborted' && e.kind !== 'timeout';
-      out = { ok: false, reason: errorReason(label(n), e), lost };
+      const why = stop.get(n.name)?.signal.aborted
+        ? String((stop.get(n.name)?.signal.reason as Error)?.message)
+        : errorReason(label(n), e);
+      out = { ok: false, reason: why, lost };
     }
+    if (stderr.text().trim()) ctx.debug(n.name, `relay stderr: ${stderr.text().trim()}`);
     own.set(n.name, out);
+    ready.get(n.name)?.resolve();
     if (!out.ok) stopBelow(n.name, `upstream ${n.name} failed`);
   };
+
+  const allReady = async (): Promise<void> => {
+    const timer = setTimeout(() => {
+      for (const n of nodes) {
+        if (!own.has(n.name) && !readySeen.has(n.name))
+          stop
+            .get(n.name)
+            ?.abort(new Error(`the relay on ${n.name} did not start within ${o.relayConnectTimeoutMs} ms`));
+      }
+    }, o.relayConnectTimeoutMs);
+    try {
+      await Promise.all(nodes.map((n) => ready.get(n.name)?.promise.then(() => readySeen.add(n.name))));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const readySeen = new Set<string>();
 
   const feedOne = async (root: BroadcastNode): Promise<void> => {
     const signal = AbortSignal.any([ctx.signal, (stop.get(root.name) as AbortController).signal]);
     try {
+      await allReady();
       const sock = await connectRelay(root.address, port, Date.now() + o.relayConnectTimeoutMs, signal, () =>
         own.has(root.name) ? `the relay on ${root.name} ended before the image was sent` : undefined,
       );

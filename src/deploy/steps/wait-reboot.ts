@@ -4,6 +4,7 @@ import { type BootedSystem, probeNode } from '../boot/node-probe.js';
 import { nextLevel } from '../power/level-command.js';
 import type { MicroStepContext, NodeResult } from '../workflow/types.js';
 import { ko, OK } from './for-each-node.js';
+import { execOnNode } from './node-exec.js';
 import { powerReboot, type RebootDeps } from './reboot.js';
 export type TimeoutEvaluator = (expr: string, n: number) => number;
 
@@ -73,6 +74,19 @@ export async function waitReboot(
             ctx.signal,
           );
           if (state === want) {
+            if (want === 'deploy_env') {
+              // First login to the freshly booted deployment environment: learn its host key now
+              // (trust on first use), since send_key_in_deploy_env is skipped without -k.
+              const login = await execOnNode(env, ctx, node, 'true', {
+                label: 'ssh',
+                trustOnFirstUse: true,
+                timeoutMs: env.tuning.probeTimeoutMs * 5,
+              });
+              if (!login.result.ok) {
+                if (login.result.reason === 'host key mismatch') results.set(node, login.result);
+                return; // sshd not ready yet: poll again
+              }
+            }
             d.state.clear(node);
             results.set(node, OK);
             ctx.logger.debug({ node, afterMs: Date.now() - started }, 'node is back');
