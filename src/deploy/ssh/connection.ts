@@ -1,4 +1,8 @@
-import { type Algorithms, Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+import ssh2, { type Algorithms, type Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader only gives its default export.
+const { Client: SshClient } = ssh2;
+
 import type { Logger } from '../../common/logger.js';
 import { ChannelSlots } from './channel-slots.js';
 import { classifyConnectError } from './connect-error.js';
@@ -116,7 +120,7 @@ export class NodeConnection {
     const { target: t, logger } = p;
     const where = `${t.username}@${t.host}:${t.port}`;
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new SshClient();
       let verdict: HostKeyVerdict | undefined;
       let settled = false;
       const fail = (e: SshError) => {

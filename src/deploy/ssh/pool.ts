@@ -1,4 +1,4 @@
-import { type ParsedKey, utils } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { KaployError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/logger.js';
 import { PREFERRED_ALGORITHMS } from './algorithms.js';
@@ -33,7 +33,7 @@ export class SshPool {
   private readonly o: Required<Omit<SshPoolOptions, 'logger' | 'privateKey'>>;
 
   constructor(opts: SshPoolOptions) {
-    const parsed = utils.parseKey(opts.privateKey);
+    const parsed = ssh2.utils.parseKey(opts.privateKey);
     if (parsed instanceof Error || Array.isArray(parsed)) {
       const why = parsed instanceof Error ? parsed.message : 'several keys in one file';
       throw new KaployError('KAPLOY_CONFIG', `invalid SSH private key for the engine: ${why}`, {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shq } from '../../../src/common/shell-quote.js';
 import {
@@ -155,7 +155,7 @@ describe('SshPool against Debian OpenSSH', () => {
 
   it('refuses a host key that does not match the pin', async () => {
     const other = new MemoryHostKeyStore();
-    const k = utils.parseKey(utils.generateKeyPairSync('ed25519').public);
+    const k = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public);
     if (k instanceof Error || Array.isArray(k)) throw k;
     other.learn('node-1', k.getPublicSSH());
     const p2 = new SshPool({ privateKey: sshd.engineKey, hostKeys: other });
@@ -166,7 +166,10 @@ describe('SshPool against Debian OpenSSH', () => {
   });
 
   it('reports auth_failed for a key sshd does not authorise', async () => {
-    const p2 = new SshPool({ privateKey: utils.generateKeyPairSync('ed25519').private, hostKeys: store });
+    const p2 = new SshPool({
+      privateKey: ssh2.utils.generateKeyPairSync('ed25519').private,
+      hostKeys: store,
+    });
     await expect(p2.exec(target, 'true')).rejects.toMatchObject({ kind: 'auth_failed', node: 'node-1' });
     await p2.closeAll();
   });

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { type ParsedKey, Server, type ServerChannel, utils } from 'ssh2';
+import ssh2, { type ParsedKey, type ServerChannel } from 'ssh2';
+
+const { Server, utils } = ssh2;
 
 /**
  * A real SSH server in the test process: ssh2's Server fed by our own TCP listener (so a test can
