@@ -259,7 +259,7 @@ export class VirtualNode extends EventEmitter {
       this.completeBoot(gen, cause, hang).catch((e: unknown) => {
         if (gen !== this.generation) return;
         this.logger.error({ err: e }, 'boot failed');
-        this.bootFailed(`kernel panic: ${errorMessage(e)}`);
+        void this.bootFailed(gen, `kernel panic: ${errorMessage(e)}`);
       });
     }, delay);
   }
@@ -284,7 +284,7 @@ export class VirtualNode extends EventEmitter {
       if (outcome.kind === 'partition') outcome = await checkBootable(disk, outcome.partition);
     }
     if (gen !== this.generation) return;
-    if (outcome.kind === 'failed') return this.bootFailed(outcome.reason);
+    if (outcome.kind === 'failed') return this.bootFailed(gen, outcome.reason);
 
     const hostname = this.o.name;
     if (outcome.kind === 'deploy_env') await prepareDeployEnv(this.deployEnvDir, hostname, this.o.engineKey);
@@ -301,10 +301,10 @@ export class VirtualNode extends EventEmitter {
         hang,
       });
     } catch (e) {
-      if (gen === this.generation) this.bootFailed(`network: ${errorMessage(e)}`);
-      return;
+      return this.bootFailed(gen, `network: ${errorMessage(e)}`);
     }
     if (gen !== this.generation) return services.close(false);
+    // From here on a reset tears these down: SSH may already answer while the console catches up.
     this.system = system;
     this.services = services;
     const state: NodeState =
@@ -319,6 +319,8 @@ export class VirtualNode extends EventEmitter {
         : `Booting ${outcome.kernel} from ${disk.deviceName(outcome.partition)}`,
     );
     this.console.print(`${hostname} ttyS0 (${state})`);
+    await this.console.flush();
+    if (gen !== this.generation) return;
     this.console.systemUp(hostname, () => {
       const sh = spawnSandboxed(system.sandboxSpec(['sh', '-i']));
       this.track(sh);
@@ -336,9 +338,12 @@ export class VirtualNode extends EventEmitter {
     );
   }
 
-  private bootFailed(reason: string): void {
+  /** The console says why before the state changes, so console.log explains every boot_failed. */
+  private async bootFailed(gen: number, reason: string): Promise<void> {
+    if (gen !== this.generation) return;
     this.console.print(reason);
-    this.setState('boot_failed');
+    await this.console.flush();
+    if (gen === this.generation) this.setState('boot_failed');
   }
 
   private track(child: ChildProcess): () => void {
