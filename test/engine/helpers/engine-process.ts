@@ -1,0 +1,32 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { KAPLOY_SERVER_BIN } from './run.js';
+
+/** The real engine, as its own process (`kaploy server --config FILE --port 0`). */
+export interface EngineProcess {
+  url: string;
+  proc: ChildProcess;
+  /** Waits for the process to exit (after a signal). */
+  exited: Promise<number | null>;
+}
+
+export function spawnEngine(configFile: string): Promise<EngineProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [KAPLOY_SERVER_BIN, 'server', '--config', configFile, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KAPLOY_LOG_LEVEL: 'warn' },
+    });
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    let out = '';
+    let err = '';
+    proc.stderr?.on('data', (d) => {
+      err += d;
+    });
+    proc.stdout?.on('data', (d) => {
+      out += d;
+      const m = /kaploy server listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1] as string, proc, exited });
+    });
+    void exited.then((code) => reject(new Error(`engine exited (${code}) before listening: ${err}`)));
+  });
+}
