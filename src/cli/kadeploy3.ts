@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { KaployError } from '../common/errors.js';
 import { createClient } from '../deploy/api/client.js';
-import { readDescriptionFile, runKadeploy } from '../deploy/client/kadeploy.js';
+import { runKadeploy } from '../deploy/client/kadeploy.js';
 import { selectNodes } from '../deploy/client/node-selection.js';
 import { readKeys } from '../deploy/client/read-keys.js';
+import { resolveEnvironmentForDeploy } from '../deploy/environments/client-environments.js';
 import type { EnvironmentRef } from '../deploy/operations/deploy-request.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
@@ -15,7 +16,9 @@ import { runCli } from './common/run-cli.js';
 /** kadeploy3: deploy an environment on nodes (Kadeploy 3 command line). */
 await runCli('kadeploy3', async (signal) => {
   const p = new Command('kadeploy3')
-    .description('Deploy an environment on nodes.\nExit codes: 0 all nodes OK, 1 some nodes failed, 2 no node succeeded, 3 bad usage, 4 refused by the server, 5 server unreachable or authentication failed, 130 cancelled.')
+    .description(
+      'Deploy an environment on nodes.\nExit codes: 0 all nodes OK, 1 some nodes failed, 2 no node succeeded, 3 bad usage, 4 refused by the server, 5 server unreachable or authentication failed, 130 cancelled.',
+    )
     .exitOverride()
     .showHelpAfterError()
     .option('-m, --machine <host>', 'node to deploy (repeatable; ranges like node-[1-4].site)', collect, [])
@@ -33,10 +36,16 @@ await runCli('kadeploy3', async (signal) => {
     .addOption(new Option('-V, --verbose-level <n>', 'verbosity 0..5').default(3).argParser(intInRange(0, 5)))
     .option('-d, --debug-mode', 'print the output of the commands run on each node')
     .option('--force', 'deploy on nodes already involved in an operation')
-    .option('--force-steps <steps>', 'workflow: SetDeploymentEnv|Impl:retries:timeout,...&BroadcastEnv|...&BootNewEnv|...')
+    .option(
+      '--force-steps <steps>',
+      'workflow: SetDeploymentEnv|Impl:retries:timeout,...&BroadcastEnv|...&BootNewEnv|...',
+    )
     .option('--breakpoint <step>', 'stop before MACRO[:micro] (resume with --resume WID)')
     .option('--resume <wid>', 'resume a deployment stopped at its breakpoint')
-    .option('--reboot-classical-timeout <expr>', 'reboot timeout in seconds (expression of n, e.g. 200+150*log(n))')
+    .option(
+      '--reboot-classical-timeout <expr>',
+      'reboot timeout in seconds (expression of n, e.g. 200+150*log(n))',
+    )
     .option('--reboot-kexec-timeout <expr>', 'kexec timeout in seconds (expression of n)')
     .option('--no-kexec', 'do not use kexec even if the workflow says so')
     .option('--disable-bootloader-install', 'do not install the boot loader')
@@ -52,18 +61,43 @@ await runCli('kadeploy3', async (signal) => {
   p.parse(process.argv);
   const o = p.opts();
   if (o.multiServer) {
-    throw new KaployError('KAPLOY_OPTION', '--multi-server: the grid orchestrator is not available in this version; deploy per site with -S NAME');
+    throw new KaployError(
+      'KAPLOY_OPTION',
+      '--multi-server: the grid orchestrator is not available in this version; deploy per site with -S NAME',
+    );
   }
   if (!o.resume && !o.envName === !o.envFile) {
-    throw new KaployError('KAPLOY_MISSING_OPTION', 'give exactly one of -e/--env-name NAME or -a/--env-file FILE');
+    throw new KaployError(
+      'KAPLOY_MISSING_OPTION',
+      'give exactly one of -e/--env-name NAME or -a/--env-file FILE',
+    );
   }
   // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
-  const nodes = o.resume ? [] : selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'), (m) => process.stderr.write(`kadeploy3: ${m}\n`));
-  const environment: EnvironmentRef = o.envFile
-    ? readDescriptionFile(o.envFile)
-    : { kind: 'recorded', name: o.envName ?? '', ...(o.envUser ? { user: o.envUser } : {}), ...(o.envVersion ? { version: o.envVersion } : {}) };
+  const nodes = o.resume
+    ? []
+    : selectNodes(
+        o.machine,
+        o.file,
+        () => readFileSync(0, 'utf8'),
+        (m) => process.stderr.write(`kadeploy3: ${m}\n`),
+      );
   const keys = o.key ? readKeys(o.key) : undefined;
   const client = createClient({ server: o.server });
+  // -a FILE|URL: parsed here first (errors with file and line), local image files uploaded.
+  const anonymous =
+    o.envFile && !o.resume
+      ? await resolveEnvironmentForDeploy(client, { file: o.envFile, signal })
+      : undefined;
+  if (anonymous?.anonymous)
+    for (const w of anonymous.warnings) process.stderr.write(`kadeploy3: warning: ${w}\n`);
+  const environment: EnvironmentRef = anonymous?.anonymous
+    ? { kind: 'anonymous', ...anonymous.source }
+    : {
+        kind: 'recorded',
+        name: o.envName ?? '',
+        ...(o.envUser ? { user: o.envUser } : {}),
+        ...(o.envVersion ? { version: o.envVersion } : {}),
+      };
   try {
     const res = await runKadeploy(
       client,

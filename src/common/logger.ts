@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -6,7 +6,10 @@ export type { Logger };
  * Library code logs through pino child loggers bound to {workflow, node, step}; never console.log.
  * Level comes from KAPLOY_LOG_LEVEL (default 'info' for servers, 'silent' in tests).
  */
-export function createLogger(name: string, opts: { level?: string; destination?: number | string } = {}): Logger {
+export function createLogger(
+  name: string,
+  opts: { level?: string; destination?: number | string } = {},
+): Logger {
   const level = opts.level ?? process.env.KAPLOY_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info');
   const dest = opts.destination ?? 2;
   return pino({ name, level }, pino.destination({ dest, sync: false }));

@@ -13,9 +13,13 @@ export function isValidHostname(name: string): boolean {
 
 export function assertHostname(name: string): string {
   if (!isValidHostname(name)) {
-    throw new KaployError('KAPLOY_NODE_LIST', `invalid node name '${name}': only letters, digits, '.' and '-' are allowed`, {
-      node: name,
-    });
+    throw new KaployError(
+      'KAPLOY_NODE_LIST',
+      `invalid node name '${name}': only letters, digits, '.' and '-' are allowed`,
+      {
+        node: name,
+      },
+    );
   }
   return name;
 }
@@ -60,7 +64,10 @@ export function parseNodeFile(text: string, file = '<nodefile>'): string[] {
     try {
       for (const n of expandRange(line)) seen.add(n);
     } catch (e) {
-      throw new KaployError('KAPLOY_NODE_LIST', `${file}:${i + 1}: ${(e as Error).message}`, { file, line: i + 1 });
+      throw new KaployError('KAPLOY_NODE_LIST', `${file}:${i + 1}: ${(e as Error).message}`, {
+        file,
+        line: i + 1,
+      });
     }
   });
   return [...seen];

@@ -55,11 +55,22 @@ export interface SiteConfig {
   pxeFileNaming: 'ip_hex' | 'ip' | 'hostname';
   /** Directories whose files may be named as `server://PATH` images. */
   imageDirs: string[];
-  ssh: { keyFile: string; user: string; connectTimeoutMs: number; keepaliveIntervalMs: number; maxChannels: number };
+  ssh: {
+    keyFile: string;
+    user: string;
+    connectTimeoutMs: number;
+    keepaliveIntervalMs: number;
+    maxChannels: number;
+  };
   windows: { reboot: number; check: number };
   extractDir: string;
   /** Port the deployment environment opens so the engine can tell it from the installed system. */
   markerPort: number;
+  /**
+   * wait_reboot polling: Kadeploy sleeps 20 s then polls every 5 s; a virtual site boots in
+   * milliseconds and uses much smaller values.
+   */
+  waitReboot: { initialDelayMs: number; pollMs: number };
   /** Production environment (used by the OAR restore): name and owner. */
   production: { environment: string; user: string };
   clusters: ClusterConfig[];

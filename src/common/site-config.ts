@@ -6,8 +6,8 @@ import { expandRange } from './node-names.js';
 import {
   type ClusterConfig,
   type CommandSpec,
-  type LevelCommands,
   LEVELS,
+  type LevelCommands,
   type NodeConfig,
   type SiteConfig,
 } from './site-config-types.js';
@@ -65,7 +65,8 @@ class Reader {
   strList(o: Raw, k: string, key: string, def: string[]): string[] {
     const v = o[k];
     if (v === undefined || v === null) return def;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) this.fail(`${key}.${k}`, 'expected a list of strings');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      this.fail(`${key}.${k}`, 'expected a list of strings');
     return v as string[];
   }
 
@@ -74,14 +75,18 @@ class Reader {
     if (o.argv !== undefined) {
       const argv = o.argv;
       if (!Array.isArray(argv) || argv.length === 0 || argv.some((x) => typeof x !== 'string')) {
-        this.fail(`${key}.argv`, 'expected a non-empty list of strings (an argument vector, never a shell line)');
+        this.fail(
+          `${key}.argv`,
+          'expected a non-empty list of strings (an argument vector, never a shell line)',
+        );
       }
       return { kind: 'argv', argv: argv as string[] };
     }
     if (o.http !== undefined) {
       const h = this.obj(o.http, `${key}.http`);
       const method = this.str(h, 'method', `${key}.http`, 'POST').toUpperCase();
-      if (method !== 'GET' && method !== 'POST' && method !== 'PUT') this.fail(`${key}.http.method`, 'expected GET, POST or PUT');
+      if (method !== 'GET' && method !== 'POST' && method !== 'PUT')
+        this.fail(`${key}.http.method`, 'expected GET, POST or PUT');
       const url = this.str(h, 'url', `${key}.http`);
       if (!/^https?:\/\//.test(url)) this.fail(`${key}.http.url`, 'expected an http(s) URL');
       return { kind: 'http', method, url };
@@ -94,7 +99,8 @@ class Reader {
     const o = this.obj(v, key);
     const out: LevelCommands = {};
     for (const k of Object.keys(o)) {
-      if (!(LEVELS as readonly string[]).includes(k)) this.fail(`${key}.${k}`, 'unknown level (soft, hard, very_hard)');
+      if (!(LEVELS as readonly string[]).includes(k))
+        this.fail(`${key}.${k}`, 'unknown level (soft, hard, very_hard)');
       out[k as keyof LevelCommands] = this.command(o[k], `${key}.${k}`);
     }
     return out;
@@ -122,7 +128,8 @@ function parseNodes(r: Reader, v: unknown, key: string, cluster: string): NodeCo
     }
     names.forEach((name, j) => {
       const address = addrs[j] as string;
-      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) r.fail(`${key}[${i}].addresses`, `'${address}' is not an IPv4 address`);
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
+        r.fail(`${key}[${i}].addresses`, `'${address}' is not an IPv4 address`);
       out.push({ name, address, cluster });
     });
   });
@@ -162,7 +169,9 @@ function parseCluster(r: Reader, v: unknown, key: string): ClusterConfig {
       reboot: r.levels(cmds.reboot, `${key}.commands.reboot`),
       powerOn: r.levels(cmds.power_on, `${key}.commands.power_on`),
       powerOff: r.levels(cmds.power_off, `${key}.commands.power_off`),
-      ...(cmds.power_status !== undefined ? { powerStatus: r.command(cmds.power_status, `${key}.commands.power_status`) } : {}),
+      ...(cmds.power_status !== undefined
+        ? { powerStatus: r.command(cmds.power_status, `${key}.commands.power_status`) }
+        : {}),
       ...(cmds.console !== undefined ? { console: r.command(cmds.console, `${key}.commands.console`) } : {}),
     },
   };
@@ -185,31 +194,44 @@ function parseCluster(r: Reader, v: unknown, key: string): ClusterConfig {
   return cluster;
 }
 
-export function parseSiteConfig(text: string, file: string, baseDir = path.dirname(path.resolve(file))): SiteConfig {
+export function parseSiteConfig(
+  text: string,
+  file: string,
+  baseDir = path.dirname(path.resolve(file)),
+): SiteConfig {
   const r = new Reader(file, baseDir);
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: not valid YAML: ${(e as Error).message}`, { file, cause: e });
+    throw new KaployError('KAPLOY_CONFIG', `${file}: not valid YAML: ${(e as Error).message}`, {
+      file,
+      cause: e,
+    });
   }
   const o = r.obj(doc ?? {}, '(top)');
   const server = r.obj(o.server ?? {}, 'server');
   const ssh = r.obj(o.ssh ?? {}, 'ssh');
   const win = r.obj(o.windows ?? {}, 'windows');
   const prod = r.obj(o.production ?? {}, 'production');
+  const wr = r.obj(o.wait_reboot ?? {}, 'wait_reboot');
   const rawClusters = o.clusters;
-  if (!Array.isArray(rawClusters) || rawClusters.length === 0) r.fail('clusters', 'expected a non-empty list');
+  if (!Array.isArray(rawClusters) || rawClusters.length === 0)
+    r.fail('clusters', 'expected a non-empty list');
   const cfg: SiteConfig = {
     source: file,
     site: r.str(o, 'site', '(top)'),
-    listen: { host: r.str(server, 'host', 'server', '127.0.0.1'), port: r.int(server, 'port', 'server', 25300, 0, 65535) },
+    listen: {
+      host: r.str(server, 'host', 'server', '127.0.0.1'),
+      port: r.int(server, 'port', 'server', 25300, 0, 65535),
+    },
     dataDir: r.path(o, 'data_dir', '(top)', './kaploy-data'),
     admins: r.strList(o, 'admins', '(top)', ['root']),
     bootDir: r.path(o, 'boot_dir', '(top)', './tftp/pxelinux.cfg'),
     pxeFileNaming: (() => {
       const v = r.str(o, 'pxe_file_naming', '(top)', 'ip_hex');
-      if (v !== 'ip_hex' && v !== 'ip' && v !== 'hostname') r.fail('pxe_file_naming', 'expected ip_hex, ip or hostname');
+      if (v !== 'ip_hex' && v !== 'ip' && v !== 'hostname')
+        r.fail('pxe_file_naming', 'expected ip_hex, ip or hostname');
       return v as SiteConfig['pxeFileNaming'];
     })(),
     imageDirs: r.strList(o, 'image_dirs', '(top)', []).map((d) => path.resolve(baseDir, d)),
@@ -220,9 +242,16 @@ export function parseSiteConfig(text: string, file: string, baseDir = path.dirna
       keepaliveIntervalMs: r.int(ssh, 'keepalive_interval', 'ssh', 15, 1, 3600) * 1000,
       maxChannels: r.int(ssh, 'max_channels', 'ssh', 8, 1, 64),
     },
-    windows: { reboot: r.int(win, 'reboot', 'windows', 50, 1, 100000), check: r.int(win, 'check', 'windows', 50, 1, 100000) },
+    windows: {
+      reboot: r.int(win, 'reboot', 'windows', 50, 1, 100000),
+      check: r.int(win, 'check', 'windows', 50, 1, 100000),
+    },
     extractDir: r.str(o, 'extract_dir', '(top)', '/mnt/dest'),
     markerPort: r.int(o, 'marker_port', '(top)', 25300, 1, 65535),
+    waitReboot: {
+      initialDelayMs: r.int(wr, 'initial_delay_ms', 'wait_reboot', 20_000, 0, 3_600_000),
+      pollMs: r.int(wr, 'poll_ms', 'wait_reboot', 5_000, 10, 600_000),
+    },
     production: {
       environment: r.str(prod, 'environment', 'production', 'prod-env'),
       user: r.str(prod, 'user', 'production', 'deploy'),
@@ -246,7 +275,11 @@ export function loadSiteConfig(file: string): SiteConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new KaployError('KAPLOY_CONFIG', `cannot read site configuration ${file}: ${(e as Error).message}`, { file, cause: e });
+    throw new KaployError(
+      'KAPLOY_CONFIG',
+      `cannot read site configuration ${file}: ${(e as Error).message}`,
+      { file, cause: e },
+    );
   }
   return parseSiteConfig(text, file);
 }

@@ -6,7 +6,10 @@ import { EXIT, type ExitCode } from './exit-codes.js';
  * The one error boundary of a program: runs `main`, maps errors to a message on stderr and an exit
  * code. Library code never calls process.exit.
  */
-export async function runCli(prog: string, main: (signal: AbortSignal) => Promise<ExitCode | number | undefined>): Promise<void> {
+export async function runCli(
+  prog: string,
+  main: (signal: AbortSignal) => Promise<ExitCode | number | undefined>,
+): Promise<void> {
   const ac = new AbortController();
   let interrupted = false;
   const onSigint = () => {

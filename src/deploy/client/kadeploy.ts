@@ -36,16 +36,37 @@ export interface KadeployResult {
   started: boolean;
 }
 
-export async function runKadeploy(client: ApiClient, o: KadeployOptions, io: Io, signal: AbortSignal): Promise<KadeployResult> {
+export async function runKadeploy(
+  client: ApiClient,
+  o: KadeployOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<KadeployResult> {
   if (o.outputOk && o.outputKo && o.outputOk === o.outputKo) {
-    throw new KaployError('KAPLOY_CONFLICTING_OPTIONS', '-o/--output-ok-nodes and -n/--output-ko-nodes must name different files');
+    throw new KaployError(
+      'KAPLOY_CONFLICTING_OPTIONS',
+      '-o/--output-ok-nodes and -n/--output-ko-nodes must name different files',
+    );
   }
   if (!o.wait && (o.outputOk || o.outputKo)) {
-    throw new KaployError('KAPLOY_CONFLICTING_OPTIONS', '-o/-n cannot be used with --no-wait (the result is not known when kadeploy3 returns)');
+    throw new KaployError(
+      'KAPLOY_CONFLICTING_OPTIONS',
+      '-o/-n cannot be used with --no-wait (the result is not known when kadeploy3 returns)',
+    );
   }
-  const body: DeployRequest = { ...o.request, nodes: o.nodes, environment: o.environment, ...(o.keys ? { keys: o.keys.text } : {}) };
+  const body: DeployRequest = {
+    ...o.request,
+    nodes: o.nodes,
+    environment: o.environment,
+    ...(o.keys ? { keys: o.keys.text } : {}),
+  };
   if (o.dryRun) {
-    const plan = await client.request<{ environment: string; description: string; nodes: string[]; steps: string[] }>('POST', '/deployment', {
+    const plan = await client.request<{
+      environment: string;
+      description: string;
+      nodes: string[];
+      steps: string[];
+    }>('POST', '/deployment', {
       body,
       query: { dry_run: true },
       signal,
@@ -57,7 +78,9 @@ export async function runKadeploy(client: ApiClient, o: KadeployOptions, io: Io,
   }
   if (o.keys && o.verbose >= 3) io.out.write(`Grab the key file ${o.keys.file}\n`);
   const { wid } = o.resume
-    ? await client.request<{ wid: string }>('POST', `/deployment/${encodeURIComponent(o.resume)}/resume`, { signal })
+    ? await client.request<{ wid: string }>('POST', `/deployment/${encodeURIComponent(o.resume)}/resume`, {
+        signal,
+      })
     : await client.request<{ wid: string }>('POST', '/deployment', { body, signal });
   if (o.writeWorkflowId) writeFileSync(o.writeWorkflowId, `${wid}\n`);
   if (!o.wait) {
@@ -74,7 +97,13 @@ export async function runKadeploy(client: ApiClient, o: KadeployOptions, io: Io,
 }
 
 /** Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server. */
-export async function follow(client: ApiClient, wid: string, o: Pick<KadeployOptions, 'verbose' | 'pollIntervalMs'>, io: Io, signal: AbortSignal): Promise<OperationStatus> {
+export async function follow(
+  client: ApiClient,
+  wid: string,
+  o: Pick<KadeployOptions, 'verbose' | 'pollIntervalMs'>,
+  io: Io,
+  signal: AbortSignal,
+): Promise<OperationStatus> {
   const kind = wid.startsWith('R-') ? 'reboot' : wid.startsWith('P-') ? 'power' : 'deployment';
   const started = Date.now();
   let from = 0;
@@ -87,7 +116,9 @@ export async function follow(client: ApiClient, wid: string, o: Pick<KadeployOpt
       io.err.write(`Cancelling ${wid}...\n`);
       await client.request('DELETE', `/${kind}/${wid}`).catch(() => undefined);
     }
-    const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, { query: { from, verbosity: o.verbose } });
+    const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, {
+      query: { from, verbosity: o.verbose },
+    });
     if (page.lines.length > 0) {
       if (tty) io.err.write('\r\x1b[K');
       io.out.write(page.lines.map((l) => `${l}\n`).join(''));
@@ -152,6 +183,10 @@ export function readDescriptionFile(file: string): EnvironmentRef {
   try {
     return { kind: 'anonymous', description: readFileSync(file, 'utf8'), file };
   } catch (e) {
-    throw new KaployError('KAPLOY_FILE', `cannot read environment description ${file}: ${(e as NodeJS.ErrnoException).code ?? ''}`, { file });
+    throw new KaployError(
+      'KAPLOY_FILE',
+      `cannot read environment description ${file}: ${(e as NodeJS.ErrnoException).code ?? ''}`,
+      { file },
+    );
   }
 }

@@ -29,13 +29,20 @@ export function selectNodes(
     try {
       text = f === '-' ? readStdin() : readFileSync(f, 'utf8');
     } catch (e) {
-      throw new KaployError('KAPLOY_FILE', `cannot read node file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
+      throw new KaployError(
+        'KAPLOY_FILE',
+        `cannot read node file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        { file: f },
+      );
     }
     out.push(...parseNodeFile(text, f === '-' ? '<stdin>' : f));
   }
   const nodes = uniqueNodes(out);
   if (nodes.length === 0) {
-    throw new KaployError('KAPLOY_NODE_LIST', 'no node given: use -m NODE or -f FILE (e.g. -f $OAR_NODE_FILE)');
+    throw new KaployError(
+      'KAPLOY_NODE_LIST',
+      'no node given: use -m NODE or -f FILE (e.g. -f $OAR_NODE_FILE)',
+    );
   }
   return nodes;
 }

@@ -14,10 +14,18 @@ export function readKeys(file: string | true, home = os.homedir()): { file: stri
   try {
     text = readFileSync(f, 'utf8');
   } catch (e) {
-    throw new KaployError('KAPLOY_FILE', `cannot read the key file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
+    throw new KaployError(
+      'KAPLOY_FILE',
+      `cannot read the key file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { file: f },
+    );
   }
   if (/PRIVATE KEY/.test(text)) {
-    throw new KaployError('KAPLOY_FILE', `${f} is a private key: give the public key (.pub) or an authorized_keys file`, { file: f });
+    throw new KaployError(
+      'KAPLOY_FILE',
+      `${f} is a private key: give the public key (.pub) or an authorized_keys file`,
+      { file: f },
+    );
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
   if (lines.length === 0) throw new KaployError('KAPLOY_FILE', `the key file ${f} holds no key`, { file: f });

@@ -4,7 +4,12 @@
  */
 export type EnvironmentRef =
   | { kind: 'recorded'; name: string; user?: string; version?: number }
-  | { kind: 'anonymous'; description: string; file: string };
+  | {
+      kind: 'anonymous';
+      description: string;
+      file: string;
+      uploads: { ref: string; path: string; md5: string }[];
+    };
 
 export interface DeployRequest {
   nodes: string[];
@@ -33,7 +38,12 @@ export const DEPLOY_REQUEST_SCHEMA = {
   additionalProperties: false,
   required: ['nodes', 'environment'],
   properties: {
-    nodes: { type: 'array', minItems: 1, maxItems: 100000, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$' } },
+    nodes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100000,
+      items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$' },
+    },
     environment: {
       oneOf: [
         {
@@ -50,11 +60,25 @@ export const DEPLOY_REQUEST_SCHEMA = {
         {
           type: 'object',
           additionalProperties: false,
-          required: ['kind', 'description', 'file'],
+          required: ['kind', 'description', 'file', 'uploads'],
           properties: {
             kind: { const: 'anonymous' },
             description: { type: 'string', minLength: 1, maxLength: 1_000_000 },
             file: { type: 'string', maxLength: 4096 },
+            uploads: {
+              type: 'array',
+              maxItems: 100,
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['ref', 'path', 'md5'],
+                properties: {
+                  ref: { type: 'string', maxLength: 4096 },
+                  path: { type: 'string', maxLength: 4096 },
+                  md5: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+                },
+              },
+            },
           },
         },
       ],

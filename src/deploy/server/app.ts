@@ -7,6 +7,7 @@ import { filesRoutes } from './routes-files.js';
 import { infoRoutes } from './routes-info.js';
 import { nodesRoutes } from './routes-nodes.js';
 import { rightsRoutes } from './routes-rights.js';
+import { deploymentRoutes } from '../operations/routes-deployment.js';
 
 export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
 
@@ -20,6 +21,7 @@ export const ROUTE_PLUGINS: EnginePlugin[] = [
   environmentsRoutes,
   filesRoutes,
   rightsRoutes,
+  deploymentRoutes,
 ];
 
 /** Builds the fastify app: authentication on every request, the error format, the routes. */
