@@ -121,7 +121,7 @@ function parseNodes(r: Reader, v: unknown, key: string, cluster: string): NodeCo
       names = expandRange(r.str(o, 'names', `${key}[${i}]`, r.str(o, 'name', `${key}[${i}]`, '')));
       addrs = expandRange(r.str(o, 'addresses', `${key}[${i}]`, r.str(o, 'address', `${key}[${i}]`, '')));
     } catch (e) {
-      return r.fail(`${key}[${i}]`, (e as Error).message);
+      r.fail(`${key}[${i}]`, (e as Error).message);
     }
     if (names.length !== addrs.length) {
       r.fail(`${key}[${i}]`, `${names.length} names but ${addrs.length} addresses`);
