@@ -9,6 +9,7 @@ import { renderEvent } from '../../src/deploy/workflow/render-event.js';
 import { renderSummary } from '../../src/deploy/workflow/render-summary.js';
 import { resumePointOf } from '../../src/deploy/workflow/resume-point.js';
 import { runWorkflow } from '../../src/deploy/workflow/runner.js';
+import { stepStats } from '../../src/deploy/workflow/step-stats.js';
 import type { NodeOutcome } from '../../src/deploy/workflow/types.js';
 import { fakeExecutor } from './fake-executor.js';
 
@@ -261,5 +262,72 @@ describe('exitCodeForOutcomes and resumePointOf', () => {
     const at = { macro: 'BroadcastEnv', impl: 'BroadcastEnvKastafior', micro: 'send_key' } as const;
     expect(resumePointOf(outcome('a', 'breakpoint', at))).toEqual(at);
     expect(resumePointOf(outcome('a', 'ko', at))).toBeUndefined();
+  });
+});
+
+describe('stepStats', () => {
+  it('gives the statistics columns of an OK node', () => {
+    expect(
+      stepStats(
+        outcome('gdx-121', 'ok', {
+          steps: {
+            SetDeploymentEnv: {
+              impl: 'SetDeploymentEnvUntrusted',
+              retries: 0,
+              timeoutSec: 550,
+              durationMs: 107_400,
+            },
+            BroadcastEnv: { impl: 'BroadcastEnvKastafior', retries: 1, timeoutSec: 600, durationMs: 49_600 },
+            BootNewEnv: { impl: 'BootNewEnvHardReboot', retries: 2, timeoutSec: 400, durationMs: 0 },
+          },
+        }),
+      ),
+    ).toEqual({
+      step1: 'SetDeploymentEnvUntrusted',
+      step2: 'BroadcastEnvKastafior',
+      step3: 'BootNewEnvHardReboot',
+      timeout_step1: 550,
+      timeout_step2: 600,
+      timeout_step3: 400,
+      retry_step1: 0,
+      retry_step2: 1,
+      retry_step3: 2,
+      step1_duration: 107,
+      step2_duration: 50,
+      step3_duration: 0,
+      success: true,
+      error: '',
+    });
+  });
+
+  it('leaves unreached macro-steps empty and records the error of a KO node', () => {
+    const s = stepStats(
+      outcome('n', 'ko', {
+        macro: 'SetDeploymentEnv',
+        impl: 'SetDeploymentEnvUntrusted',
+        micro: 'reboot',
+        reason: 'Timeout in the SetDeploymentEnvUntrusted step',
+        steps: {
+          SetDeploymentEnv: {
+            impl: 'SetDeploymentEnvUntrusted',
+            retries: 2,
+            timeoutSec: 200,
+            durationMs: 600_000,
+          },
+        },
+      }),
+    );
+    expect(s).toMatchObject({
+      step1: 'SetDeploymentEnvUntrusted',
+      step2: '',
+      timeout_step2: 0,
+      retry_step1: 2,
+      step1_duration: 600,
+      success: false,
+      error: 'SetDeploymentEnvUntrusted-reboot: Timeout in the SetDeploymentEnvUntrusted step',
+    });
+    expect(
+      stepStats(outcome('n', 'breakpoint', { impl: 'BroadcastEnvKastafior', micro: 'send_key' })).error,
+    ).toBe('Breakpoint before BroadcastEnvKastafior-send_key');
   });
 });

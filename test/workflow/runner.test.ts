@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import type { WorkflowEvent } from '../../src/deploy/workflow/events.js';
 import { parseForceSteps } from '../../src/deploy/workflow/force-steps.js';
@@ -464,5 +464,59 @@ describe('runWorkflow', () => {
     expect(outcomes.filter((o) => o.status === 'ok')).toHaveLength(1999);
     expect(outcomes[6]).toMatchObject({ status: 'ko', micro: 'send_key', reason: 'denied' });
     expect(calls).toHaveLength(SET_STEPS.length + BCAST_STEPS.length + BOOT_STEPS.length);
+  });
+
+  it('times out the whole group when the executor keeps it together (no early reports)', async () => {
+    const timed: WorkflowPlan = {
+      ...PLAN,
+      SetDeploymentEnv: [{ impl: 'SetDeploymentEnvUntrusted', retries: 0, timeoutSec: 0.05 }],
+    };
+    const { promise } = run(
+      (node, micro) => (node === 'n-2' && micro === 'wait_reboot' ? { hang: true } : undefined),
+      {
+        plan: timed,
+        report: false,
+      },
+    );
+    const outcomes = await promise;
+    for (const o of outcomes) {
+      expect(o).toMatchObject({
+        status: 'ko',
+        micro: 'wait_reboot',
+        reason: 'Timeout in the SetDeploymentEnvUntrusted step',
+      });
+    }
+  });
+
+  it('cancels every node at its first micro-step when the signal is already aborted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const { promise, calls } = run(() => undefined, { signal: ac.signal });
+    const outcomes = await promise;
+    expect(calls).toEqual([]);
+    for (const o of outcomes) {
+      expect(o).toMatchObject({
+        status: 'cancelled',
+        impl: 'SetDeploymentEnvUntrusted',
+        micro: 'switch_pxe',
+      });
+    }
+  });
+
+  it('clears the instance timers of a finished workflow', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { promise } = run(() => undefined, {
+        plan: plan(
+          'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:450&BroadcastEnv|BroadcastEnvKastafior:1:1200&BootNewEnv|BootNewEnvClassical:1:400',
+        ),
+      });
+      const outcomes = await promise;
+      expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
+      expect(outcomes[0]!.steps.BroadcastEnv).toMatchObject({ timeoutSec: 1200 });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

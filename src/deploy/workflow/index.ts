@@ -19,6 +19,7 @@ export { renderSummary } from './render-summary.js';
 export { type ResolvedPlan, resolvePlan } from './resolve-plan.js';
 export { resumePointOf } from './resume-point.js';
 export { type RunWorkflowParams, runWorkflow } from './runner.js';
+export { type StepStats, stepStats } from './step-stats.js';
 export { evalTimeout, parseTimeoutExpr, type TimeoutExpr, timeoutMs } from './timeout-expr.js';
 export * from './types.js';
 export { createWindow, type Window } from './window.js';
