@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
+import { simpleCommandWords } from '../../../src/testbed/node/command-words.js';
+import { parseHardwareCommand } from '../../../src/testbed/node/hardware-commands.js';
+import { parseSfdiskScript } from '../../../src/testbed/node/sfdisk-script.js';
+
+describe('simpleCommandWords', () => {
+  it('honours POSIX quotes and backslashes', () => {
+    expect(simpleCommandWords(`mount '/dev/sda3' "/mnt/my dir" a\\ b 'it'\\''s'`)).toEqual(['mount', '/dev/sda3', '/mnt/my dir', 'a b', "it's"]);
+    expect(simpleCommandWords(`x "a\\"b\\\\c"`)).toEqual(['x', 'a"b\\c']);
+  });
+  it('rejects anything sh would interpret beyond literal words', () => {
+    for (const line of ['a | b', 'a && b', 'a; b', 'a > f', 'echo $HOME', 'echo "$HOME"', 'echo `id`', 'ls *', '# c', "echo 'open", 'echo "open', 'a\nb', '~/x']) {
+      expect(simpleCommandWords(line), line).toBeUndefined();
+    }
+  });
+});
+
+describe('parseHardwareCommand', () => {
+  it('recognises every shape built by node-commands', () => {
+    expect(parseHardwareCommand(nodeCommands.createPartitionTable('/dev/sda'))).toEqual({ kind: 'sfdisk', device: '/dev/sda' });
+    expect(parseHardwareCommand(nodeCommands.format('/dev/sda3', 'ext4'))).toEqual({ kind: 'mkfs', fstype: 'ext4', device: '/dev/sda3' });
+    expect(parseHardwareCommand(nodeCommands.formatSwap('/dev/sda1'))).toEqual({ kind: 'mkswap', device: '/dev/sda1' });
+    expect(parseHardwareCommand(nodeCommands.mount('/dev/sda3', '/mnt/a b'))).toEqual({ kind: 'mount', device: '/dev/sda3', dir: '/mnt/a b' });
+    expect(parseHardwareCommand(nodeCommands.umount('/mnt/dest'))).toEqual({ kind: 'umount', dir: '/mnt/dest' });
+    expect(parseHardwareCommand(nodeCommands.installBootloader('/mnt/dest/boot', '/dev/sda'))).toEqual({ kind: 'grub-install', bootDir: '/mnt/dest/boot', device: '/dev/sda' });
+    expect(parseHardwareCommand(nodeCommands.kexecLoad('/mnt/dest/vmlinuz', '/mnt/dest/initrd', 'root=/dev/sda3 quiet'))).toEqual({
+      kind: 'kexec-load',
+      kernel: '/mnt/dest/vmlinuz',
+      initrd: '/mnt/dest/initrd',
+      append: 'root=/dev/sda3 quiet',
+    });
+    expect(parseHardwareCommand(nodeCommands.kexecExec())).toEqual({ kind: 'kexec-exec' });
+    expect(parseHardwareCommand(nodeCommands.reboot())).toEqual({ kind: 'reboot' });
+    expect(parseHardwareCommand(nodeCommands.sync())).toEqual({ kind: 'sync' });
+    const sink = nodeCommands.extractTar('zstd', '/mnt/dest');
+    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, '127.1.0.3:7000', sink))).toEqual({ kind: 'relay', port: 7000, next: { host: '127.1.0.3', port: 7000 }, sink });
+    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, undefined, sink))).toEqual({ kind: 'relay', port: 7000, sink });
+  });
+  it('leaves ordinary command lines alone, and names unsupported forms of hardware programs', () => {
+    expect(parseHardwareCommand(nodeCommands.extractTar('gzip', '/mnt/dest'))).toBeUndefined();
+    expect(parseHardwareCommand('sync && reboot')).toBeUndefined();
+    expect(parseHardwareCommand('tar -xf x')).toBeUndefined();
+    for (const line of ['mount -o loop a b', 'mount', 'reboot -f', 'kexec -l k', 'kaploy-relay --port 99999 -- sh -c x', 'kaploy-relay --port 1 --next bad -- sh -c x', 'mkfs.ext4 /dev/sda3']) {
+      const r = parseHardwareCommand(line);
+      if (line.startsWith('mkfs.')) expect(r).toBeUndefined();
+      else expect(r?.kind, line).toBe('unsupported');
+    }
+  });
+});
+
+describe('parseSfdiskScript', () => {
+  it('parses the standard layout', () => {
+    const t = parseSfdiskScript(partitionScript({ swap: 1, prod: 2, deploy: 3, tmp: 5 }), '/dev/sda');
+    expect(t.label).toBe('dos');
+    expect(t.partitions.map((p) => [p.number, p.type, p.sizeMiB])).toEqual([
+      [1, '82', 4096],
+      [2, '83', 30720],
+      [3, '83', 30720],
+      [4, '5', undefined],
+      [5, '83', undefined],
+    ]);
+  });
+  it('accepts device names, unnamed lines and units', () => {
+    const t = parseSfdiskScript('label: gpt\n/dev/sda1 : size=1G, type=L\nsize=512M, type=S\n', '/dev/sda');
+    expect(t.partitions.map((p) => [p.number, p.type, p.sizeMiB])).toEqual([
+      [1, '83', 1024],
+      [2, '82', 512],
+    ]);
+  });
+  it('refuses malformed scripts with the line number', () => {
+    const cases: [string, RegExp][] = [
+      ['1 : size=lots', /line 1: bad size/],
+      ['label: sun\n1 : size=1G', /line 1: unsupported label/],
+      ['1 : type=zz', /unknown partition type/],
+      ['1 : colour=blue', /unexpected field/],
+      ['/dev/sdb1 : size=1G', /bad partition name/],
+      ['1 : size=1G\n1 : size=2G', /defined twice/],
+      ['1 : size=1G\n5 : size=1G', /needs an extended partition/],
+      ['1 : type=5\n2 : type=f', /more than one extended/],
+      ['', /defines no partition/],
+    ];
+    for (const [script, re] of cases) expect(() => parseSfdiskScript(script, '/dev/sda'), script).toThrow(re);
+  });
+});
