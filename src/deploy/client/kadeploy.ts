@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KaployError } from '../../common/errors.js';
 import type { ApiClient } from '../api/client.js';
@@ -176,17 +176,4 @@ function runScript(file: string, io: Io): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Reads an anonymous description file (-a FILE) for the server. */
-export function readDescriptionFile(file: string): EnvironmentRef {
-  try {
-    return { kind: 'anonymous', description: readFileSync(file, 'utf8'), file };
-  } catch (e) {
-    throw new KaployError(
-      'KAPLOY_FILE',
-      `cannot read environment description ${file}: ${(e as NodeJS.ErrnoException).code ?? ''}`,
-      { file },
-    );
-  }
 }
