@@ -7,6 +7,7 @@ import { FileCache } from '../environments/file-cache.js';
 import { openStore, storePath } from '../store/store.js';
 import { buildApp, type EnginePlugin, ROUTE_PLUGINS } from './app.js';
 import type { EngineContext } from './context.js';
+import { ensureEngineKey } from './engine-key.js';
 import { OperationRegistry } from './operations-registry.js';
 
 export interface StartOptions {
@@ -30,6 +31,8 @@ export const INITIAL_NODE_STATE = 'prod_env';
 /** Opens the store (migrating it), records the site's nodes, and listens. */
 export async function startServer(config: SiteConfig, opts: StartOptions = {}): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // A real site's key is provided by its admins; the embedded default makes its own.
+  if (config.source === '<embedded>') ensureEngineKey(config.ssh.keyFile);
   const store = openStore(storePath(config.dataDir));
   store.nodes.ensure([...nodeIndex(config).keys()], INITIAL_NODE_STATE);
   const ac = new AbortController();

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { loadSiteConfig, type SiteConfig } from '../../../src/common/site-config.js';
 import { ApiClient } from '../../../src/deploy/api/client.js';
 import { enrolUser } from '../../../src/deploy/auth/enrol.js';
+import { ensureEngineKey } from '../../../src/deploy/server/engine-key.js';
 import { openStore, storePath } from '../../../src/deploy/store/store.js';
 import { readFileSync } from 'node:fs';
 
@@ -36,10 +37,12 @@ export function makeSite(opts: { users: string[]; nodes?: number; name?: string 
       data_dir: path.join(dir, 'data'),
       admins: ['root', ADMIN, 'deploy'],
       image_dirs: [imageDir],
+      ssh: { key: path.join(dir, 'keys', 'engine') },
       clusters: [{ name: 'c1', nodes: [{ names: `node-[1-${n}].testsite`, addresses: `127.0.9.[1-${n}]` }] }],
     }),
   );
   const config = loadSiteConfig(configFile);
+  ensureEngineKey(config.ssh.keyFile);
   const store = openStore(storePath(config.dataDir));
   for (const u of new Set([...opts.users, ADMIN, 'deploy'])) {
     enrolUser(store, { user: u, site: config.site, out: path.join(dir, 'tokens', u) });
