@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
 import type { ResolvedPath } from './booted-system.js';
 import { statWithoutSymlinks } from './view-paths.js';
+
+// ssh2 is CommonJS: Node's ESM loader finds no named exports in it (vitest does), so destructure.
+const { utils } = ssh2;
 
 type PublicKey = ReturnType<typeof utils.parseKey>;
 const MAX_BYTES = 1024 * 1024;

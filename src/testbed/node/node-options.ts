@@ -1,9 +1,13 @@
 import { isIPv4 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
 import { KaployError } from '../../common/errors.js';
 import { isValidHostname } from '../../common/node-names.js';
 import type { VirtualNodeOptions } from './types.js';
+
+// ssh2 is CommonJS: Node's ESM loader finds no named exports in it (vitest does), so destructure.
+const { utils } = ssh2;
 
 const bad = (name: string, why: string): never => {
   throw new KaployError('KAPLOY_OPTION', `virtual node ${name}: ${why}`, { node: name });

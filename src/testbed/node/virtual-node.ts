@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Server as SshServer } from 'ssh2';
+import ssh2 from 'ssh2';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/logger.js';
 import { type BootOutcome, checkBootable, readBootTarget, resolveBoot } from './boot-resolver.js';
@@ -39,7 +39,7 @@ export class VirtualNode extends EventEmitter {
   private readonly logger: Logger;
   private readonly faults = new FaultBook();
   private readonly console: SerialConsole;
-  private readonly ssh: SshServer;
+  private readonly ssh: ssh2.Server;
   private readonly nicIn: TokenBucket | undefined;
   private readonly nicOut: TokenBucket | undefined;
   private readonly diskBucket: TokenBucket | undefined;
@@ -65,7 +65,7 @@ export class VirtualNode extends EventEmitter {
     this.nicOut = h.nicBytesPerSec ? new TokenBucket(h.nicBytesPerSec) : undefined;
     this.diskBucket = h.diskBytesPerSec ? new TokenBucket(h.diskBytesPerSec) : undefined;
     // One ssh2 Server per node, built once (its host key parsed once); each boot hands it sockets.
-    this.ssh = new SshServer({
+    this.ssh = new ssh2.Server({
       hostKeys: [this.o.hostKey],
       algorithms: {
         kex: [
