@@ -81,6 +81,12 @@ export const nodeCommands = {
    * fails is dropped without failing the relay; exit status = the sink's (non-zero if the upstream
    * connection broke before EOF).
    */
+  /**
+   * A relay sink that also reports its own exit status on stderr (`kaploy-sink-status N`), so the
+   * engine can tell "this node wrote the image" from "this node failed to forward it" whatever the
+   * relay's exit status says.
+   */
+  reportingSink: (sink: string) => `${sink}; s=$?; echo "kaploy-sink-status $s" >&2; exit $s`,
   chainRelay: (port: number, next: string | readonly string[] | undefined, sink: string) =>
     `kaploy-relay --port ${port}${(typeof next === 'string' ? [next] : (next ?? [])).map((n) => ` --next ${shq(n)}`).join('')} -- sh -c ${shq(sink)}`,
 } as const;

@@ -8,6 +8,12 @@ import { sinkLabel } from './unicast.js';
 
 const LISTENING = /kaploy-relay: listening on /;
 
+/** The sink's own exit status, as reportingSink prints it (undefined if it never finished). */
+function sinkStatus(stderr: string): number | undefined {
+  const m = /kaploy-sink-status (\d+)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * A pipelined relay topology: the engine streams the image into each root's relay; each relay
  * writes it to its disk while forwarding it to its children (a chain when every node has at most
@@ -72,14 +78,33 @@ export async function runRelays(
     const next = (topo.children.get(n.name) ?? []).map(
       (c) => `${(byName.get(c) as BroadcastNode).address}:${port}`,
     );
-    const cmd = nodeCommands.chainRelay(port, next, n.sink);
+    const cmd = nodeCommands.chainRelay(port, next, nodeCommands.reportingSink(n.sink));
     const signal = AbortSignal.any([ctx.signal, (stop.get(n.name) as AbortController).signal]);
-    const stderr = new StderrWatch(LISTENING, () => ready.get(n.name)?.resolve());
+    const stderr: StderrWatch = new StderrWatch([
+      { pattern: LISTENING, onMatch: () => ready.get(n.name)?.resolve() },
+      {
+        // The node's write failed while the relay still runs: a relay that stops reading when its
+        // sink dies would stall the whole chain, so end this node (and what is below it) now.
+        pattern: /kaploy-sink-status ([1-9]\d*)/,
+        onMatch: (m) => {
+          const why = exitReason(label(n), {
+            exitCode: Number(m[1]),
+            stdout: '',
+            stderr: stderr.text().replace(/kaploy-sink-status \d+\s*/g, ''),
+          });
+          stop.get(n.name)?.abort(new Error(why));
+        },
+      },
+    ]);
     let out: RelayOutcome;
     try {
       const r = await ctx.pool.exec(n.target, cmd, { signal, stderr });
       const res = { ...r, stderr: stderr.text() };
-      out = r.exitCode === 0 ? { ok: true } : { ok: false, reason: exitReason(label(n), res), lost: false };
+      out =
+        r.exitCode === 0 || sinkStatus(res.stderr) === 0
+          ? { ok: true }
+          : { ok: false, reason: exitReason(label(n), res), lost: false };
+      if (r.exitCode !== 0 && out.ok) ctx.debug(n.name, 'image written; forwarding to the next node failed');
     } catch (e) {
       const lost = isSshError(e) && e.kind !== 'aborted' && e.kind !== 'timeout';
       const why = stop.get(n.name)?.signal.aborted

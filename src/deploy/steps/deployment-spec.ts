@@ -79,6 +79,11 @@ export interface StepTuning {
   unicastConcurrency: number;
   /** TCP port of the broadcast relays on the nodes (chain, tree, Kascade rounds use port + round). */
   relayPort: number;
+  /**
+   * Whether the nodes' kaploy-relay forwards to several `--next` (a real tree). Without it the
+   * Tree broadcast runs as two chains fed by the engine.
+   */
+  relayMultiNext: boolean;
   /** How long the engine retries connecting to a starting relay. */
   relayConnectTimeoutMs: number;
   /** Where pre/postinstall archives are extracted on the node (Kadeploy: /rambin; /tmp works on every deployment env, the virtual one included). */
@@ -98,6 +103,7 @@ export const DEFAULT_TUNING: StepTuning = {
   unicastConcurrency: 8,
   relayPort: 25400,
   relayConnectTimeoutMs: 30_000,
+  relayMultiNext: false,
   prepostDir: '/tmp/kaploy-prepost',
   deployKernelDir: '/tmp/kaploy-deploy-kernel',
   dummyMs: 100,

@@ -69,7 +69,7 @@ export async function sendEnvironment(
   let res: BroadcastResults;
   if (method === 'unicast') res = await unicast(targets, bctx, o);
   else if (method === 'kascade') res = await kascade(targets, bctx, o);
-  else if (method === 'tree') res = await tree(targets, bctx, o);
+  else if (method === 'tree') res = await tree(targets, bctx, { ...o, multiNext: env.tuning.relayMultiNext });
   else res = await chain(targets, bctx, o);
   const sec = Math.round((Date.now() - started) / 1000);
   ctx.logger.info(
