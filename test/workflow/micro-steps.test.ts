@@ -359,6 +359,25 @@ describe('parseBreakpoint', () => {
     });
   });
 
+  it('checks against the plan as it will run, after the Kexec substitution', () => {
+    const kexec = parseForceSteps(
+      'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:450&BroadcastEnv|BroadcastEnvKastafior:1:1200&BootNewEnv|BootNewEnvKexec:1:250',
+    );
+    expect(parseBreakpoint('BootNewEnvKexec:kexec', kexec, TUTORIAL)).toEqual({
+      step: 'BootNewEnvKexec',
+      micro: 'kexec',
+    });
+    expect(() => parseBreakpoint('BootNewEnvKexec:kexec', kexec, { ...TUTORIAL, noKexec: true })).toThrow(
+      "Invalid --breakpoint 'BootNewEnvKexec:kexec': this workflow does not run BootNewEnvKexec",
+    );
+    expect(
+      parseBreakpoint('BootNewEnvClassical:reboot_from_deploy_env', kexec, { ...TUTORIAL, noKexec: true }),
+    ).toEqual({
+      step: 'BootNewEnvClassical',
+      micro: 'reboot_from_deploy_env',
+    });
+  });
+
   it.each([
     ['Broadcast Env', 'expected MACRO[:micro], e.g. BroadcastEnvKastafior:manage_user_post_install'],
     [

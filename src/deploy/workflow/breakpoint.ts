@@ -29,7 +29,7 @@ export interface ResumePoint {
 
 const SYNTAX = /^(\w+)(?::(\w+))?$/; // Kadeploy's ^\w+(?::\w+)?$
 
-/** Parses and checks the breakpoint against the steps this workflow will run. */
+/** Parses and checks the breakpoint against the steps this workflow will run (after resolvePlan). */
 export function parseBreakpoint(text: string, plan: WorkflowPlan, opts: WorkflowOptions): Breakpoint {
   const m = SYNTAX.exec(text);
   const fail = (msg: string): never => {

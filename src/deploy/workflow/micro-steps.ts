@@ -1,5 +1,6 @@
 import { KaployError } from '../../common/errors.js';
 import { macroOfImpl } from './implementations.js';
+import { resolvePlan } from './resolve-plan.js';
 import {
   type Implementation,
   MACRO_STEPS,
@@ -172,14 +173,15 @@ export interface PlannedStep {
 }
 
 /**
- * Every (macro, implementation, micro-step) the plan may run, fallbacks included, in order; the
- * plan should already be resolved (resolvePlan) so Kexec/preinstall substitutions are applied.
+ * Every (macro, implementation, micro-step) the plan may run, fallbacks included, in order, after
+ * the Kexec/preinstall substitutions (resolvePlan is idempotent, so a resolved plan is fine too).
  */
 export function plannedSteps(plan: WorkflowPlan, opts: WorkflowOptions): PlannedStep[] {
+  const resolved = resolvePlan(plan, opts).plan;
   const out: PlannedStep[] = [];
   for (const macro of MACRO_STEPS) {
     const seen = new Set<Implementation>();
-    for (const inst of plan[macro]) {
+    for (const inst of resolved[macro]) {
       if (seen.has(inst.impl)) continue;
       seen.add(inst.impl);
       for (const micro of microSteps(inst.impl, opts)) out.push({ macro, impl: inst.impl, micro });
