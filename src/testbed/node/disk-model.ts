@@ -89,11 +89,19 @@ export class DiskModel {
   save(): Promise<void> {
     const text = `${JSON.stringify(this.state, null, 2)}\n`;
     const file = join(this.diskDir, 'state.json');
-    this.saving = this.saving.then(async () => {
-      await writeFile(`${file}.tmp`, text);
-      await rename(`${file}.tmp`, file);
-    });
-    return this.saving;
+    const next = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        await writeFile(`${file}.tmp`, text);
+        await rename(`${file}.tmp`, file);
+      });
+    this.saving = next;
+    return next;
+  }
+
+  /** Resolves once every save issued so far has been attempted. */
+  flush(): Promise<void> {
+    return this.saving.catch(() => undefined);
   }
 
   /**

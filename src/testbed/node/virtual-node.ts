@@ -114,6 +114,7 @@ export class VirtualNode extends EventEmitter {
     this.power = 'off';
     this.setState('off');
     await this.console.flush();
+    await this.disk?.flush();
   }
 
   async powerOn(): Promise<void> {
@@ -226,6 +227,14 @@ export class VirtualNode extends EventEmitter {
     this.setState('off');
   }
 
+  /** The power_loss fault: dark at once; the disk records it in the background. */
+  private losePower(): void {
+    this.goDark('power lost');
+    this.disk
+      ?.setPower('off')
+      .catch((e: unknown) => this.logger.warn({ err: e }, 'cannot record the power state'));
+  }
+
   private beginBoot(cause: BootCause): void {
     const gen = ++this.generation;
     this.bootCount++;
@@ -241,8 +250,7 @@ export class VirtualNode extends EventEmitter {
             }
           : { event: 'boot', cause: 'reboot' };
     if (this.faults.fire('power_loss', trigger)) {
-      this.goDark('power lost');
-      void this.disk?.setPower('off');
+      this.losePower();
       return;
     }
     if (this.faults.fire('no_reboot', trigger)) {
@@ -379,10 +387,7 @@ export class VirtualNode extends EventEmitter {
       system: () => this.system,
       track: (c) => this.track(c),
       afterCommand: (after, command) => this.afterCommand(after, command),
-      powerLoss: () => {
-        this.goDark('power lost');
-        void this.disk?.setPower('off');
-      },
+      powerLoss: () => this.losePower(),
     };
   }
 }

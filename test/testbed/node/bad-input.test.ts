@@ -4,7 +4,16 @@ import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
 import { renderProfile } from '../../../src/deploy/pxe-profile.js';
-import { connect, DEPLOY_KERNEL, exec, makeSite, nodeOptions, type Site, VirtualNode, waitState } from './fixtures.js';
+import {
+  connect,
+  DEPLOY_KERNEL,
+  exec,
+  makeSite,
+  nodeOptions,
+  type Site,
+  VirtualNode,
+  waitState,
+} from './fixtures.js';
 
 describe('hardware commands with bad input fail clearly, with a non-zero status', () => {
   let site: Site;
@@ -13,7 +22,10 @@ describe('hardware commands with bad input fail clearly, with a non-zero status'
   beforeAll(async () => {
     site = makeSite();
     const o = nodeOptions(site, 'node-1.bad');
-    writeFileSync(join(site.bootDir, 'default'), renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }));
+    writeFileSync(
+      join(site.bootDir, 'default'),
+      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
+    );
     node = new VirtualNode(o);
     await node.start();
     await waitState(node, 'deploy_env');
@@ -38,7 +50,12 @@ describe('hardware commands with bad input fail clearly, with a non-zero status'
     await fails(nodeCommands.formatSwap('/dev/sda03'), 1, /No such file/);
     await fails(nodeCommands.format('/dev/sda3', 'zfs'), 1, /mkfs\.zfs: No such file/);
     await fails(nodeCommands.format('/dev/sda4', 'ext4'), 1, /extended partition/);
-    await fails(nodeCommands.createPartitionTable('/dev/sdb'), 1, /cannot open \/dev\/sdb/, partitionScript({ swap: 1, prod: 2, deploy: 3, tmp: 5 }));
+    await fails(
+      nodeCommands.createPartitionTable('/dev/sdb'),
+      1,
+      /cannot open \/dev\/sdb/,
+      partitionScript({ swap: 1, prod: 2, deploy: 3, tmp: 5 }),
+    );
     await fails(nodeCommands.installBootloader('/mnt/dest', '/dev/sdz'), 1, /cannot open \/dev\/sdz/);
   });
 
@@ -62,8 +79,18 @@ describe('hardware commands with bad input fail clearly, with a non-zero status'
   });
 
   it('malformed sfdisk scripts leave the table unchanged', async () => {
-    await fails(nodeCommands.createPartitionTable('/dev/sda'), 1, /line 2: bad size 'huge'/, 'label: dos\n1 : size=huge\n');
-    await fails(nodeCommands.createPartitionTable('/dev/sda'), 1, /needs an extended partition/, '1 : size=1G\n5 : size=1G\n');
+    await fails(
+      nodeCommands.createPartitionTable('/dev/sda'),
+      1,
+      /line 2: bad size 'huge'/,
+      'label: dos\n1 : size=huge\n',
+    );
+    await fails(
+      nodeCommands.createPartitionTable('/dev/sda'),
+      1,
+      /needs an extended partition/,
+      '1 : size=1G\n5 : size=1G\n',
+    );
     await fails(nodeCommands.createPartitionTable('/dev/sda'), 1, /defines no partition/, '');
     expect((await exec(c, nodeCommands.format('/dev/sda5', 'ext4'))).code).toBe(0);
   });

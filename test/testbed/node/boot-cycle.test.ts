@@ -167,6 +167,7 @@ describe('virtual node boot cycle (PXE profiles)', () => {
     await waitState(node, 'production');
     await node.powerOff();
     expect(node.status()).toMatchObject({ power: 'off', state: 'off' });
+    expect(JSON.parse(readFileSync(join(o.dir, 'disk/state.json'), 'utf8')).power).toBe('off');
     expect(await tcpOpen(o.address, o.sshPort)).toBe(false);
     await expect(node.reboot('soft')).rejects.toThrow(/powered off/);
     await node.powerOn();

@@ -1,11 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grubConfig, nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
 import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
-import { buildImage, connect, DEPLOY_KERNEL, exec, makeSite, nodeOptions, type Site, VirtualNode, waitState } from './fixtures.js';
+import {
+  buildImage,
+  connect,
+  DEPLOY_KERNEL,
+  exec,
+  makeSite,
+  nodeOptions,
+  type Site,
+  VirtualNode,
+  waitState,
+} from './fixtures.js';
 
 const PARTS = { swap: 1, prod: 2, deploy: 3, tmp: 5 };
 
@@ -16,7 +26,10 @@ describe('deployment commands run for real, hardware commands act on the model',
   beforeEach(async () => {
     site = makeSite();
     o = nodeOptions(site, 'node-1.deploy');
-    writeFileSync(join(site.bootDir, ipHex(o.address)), renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'initrd', params: '' }));
+    writeFileSync(
+      join(site.bootDir, ipHex(o.address)),
+      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'initrd', params: '' }),
+    );
     node = new VirtualNode(o);
     await node.start();
     await waitState(node, 'deploy_env');
@@ -53,16 +66,31 @@ describe('deployment commands run for real, hardware commands act on the model',
     // A postinstall archive whose script records its KADEPLOY_* variables on the deployed system.
     const post = join(site.dir, 'post');
     mkdirSync(post);
-    writeFileSync(join(post, 'setup.sh'), 'echo "$KADEPLOY_ENV $KADEPLOY_DEPLOY_PART $KADEPLOY_ENV_EXTRACTION_DIR" > "$KADEPLOY_ENV_EXTRACTION_DIR/postinstall.out"\n');
+    writeFileSync(
+      join(post, 'setup.sh'),
+      'echo "$KADEPLOY_ENV $KADEPLOY_DEPLOY_PART $KADEPLOY_ENV_EXTRACTION_DIR" > "$KADEPLOY_ENV_EXTRACTION_DIR/postinstall.out"\n',
+    );
     execFileSync('tar', ['-C', post, '-czf', join(site.dir, 'post.tgz'), '.']);
-    const vars = { KADEPLOY_ENV: "debian 'user'", KADEPLOY_DEPLOY_PART: '/dev/sda3', KADEPLOY_ENV_EXTRACTION_DIR: '/mnt/dest' };
-    await ok(nodeCommands.runPostinstall('gzip', '/tmp/postinstall', 'sh setup.sh', vars), readFileSync(join(site.dir, 'post.tgz')));
+    const vars = {
+      KADEPLOY_ENV: "debian 'user'",
+      KADEPLOY_DEPLOY_PART: '/dev/sda3',
+      KADEPLOY_ENV_EXTRACTION_DIR: '/mnt/dest',
+    };
+    await ok(
+      nodeCommands.runPostinstall('gzip', '/tmp/postinstall', 'sh setup.sh', vars),
+      readFileSync(join(site.dir, 'post.tgz')),
+    );
     expect(readFileSync(join(sda3, 'postinstall.out'), 'utf8')).toBe("debian 'user' /dev/sda3 /mnt/dest\n");
     expect(existsSync(join(o.dir, 'deployenv/tmp/postinstall/setup.sh'))).toBe(true);
 
     await ok(nodeCommands.checkFiles(['/mnt/dest/boot/vmlinuz']));
-    expect((await exec(c, nodeCommands.checkFiles(['/mnt/dest/boot/vmlinuz', '/mnt/dest/boot/initrd.img']))).code).not.toBe(0);
-    await ok(nodeCommands.writeFile('/mnt/dest/boot/grub/grub.cfg'), grubConfig('debian-user', '/boot/vmlinuz', undefined, '/dev/sda3', 'quiet'));
+    expect(
+      (await exec(c, nodeCommands.checkFiles(['/mnt/dest/boot/vmlinuz', '/mnt/dest/boot/initrd.img']))).code,
+    ).not.toBe(0);
+    await ok(
+      nodeCommands.writeFile('/mnt/dest/boot/grub/grub.cfg'),
+      grubConfig('debian-user', '/boot/vmlinuz', undefined, '/dev/sda3', 'quiet'),
+    );
     await ok(nodeCommands.installBootloader('/mnt/dest/boot', '/dev/sda'));
     expect(JSON.parse(readFileSync(join(o.dir, 'disk/state.json'), 'utf8')).bootPartition).toBe(3);
     await ok(nodeCommands.sync());
@@ -81,19 +109,35 @@ describe('deployment commands run for real, hardware commands act on the model',
     u.end();
     expect(r.stdout).toContain('debian-user\n');
     expect(r.stdout).toContain('-> busybox');
-    await expect(connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic)).rejects.toThrow(/authentication/i);
+    await expect(
+      connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic),
+    ).rejects.toThrow(/authentication/i);
   });
 
   it('kexec boots the kernel it loaded, without PXE', async () => {
     const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
-    for (const cmd of [nodeCommands.format('/dev/sda3', 'ext4'), nodeCommands.mount('/dev/sda3', '/mnt/dest')]) expect((await exec(c, cmd)).code).toBe(0);
-    expect((await exec(c, nodeCommands.extractTar('gzip', '/mnt/dest'), readFileSync(buildImage(site.dir, 'kx')))).code).toBe(0);
+    for (const cmd of [
+      nodeCommands.format('/dev/sda3', 'ext4'),
+      nodeCommands.mount('/dev/sda3', '/mnt/dest'),
+    ])
+      expect((await exec(c, cmd)).code).toBe(0);
+    expect(
+      (await exec(c, nodeCommands.extractTar('gzip', '/mnt/dest'), readFileSync(buildImage(site.dir, 'kx'))))
+        .code,
+    ).toBe(0);
     await exec(c, nodeCommands.appendAuthorizedKeys('/mnt/dest'), site.keys.enginePublic);
     expect((await exec(c, nodeCommands.kexecExec())).stderr).toContain('Nothing has been loaded');
     const missing = await exec(c, nodeCommands.kexecLoad('/mnt/dest/boot/nope', undefined, 'root=/dev/sda3'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('/mnt/dest/boot/nope');
-    expect((await exec(c, nodeCommands.kexecLoad('/mnt/dest/boot/vmlinuz', undefined, 'root=/dev/sda3 console=ttyS0'))).code).toBe(0);
+    expect(
+      (
+        await exec(
+          c,
+          nodeCommands.kexecLoad('/mnt/dest/boot/vmlinuz', undefined, 'root=/dev/sda3 console=ttyS0'),
+        )
+      ).code,
+    ).toBe(0);
     expect((await exec(c, nodeCommands.kexecExec())).code).toBe(0);
     const s = await waitState(node, 'installed');
     expect(s.bootedPartition).toBe(3);

@@ -159,7 +159,11 @@ export function connect(
       c.on('error', () => {});
       resolve(c);
     });
-    c.once('error', reject);
+    c.once('error', (e) => {
+      c.on('error', () => {});
+      c.end();
+      reject(e);
+    });
     c.connect({
       host: address,
       port,

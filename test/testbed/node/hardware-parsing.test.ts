@@ -6,11 +6,31 @@ import { parseSfdiskScript } from '../../../src/testbed/node/sfdisk-script.js';
 
 describe('simpleCommandWords', () => {
   it('honours POSIX quotes and backslashes', () => {
-    expect(simpleCommandWords(`mount '/dev/sda3' "/mnt/my dir" a\\ b 'it'\\''s'`)).toEqual(['mount', '/dev/sda3', '/mnt/my dir', 'a b', "it's"]);
+    expect(simpleCommandWords(`mount '/dev/sda3' "/mnt/my dir" a\\ b 'it'\\''s'`)).toEqual([
+      'mount',
+      '/dev/sda3',
+      '/mnt/my dir',
+      'a b',
+      "it's",
+    ]);
     expect(simpleCommandWords(`x "a\\"b\\\\c"`)).toEqual(['x', 'a"b\\c']);
   });
   it('rejects anything sh would interpret beyond literal words', () => {
-    for (const line of ['a | b', 'a && b', 'a; b', 'a > f', 'echo $HOME', 'echo "$HOME"', 'echo `id`', 'ls *', '# c', "echo 'open", 'echo "open', 'a\nb', '~/x']) {
+    for (const line of [
+      'a | b',
+      'a && b',
+      'a; b',
+      'a > f',
+      'echo $HOME',
+      'echo "$HOME"',
+      'echo `id`',
+      'ls *',
+      '# c',
+      "echo 'open",
+      'echo "open',
+      'a\nb',
+      '~/x',
+    ]) {
       expect(simpleCommandWords(line), line).toBeUndefined();
     }
   });
@@ -18,13 +38,38 @@ describe('simpleCommandWords', () => {
 
 describe('parseHardwareCommand', () => {
   it('recognises every shape built by node-commands', () => {
-    expect(parseHardwareCommand(nodeCommands.createPartitionTable('/dev/sda'))).toEqual({ kind: 'sfdisk', device: '/dev/sda' });
-    expect(parseHardwareCommand(nodeCommands.format('/dev/sda3', 'ext4'))).toEqual({ kind: 'mkfs', fstype: 'ext4', device: '/dev/sda3' });
-    expect(parseHardwareCommand(nodeCommands.formatSwap('/dev/sda1'))).toEqual({ kind: 'mkswap', device: '/dev/sda1' });
-    expect(parseHardwareCommand(nodeCommands.mount('/dev/sda3', '/mnt/a b'))).toEqual({ kind: 'mount', device: '/dev/sda3', dir: '/mnt/a b' });
-    expect(parseHardwareCommand(nodeCommands.umount('/mnt/dest'))).toEqual({ kind: 'umount', dir: '/mnt/dest' });
-    expect(parseHardwareCommand(nodeCommands.installBootloader('/mnt/dest/boot', '/dev/sda'))).toEqual({ kind: 'grub-install', bootDir: '/mnt/dest/boot', device: '/dev/sda' });
-    expect(parseHardwareCommand(nodeCommands.kexecLoad('/mnt/dest/vmlinuz', '/mnt/dest/initrd', 'root=/dev/sda3 quiet'))).toEqual({
+    expect(parseHardwareCommand(nodeCommands.createPartitionTable('/dev/sda'))).toEqual({
+      kind: 'sfdisk',
+      device: '/dev/sda',
+    });
+    expect(parseHardwareCommand(nodeCommands.format('/dev/sda3', 'ext4'))).toEqual({
+      kind: 'mkfs',
+      fstype: 'ext4',
+      device: '/dev/sda3',
+    });
+    expect(parseHardwareCommand(nodeCommands.formatSwap('/dev/sda1'))).toEqual({
+      kind: 'mkswap',
+      device: '/dev/sda1',
+    });
+    expect(parseHardwareCommand(nodeCommands.mount('/dev/sda3', '/mnt/a b'))).toEqual({
+      kind: 'mount',
+      device: '/dev/sda3',
+      dir: '/mnt/a b',
+    });
+    expect(parseHardwareCommand(nodeCommands.umount('/mnt/dest'))).toEqual({
+      kind: 'umount',
+      dir: '/mnt/dest',
+    });
+    expect(parseHardwareCommand(nodeCommands.installBootloader('/mnt/dest/boot', '/dev/sda'))).toEqual({
+      kind: 'grub-install',
+      bootDir: '/mnt/dest/boot',
+      device: '/dev/sda',
+    });
+    expect(
+      parseHardwareCommand(
+        nodeCommands.kexecLoad('/mnt/dest/vmlinuz', '/mnt/dest/initrd', 'root=/dev/sda3 quiet'),
+      ),
+    ).toEqual({
       kind: 'kexec-load',
       kernel: '/mnt/dest/vmlinuz',
       initrd: '/mnt/dest/initrd',
@@ -34,14 +79,31 @@ describe('parseHardwareCommand', () => {
     expect(parseHardwareCommand(nodeCommands.reboot())).toEqual({ kind: 'reboot' });
     expect(parseHardwareCommand(nodeCommands.sync())).toEqual({ kind: 'sync' });
     const sink = nodeCommands.extractTar('zstd', '/mnt/dest');
-    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, '127.1.0.3:7000', sink))).toEqual({ kind: 'relay', port: 7000, next: { host: '127.1.0.3', port: 7000 }, sink });
-    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, undefined, sink))).toEqual({ kind: 'relay', port: 7000, sink });
+    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, '127.1.0.3:7000', sink))).toEqual({
+      kind: 'relay',
+      port: 7000,
+      next: { host: '127.1.0.3', port: 7000 },
+      sink,
+    });
+    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, undefined, sink))).toEqual({
+      kind: 'relay',
+      port: 7000,
+      sink,
+    });
   });
   it('leaves ordinary command lines alone, and names unsupported forms of hardware programs', () => {
     expect(parseHardwareCommand(nodeCommands.extractTar('gzip', '/mnt/dest'))).toBeUndefined();
     expect(parseHardwareCommand('sync && reboot')).toBeUndefined();
     expect(parseHardwareCommand('tar -xf x')).toBeUndefined();
-    for (const line of ['mount -o loop a b', 'mount', 'reboot -f', 'kexec -l k', 'kaploy-relay --port 99999 -- sh -c x', 'kaploy-relay --port 1 --next bad -- sh -c x', 'mkfs.ext4 /dev/sda3']) {
+    for (const line of [
+      'mount -o loop a b',
+      'mount',
+      'reboot -f',
+      'kexec -l k',
+      'kaploy-relay --port 99999 -- sh -c x',
+      'kaploy-relay --port 1 --next bad -- sh -c x',
+      'mkfs.ext4 /dev/sda3',
+    ]) {
       const r = parseHardwareCommand(line);
       if (line.startsWith('mkfs.')) expect(r).toBeUndefined();
       else expect(r?.kind, line).toBe('unsupported');

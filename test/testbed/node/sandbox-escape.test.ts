@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCommands } from '../../../src/deploy/node-commands.js';
 import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
-import { connect, DEPLOY_KERNEL, exec, makeSite, nodeOptions, type Site, VirtualNode, waitState } from './fixtures.js';
+import {
+  connect,
+  DEPLOY_KERNEL,
+  exec,
+  makeSite,
+  nodeOptions,
+  type Site,
+  VirtualNode,
+  waitState,
+} from './fixtures.js';
 
 // Unique names so a failure cannot be confused with a leftover.
 const MARK = `kaploy-escape-${process.pid}`;
@@ -16,7 +25,10 @@ describe('nothing run on a virtual node reaches the host outside its sandbox', (
   beforeAll(async () => {
     site = makeSite();
     o = nodeOptions(site, 'node-1.escape');
-    writeFileSync(join(site.bootDir, 'default'), renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }));
+    writeFileSync(
+      join(site.bootDir, 'default'),
+      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
+    );
     node = new VirtualNode(o);
     await node.start();
     await waitState(node, 'deploy_env');
@@ -59,7 +71,9 @@ describe('nothing run on a virtual node reaches the host outside its sandbox', (
     expect(dotdot.stderr).toContain("'..' is not allowed");
     expect((await exec(c, nodeCommands.umount('/mnt/dest/../../..'))).code).toBe(32);
     // A symlink made inside the sandbox pointing at the host's /etc (as the host would resolve it).
-    expect((await exec(c, 'ln -s /etc /mnt/evil && ln -s ../../../../../../../../etc /mnt/evil2')).code).toBe(0);
+    expect((await exec(c, 'ln -s /etc /mnt/evil && ln -s ../../../../../../../../etc /mnt/evil2')).code).toBe(
+      0,
+    );
     for (const dir of ['/mnt/evil', '/mnt/evil2', '/mnt/evil/x']) {
       const r = await exec(c, nodeCommands.mount('/dev/sda3', dir));
       expect(r.code, dir).toBe(32);
@@ -87,7 +101,10 @@ describe('nothing run on a virtual node reaches the host outside its sandbox', (
     symlinkSync('busybox', join(sda3, 'bin/sh'));
     symlinkSync('busybox', join(sda3, 'bin/touch'));
     writeFileSync(join(sda3, 'root/.ssh/authorized_keys'), site.keys.enginePublic);
-    writeFileSync(join(sda3, 'boot/grub/grub.cfg'), 'menuentry x {\n linux /../../../../../../bin/busybox\n}\n');
+    writeFileSync(
+      join(sda3, 'boot/grub/grub.cfg'),
+      'menuentry x {\n linux /../../../../../../bin/busybox\n}\n',
+    );
     writeFileSync(profile(), renderProfile({ kind: 'local', partition: 3 }));
     await node.reboot('hard');
     await waitState(node, 'boot_failed');
@@ -100,7 +117,10 @@ describe('nothing run on a virtual node reaches the host outside its sandbox', (
     expect(readFileSync(join(o.dir, 'console.log'), 'utf8')).toContain('symbolic links are not followed');
 
     writeFileSync(join(sda3, 'boot/vmlinuz'), 'kernel');
-    writeFileSync(join(sda3, 'boot/grub/grub.cfg'), 'menuentry x {\n linux /boot/vmlinuz root=/dev/sda3\n}\n');
+    writeFileSync(
+      join(sda3, 'boot/grub/grub.cfg'),
+      'menuentry x {\n linux /boot/vmlinuz root=/dev/sda3\n}\n',
+    );
     await node.reboot('hard');
     await waitState(node, 'installed');
     const i = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
