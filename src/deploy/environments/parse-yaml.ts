@@ -6,7 +6,7 @@ import type { ParsedDescription } from './types.js';
 /** Parses a YAML 3.x description; errors name the file, line and key. */
 export function parseYamlDescription(text: string, file: string): ParsedDescription {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line;
