@@ -1,17 +1,12 @@
 import type { Command } from 'commander';
 import { KaployError } from '../common/errors.js';
-import {
-  CONSOLE_ESCAPE_HINT,
-  DEFAULT_TESTBED_DIR,
-  FAULT_KINDS,
-  formatStatus,
-  parseFault,
-  runConsole,
-  testbedDown,
-  testbedFault,
-  testbedStatus,
-  testbedUp,
-} from '../testbed/manager/index.js';
+// Not the manager's index: that also exports the daemon, which loads every virtual node's code.
+import { CONSOLE_ESCAPE_HINT, runConsole } from '../testbed/manager/console-client.js';
+import { testbedDown } from '../testbed/manager/down.js';
+import { FAULT_KINDS, parseFault } from '../testbed/manager/fault-parse.js';
+import { DEFAULT_TESTBED_DIR } from '../testbed/manager/layout.js';
+import { formatStatus, testbedFault, testbedStatus } from '../testbed/manager/status.js';
+import { testbedUp } from '../testbed/manager/up.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
 /** After `. DIR/env`, commands find the site without --dir. */

@@ -66,8 +66,8 @@ export async function runTestbedDaemon(
     stopping ??= (async () => {
       o.logger.info('shutting down the virtual site');
       await pMap(
-        nodes.values(),
-        (n) => n.stop().catch((e) => o.logger.warn({ node: n.options.name, err: e }, 'stop failed')),
+        nodes.entries(),
+        ([name, n]) => n.stop().catch((e) => o.logger.warn({ node: name, err: e }, 'stop failed')),
         {
           concurrency: NODE_START_CONCURRENCY,
         },

@@ -1,6 +1,7 @@
 import { KaployError } from '../../common/errors.js';
 import { callControl } from './control-client.js';
 import { isDaemonAlive, waitForExit } from './daemon-process.js';
+import { stopEngine } from './engine-process.js';
 import { type TestbedLayout, testbedLayout } from './layout.js';
 import { readState, type TestbedState, writeState } from './testbed-state.js';
 
@@ -30,7 +31,9 @@ export interface DownResult {
 export async function testbedDown(dir: string, o: { signal?: AbortSignal } = {}): Promise<DownResult> {
   const l = testbedLayout(dir);
   const s = readState(l);
-  const stopped = await stopDaemon(l, s, o.signal);
+  // The engine first: it must not see its nodes vanish in the middle of an operation's step.
+  const engineStopped = await stopEngine(l);
+  const stopped = (await stopDaemon(l, s, o.signal)) || engineStopped;
   const { pid: _pid, ...rest } = s;
   await writeState(l, rest);
   return { dir: l.dir, site: s.site, stopped };
