@@ -306,6 +306,22 @@ describe('runWorkflow', () => {
     });
   });
 
+  it('moves nodes reported in the same event-loop turn on as one group', async () => {
+    const { promise, calls } = run(
+      (node, micro, impl) =>
+        impl === 'SetDeploymentEnvUntrusted' && micro === 'wait_reboot'
+          ? { delayMs: node === 'n-1' || node === 'n-3' ? 5 : 30 }
+          : undefined,
+      { nodes: ['n-1', 'n-2', 'n-3', 'n-4'] },
+    );
+    const outcomes = await promise;
+    expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(calls.filter((c) => c.micro === 'send_key_in_deploy_env').map((c) => c.nodes)).toEqual([
+      ['n-1', 'n-3'],
+      ['n-2', 'n-4'],
+    ]);
+  });
+
   it('keeps the group together when the executor does not report early', async () => {
     const { promise, calls } = run(
       (node, micro) => (node === 'n-1' && micro === 'wait_reboot' ? { delayMs: 20 } : undefined),

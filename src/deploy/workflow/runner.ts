@@ -241,10 +241,13 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     let ok: string[] = [];
     let ko = new Map<string, string[]>();
     let count = 0;
-    let scheduled = false;
+    // Early reports are flushed from setImmediate: every result that arrives in the same turn of
+    // the event loop (all timers or all socket reads of that turn) moves on as one group.
+    let scheduled: ReturnType<typeof setImmediate> | undefined;
 
     const flush = () => {
-      scheduled = false;
+      if (scheduled !== undefined) clearImmediate(scheduled);
+      scheduled = undefined;
       if (count === 0) return;
       const okBatch = att.stillInside(ok);
       const koBatch = ko;
@@ -276,9 +279,8 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
         if (list) list.push(node);
         else ko.set(reason, [node]);
       }
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
+      if (scheduled === undefined) {
+        scheduled = setImmediate(flush);
       }
     };
 
