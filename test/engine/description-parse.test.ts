@@ -129,7 +129,7 @@ describe('description parsers', () => {
     expect(fail(YAML.replace('name: deb', 'name: "../../etc"')).message).toContain("name: '../../etc' is not valid");
     expect(fail(YAML.replace('postinstalls:\n', 'postinstalls: 3\nx:\n')).message).toMatch(/postinstalls: expected a list/);
     expect(fail(YAML.replace('file: http://depot/deb.tar.xz', 'file: server://relative/x')).message).toContain('relative server path');
-    expect(fail('- a\n- b\n').message).toBe('f.env: (top): expected a mapping of keys');
+    expect(fail('- a\n- b\n').message).toBe('f.env:1: (top): expected a mapping of keys');
     expect(fail('').message).toBe('f.env: empty: expected a YAML or key/value description');
     expect(fail(YAML.replace('description: a test', 'description: "two\\nlines"')).message).toBe('f.env:4: description: must be a single line');
   });
