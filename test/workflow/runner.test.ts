@@ -504,6 +504,15 @@ describe('runWorkflow', () => {
     }
   });
 
+  it('ignores an event listener that throws', async () => {
+    const { promise } = run(() => undefined, {
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    expect((await promise).map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('cancels every node at its first micro-step when the signal is already aborted', async () => {
     const ac = new AbortController();
     ac.abort();
