@@ -41,11 +41,24 @@ export async function ensureHostKeys(l: TestbedLayout, nodes: PlannedNode[]): Pr
       if (!(k instanceof Error)) pub = `${k.type} ${k.getPublicSSH().toString('base64')}`;
     }
     if (!pub) {
-      const kp = ssh2.utils.generateKeyPairSync('ed25519', { comment: n.name });
+      const kp = generateReadableKeyPair(n.name);
       await writeFile(file, kp.private, { mode: 0o600 });
       pub = kp.public.split(' ').slice(0, 2).join(' ');
     }
     out.set(n.name, pub);
   }
   return out;
+}
+
+/**
+ * ssh2 1.17's generateKeyPairSync writes a private key its own parseKey rejects ("Malformed
+ * OpenSSH private key") about once in 300 ed25519 keys; such a node could not start its server.
+ * Keep only keys that read back.
+ */
+function generateReadableKeyPair(comment: string): { private: string; public: string } {
+  for (let i = 0; i < 20; i++) {
+    const kp = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2.utils.parseKey(kp.private) instanceof Error)) return kp;
+  }
+  throw new Error('ssh2 could not generate a readable ed25519 host key');
 }

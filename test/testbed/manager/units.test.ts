@@ -1,7 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { nodeAddress, planNodes, siteByte } from '../../../src/testbed/manager/addresses.js';
 import { escapeFilter } from '../../../src/testbed/manager/console-client.js';
 import { parseFault } from '../../../src/testbed/manager/fault-parse.js';
+import { ensureHostKeys } from '../../../src/testbed/manager/keys.js';
+import { testbedLayout } from '../../../src/testbed/manager/layout.js';
 import { validateUpOptions } from '../../../src/testbed/manager/up-options.js';
 
 describe('addresses', () => {
@@ -67,5 +73,27 @@ describe('console escape', () => {
     expect(f(Buffer.from('\r~~x\n'))).toEqual({ send: Buffer.from('\r~x\n'), close: false });
     expect(f(Buffer.from('~'))).toEqual({ send: Buffer.alloc(0), close: false });
     expect(f(Buffer.from('.'))).toEqual({ send: Buffer.alloc(0), close: true });
+  });
+});
+
+describe('host keys', () => {
+  it('every host key of a 500-node site reads back (ssh2 generates a malformed one now and then)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-keys-'));
+    try {
+      const l = testbedLayout(dir);
+      const nodes = planNodes('keys', 500);
+      const pubs = await ensureHostKeys(l, nodes);
+      for (const n of nodes) {
+        const k = ssh2.utils.parseKey(readFileSync(path.join(l.hostKeysDir, n.name)));
+        expect(k instanceof Error ? k.message : `${k.type} ${k.getPublicSSH().toString('base64')}`).toBe(
+          pubs.get(n.name),
+        );
+      }
+      // Kept across runs: known_hosts stays valid.
+      const again = await ensureHostKeys(l, nodes.slice(0, 3));
+      expect(again.get(nodes[0]?.name as string)).toBe(pubs.get(nodes[0]?.name as string));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
