@@ -8,6 +8,7 @@ import { infoRoutes } from './routes-info.js';
 import { nodesRoutes } from './routes-nodes.js';
 import { rightsRoutes } from './routes-rights.js';
 import { deploymentRoutes } from '../operations/routes-deployment.js';
+import { statsRoutes } from '../../stats/routes-stats.js';
 
 export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
 
@@ -22,6 +23,7 @@ export const ROUTE_PLUGINS: EnginePlugin[] = [
   filesRoutes,
   rightsRoutes,
   deploymentRoutes,
+  statsRoutes as EnginePlugin,
 ];
 
 /** Builds the fastify app: authentication on every request, the error format, the routes. */
