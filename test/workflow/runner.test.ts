@@ -206,9 +206,10 @@ describe('runWorkflow', () => {
   });
 
   it('times out a hung node with "Timeout in the <Instance> step" without holding the others', async () => {
+    // Long enough for the other nodes to finish everything first, even on a loaded machine.
     const timed: WorkflowPlan = {
       ...PLAN,
-      SetDeploymentEnv: [{ impl: 'SetDeploymentEnvUntrusted', retries: 0, timeoutSec: 0.05 }],
+      SetDeploymentEnv: [{ impl: 'SetDeploymentEnvUntrusted', retries: 0, timeoutSec: 0.5 }],
     };
     const { promise, events } = run(
       (node, micro) => (node === 'n-2' && micro === 'format_deploy_part' ? { hang: true } : undefined),
@@ -233,7 +234,7 @@ describe('runWorkflow', () => {
       kind: 'timeout',
       macro: 'SetDeploymentEnv',
       impl: 'SetDeploymentEnvUntrusted',
-      timeoutSec: 0.05,
+      timeoutSec: 0.5,
       nodes: ['n-2'],
     });
   });
@@ -275,7 +276,7 @@ describe('runWorkflow', () => {
       (node, micro, impl, attempt) => {
         if (node !== 'n-1' || !impl.startsWith('SetDeploymentEnv')) return undefined;
         if (micro === 'reboot' && attempt === 0) return { fail: 'no answer' };
-        if (micro === 'wait_reboot' && attempt === 1) return { delayMs: 40 };
+        if (micro === 'wait_reboot' && attempt === 1) return { delayMs: 300 };
         return undefined;
       },
       {
@@ -383,7 +384,8 @@ describe('runWorkflow', () => {
       {
         signal: ac.signal,
         onEvent: (e) => {
-          if (e.kind === 'micro_start' && e.micro === 'send_environment') setTimeout(() => ac.abort(), 10);
+          // By then n-1 and n-2 hang in send_environment and n-3 in check_kernel_files.
+          if (e.kind === 'micro_start' && e.micro === 'check_kernel_files') setTimeout(() => ac.abort(), 5);
         },
       },
     );
