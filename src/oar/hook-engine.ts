@@ -1,0 +1,70 @@
+import { isKaployError } from '../common/errors.js';
+import { ApiClient } from '../deploy/api/client.js';
+import { readToken } from '../deploy/api/client-config.js';
+import type { RestoreRequest } from './restore-request.js';
+
+/**
+ * The engine calls the hooks make, each bounded by the request timeout and the hook's signal.
+ * Rights: `POST|DELETE /rights` (admin); restores: `POST /restores` (src/oar/routes-restores.ts).
+ */
+export class HookEngine {
+  readonly #client: ApiClient;
+  readonly #timeoutMs: number;
+
+  constructor(client: ApiClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Reads the admin token (mode 600, as the client requires) and builds the client. */
+  static fromConfig(c: { engineUrl: string; adminTokenFile: string; requestTimeoutMs: number }): HookEngine {
+    return new HookEngine(
+      new ApiClient({ url: c.engineUrl, token: readToken(c.adminTokenFile) }),
+      c.requestTimeoutMs,
+    );
+  }
+
+  async grant(user: string, nodes: string[], partitions: string[], signal: AbortSignal): Promise<void> {
+    await this.#client.request('POST', '/rights', {
+      body: { user, nodes, partitions },
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
+  }
+
+  /** Revokes every right of the user on the nodes; the engine then cancels their operations there. */
+  async revoke(
+    user: string,
+    nodes: string[],
+    signal: AbortSignal,
+  ): Promise<{ removed: number; cancelled: string[] }> {
+    return this.#client.request('DELETE', '/rights', {
+      body: { user, nodes, partitions: ['*'] },
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
+  }
+
+  async requestRestore(req: RestoreRequest, signal: AbortSignal): Promise<{ job: number; added: number }> {
+    return this.#client.request('POST', '/restores', { body: req, signal, timeoutMs: this.#timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/**
+ * Whether a failed call may succeed later unchanged: the engine down or restarting, a timeout, an
+ * internal error, a missing route (an engine not yet upgraded), bad credentials an admin can fix.
+ * A request the engine refused as invalid will not.
+ */
+export function isRetryableEngineError(e: unknown): boolean {
+  if (!isKaployError(e)) return true;
+  return ![
+    'KAPLOY_OPTION',
+    'KAPLOY_NODE_LIST',
+    'KAPLOY_MISSING_OPTION',
+    'KAPLOY_CONFLICTING_OPTIONS',
+  ].includes(e.code);
+}
