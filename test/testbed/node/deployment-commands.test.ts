@@ -144,6 +144,24 @@ describe('deployment commands run for real, hardware commands act on the model',
     c.end();
   });
 
+  it('kexec from production into the deployment environment kernel the engine sent', async () => {
+    writeFileSync(join(site.bootDir, ipHex(o.address)), renderProfile({ kind: 'localboot' }));
+    const c0 = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
+    const closed = new Promise((r) => c0.once('close', r));
+    expect((await exec(c0, nodeCommands.reboot())).code).toBe(0);
+    await closed;
+    await waitState(node, 'production');
+    const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
+    expect((await exec(c, nodeCommands.writeFile(`/tmp/${DEPLOY_KERNEL}`), 'kernel bytes')).code).toBe(0);
+    expect(readFileSync(join(o.dir, 'disk/sda2/tmp', DEPLOY_KERNEL), 'utf8')).toBe('kernel bytes');
+    expect(
+      (await exec(c, nodeCommands.kexecLoad(`/tmp/${DEPLOY_KERNEL}`, undefined, 'console=ttyS0'))).code,
+    ).toBe(0);
+    expect((await exec(c, nodeCommands.kexecExec())).code).toBe(0);
+    await waitState(node, 'deploy_env');
+    c.end();
+  });
+
   it('a dd image written raw to the deploy partition is mounted as its file system', async () => {
     const src = join(site.dir, 'ddroot');
     mkdirSync(join(src, 'boot'), { recursive: true });
