@@ -24,10 +24,15 @@ export function treeTopology(names: readonly string[], fanout = 2): RelayTopolog
  */
 export function chainsTopology(names: readonly string[], fanout = 2): RelayTopology {
   const chains: string[][] = Array.from({ length: Math.min(fanout, names.length) }, () => []);
-  names.forEach((n, i) => chains[i % chains.length]?.push(n));
+  names.forEach((n, i) => {
+    chains[i % chains.length]?.push(n);
+  });
   const children = new Map<string, string[]>();
-  for (const c of chains)
-    c.forEach((n, i) => children.set(n, c[i + 1] !== undefined ? [c[i + 1] as string] : []));
+  for (const c of chains) {
+    c.forEach((n, i) => {
+      children.set(n, c[i + 1] !== undefined ? [c[i + 1] as string] : []);
+    });
+  }
   return { roots: chains.map((c) => c[0] as string), children };
 }
 

@@ -6,7 +6,8 @@ import type {
 import type { VSite } from './vsite.js';
 
 export const FAST: Partial<StepTuning> = {
-  waitRebootInitialDelayMs: 0,
+  // Not 0: a listener being closed by the reboot can still complete a connect in the same tick.
+  waitRebootInitialDelayMs: 25,
   waitRebootPollMs: 50,
   probeTimeoutMs: 500,
   powerCommandTimeoutMs: 10_000,
