@@ -27,6 +27,8 @@ function procStats(pid) {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return {
     cpuS: (Number(f[11]) + Number(f[12])) / USER_HZ,
+    // Commands run in sandboxes (bwrap) the daemon spawns and reaps: their CPU counts here.
+    childCpuS: (Number(f[13]) + Number(f[14])) / USER_HZ,
     peakRssMB: hwm ? Number(hwm[1]) / 1024 : Number.NaN,
   };
 }
@@ -127,12 +129,14 @@ for (const n of sizes) {
         `  connect + hostname on every node: ${fmt(wall1)} s wall, ${fmt((wall1 * 1000) / n)} ms/node${empty ? ` (${empty} empty outputs!)` : ''}`,
         `  true on the open connections:     ${fmt(wall2)} s wall, ${fmt((wall2 * 1000) / n)} ms/node`,
         `  client: CPU ${fmt((cpu.user + cpu.system) / 1e6)} s over both rounds, peak RSS ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB`,
-        `  daemon: CPU ${fmt(daemon1.cpuS - daemon0.cpuS)} s over both rounds (${fmt(daemon1.cpuS)} s since start), peak RSS ${fmt(daemon1.peakRssMB, 0)} MB`,
+        `  daemon: CPU ${fmt(daemon1.cpuS - daemon0.cpuS)} s over both rounds + ${fmt(daemon1.childCpuS - daemon0.childCpuS)} s in its sandboxes (${fmt(daemon1.cpuS)} s + ${fmt(daemon1.childCpuS)} s since start), peak RSS ${fmt(daemon1.peakRssMB, 0)} MB`,
       ].join('\n'),
     );
   } finally {
     await runner.close();
+    const t3 = performance.now();
     await testbedDown(dir);
+    console.log(`  testbed down: ${fmt((performance.now() - t3) / 1000)} s`);
     rmSync(dir, { recursive: true, force: true });
   }
 }
