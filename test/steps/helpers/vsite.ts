@@ -35,6 +35,8 @@ export async function startVSite(o: {
   bootDelayMs?: number;
   nicBytesPerSec?: number;
   levels?: RebootLevel[];
+  /** Pin every node's host key up front (tests that log into production before any deployment env). */
+  pinHostKeys?: boolean;
 }): Promise<VSite> {
   const images = await ensureTestImages();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kaploy-steps-'));
@@ -81,8 +83,9 @@ export async function startVSite(o: {
   });
   await mkdir(site.bootDir, { recursive: true });
   const engine = utils.generateKeyPairSync('ed25519');
+  const hostKeys = names.map(() => utils.generateKeyPairSync('ed25519'));
   const nodes = names.map((name, i) => {
-    const hostKey = utils.generateKeyPairSync('ed25519').private;
+    const hostKey = (hostKeys[i] as { private: string }).private;
     const v = new VirtualNode({
       name,
       address: addresses[i] as string,
@@ -107,6 +110,12 @@ export async function startVSite(o: {
   });
   await Promise.all(nodes.map((n) => n.start()));
   const store = new MemoryHostKeyStore();
+  if (o.pinHostKeys) {
+    names.forEach((name, i) => {
+      const k = utils.parseKey((hostKeys[i] as { public: string }).public);
+      if (!(k instanceof Error) && !Array.isArray(k)) store.learn(name, k.getPublicSSH());
+    });
+  }
   const pool = new SshPool({
     privateKey: engine.private,
     hostKeys: store,
