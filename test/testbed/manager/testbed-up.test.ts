@@ -116,6 +116,31 @@ describe('kaploy testbed up / status / down', () => {
     expect(lines).toEqual([1, 2, 3].map((i) => [`node-${i}.${site}`, 'on', 'production']));
   });
 
+  it('. DIR/env points the commands at the site: kaploy on PATH, no --dir needed, the node file', async () => {
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        'sh',
+        [
+          '-c',
+          '. "$1" && kaploy testbed status && cat "$KAPLOY_NODEFILE" && echo "$KAPLOY_TOKEN_FILE"',
+          'sh',
+          path.join(dir, 'env'),
+        ],
+        { cwd: os.tmpdir() },
+        (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, out: stdout + stderr }),
+      );
+    });
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.slice(0, 3).map((l) => l.split(/\s+/)[2])).toEqual([
+      'production',
+      'production',
+      'production',
+    ]);
+    expect(lines.slice(3, 6)).toEqual([1, 2, 3].map((i) => `node-${i}.${site}`));
+    expect(lines[6]).toBe(path.join(dir, 'tokens', os.userInfo().username));
+  });
+
   it('runs a command over SSH on a node in production, pinning its host key', async () => {
     const address = addr1() as string;
     const r = await sshExec({
