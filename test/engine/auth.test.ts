@@ -24,7 +24,10 @@ afterAll(async () => {
 
 async function raw(headers: Record<string, string>, p = '/info') {
   const res = await fetch(server.url + p, { headers });
-  return { status: res.status, body: (await res.json()) as { error?: { code: string; appCode: number; message: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { error?: { code: string; appCode: number; message: string } },
+  };
 }
 
 describe('authentication', () => {
@@ -37,14 +40,23 @@ describe('authentication', () => {
   });
 
   it('refuses malformed and unknown tokens', async () => {
-    expect((await raw({ authorization: 'Basic YWxpY2U6eA==' })).body.error?.message).toContain('malformed Authorization header');
-    expect((await raw({ authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status).toBe(401);
+    expect((await raw({ authorization: 'Basic YWxpY2U6eA==' })).body.error?.message).toContain(
+      'malformed Authorization header',
+    );
+    expect((await raw({ authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).status).toBe(
+      401,
+    );
   });
 
   it('knows who calls, and who is admin', async () => {
     const alice = site.client('alice', server.url);
     const admin = site.client('admin', server.url);
-    expect(await alice.request('GET', '/info')).toMatchObject({ user: 'alice', admin: false, site: 'testsite', clusters: ['c1'] });
+    expect(await alice.request('GET', '/info')).toMatchObject({
+      user: 'alice',
+      admin: false,
+      site: 'testsite',
+      clusters: ['c1'],
+    });
     expect(await admin.request('GET', '/info')).toMatchObject({ user: 'admin', admin: true });
     await alice.close();
     await admin.close();
@@ -52,14 +64,18 @@ describe('authentication', () => {
 
   it('kaenv3 exits 5 with a clear message on a missing, wrong or world-readable token', async () => {
     const env = site.envFor('alice', server.url);
-    const missing = await run('kaenv3', ['-l'], { env: { ...env, KAPLOY_TOKEN_FILE: path.join(site.dir, 'nope') } });
+    const missing = await run('kaenv3', ['-l'], {
+      env: { ...env, KAPLOY_TOKEN_FILE: path.join(site.dir, 'nope') },
+    });
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain('no credentials: cannot read token file');
     const wrong = path.join(site.dir, 'wrong-token');
     writeFileSync(wrong, 'x'.repeat(43), { mode: 0o600 });
     const bad = await run('kaenv3', ['-l'], { env: { ...env, KAPLOY_TOKEN_FILE: wrong } });
     expect(bad.code).toBe(5);
-    expect(bad.stderr).toContain('authentication failed: unknown or revoked token (ask a site admin to enrol you again) [KAPLOY_AUTH]');
+    expect(bad.stderr).toContain(
+      'authentication failed: unknown or revoked token (ask a site admin to enrol you again) [KAPLOY_AUTH]',
+    );
     chmodSync(wrong, 0o644);
     const readable = await run('kaenv3', ['-l'], { env: { ...env, KAPLOY_TOKEN_FILE: wrong } });
     expect(readable.code).toBe(5);
@@ -70,12 +86,23 @@ describe('authentication', () => {
     const old = site.client('bob', server.url);
     await old.request('GET', '/info');
     const out = path.join(site.dir, 'bob-new');
-    const r = await run('kaploy', ['server', 'token', '--config', site.configFile, '--user', 'bob', '--out', out], { env: process.env });
+    const r = await run(
+      'kaploy',
+      ['server', 'token', '--config', site.configFile, '--user', 'bob', '--out', out],
+      { env: process.env },
+    );
     expect(r.stdout).toBe(`token for bob written to ${out}\n`);
     await expect(old.request('GET', '/info')).rejects.toMatchObject({ code: 'KAPLOY_AUTH' });
-    const fresh = new ApiClient({ url: server.url, token: (await import('node:fs')).readFileSync(out, 'utf8').trim() });
+    const fresh = new ApiClient({
+      url: server.url,
+      token: (await import('node:fs')).readFileSync(out, 'utf8').trim(),
+    });
     expect(await fresh.request('GET', '/info')).toMatchObject({ user: 'bob' });
-    const bad = await run('kaploy', ['server', 'token', '--config', site.configFile, '--user', '../root', '--out', out], { env: process.env });
+    const bad = await run(
+      'kaploy',
+      ['server', 'token', '--config', site.configFile, '--user', '../root', '--out', out],
+      { env: process.env },
+    );
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("invalid user name '../root'");
     await old.close();
@@ -88,7 +115,9 @@ describe('authentication', () => {
     await expect(
       alice.request('POST', '/environments', { body: { description: 'name: x', user: 'bob' } }),
     ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
-    await expect(alice.request('PUT', '/environments/bob/x', { body: { toggle_destructive: true } })).rejects.toMatchObject({
+    await expect(
+      alice.request('PUT', '/environments/bob/x', { body: { toggle_destructive: true } }),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_ENVIRONMENT',
     });
     await alice.close();

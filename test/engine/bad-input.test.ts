@@ -25,7 +25,8 @@ afterAll(async () => {
   site?.cleanup();
 });
 
-const envText = (file: string) => `name: bad\nos: linux\nimage: {file: "${file}", kind: tar, compression: gzip}\nboot: {kernel: /vmlinuz}\nfilesystem: ext4\n`;
+const envText = (file: string) =>
+  `name: bad\nos: linux\nimage: {file: "${file}", kind: tar, compression: gzip}\nboot: {kernel: /vmlinuz}\nfilesystem: ext4\n`;
 const count = () => server.ctx.store.environments.find({}).length;
 
 describe('bad input: a clear error, nothing changed', () => {
@@ -33,7 +34,9 @@ describe('bad input: a clear error, nothing changed', () => {
     const f = writeFile(site.dir, 'broken.env', 'name : x\ntarball : /a.tgz|tgz\nkernel /vmlinuz\n');
     const r = await run('kaenv3', ['-a', f], { env: site.envFor('alice', server.url) });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(`kaenv3: ${f}:3: (line): expected 'key : value', got 'kernel /vmlinuz' [KAPLOY_FILE]\n`);
+    expect(r.stderr).toBe(
+      `kaenv3: ${f}:3: (line): expected 'key : value', got 'kernel /vmlinuz' [KAPLOY_FILE]\n`,
+    );
     expect(count()).toBe(0);
   });
 
@@ -48,16 +51,24 @@ describe('bad input: a clear error, nothing changed', () => {
   it('refuses server paths outside the image directories, by traversal or symlink', async () => {
     const alice = site.client('alice', server.url);
     const cases: [string, string][] = [
-      [`server://${site.imageDir}/../secret/shadow`, 'is outside the site\'s image directories'],
-      [`${site.imageDir}/../secret/shadow`, 'is neither an http(s) URL, nor a path in the site\'s image directories'],
-      [`server://${site.imageDir}/sub/escape.tgz`, 'is outside the site\'s image directories'],
+      [`server://${site.imageDir}/../secret/shadow`, "is outside the site's image directories"],
+      [
+        `${site.imageDir}/../secret/shadow`,
+        "is neither an http(s) URL, nor a path in the site's image directories",
+      ],
+      [`server://${site.imageDir}/sub/escape.tgz`, "is outside the site's image directories"],
       [`server://${site.imageDir}/missing.tgz`, 'does not exist on the server'],
       ['/etc/passwd', 'is neither an http(s) URL'],
       ['relative/img.tgz', 'is neither an http(s) URL'],
     ];
     for (const [file, msg] of cases) {
-      const p = alice.request('POST', '/environments', { body: { description: envText(file), file: 'x.yaml' } });
-      await expect(p, file).rejects.toMatchObject({ code: 'KAPLOY_FILE', message: expect.stringContaining(msg) });
+      const p = alice.request('POST', '/environments', {
+        body: { description: envText(file), file: 'x.yaml' },
+      });
+      await expect(p, file).rejects.toMatchObject({
+        code: 'KAPLOY_FILE',
+        message: expect.stringContaining(msg),
+      });
     }
     expect(count()).toBe(0);
     await alice.close();
@@ -67,7 +78,9 @@ describe('bad input: a clear error, nothing changed', () => {
     const f = writeFile(site.dir, 'nolocal.yaml', envText('no/such/file.tgz'));
     const r = await run('kaenv3', ['-a', f], { env: site.envFor('alice', server.url), cwd: site.dir });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`cannot read the local file 'no/such/file.tgz' (${site.dir}/no/such/file.tgz): ENOENT`);
+    expect(r.stderr).toContain(
+      `cannot read the local file 'no/such/file.tgz' (${site.dir}/no/such/file.tgz): ENOENT`,
+    );
     expect(count()).toBe(0);
   });
 
@@ -75,7 +88,9 @@ describe('bad input: a clear error, nothing changed', () => {
     const env = site.envFor('alice', server.url);
     const r = await run('kaenv3', ['-p', 'nothing'], { env });
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe("kaenv3: The environment 'nothing' does not exist (or is not visible to you); see kaenv3 -l [KAPLOY_ENVIRONMENT]\n");
+    expect(r.stderr).toBe(
+      "kaenv3: The environment 'nothing' does not exist (or is not visible to you); see kaenv3 -l [KAPLOY_ENVIRONMENT]\n",
+    );
     const v = await run('kaenv3', ['-p', 'nothing', '--env-version', '7', '-u', 'deploy'], { env });
     expect(v.stderr).toContain("The environment 'nothing' version 7 of user deploy does not exist");
     expect((await run('kaenv3', ['-d', 'nothing'], { env })).code).toBe(4);
@@ -84,19 +99,33 @@ describe('bad input: a clear error, nothing changed', () => {
 
   it('bad command lines exit 3 without calling the server', async () => {
     const env = site.envFor('alice', server.url);
-    expect((await run('kaenv3', ['-p', 'x', '--env-version', '1; rm'], { env })).stderr).toContain("invalid --env-version '1; rm'");
-    expect((await run('kaenv3', ['-l', '-p', 'x'], { env })).stderr).toContain('give only one action at a time');
+    expect((await run('kaenv3', ['-p', 'x', '--env-version', '1; rm'], { env })).stderr).toContain(
+      "invalid --env-version '1; rm'",
+    );
+    expect((await run('kaenv3', ['-l', '-p', 'x'], { env })).stderr).toContain(
+      'give only one action at a time',
+    );
     expect((await run('kaenv3', [], { env })).code).toBe(3);
-    expect((await run('kaenv3', ['-l', '-u', '../deploy'], { env })).stderr).toContain("invalid user name '../deploy'");
-    expect((await run('kaenv3', ['--set-visibility-tag', 'x', '-t', 'world'], { env })).stderr).toContain("invalid visibility tag 'world'");
-    expect((await run('kaenv3', ['-a', '/no/such.env'], { env })).stderr).toContain('cannot read the description file /no/such.env: ENOENT');
+    expect((await run('kaenv3', ['-l', '-u', '../deploy'], { env })).stderr).toContain(
+      "invalid user name '../deploy'",
+    );
+    expect((await run('kaenv3', ['--set-visibility-tag', 'x', '-t', 'world'], { env })).stderr).toContain(
+      "invalid visibility tag 'world'",
+    );
+    expect((await run('kaenv3', ['-a', '/no/such.env'], { env })).stderr).toContain(
+      'cannot read the description file /no/such.env: ENOENT',
+    );
     expect((await run('kaenv3', ['-l', 'a/b'], { env })).code).toBe(3);
   });
 
   it('node names with shell or path characters and unknown nodes', async () => {
     const alice = site.client('alice', server.url);
-    await expect(alice.request('GET', `/nodes/${encodeURIComponent('node-1;reboot')}`)).rejects.toMatchObject({ code: 'KAPLOY_NODE_LIST' });
-    await expect(alice.request('GET', `/nodes/${encodeURIComponent('node..x')}`)).rejects.toMatchObject({ code: 'KAPLOY_NODE_LIST' });
+    await expect(alice.request('GET', `/nodes/${encodeURIComponent('node-1;reboot')}`)).rejects.toMatchObject(
+      { code: 'KAPLOY_NODE_LIST' },
+    );
+    await expect(alice.request('GET', `/nodes/${encodeURIComponent('node..x')}`)).rejects.toMatchObject({
+      code: 'KAPLOY_NODE_LIST',
+    });
     await expect(alice.request('GET', '/nodes/node-99.testsite')).rejects.toMatchObject({
       code: 'KAPLOY_NODE_LIST',
       message: 'unknown node node-99.testsite on site testsite',
@@ -107,21 +136,35 @@ describe('bad input: a clear error, nothing changed', () => {
       'node-3.testsite',
       'node-4.testsite',
     ]);
-    expect(await alice.request('GET', '/nodes/node-2.testsite')).toMatchObject({ name: 'node-2.testsite', state: 'prod_env', cluster: 'c1' });
+    expect(await alice.request('GET', '/nodes/node-2.testsite')).toMatchObject({
+      name: 'node-2.testsite',
+      state: 'prod_env',
+      cluster: 'c1',
+    });
     await alice.close();
   });
 
   it('request bodies are validated by schema: unknown fields, wrong types, oversized values', async () => {
     const alice = site.client('alice', server.url);
-    await expect(alice.request('POST', '/environments', { body: { description: { text: 'x' } } })).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
-    await expect(alice.request('POST', '/environments', { body: { description: 'x'.repeat(300_000) } })).rejects.toMatchObject({
+    await expect(
+      alice.request('POST', '/environments', { body: { description: { text: 'x' } } }),
+    ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+    await expect(
+      alice.request('POST', '/environments', { body: { description: 'x'.repeat(300_000) } }),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_OPTION',
     });
     await expect(
-      alice.request('POST', '/environments', { body: { description: 'x', uploads: [{ ref: 'a', path: 'relative', md5: 'x' }] } }),
+      alice.request('POST', '/environments', {
+        body: { description: 'x', uploads: [{ ref: 'a', path: 'relative', md5: 'x' }] },
+      }),
     ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
-    await expect(alice.request('GET', '/environments', { query: { name: "x' OR 1=1" } })).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
-    await expect(alice.request('PUT', '/environments/alice/x', { body: { visibility: 'world' } })).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+    await expect(
+      alice.request('GET', '/environments', { query: { name: "x' OR 1=1" } }),
+    ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+    await expect(
+      alice.request('PUT', '/environments/alice/x', { body: { visibility: 'world' } }),
+    ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
     expect(count()).toBe(0);
     await alice.close();
   });

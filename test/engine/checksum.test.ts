@@ -75,22 +75,36 @@ describe('image checksums', () => {
       message: `Checksum of the file '${img}' does not match (an update is necessary)`,
     });
     const upd = await run('kaenv3', ['--update-image-checksum', 'srv-env'], { env });
-    expect(upd.stdout).toBe(`Environment srv-env version 1 of user alice: image checksum updated (${md5('version 2, rebuilt\n')})\n`);
+    expect(upd.stdout).toBe(
+      `Environment srv-env version 1 of user alice: image checksum updated (${md5('version 2, rebuilt\n')})\n`,
+    );
     expect((await resolveImage(server.ctx, stored('srv-env'))).md5).toBe(md5('version 2, rebuilt\n'));
 
     writeFileSync(post, 'post 2\n');
-    await expect(resolveEnvironmentFiles(server.ctx, stored('srv-env'))).rejects.toMatchObject({ code: 'KAPLOY_CHECKSUM' });
+    await expect(resolveEnvironmentFiles(server.ctx, stored('srv-env'))).rejects.toMatchObject({
+      code: 'KAPLOY_CHECKSUM',
+    });
     expect((await run('kaenv3', ['--update-postinstalls-checksum', 'srv-env'], { env })).code).toBe(0);
-    expect((await resolveEnvironmentFiles(server.ctx, stored('srv-env'))).postinstalls[0]?.md5).toBe(md5('post 2\n'));
+    expect((await resolveEnvironmentFiles(server.ctx, stored('srv-env'))).postinstalls[0]?.md5).toBe(
+      md5('post 2\n'),
+    );
   });
 
   it('downloads http images once, records their MD5 and detects a changed depot file', async () => {
     files.set('/~alice/web.tgz', 'web image\n');
     const env = site.envFor('alice', server.url);
-    const f = writeFile(site.dir, 'web.env', `name : web-env\ntarball : ${depot}/~alice/web.tgz|tgz\nkernel : /vmlinuz\nfdisktype : 83\nfilesystem : ext4\n`);
+    const f = writeFile(
+      site.dir,
+      'web.env',
+      `name : web-env\ntarball : ${depot}/~alice/web.tgz|tgz\nkernel : /vmlinuz\nfdisktype : 83\nfilesystem : ext4\n`,
+    );
     expect((await run('kaenv3', ['-a', f], { env })).stderr).toBe('');
     const e = stored('web-env');
-    expect(e.image).toMatchObject({ md5: md5('web image\n'), source: 'url', file: `${depot}/~alice/web.tgz` });
+    expect(e.image).toMatchObject({
+      md5: md5('web image\n'),
+      source: 'url',
+      file: `${depot}/~alice/web.tgz`,
+    });
     // Cached: served from the engine's cache even if the depot is down.
     files.delete('/~alice/web.tgz');
     expect((await resolveImage(server.ctx, e)).md5).toBe(md5('web image\n'));
@@ -104,14 +118,25 @@ describe('image checksums', () => {
   it('uploads: content must match the checksum it is sent under, and only the uploader may use it', async () => {
     const alice = site.client('alice', server.url);
     const bob = site.client('admin', server.url);
-    await expect(alice.upload(`/files/${md5('claimed')}`, Readable.from([Buffer.from('actual')]))).rejects.toMatchObject({
+    await expect(
+      alice.upload(`/files/${md5('claimed')}`, Readable.from([Buffer.from('actual')])),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_CHECKSUM',
     });
     expect(server.ctx.files.has(md5('claimed'))).toBe(false);
-    expect(await alice.upload(`/files/${md5('mine')}`, Readable.from([Buffer.from('mine')]))).toEqual({ md5: md5('mine'), size: 4 });
+    expect(await alice.upload(`/files/${md5('mine')}`, Readable.from([Buffer.from('mine')]))).toEqual({
+      md5: md5('mine'),
+      size: 4,
+    });
     // The admin knows the checksum but never sent the bytes: the engine will not let it be used.
-    const body = { description: yamlEnv('stolen', '/home/alice/mine.tgz'), file: 'x', uploads: [{ ref: '/home/alice/mine.tgz', path: '/home/alice/mine.tgz', md5: md5('mine') }] };
-    await expect(bob.request('POST', '/environments/anonymous', { body })).rejects.toMatchObject({ code: 'KAPLOY_FILE' });
+    const body = {
+      description: yamlEnv('stolen', '/home/alice/mine.tgz'),
+      file: 'x',
+      uploads: [{ ref: '/home/alice/mine.tgz', path: '/home/alice/mine.tgz', md5: md5('mine') }],
+    };
+    await expect(bob.request('POST', '/environments/anonymous', { body })).rejects.toMatchObject({
+      code: 'KAPLOY_FILE',
+    });
     expect(await bob.request('GET', `/files/${md5('mine')}`)).toEqual({ md5: md5('mine'), present: false });
     await alice.close();
     await bob.close();

@@ -35,16 +35,28 @@ interface Acked {
  * Writers hammer the engine (environment adds and rights grants from several clients at once);
  * every answer received is an acknowledged change that must survive the kill.
  */
-async function hammer(client: ApiClient, writer: number, round: number, acked: Acked, stop: AbortSignal): Promise<void> {
+async function hammer(
+  client: ApiClient,
+  writer: number,
+  round: number,
+  acked: Acked,
+  stop: AbortSignal,
+): Promise<void> {
   for (let i = 0; !stop.aborted; i++) {
     const tag = `r${round}-w${writer}-${i}`;
     try {
       if (i % 2 === 0) {
-        await client.request('POST', '/environments', { body: { description: envText(`env-${tag}`), file: `${tag}.yaml` }, signal: stop });
+        await client.request('POST', '/environments', {
+          body: { description: envText(`env-${tag}`), file: `${tag}.yaml` },
+          signal: stop,
+        });
         acked.envs.push(`env-${tag}`);
       } else {
         const user = `u-${tag}`;
-        await client.request('POST', '/rights', { body: { user, nodes: [`node-${(i % 4) + 1}.testsite`], partitions: ['/dev/sda3'] }, signal: stop });
+        await client.request('POST', '/rights', {
+          body: { user, nodes: [`node-${(i % 4) + 1}.testsite`], partitions: ['/dev/sda3'] },
+          signal: stop,
+        });
         acked.rights.push(user);
       }
     } catch {
@@ -79,8 +91,12 @@ describe('crash consistency', () => {
 
       const db = new Database(storePath(site.config.dataDir));
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const envs = new Set((db.prepare('SELECT name FROM environments').all() as { name: string }[]).map((r) => r.name));
-      const users = new Set((db.prepare('SELECT user FROM rights').all() as { user: string }[]).map((r) => r.user));
+      const envs = new Set(
+        (db.prepare('SELECT name FROM environments').all() as { name: string }[]).map((r) => r.name),
+      );
+      const users = new Set(
+        (db.prepare('SELECT user FROM rights').all() as { user: string }[]).map((r) => r.user),
+      );
       db.close();
       expect(acked.envs.filter((e) => !envs.has(e))).toEqual([]);
       expect(acked.rights.filter((u) => !users.has(u))).toEqual([]);
@@ -89,7 +105,9 @@ describe('crash consistency', () => {
     // And the restarted engine serves them.
     engine = await spawnEngine(site.configFile);
     const client = site.client('admin', engine.url);
-    const listed = (await client.request<{ name: string }[]>('GET', '/environments', { query: { user: 'admin' } })).map((e) => e.name);
+    const listed = (
+      await client.request<{ name: string }[]>('GET', '/environments', { query: { user: 'admin' } })
+    ).map((e) => e.name);
     expect(listed).toEqual(expect.arrayContaining(acked.envs));
     const rights = (await client.request<{ user: string }[]>('GET', '/rights')).map((r) => r.user);
     expect(rights).toEqual(expect.arrayContaining(acked.rights));

@@ -100,23 +100,38 @@ describe('description parsers', () => {
       ['ddbz2', 'dd', 'bzip2'],
       ['ddxz', 'dd', 'xz'],
     ]) {
-      expect(parseDescription(KV.replace('/srv/img.ddzst|ddzst', `/i|${k}`), 'x').env.image).toMatchObject({ kind, compression });
+      expect(parseDescription(KV.replace('/srv/img.ddzst|ddzst', `/i|${k}`), 'x').env.image).toMatchObject({
+        kind,
+        compression,
+      });
     }
   });
 
   it('warns about unknown keys with their line', () => {
-    expect(parseDescription(`${YAML}colour: blue\n`, 'deb.yaml').warnings).toEqual(['deb.yaml:29: colour: Unused field (unknown key, ignored)']);
-    expect(parseDescription(`${KV}colour : blue\n`, 'sq.env').warnings).toEqual(['sq.env:13: colour: Unused field (unknown key, ignored)']);
-    expect(parseDescription(YAML.replace('  kind: tar', '  kind: tar\n  sha: 1'), 'd').warnings).toEqual(['d:12: image.sha: Unused field (unknown key, ignored)']);
+    expect(parseDescription(`${YAML}colour: blue\n`, 'deb.yaml').warnings).toEqual([
+      'deb.yaml:29: colour: Unused field (unknown key, ignored)',
+    ]);
+    expect(parseDescription(`${KV}colour : blue\n`, 'sq.env').warnings).toEqual([
+      'sq.env:13: colour: Unused field (unknown key, ignored)',
+    ]);
+    expect(parseDescription(YAML.replace('  kind: tar', '  kind: tar\n  sha: 1'), 'd').warnings).toEqual([
+      'd:12: image.sha: Unused field (unknown key, ignored)',
+    ]);
   });
 
   it('reports malformed descriptions with file, line, key and what is expected', () => {
-    expect(fail('name: [unclosed\n', 'a.yaml').message).toMatch(/^a\.yaml:2: \(yaml\): not valid YAML: Flow sequence/);
-    expect(fail(YAML.replace('name: deb\n', '')).message).toBe("f.env:2: name: is mandatory (expected the environment name)");
+    expect(fail('name: [unclosed\n', 'a.yaml').message).toMatch(
+      /^a\.yaml:2: \(yaml\): not valid YAML: Flow sequence/,
+    );
+    expect(fail(YAML.replace('name: deb\n', '')).message).toBe(
+      'f.env:2: name: is mandatory (expected the environment name)',
+    );
     expect(fail(YAML.replace('compression: xz', 'compression: rar')).message).toBe(
       "f.env:12: image.compression: 'rar' is not valid: expected one of gzip, bzip2, xz, zstd",
     );
-    expect(fail(YAML.replace('kind: tar', 'kind: fsa')).message).toBe('f.env:11: image.kind: fsa images are not supported: expected tar or dd');
+    expect(fail(YAML.replace('kind: tar', 'kind: fsa')).message).toBe(
+      'f.env:11: image.kind: fsa images are not supported: expected tar or dd',
+    );
     expect(fail(YAML.replace('visibility: shared', 'visibility: everyone')).message).toBe(
       "f.env:6: visibility: 'everyone' is not valid: expected one of public, shared, private",
     );
@@ -126,19 +141,29 @@ describe('description parsers', () => {
     expect(fail(YAML.replace('  kernel: /vmlinuz\n', '')).message).toBe(
       'f.env:24: boot.kernel: is mandatory for a tar image (expected the kernel path inside the image)',
     );
-    expect(fail(YAML.replace('name: deb', 'name: "../../etc"')).message).toContain("name: '../../etc' is not valid");
-    expect(fail(YAML.replace('postinstalls:\n', 'postinstalls: 3\nx:\n')).message).toMatch(/postinstalls: expected a list/);
-    expect(fail(YAML.replace('file: http://depot/deb.tar.xz', 'file: server://relative/x')).message).toContain('relative server path');
+    expect(fail(YAML.replace('name: deb', 'name: "../../etc"')).message).toContain(
+      "name: '../../etc' is not valid",
+    );
+    expect(fail(YAML.replace('postinstalls:\n', 'postinstalls: 3\nx:\n')).message).toMatch(
+      /postinstalls: expected a list/,
+    );
+    expect(
+      fail(YAML.replace('file: http://depot/deb.tar.xz', 'file: server://relative/x')).message,
+    ).toContain('relative server path');
     expect(fail('- a\n- b\n').message).toBe('f.env:1: (top): expected a mapping of keys');
     expect(fail('').message).toBe('f.env: empty: expected a YAML or key/value description');
-    expect(fail(YAML.replace('description: a test', 'description: "two\\nlines"')).message).toBe('f.env:4: description: must be a single line');
+    expect(fail(YAML.replace('description: a test', 'description: "two\\nlines"')).message).toBe(
+      'f.env:4: description: must be a single line',
+    );
   });
 
   it('reports malformed key/value descriptions by key and line', () => {
     expect(fail(KV.replace('tarball : /srv/img.ddzst|ddzst', 'tarball : /srv/img.tgz|zip')).message).toBe(
       "f.env:5: tarball: '/srv/img.tgz|zip' is not valid: expected FILE|KIND with KIND one of tgz, tbz2, txz, tzst, ddgz, ddbz2, ddxz, ddzst",
     );
-    expect(fail(KV.replace('author : a@b', 'author = a@b')).message).toBe("f.env:4: (line): expected 'key : value', got 'author = a@b'");
+    expect(fail(KV.replace('author : a@b', 'author = a@b')).message).toBe(
+      "f.env:4: (line): expected 'key : value', got 'author = a@b'",
+    );
     expect(fail(`${KV}name : again\n`).message).toBe('f.env:13: name: duplicate key (first given on line 1)');
     expect(fail(KV.replace('fdisktype : 83', 'fdisktype : zz')).message).toBe(
       "f.env:8: fdisktype: 'zz' is not valid: expected an integer between 0 and 255",
@@ -146,10 +171,13 @@ describe('description parsers', () => {
     expect(fail(KV.replace('environment_kind : linux', 'environment_kind : windows')).message).toBe(
       "f.env:10: environment_kind: 'windows' is not valid: expected one of linux, xen, other",
     );
-    expect(fail(KV.replace('filesystem : ext3\n', '').replace('ddzst|ddzst', 'tgz|tgz')).message).toBe('f.env: filesystem: is mandatory for a tar image (expected e.g. ext4)');
-    expect(fail(KV.replace('name : squeeze\n', '')).message).toBe('f.env: name: is mandatory');
-    expect(fail(KV.replace('postinstall : /srv/p.tgz|tgz|traitement.ash /rambin', 'postinstall : /srv/p.zip')).message).toContain(
-      "f.env:6: postinstall: '/srv/p.zip' is not valid: expected FILE|KIND|SCRIPT",
+    expect(fail(KV.replace('filesystem : ext3\n', '').replace('ddzst|ddzst', 'tgz|tgz')).message).toBe(
+      'f.env: filesystem: is mandatory for a tar image (expected e.g. ext4)',
     );
+    expect(fail(KV.replace('name : squeeze\n', '')).message).toBe('f.env: name: is mandatory');
+    expect(
+      fail(KV.replace('postinstall : /srv/p.tgz|tgz|traitement.ash /rambin', 'postinstall : /srv/p.zip'))
+        .message,
+    ).toContain("f.env:6: postinstall: '/srv/p.zip' is not valid: expected FILE|KIND|SCRIPT");
   });
 });

@@ -67,9 +67,20 @@ beforeAll(async () => {
   );
   server = await startServer(site.config, { port: 0, logger: silentLogger });
   // Reference environments are recorded by the site admin, as `deploy`, with the real command.
-  const seeded = await run('kaploy', ['server', 'add-env', '--config', site.configFile, `${site.dir}/ref/squeeze.env`, `${site.dir}/ref/bookworm.yaml`], {
-    env: { ...process.env, KAPLOY_LOG_LEVEL: 'silent' },
-  });
+  const seeded = await run(
+    'kaploy',
+    [
+      'server',
+      'add-env',
+      '--config',
+      site.configFile,
+      `${site.dir}/ref/squeeze.env`,
+      `${site.dir}/ref/bookworm.yaml`,
+    ],
+    {
+      env: { ...process.env, KAPLOY_LOG_LEVEL: 'silent' },
+    },
+  );
   expect(seeded.stderr).toBe('');
   expect(seeded.stdout).toContain('added squeeze-x64-base:5 for deploy');
 });
@@ -123,7 +134,11 @@ describe('environments: the tutorial round trip', () => {
     const client = site.client('alice', server.url);
     const anon = await resolveEnvironmentForDeploy(client, { file: 'mysqueeze-x64-base.env', cwd: home });
     expect(anon.anonymous).toBe(true);
-    expect(anon.environment.image).toMatchObject({ file: path.join(home, 'mysqueeze.tgz'), md5: md5(mine), source: 'upload' });
+    expect(anon.environment.image).toMatchObject({
+      file: path.join(home, 'mysqueeze.tgz'),
+      md5: md5(mine),
+      source: 'upload',
+    });
     expect(anon.environment.visibility).toBe('private');
     const stillAbsent = await run('kaenv3', ['-p', 'mysqueeze-x64-base'], { env });
     expect(stillAbsent.code).toBe(4);
@@ -158,7 +173,9 @@ describe('environments: the tutorial round trip', () => {
     expect(printed.stdout).toContain('compression: zstd');
     expect(printed.stdout).toContain('kernel_params: console=ttyS0');
     expect(printed.stdout).toContain('partition_type: 131');
-    const edited = printed.stdout.replace('name: debian12-min', 'name: my-debian').replace('visibility: public', 'visibility: shared');
+    const edited = printed.stdout
+      .replace('name: debian12-min', 'name: my-debian')
+      .replace('visibility: public', 'visibility: shared');
     const input = await run('kaenv3', ['-a', '-'], { env, input: edited });
     expect(input.stdout).toBe('Environment my-debian version 2 added for user alice\n');
     const back = await run('kaenv3', ['-p', 'my-debian'], { env });
@@ -173,7 +190,9 @@ describe('environments: the tutorial round trip', () => {
     const v2 = (await run('kaenv3', ['-p', 'my-debian'], { env })).stdout.replace('version: 2', 'version: 3');
     expect((await run('kaenv3', ['-a', '-'], { env, input: v2 })).code).toBe(0);
     const latest = await run('kaenv3', ['-l', 'my-%'], { env });
-    expect(latest.stdout.split('\n').filter((l) => l.startsWith('my-debian'))).toEqual(['my-debian             3       alice       Debian 12 minimal']);
+    expect(latest.stdout.split('\n').filter((l) => l.startsWith('my-debian'))).toEqual([
+      'my-debian             3       alice       Debian 12 minimal',
+    ]);
     const all = await run('kaenv3', ['-l', 'my-%', '-s'], { env });
     expect(all.stdout.split('\n').filter((l) => l.startsWith('my-debian')).length).toBe(2);
     const old = await run('kaenv3', ['-p', 'my-debian', '--env-version', '2'], { env });

@@ -23,23 +23,46 @@ afterAll(async () => {
 describe('rights and karights3', () => {
   it('an admin grants rights on nodes and partitions; checkRights sees them', async () => {
     const admin = site.envFor('admin', server.url);
-    const nodefile = writeFile(site.dir, 'nodes', 'node-3.testsite\nnode-3.testsite\n# comment\nnode-4.testsite\n');
-    const a = await run('karights3', ['-a', '-u', 'alice', '-m', 'node-[1-2].testsite', '-f', nodefile, '-p', '/dev/sda3'], { env: admin });
+    const nodefile = writeFile(
+      site.dir,
+      'nodes',
+      'node-3.testsite\nnode-3.testsite\n# comment\nnode-4.testsite\n',
+    );
+    const a = await run(
+      'karights3',
+      ['-a', '-u', 'alice', '-m', 'node-[1-2].testsite', '-f', nodefile, '-p', '/dev/sda3'],
+      { env: admin },
+    );
     expect(a.stderr).toBe('');
     expect(a.stdout).toBe('4 right(s) added for user alice\n');
     const b = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite', '-p', '*'], { env: admin });
     expect(b.code).toBe(0);
-    expect(checkRights(server.ctx.store, 'alice', ['node-1.testsite', 'node-4.testsite'], '/dev/sda3')).toEqual({
+    expect(
+      checkRights(server.ctx.store, 'alice', ['node-1.testsite', 'node-4.testsite'], '/dev/sda3'),
+    ).toEqual({
       allowed: ['node-1.testsite', 'node-4.testsite'],
       denied: [],
     });
     expect(hasRight(server.ctx.store, 'alice', 'node-1.testsite', '/dev/sda2')).toBe(false);
     expect(hasRight(server.ctx.store, 'bob', 'node-1.testsite', '/dev/sda2')).toBe(true);
-    expect(checkRights(server.ctx.store, 'bob', ['node-1.testsite', 'node-2.testsite'], '/dev/sda3').denied).toEqual(['node-2.testsite']);
+    expect(
+      checkRights(server.ctx.store, 'bob', ['node-1.testsite', 'node-2.testsite'], '/dev/sda3').denied,
+    ).toEqual(['node-2.testsite']);
 
     const l = await run('karights3', ['-l', '-u', 'alice'], { env: admin });
     expect(l.stdout).toBe(
-      ['alice:', '  node-1.testsite:', '    - /dev/sda3', '  node-2.testsite:', '    - /dev/sda3', '  node-3.testsite:', '    - /dev/sda3', '  node-4.testsite:', '    - /dev/sda3', ''].join('\n'),
+      [
+        'alice:',
+        '  node-1.testsite:',
+        '    - /dev/sda3',
+        '  node-2.testsite:',
+        '    - /dev/sda3',
+        '  node-3.testsite:',
+        '    - /dev/sda3',
+        '  node-4.testsite:',
+        '    - /dev/sda3',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -60,11 +83,19 @@ describe('rights and karights3', () => {
   it("revoking rights ends the user's running operations on those nodes, and only those", async () => {
     const cancelled: string[] = [];
     const reg = (wid: string, user: string, nodes: string[]) =>
-      server.ctx.operations.register({ wid, kind: 'deploy', user, nodes, cancel: (reason) => cancelled.push(`${wid}:${reason}`) });
+      server.ctx.operations.register({
+        wid,
+        kind: 'deploy',
+        user,
+        nodes,
+        cancel: (reason) => cancelled.push(`${wid}:${reason}`),
+      });
     const done1 = reg('D-1', 'alice', ['node-1.testsite', 'node-2.testsite']);
     const done2 = reg('D-2', 'alice', ['node-3.testsite']);
     const done3 = reg('D-3', 'bob', ['node-1.testsite']);
-    const d = await run('karights3', ['-d', '-u', 'alice', '-m', 'node-2.testsite'], { env: site.envFor('admin', server.url) });
+    const d = await run('karights3', ['-d', '-u', 'alice', '-m', 'node-2.testsite'], {
+      env: site.envFor('admin', server.url),
+    });
     expect(d.stdout).toBe('1 right(s) removed for user alice\nOperations cancelled (rights revoked): D-1\n');
     expect(cancelled).toEqual(['D-1:rights revoked']);
     expect(hasRight(server.ctx.store, 'alice', 'node-2.testsite')).toBe(false);
@@ -75,7 +106,9 @@ describe('rights and karights3', () => {
 
   it('-o replaces the existing rights on the given nodes', async () => {
     const admin = site.envFor('admin', server.url);
-    await run('karights3', ['-a', '-o', '-u', 'alice', '-m', 'node-1.testsite', '-p', '/dev/sda5'], { env: admin });
+    await run('karights3', ['-a', '-o', '-u', 'alice', '-m', 'node-1.testsite', '-p', '/dev/sda5'], {
+      env: admin,
+    });
     const rows = server.ctx.store.rights.list({ user: 'alice', nodes: ['node-1.testsite'] });
     expect(rows).toEqual([{ user: 'alice', node: 'node-1.testsite', partition: '/dev/sda5' }]);
   });
@@ -83,25 +116,41 @@ describe('rights and karights3', () => {
   it('refuses unknown nodes, shell characters and bad partitions, changing nothing', async () => {
     const admin = site.envFor('admin', server.url);
     const before = server.ctx.store.rights.list();
-    const unknown = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-9.testsite', '-p', '*'], { env: admin });
+    const unknown = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-9.testsite', '-p', '*'], {
+      env: admin,
+    });
     expect(unknown.code).toBe(4);
-    expect(unknown.stderr).toBe('karights3: unknown node(s) on site testsite: node-9.testsite [KAPLOY_NODE_LIST]\n');
-    const shell = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1;rm -rf /', '-p', '*'], { env: admin });
+    expect(unknown.stderr).toBe(
+      'karights3: unknown node(s) on site testsite: node-9.testsite [KAPLOY_NODE_LIST]\n',
+    );
+    const shell = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1;rm -rf /', '-p', '*'], {
+      env: admin,
+    });
     expect(shell.code).toBe(4);
     expect(shell.stderr).toContain("invalid node name or range 'node-1;rm -rf /'");
-    const part = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite', '-p', '../../etc'], { env: admin });
+    const part = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite', '-p', '../../etc'], {
+      env: admin,
+    });
     expect(part.code).toBe(3);
     expect(part.stderr).toContain("invalid partition '../../etc'");
-    const user = await run('karights3', ['-a', '-u', 'Bob$(id)', '-m', 'node-1.testsite', '-p', '*'], { env: admin });
+    const user = await run('karights3', ['-a', '-u', 'Bob$(id)', '-m', 'node-1.testsite', '-p', '*'], {
+      env: admin,
+    });
     expect(user.code).toBe(3);
     const noPart = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite'], { env: admin });
     expect(noPart.code).toBe(3);
     // The API validates on its own, whatever the client.
     const client = site.client('admin', server.url);
-    await expect(client.request('POST', '/rights', { body: { user: 'bob', nodes: ['a/../b'], partitions: ['*'] } })).rejects.toMatchObject({
+    await expect(
+      client.request('POST', '/rights', { body: { user: 'bob', nodes: ['a/../b'], partitions: ['*'] } }),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_OPTION',
     });
-    await expect(client.request('POST', '/rights', { body: { user: 'bob', nodes: ['node-1.testsite'], partitions: ['*'], extra: 1 } })).rejects.toMatchObject({
+    await expect(
+      client.request('POST', '/rights', {
+        body: { user: 'bob', nodes: ['node-1.testsite'], partitions: ['*'], extra: 1 },
+      }),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_OPTION',
     });
     await client.close();

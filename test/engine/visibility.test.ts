@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
 import { addEnvironment } from '../../src/deploy/environments/environment-service.js';
+import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
 import { ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
@@ -10,7 +10,20 @@ let site: TestSite;
 let server: RunningServer;
 
 const desc = (name: string, visibility: string, description = name) =>
-  ['---', `name: ${name}`, `description: ${description}`, `visibility: ${visibility}`, 'os: linux', 'image:', '  file: server://IMG', '  kind: tar', '  compression: gzip', 'boot: {kernel: /vmlinuz}', 'filesystem: ext4', ''].join('\n');
+  [
+    '---',
+    `name: ${name}`,
+    `description: ${description}`,
+    `visibility: ${visibility}`,
+    'os: linux',
+    'image:',
+    '  file: server://IMG',
+    '  kind: tar',
+    '  compression: gzip',
+    'boot: {kernel: /vmlinuz}',
+    'filesystem: ext4',
+    '',
+  ].join('\n');
 
 beforeAll(async () => {
   ensureBuilt();
@@ -18,7 +31,11 @@ beforeAll(async () => {
   const img = writeFile(site.imageDir, 'img.tgz', 'image\n');
   server = await startServer(site.config, { port: 0, logger: silentLogger });
   const add = (user: string, admin: boolean, name: string, vis: string, d?: string) =>
-    addEnvironment(server.ctx, { name: user, admin }, { description: desc(name, vis, d).replace('IMG', img), file: `${name}.yaml`, uploads: [] });
+    addEnvironment(
+      server.ctx,
+      { name: user, admin },
+      { description: desc(name, vis, d).replace('IMG', img), file: `${name}.yaml`, uploads: [] },
+    );
   await add('alice', false, 'alice-private', 'private');
   await add('alice', false, 'alice-shared', 'shared');
   await add('deploy', true, 'ref-env', 'public', 'public reference');
@@ -45,8 +62,13 @@ describe('visibility between three users', () => {
 
   it("bob sees alice's shared environment only when naming her, never her private one", async () => {
     const env = site.envFor('bob', server.url);
-    expect(names((await run('kaenv3', ['-l'], { env })).stdout)).toEqual(['ref-env 1 bob', 'ref-env 1 deploy']);
-    expect(names((await run('kaenv3', ['-l', '-u', 'alice'], { env })).stdout)).toEqual(['alice-shared 1 alice']);
+    expect(names((await run('kaenv3', ['-l'], { env })).stdout)).toEqual([
+      'ref-env 1 bob',
+      'ref-env 1 deploy',
+    ]);
+    expect(names((await run('kaenv3', ['-l', '-u', 'alice'], { env })).stdout)).toEqual([
+      'alice-shared 1 alice',
+    ]);
     const shared = await run('kaenv3', ['-p', 'alice-shared', '-u', 'alice'], { env });
     expect(shared.code).toBe(0);
     expect(shared.stdout).toContain('name: alice-shared');
@@ -80,13 +102,25 @@ describe('visibility between three users', () => {
   });
 
   it('a non-admin cannot add a public environment, and nothing is recorded', async () => {
-    const f = writeFile(site.dir, 'pub.yaml', desc('sneaky', 'public').replace('server://IMG', `server://${site.imageDir}/img.tgz`));
+    const f = writeFile(
+      site.dir,
+      'pub.yaml',
+      desc('sneaky', 'public').replace('server://IMG', `server://${site.imageDir}/img.tgz`),
+    );
     const r = await run('kaenv3', ['-a', f], { env: site.envFor('carol', server.url) });
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain("only administrators can make an environment public: remove the visibility line or set it to 'shared' or 'private' [KAPLOY_RIGHTS]");
+    expect(r.stderr).toContain(
+      "only administrators can make an environment public: remove the visibility line or set it to 'shared' or 'private' [KAPLOY_RIGHTS]",
+    );
     expect(server.ctx.store.environments.find({ name: 'sneaky' })).toEqual([]);
     const valid = desc('sneaky', 'public').replace('server://IMG', `server://${site.imageDir}/img.tgz`);
-    await expect(addEnvironment(server.ctx, { name: 'carol', admin: false }, { description: valid, file: 'x', uploads: [] })).rejects.toMatchObject({
+    await expect(
+      addEnvironment(
+        server.ctx,
+        { name: 'carol', admin: false },
+        { description: valid, file: 'x', uploads: [] },
+      ),
+    ).rejects.toMatchObject({
       code: 'KAPLOY_RIGHTS',
     });
   });

@@ -1,4 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { statsRoutes } from '../../stats/routes-stats.js';
+import { deploymentRoutes } from '../operations/routes-deployment.js';
 import { installAuthHook } from './auth-hook.js';
 import type { EngineContext } from './context.js';
 import { errorHandler } from './error-handler.js';
@@ -7,8 +9,6 @@ import { filesRoutes } from './routes-files.js';
 import { infoRoutes } from './routes-info.js';
 import { nodesRoutes } from './routes-nodes.js';
 import { rightsRoutes } from './routes-rights.js';
-import { deploymentRoutes } from '../operations/routes-deployment.js';
-import { statsRoutes } from '../../stats/routes-stats.js';
 
 export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
 
@@ -39,16 +39,14 @@ export async function buildApp(
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .send({
-        error: {
-          code: 'KAPLOY_NOT_FOUND',
-          appCode: 103,
-          message: `no such API route: ${request.method} ${request.url}`,
-          fields: {},
-        },
-      });
+    void reply.code(404).send({
+      error: {
+        code: 'KAPLOY_NOT_FOUND',
+        appCode: 103,
+        message: `no such API route: ${request.method} ${request.url}`,
+        fields: {},
+      },
+    });
   });
   installAuthHook(app, ctx);
   for (const p of plugins) await app.register(p, { ctx });

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { KAPLOY_SERVER_BIN } from './run.js';
 
 /** The real engine, as its own process (`kaploy server --config FILE --port 0`). */
@@ -12,10 +11,14 @@ export interface EngineProcess {
 
 export function spawnEngine(configFile: string): Promise<EngineProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [KAPLOY_SERVER_BIN, 'server', '--config', configFile, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KAPLOY_LOG_LEVEL: 'warn' },
-    });
+    const proc = spawn(
+      process.execPath,
+      [KAPLOY_SERVER_BIN, 'server', '--config', configFile, '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, KAPLOY_LOG_LEVEL: 'warn' },
+      },
+    );
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     let out = '';
     let err = '';

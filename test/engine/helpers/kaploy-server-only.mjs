@@ -8,7 +8,12 @@ import { registerServer } from '../../../dist/cli/kaploy-server.js';
 await runCli('kaploy', async (signal) => {
   const program = new Command('kaploy').exitOverride();
   let code;
-  registerServer(program, { signal, setCode: (c) => { code = c; } });
+  registerServer(program, {
+    signal,
+    setCode: (c) => {
+      code = c;
+    },
+  });
   await program.parseAsync(process.argv);
   return code;
 });

@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { DIST } from './build.js';
 
 /** `kaploy` restricted to its `server` subcommands (see kaploy-server-only.mjs). */
-export const KAPLOY_SERVER_BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kaploy-server-only.mjs');
+export const KAPLOY_SERVER_BIN = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'kaploy-server-only.mjs',
+);
 
 export interface RunResult {
   code: number;
@@ -19,7 +22,9 @@ export function run(
   opts: { env: NodeJS.ProcessEnv; cwd?: string; input?: string },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries(opts.env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
+    const env = Object.fromEntries(
+      Object.entries(opts.env).filter(([, v]) => v !== undefined),
+    ) as NodeJS.ProcessEnv;
     const script = bin === 'kaploy' ? KAPLOY_SERVER_BIN : path.join(DIST, 'cli', `${bin}.js`);
     const p = spawn(process.execPath, [script, ...args], { env, cwd: opts.cwd, stdio: 'pipe' });
     let stdout = '';

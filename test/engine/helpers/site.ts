@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -7,7 +7,6 @@ import { ApiClient } from '../../../src/deploy/api/client.js';
 import { enrolUser } from '../../../src/deploy/auth/enrol.js';
 import { ensureEngineKey } from '../../../src/deploy/server/engine-key.js';
 import { openStore, storePath } from '../../../src/deploy/store/store.js';
-import { readFileSync } from 'node:fs';
 
 /** A temporary site: config, image dir, one token and client config per user. */
 export interface TestSite {
@@ -54,7 +53,13 @@ export function makeSite(opts: { users: string[]; nodes?: number; name?: string 
     let f = clientConfigs.get(key);
     if (!f) {
       f = path.join(dir, `client-${user}-${clientConfigs.size}.yaml`);
-      writeFileSync(f, stringify({ default: 'test', servers: { test: { url, token_file: path.join(dir, 'tokens', user) } } }));
+      writeFileSync(
+        f,
+        stringify({
+          default: 'test',
+          servers: { test: { url, token_file: path.join(dir, 'tokens', user) } },
+        }),
+      );
       clientConfigs.set(key, f);
     }
     return f;
@@ -65,8 +70,18 @@ export function makeSite(opts: { users: string[]; nodes?: number; name?: string 
     config,
     imageDir,
     tokenFile: (u) => path.join(dir, 'tokens', u),
-    envFor: (user, url) => ({ ...process.env, KAPLOY_CLIENT_CONFIG: clientConfig(user, url), KAPLOY_TOKEN_FILE: undefined, KAPLOY_LOG_LEVEL: 'silent' }),
-    client: (user, url) => new ApiClient({ url, token: readFileSync(path.join(dir, 'tokens', user), 'utf8').trim(), serverName: 'test' }),
+    envFor: (user, url) => ({
+      ...process.env,
+      KAPLOY_CLIENT_CONFIG: clientConfig(user, url),
+      KAPLOY_TOKEN_FILE: undefined,
+      KAPLOY_LOG_LEVEL: 'silent',
+    }),
+    client: (user, url) =>
+      new ApiClient({
+        url,
+        token: readFileSync(path.join(dir, 'tokens', user), 'utf8').trim(),
+        serverName: 'test',
+      }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
