@@ -31,8 +31,15 @@ if (nodeCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 60_000) || !(con
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kaploy-bench-ssh-'));
-const hostKey = utils.generateKeyPairSync('ed25519');
-const engineKey = utils.generateKeyPairSync('ed25519');
+// ssh2 1.17 emits a malformed ed25519 key about once in 200: draw until both halves parse.
+function newEd25519() {
+  for (;;) {
+    const kp = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(kp.public) instanceof Error) && !(utils.parseKey(kp.private) instanceof Error)) return kp;
+  }
+}
+const hostKey = newEd25519();
+const engineKey = newEd25519();
 writeFileSync(join(dir, 'host'), hostKey.private, { mode: 0o600 });
 
 function cpuMs(u) {

@@ -1,8 +1,7 @@
-import ssh2 from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryHostKeyStore, SshPool } from '../../src/deploy/ssh/index.js';
 import { type Fixture, fixture } from './helpers/fixture.js';
-import { publicBlobOf } from './helpers/test-ssh-server.js';
+import { newEd25519, publicBlobOf } from './helpers/test-ssh-server.js';
 
 describe('SshPool host key pinning', () => {
   let f: Fixture;
@@ -33,7 +32,7 @@ describe('SshPool host key pinning', () => {
   });
 
   it('never accepts a mismatching key, even with trustOnFirstUse', async () => {
-    const otherKey = publicBlobOf(ssh2.utils.generateKeyPairSync('ed25519').private);
+    const otherKey = publicBlobOf(newEd25519().private);
     store.learn('node-1', otherKey);
     const err = await pool.exec(f.target, 'true', { trustOnFirstUse: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'host_key_mismatch', node: 'node-1' });
@@ -45,7 +44,7 @@ describe('SshPool host key pinning', () => {
   it('checks the key again on reconnect: a node that comes back with another key is refused', async () => {
     await pool.exec(f.target, 'true', { trustOnFirstUse: true });
     f.server.dropAll();
-    store.learn('node-1', publicBlobOf(ssh2.utils.generateKeyPairSync('ed25519').private));
+    store.learn('node-1', publicBlobOf(newEd25519().private));
     await expect(pool.exec(f.target, 'true')).rejects.toMatchObject({ kind: 'host_key_mismatch' });
   });
 

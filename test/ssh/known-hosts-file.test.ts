@@ -3,12 +3,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KnownHostsFile, keyTypeOf } from '../../src/deploy/ssh/index.js';
-import { publicBlobOf } from './helpers/test-ssh-server.js';
+import { newEd25519, publicBlobOf } from './helpers/test-ssh-server.js';
 
-const newKey = () => publicBlobOf(ssh2.utils.generateKeyPairSync('ed25519').private);
+const newKey = () => publicBlobOf(newEd25519().private);
 
 describe('KnownHostsFile', () => {
   let dir: string;

@@ -18,7 +18,11 @@ describe('SshPool timeouts, aborts and lost connections', () => {
     const err = await f.pool.exec(f.target, 'sleep 30', { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'SshError', kind: 'timeout', node: 'node-1', code: 'KAPLOY_EXECUTE' });
     expect((err as Error).message).toContain('node-1');
-    await eventually(() => f.server.stats.activeChannels === 0 && f.server.stats.channelsClosed === 2);
+    await eventually(() => f.server.stats.activeChannels === 0 && f.server.stats.channelsClosed === 2).catch(
+      (e) => {
+        throw new Error(`${e.message}: ${JSON.stringify(f.server.stats)}`);
+      },
+    );
     // The connection was closed after the channel: the next exec opens a new one.
     expect((await f.pool.exec(f.target, 'echo next')).stdout).toBe('next\n');
     expect(f.server.stats.connections).toBe(2);

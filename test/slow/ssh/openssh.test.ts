@@ -11,6 +11,7 @@ import {
   SshPool,
   type SshTarget,
 } from '../../../src/deploy/ssh/index.js';
+import { newEd25519 } from '../../ssh/helpers/test-ssh-server.js';
 import { type OpenSshServer, startOpenSsh } from './helpers/openssh-server.js';
 
 async function eventually(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -155,7 +156,7 @@ describe('SshPool against Debian OpenSSH', () => {
 
   it('refuses a host key that does not match the pin', async () => {
     const other = new MemoryHostKeyStore();
-    const k = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public);
+    const k = ssh2.utils.parseKey(newEd25519().public);
     if (k instanceof Error || Array.isArray(k)) throw k;
     other.learn('node-1', k.getPublicSSH());
     const p2 = new SshPool({ privateKey: sshd.engineKey, hostKeys: other });
@@ -167,7 +168,7 @@ describe('SshPool against Debian OpenSSH', () => {
 
   it('reports auth_failed for a key sshd does not authorise', async () => {
     const p2 = new SshPool({
-      privateKey: ssh2.utils.generateKeyPairSync('ed25519').private,
+      privateKey: newEd25519().private,
       hostKeys: store,
     });
     await expect(p2.exec(target, 'true')).rejects.toMatchObject({ kind: 'auth_failed', node: 'node-1' });

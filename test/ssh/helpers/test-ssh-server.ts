@@ -37,8 +37,22 @@ export interface TestSshServerOptions {
   port?: number;
 }
 
+/**
+ * A fresh ed25519 key pair. ssh2 1.17's generateKeyPairSync('ed25519') emits a malformed key about
+ * once in 200 (a 31-byte public key: a leading zero byte is lost) that its own parseKey rejects,
+ * so draw again until both halves parse.
+ */
+export function newEd25519(): { private: string; public: string } {
+  for (;;) {
+    const kp = utils.generateKeyPairSync('ed25519');
+    const pub = utils.parseKey(kp.public);
+    const priv = utils.parseKey(kp.private);
+    if (!(pub instanceof Error) && !(priv instanceof Error)) return kp;
+  }
+}
+
 export function generateKey(): { privateKey: string; publicKey: ParsedKey; publicSsh: string } {
-  const kp = utils.generateKeyPairSync('ed25519');
+  const kp = newEd25519();
   const pub = utils.parseKey(kp.public);
   if (pub instanceof Error || Array.isArray(pub)) throw new Error('bad generated key');
   return { privateKey: kp.private, publicKey: pub, publicSsh: kp.public };
@@ -51,7 +65,7 @@ export function publicBlobOf(privateKey: string | Buffer): Buffer {
 }
 
 export async function startTestSshServer(o: TestSshServerOptions): Promise<TestSshServer> {
-  const hostKey = o.hostKey ?? utils.generateKeyPairSync('ed25519').private;
+  const hostKey = o.hostKey ?? newEd25519().private;
   const stats: TestSshServer['stats'] = {
     connections: 0,
     activeChannels: 0,
@@ -110,6 +124,10 @@ export async function startTestSshServer(o: TestSshServerOptions): Promise<TestS
           c.stdout.pipe(channel, { end: false });
           c.stderr.pipe(channel.stderr, { end: false });
           c.on('close', (code, signal) => {
+            // Drain what the client still sends: ssh2 emits the channel's 'close' only after its
+            // readable side ended, and the child's stdin is gone.
+            channel.unpipe(c.stdin);
+            channel.resume();
             if (code !== null) channel.exit(code);
             else channel.exit(signal?.replace(/^SIG/, '') ?? 'KILL', false, '');
             channel.end();
