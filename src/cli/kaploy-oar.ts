@@ -1,5 +1,60 @@
 import type { Command } from 'commander';
+import { KaployError } from '../common/errors.js';
+import { HookEngine } from '../oar/hook-engine.js';
+import { hooksConfigFile, loadHooksConfig } from '../oar/hooks-config.js';
+import { parseJobId } from '../oar/job-id.js';
+import { adminRestores, formatRestoresReport } from '../oar/restores-admin.js';
+import { RESTORE_STATES, type RestoreState } from '../oar/restores-repo.js';
+import { EXIT } from './common/exit-codes.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
-// Placeholder until the oar commands land (owned by the oar work).
-export function registerOar(_program: Command, _ctx: SubcommandContext): void {}
+interface RestoresFlags {
+  config?: string;
+  retry?: boolean;
+  deliver?: boolean;
+  job?: string;
+  state?: string;
+  all?: boolean;
+}
+
+/** `kaploy oar ...`: admin commands of the OAR integration (the hooks themselves are hooks/*). */
+export function registerOar(program: Command, ctx: SubcommandContext): void {
+  const oar = program.command('oar').description('OAR integration: production restores after deploy jobs');
+  oar
+    .command('restores')
+    .description('show pending and failed production restores (engine and local spool); --deliver / --retry act on them')
+    .option('-c, --config <FILE>', `OAR hooks configuration (default $KAPLOY_OAR_HOOKS_CONFIG or ${hooksConfigFile({})})`)
+    .option('--deliver', 'hand the spooled (undelivered) restore requests to the engine now')
+    .option('--retry', 'deliver the spool, then set the failed restores pending again')
+    .option('--job <ID>', 'only this OAR job')
+    .option('--state <STATE>', `only restores in this state (${RESTORE_STATES.join(', ')})`)
+    .option('--all', 'also show finished (done, superseded) restores')
+    .action(async (o: RestoresFlags) => {
+      const config = loadHooksConfig(o.config ?? hooksConfigFile());
+      const job = o.job === undefined ? undefined : parseJobId(o.job);
+      if (o.state !== undefined && !RESTORE_STATES.includes(o.state as RestoreState)) {
+        throw new KaployError('KAPLOY_OPTION', `invalid --state '${o.state}': expected one of ${RESTORE_STATES.join(', ')}`);
+      }
+      const engine = HookEngine.fromConfig(config);
+      try {
+        const report = await adminRestores({
+          config,
+          engine,
+          signal: ctx.signal,
+          now: Date.now,
+          ...(o.deliver ? { deliver: true } : {}),
+          ...(o.retry ? { retry: true } : {}),
+          ...(job !== undefined ? { job } : {}),
+          ...(o.state !== undefined ? { state: o.state as RestoreState } : {}),
+          ...(o.all ? { all: true } : {}),
+        });
+        process.stdout.write(formatRestoresReport(report));
+        const engineDown = 'error' in report.engine;
+        const failed = !engineDown && 'rows' in report.engine && report.engine.rows.some((r) => r.state === 'failed');
+        const undelivered = report.spool.pending.length + report.spool.rejected.length > 0;
+        ctx.setCode(engineDown ? EXIT.UNREACHABLE : failed || undelivered ? EXIT.SOME_FAILED : EXIT.OK);
+      } finally {
+        await engine.close();
+      }
+    });
+}

@@ -2,6 +2,7 @@ import { isKaployError } from '../common/errors.js';
 import { ApiClient } from '../deploy/api/client.js';
 import { readToken } from '../deploy/api/client-config.js';
 import type { RestoreRequest } from './restore-request.js';
+import type { RestoreRow, RestoreState } from './restores-repo.js';
 
 /**
  * The engine calls the hooks make, each bounded by the request timeout and the hook's signal.
@@ -47,6 +48,16 @@ export class HookEngine {
 
   async requestRestore(req: RestoreRequest, signal: AbortSignal): Promise<{ job: number; added: number }> {
     return this.#client.request('POST', '/restores', { body: req, signal, timeoutMs: this.#timeoutMs });
+  }
+
+  async listRestores(filter: { state?: RestoreState; job?: number }, signal: AbortSignal): Promise<RestoreRow[]> {
+    const r = await this.#client.request<{ restores: RestoreRow[] }>('GET', '/restores', { query: filter, signal, timeoutMs: this.#timeoutMs });
+    return r.restores;
+  }
+
+  async retryRestores(filter: { job?: number; nodes?: string[] }, signal: AbortSignal): Promise<number> {
+    const r = await this.#client.request<{ retried: number }>('POST', '/restores/retry', { body: filter, signal, timeoutMs: this.#timeoutMs });
+    return r.retried;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,153 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../common/logger.js';
+import type { RestoreConfig } from './hooks-config.js';
+import { holdOutOfService, putBackInService } from './node-service.js';
+import type { StepOutcome } from './restore-plan.js';
+import { type RestoreRow, RestoresRepo } from './restores-repo.js';
+
+/**
+ * Restores one node to production (the lead wires it to the deployment service, using
+ * restorePlan/runRestorePlan). Failures are values; a throw counts as a failure.
+ */
+export type RestoreNodeFn = (
+  node: string,
+  opts: { user: string; job: number; production: string; signal: AbortSignal },
+) => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+export interface RestoreWorkerOptions {
+  db: Database;
+  restoreNode: RestoreNodeFn;
+  config: RestoreConfig;
+  logger: Logger;
+  /** How often the table is looked at when nothing woke the worker (rows from another process, backoff). */
+  pollMs?: number;
+  now?: () => number;
+  /** Overrides for tests; default: the configured oarnodesetting commands. */
+  putBack?: (node: string, signal: AbortSignal) => Promise<StepOutcome>;
+  holdOut?: (node: string, reason: string, signal: AbortSignal) => Promise<StepOutcome>;
+}
+
+/** Delay before attempt n+1 after n failed attempts: retryDelay, doubled each time. */
+export function restoreRetryDelayMs(retryDelayMs: number, failedAttempts: number): number {
+  return retryDelayMs * 2 ** Math.max(0, Math.min(failedAttempts - 1, 20));
+}
+
+/**
+ * Runs pending restores, at most `concurrency` at once and one per node, and puts each node back
+ * in service (Alive) once it runs production, or holds it out (Absent + reason) after
+ * `maxAttempts`. Survives restarts: rows cut short by a stop are pending again at start.
+ */
+export class RestoreWorker {
+  readonly repo: RestoresRepo;
+  readonly #o: RestoreWorkerOptions;
+  readonly #now: () => number;
+  readonly #ac = new AbortController();
+  readonly #inflight = new Map<string, Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #started = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(o: RestoreWorkerOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+    this.repo = new RestoresRepo(o.db);
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const resumed = this.repo.resumeInterrupted(this.#now());
+    if (resumed > 0) this.#o.logger.info({ resumed }, 'oar restores: resuming restores interrupted by the last stop');
+    this.wake();
+  }
+
+  /** Looks for due rows now (after a request was recorded or a retry asked). */
+  wake(): void {
+    if (!this.#started || this.#ac.signal.aborted) return;
+    this.#tick();
+  }
+
+  /** Resolves once nothing is running and nothing pending is due (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops starting restores, aborts the running ones (they become pending again) and waits for them. */
+  async stop(): Promise<void> {
+    this.#ac.abort(new Error('restore worker stopping'));
+    if (this.#timer) clearTimeout(this.#timer);
+    await Promise.allSettled([...this.#inflight.values()]);
+  }
+
+  #isIdle(): boolean {
+    if (this.#inflight.size > 0) return false;
+    const next = this.repo.nextDueAt();
+    return next === undefined || next > this.#now();
+  }
+
+  #tick(): void {
+    if (this.#ac.signal.aborted) return;
+    const free = this.#o.config.concurrency - this.#inflight.size;
+    if (free > 0) {
+      // Fetch a little more than needed: rows for nodes already being restored are skipped.
+      for (const row of this.repo.due(this.#now(), free + this.#inflight.size)) {
+        if (this.#inflight.size >= this.#o.config.concurrency) break;
+        if (this.#inflight.has(row.node)) continue;
+        if (!this.repo.claim(row.job, row.node, this.#now())) continue;
+        const p = this.#restore({ ...row, attempts: row.attempts + 1 }).finally(() => {
+          this.#inflight.delete(row.node);
+          this.#tick();
+        });
+        this.#inflight.set(row.node, p);
+      }
+    }
+    this.#schedule();
+    if (this.#isIdle()) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    const poll = this.#o.pollMs ?? 2_000;
+    const next = this.repo.nextDueAt();
+    const delay = next === undefined ? poll : Math.max(0, Math.min(poll, next - this.#now()));
+    this.#timer = setTimeout(() => this.#tick(), delay);
+    this.#timer.unref();
+  }
+
+  async #restore(row: RestoreRow): Promise<void> {
+    const { config, logger } = this.#o;
+    const log = logger.child({ job: row.job, node: row.node });
+    const signal = AbortSignal.any([this.#ac.signal, AbortSignal.timeout(config.nodeTimeoutMs)]);
+    let outcome: StepOutcome;
+    try {
+      outcome = await this.#o.restoreNode(row.node, { user: row.user, job: row.job, production: row.production, signal });
+    } catch (e) {
+      outcome = { ok: false, reason: (e as Error).message };
+    }
+    if (this.#ac.signal.aborted) {
+      // Engine stopping: not the node's fault, try again after the restart.
+      this.repo.reschedule(row.job, row.node, 0, 'interrupted by an engine stop', this.#now(), false);
+      return;
+    }
+    if (outcome.ok) {
+      const back = await (this.#o.putBack ?? ((n, s) => putBackInService(config, n, s)))(row.node, this.#ac.signal);
+      if (back.ok) {
+        this.repo.finish(row.job, row.node, 'done', '', this.#now());
+        log.info('oar restore: production restored, node back in service (Alive)');
+        return;
+      }
+      outcome = { ok: false, reason: `production restored but putting the node back in service failed: ${back.reason}` };
+    }
+    if (row.attempts < config.maxAttempts) {
+      const at = this.#now() + restoreRetryDelayMs(config.retryDelayMs, row.attempts);
+      this.repo.reschedule(row.job, row.node, at, outcome.reason, this.#now());
+      log.warn({ attempt: row.attempts, reason: outcome.reason }, 'oar restore failed, will try again');
+      return;
+    }
+    const held = await (this.#o.holdOut ?? ((n, r, s) => holdOutOfService(config, n, r, s)))(row.node, outcome.reason, this.#ac.signal);
+    const reason = held.ok ? outcome.reason : `${outcome.reason}; holding it out of service also failed: ${held.reason}`;
+    this.repo.finish(row.job, row.node, 'failed', reason, this.#now());
+    log.error({ attempts: row.attempts, reason }, 'oar restore failed: node held out of service');
+  }
+}
