@@ -50,13 +50,24 @@ export class HookEngine {
     return this.#client.request('POST', '/restores', { body: req, signal, timeoutMs: this.#timeoutMs });
   }
 
-  async listRestores(filter: { state?: RestoreState; job?: number }, signal: AbortSignal): Promise<RestoreRow[]> {
-    const r = await this.#client.request<{ restores: RestoreRow[] }>('GET', '/restores', { query: filter, signal, timeoutMs: this.#timeoutMs });
+  async listRestores(
+    filter: { state?: RestoreState; job?: number },
+    signal: AbortSignal,
+  ): Promise<RestoreRow[]> {
+    const r = await this.#client.request<{ restores: RestoreRow[] }>('GET', '/restores', {
+      query: filter,
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
     return r.restores;
   }
 
   async retryRestores(filter: { job?: number; nodes?: string[] }, signal: AbortSignal): Promise<number> {
-    const r = await this.#client.request<{ retried: number }>('POST', '/restores/retry', { body: filter, signal, timeoutMs: this.#timeoutMs });
+    const r = await this.#client.request<{ retried: number }>('POST', '/restores/retry', {
+      body: filter,
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
     return r.retried;
   }
 

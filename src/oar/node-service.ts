@@ -8,13 +8,18 @@ import { describeFailure, runCommand } from './run-command.js';
  * alphabet passes, and a bounded length.
  */
 export function sanitizeReason(reason: string): string {
-  const s = reason.replace(/[^A-Za-z0-9 ._:,/()+=@-]/g, '_').replace(/\s+/g, ' ').trim();
+  const s = reason
+    .replace(/[^A-Za-z0-9 ._:,/()+=@-]/g, '_')
+    .replace(/\s+/g, ' ')
+    .trim();
   return (s || 'restore failed').slice(0, 200);
 }
 
 /** `{node}` and `{reason}` filled in each word (an argument vector: no shell ever sees them). */
 export function fillArgv(argv: readonly string[], vars: { node: string; reason?: string }): string[] {
-  return argv.map((w) => w.replaceAll('{node}', vars.node).replaceAll('{reason}', sanitizeReason(vars.reason ?? '')));
+  return argv.map((w) =>
+    w.replaceAll('{node}', vars.node).replaceAll('{reason}', sanitizeReason(vars.reason ?? '')),
+  );
 }
 
 async function run(argv: string[], cfg: RestoreConfig, signal: AbortSignal): Promise<StepOutcome> {
@@ -27,12 +32,21 @@ async function run(argv: string[], cfg: RestoreConfig, signal: AbortSignal): Pro
 }
 
 /** A node restored to production goes back into scheduling (`oarnodesetting -s Alive -h NODE`). */
-export function putBackInService(cfg: RestoreConfig, node: string, signal: AbortSignal): Promise<StepOutcome> {
+export function putBackInService(
+  cfg: RestoreConfig,
+  node: string,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
   return run(fillArgv(cfg.aliveCommand, { node }), cfg, signal);
 }
 
 /** Holds a node whose restore failed out of scheduling, with the reason; every command is tried. */
-export async function holdOutOfService(cfg: RestoreConfig, node: string, reason: string, signal: AbortSignal): Promise<StepOutcome> {
+export async function holdOutOfService(
+  cfg: RestoreConfig,
+  node: string,
+  reason: string,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
   const failures: string[] = [];
   for (const argv of cfg.holdCommands) {
     const r = await run(fillArgv(argv, { node, reason }), cfg, signal);

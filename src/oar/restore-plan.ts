@@ -24,8 +24,13 @@ export function restorePlan(node: NodeRecord | undefined): RestorePlan {
   if (node.destructive === true || node.destructive === 1) {
     return { steps: ['deploy'], why: `last environment ${node.env || '(unnamed)'} is destructive` };
   }
-  const last = node.env ? `last environment ${node.env} is not destructive` : 'no environment deployed by a user';
-  return { steps: ['reboot', 'deploy'], why: `${last} (state ${node.state}): reboot onto production, redeploy it if that fails` };
+  const last = node.env
+    ? `last environment ${node.env} is not destructive`
+    : 'no environment deployed by a user';
+  return {
+    steps: ['reboot', 'deploy'],
+    why: `${last} (state ${node.state}): reboot onto production, redeploy it if that fails`,
+  };
 }
 
 export type StepOutcome = { ok: true } | { ok: false; reason: string };

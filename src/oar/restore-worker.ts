@@ -57,7 +57,8 @@ export class RestoreWorker {
     if (this.#started) return;
     this.#started = true;
     const resumed = this.repo.resumeInterrupted(this.#now());
-    if (resumed > 0) this.#o.logger.info({ resumed }, 'oar restores: resuming restores interrupted by the last stop');
+    if (resumed > 0)
+      this.#o.logger.info({ resumed }, 'oar restores: resuming restores interrupted by the last stop');
     this.wake();
   }
 
@@ -121,7 +122,12 @@ export class RestoreWorker {
     const signal = AbortSignal.any([this.#ac.signal, AbortSignal.timeout(config.nodeTimeoutMs)]);
     let outcome: StepOutcome;
     try {
-      outcome = await this.#o.restoreNode(row.node, { user: row.user, job: row.job, production: row.production, signal });
+      outcome = await this.#o.restoreNode(row.node, {
+        user: row.user,
+        job: row.job,
+        production: row.production,
+        signal,
+      });
     } catch (e) {
       outcome = { ok: false, reason: (e as Error).message };
     }
@@ -131,13 +137,19 @@ export class RestoreWorker {
       return;
     }
     if (outcome.ok) {
-      const back = await (this.#o.putBack ?? ((n, s) => putBackInService(config, n, s)))(row.node, this.#ac.signal);
+      const back = await (this.#o.putBack ?? ((n, s) => putBackInService(config, n, s)))(
+        row.node,
+        this.#ac.signal,
+      );
       if (back.ok) {
         this.repo.finish(row.job, row.node, 'done', '', this.#now());
         log.info('oar restore: production restored, node back in service (Alive)');
         return;
       }
-      outcome = { ok: false, reason: `production restored but putting the node back in service failed: ${back.reason}` };
+      outcome = {
+        ok: false,
+        reason: `production restored but putting the node back in service failed: ${back.reason}`,
+      };
     }
     if (row.attempts < config.maxAttempts) {
       const at = this.#now() + restoreRetryDelayMs(config.retryDelayMs, row.attempts);
@@ -145,8 +157,14 @@ export class RestoreWorker {
       log.warn({ attempt: row.attempts, reason: outcome.reason }, 'oar restore failed, will try again');
       return;
     }
-    const held = await (this.#o.holdOut ?? ((n, r, s) => holdOutOfService(config, n, r, s)))(row.node, outcome.reason, this.#ac.signal);
-    const reason = held.ok ? outcome.reason : `${outcome.reason}; holding it out of service also failed: ${held.reason}`;
+    const held = await (this.#o.holdOut ?? ((n, r, s) => holdOutOfService(config, n, r, s)))(
+      row.node,
+      outcome.reason,
+      this.#ac.signal,
+    );
+    const reason = held.ok
+      ? outcome.reason
+      : `${outcome.reason}; holding it out of service also failed: ${held.reason}`;
     this.repo.finish(row.job, row.node, 'failed', reason, this.#now());
     log.error({ attempts: row.attempts, reason }, 'oar restore failed: node held out of service');
   }

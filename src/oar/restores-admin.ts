@@ -42,7 +42,11 @@ export async function adminRestores(opts: {
     });
   }
   try {
-    if (opts.retry) report.retried = await opts.engine.retryRestores(opts.job !== undefined ? { job: opts.job } : {}, opts.signal);
+    if (opts.retry)
+      report.retried = await opts.engine.retryRestores(
+        opts.job !== undefined ? { job: opts.job } : {},
+        opts.signal,
+      );
     const filter = opts.job !== undefined ? { job: opts.job } : {};
     let rows: RestoreRow[];
     if (opts.state) rows = await opts.engine.listRestores({ ...filter, state: opts.state }, opts.signal);
@@ -60,11 +64,16 @@ export async function adminRestores(opts: {
 }
 
 /** Plain-text rendering, one line per row (the CLI prints it). */
-export function formatRestoresReport(r: RestoresReport, fmtTime: (ms: number) => string = (ms) => new Date(ms).toISOString()): string {
+export function formatRestoresReport(
+  r: RestoresReport,
+  fmtTime: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+): string {
   const out: string[] = [];
   if (r.delivery) {
     const d = r.delivery;
-    out.push(`spool delivery: ${d.delivered.length} delivered, ${d.failed.length} failed, ${d.rejected.length} refused, ${d.deferred.length} deferred`);
+    out.push(
+      `spool delivery: ${d.delivered.length} delivered, ${d.failed.length} failed, ${d.rejected.length} refused, ${d.deferred.length} deferred`,
+    );
     for (const f of [...d.failed, ...d.rejected]) out.push(`  job ${f.job}: ${f.error}`);
   }
   if (r.retried !== undefined) out.push(`${r.retried} failed restores set pending again`);
@@ -72,14 +81,18 @@ export function formatRestoresReport(r: RestoresReport, fmtTime: (ms: number) =>
   else if (r.engine.rows.length === 0) out.push('engine: no restore to show');
   else {
     out.push('JOB\tNODE\tUSER\tSTATE\tATTEMPTS\tUPDATED\tREASON');
-    for (const x of r.engine.rows) out.push([x.job, x.node, x.user, x.state, x.attempts, fmtTime(x.updated), x.reason || '-'].join('\t'));
+    for (const x of r.engine.rows)
+      out.push([x.job, x.node, x.user, x.state, x.attempts, fmtTime(x.updated), x.reason || '-'].join('\t'));
   }
   for (const e of r.spool.pending) {
     out.push(
       `spool: job ${e.request.job}: ${e.request.nodes.length} nodes of ${e.request.user} not yet delivered (since ${fmtTime(e.created)}, ${e.attempts} failed attempts${e.lastError ? `, last: ${e.lastError}` : ''})`,
     );
   }
-  for (const e of r.spool.rejected) out.push(`spool: job ${e.request.job}: REFUSED by the engine: ${e.lastError} (nodes stay Absent; fix and re-submit)`);
+  for (const e of r.spool.rejected)
+    out.push(
+      `spool: job ${e.request.job}: REFUSED by the engine: ${e.lastError} (nodes stay Absent; fix and re-submit)`,
+    );
   for (const u of r.spool.unreadable) out.push(`spool: unreadable ${u.file}: ${u.error}`);
   return `${out.join('\n')}\n`;
 }

@@ -53,7 +53,10 @@ export class RestoresRepo {
    * Records a job's request; idempotent per (job, node): a re-delivered request adds nothing.
    * Returns the number of rows added.
    */
-  record(req: { job: number; user: string; nodes: readonly string[]; production: string }, now: number): number {
+  record(
+    req: { job: number; user: string; nodes: readonly string[]; production: string },
+    now: number,
+  ): number {
     const supersede = this.#db.prepare(
       "UPDATE oar_restores SET state = 'superseded', updated = ? WHERE node = ? AND job < ? AND state IN ('pending','failed')",
     );
@@ -91,13 +94,17 @@ export class RestoresRepo {
   /** Pending rows whose time has come, oldest job first. */
   due(now: number, limit: number): RestoreRow[] {
     return this.#db
-      .prepare("SELECT * FROM oar_restores WHERE state = 'pending' AND next_attempt <= ? ORDER BY job, node LIMIT ?")
+      .prepare(
+        "SELECT * FROM oar_restores WHERE state = 'pending' AND next_attempt <= ? ORDER BY job, node LIMIT ?",
+      )
       .all(now, limit) as RestoreRow[];
   }
 
   /** Earliest next_attempt among pending rows (undefined: none pending). */
   nextDueAt(): number | undefined {
-    const r = this.#db.prepare("SELECT MIN(next_attempt) AS t FROM oar_restores WHERE state = 'pending'").get() as { t: number | null };
+    const r = this.#db
+      .prepare("SELECT MIN(next_attempt) AS t FROM oar_restores WHERE state = 'pending'")
+      .get() as { t: number | null };
     return r.t ?? undefined;
   }
 
@@ -105,14 +112,18 @@ export class RestoresRepo {
   claim(job: number, node: string, now: number): boolean {
     return (
       this.#db
-        .prepare("UPDATE oar_restores SET state = 'running', attempts = attempts + 1, updated = ? WHERE job = ? AND node = ? AND state = 'pending'")
+        .prepare(
+          "UPDATE oar_restores SET state = 'running', attempts = attempts + 1, updated = ? WHERE job = ? AND node = ? AND state = 'pending'",
+        )
         .run(now, job, node).changes > 0
     );
   }
 
   finish(job: number, node: string, state: 'done' | 'failed', reason: string, now: number): void {
     this.#db
-      .prepare("UPDATE oar_restores SET state = ?, reason = ?, updated = ? WHERE job = ? AND node = ? AND state = 'running'")
+      .prepare(
+        "UPDATE oar_restores SET state = ?, reason = ?, updated = ? WHERE job = ? AND node = ? AND state = 'running'",
+      )
       .run(state, reason, now, job, node);
   }
 
@@ -128,7 +139,9 @@ export class RestoresRepo {
   /** At worker start: restores cut short by an engine stop are pending again (not counted). */
   resumeInterrupted(now: number): number {
     return this.#db
-      .prepare("UPDATE oar_restores SET state = 'pending', attempts = MAX(attempts - 1, 0), next_attempt = 0, updated = ? WHERE state = 'running'")
+      .prepare(
+        "UPDATE oar_restores SET state = 'pending', attempts = MAX(attempts - 1, 0), next_attempt = 0, updated = ? WHERE state = 'running'",
+      )
       .run(now).changes;
   }
 
@@ -145,7 +158,9 @@ export class RestoresRepo {
       args.push(...filter.nodes);
     }
     return this.#db
-      .prepare(`UPDATE oar_restores SET state = 'pending', attempts = 0, next_attempt = 0, updated = ? WHERE ${where.join(' AND ')}`)
+      .prepare(
+        `UPDATE oar_restores SET state = 'pending', attempts = 0, next_attempt = 0, updated = ? WHERE ${where.join(' AND ')}`,
+      )
       .run(...args).changes;
   }
 }

@@ -9,7 +9,8 @@ const HOST_PATTERN = '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$';
 const ENV_OR_EMPTY_PATTERN = '^([A-Za-z0-9][A-Za-z0-9._+-]{0,127})?$';
 
 function requireAdmin(request: FastifyRequest): void {
-  if (!request.user.admin) throw new KaployError('KAPLOY_RIGHTS', 'only site administrators can read or request OAR restores');
+  if (!request.user.admin)
+    throw new KaployError('KAPLOY_RIGHTS', 'only site administrators can read or request OAR restores');
 }
 
 export interface RestoreRoutesOptions {
@@ -26,11 +27,18 @@ export interface RestoreRoutesOptions {
  * could not (engine down). `GET /restores?state=&job=` lists; `POST /restores/retry {job?, nodes?}`
  * sets failed restores pending again.
  */
-export function createRestoreRoutes(opts: RestoreRoutesOptions = {}): FastifyPluginAsync<{ ctx: EngineContext }> {
+export function createRestoreRoutes(
+  opts: RestoreRoutesOptions = {},
+): FastifyPluginAsync<{ ctx: EngineContext }> {
   const now = opts.now ?? Date.now;
   return async (app, { ctx }) => {
     const repo = new RestoresRepo(ctx.store.db);
-    const nodes = { type: 'array', minItems: 1, maxItems: 100000, items: { type: 'string', pattern: HOST_PATTERN } } as const;
+    const nodes = {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100000,
+      items: { type: 'string', pattern: HOST_PATTERN },
+    } as const;
     const job = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 
     app.post<{ Body: { job: number; user: string; nodes: string[]; production?: string } }>(
@@ -41,7 +49,12 @@ export function createRestoreRoutes(opts: RestoreRoutesOptions = {}): FastifyPlu
             type: 'object',
             required: ['job', 'user', 'nodes'],
             additionalProperties: false,
-            properties: { job, user: { type: 'string', pattern: USER_PATTERN }, nodes, production: { type: 'string', pattern: ENV_OR_EMPTY_PATTERN } },
+            properties: {
+              job,
+              user: { type: 'string', pattern: USER_PATTERN },
+              nodes,
+              production: { type: 'string', pattern: ENV_OR_EMPTY_PATTERN },
+            },
           },
         },
       },
@@ -57,7 +70,10 @@ export function createRestoreRoutes(opts: RestoreRoutesOptions = {}): FastifyPlu
           const r = removeRights(ctx, request.user, { user: b.user, nodes: unique });
           revoked = r.removed;
           cancelled = r.cancelled;
-          ctx.logger.info({ job: b.job, user: b.user, nodes: unique.length, added, revoked }, 'oar restore requested');
+          ctx.logger.info(
+            { job: b.job, user: b.user, nodes: unique.length, added, revoked },
+            'oar restore requested',
+          );
           opts.onChange?.();
         }
         return reply.code(added > 0 ? 201 : 200).send({ job: b.job, added, revoked, cancelled });
@@ -78,7 +94,12 @@ export function createRestoreRoutes(opts: RestoreRoutesOptions = {}): FastifyPlu
       async (request) => {
         requireAdmin(request);
         const q = request.query;
-        return { restores: repo.list({ ...(q.state ? { state: q.state } : {}), ...(q.job !== undefined ? { job: q.job } : {}) }) };
+        return {
+          restores: repo.list({
+            ...(q.state ? { state: q.state } : {}),
+            ...(q.job !== undefined ? { job: q.job } : {}),
+          }),
+        };
       },
     );
 
@@ -92,7 +113,10 @@ export function createRestoreRoutes(opts: RestoreRoutesOptions = {}): FastifyPlu
       async (request) => {
         requireAdmin(request);
         const b = request.body ?? {};
-        const retried = repo.retry({ ...(b.job !== undefined ? { job: b.job } : {}), ...(b.nodes ? { nodes: b.nodes } : {}) }, now());
+        const retried = repo.retry(
+          { ...(b.job !== undefined ? { job: b.job } : {}), ...(b.nodes ? { nodes: b.nodes } : {}) },
+          now(),
+        );
         if (retried > 0) opts.onChange?.();
         return { retried };
       },
