@@ -49,6 +49,7 @@ export function exitCodeFor(e: unknown, interrupted = false): ExitCode {
       case 'KAPLOY_FILE':
       case 'KAPLOY_CONFIG':
       case 'KAPLOY_CLIENT':
+      case 'KAPLOY_NODE_LIST':
         return EXIT.USAGE;
       case 'KAPLOY_AUTH':
         return EXIT.UNREACHABLE;

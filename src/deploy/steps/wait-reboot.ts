@@ -44,6 +44,12 @@ export async function waitReboot(
   evaluate: TimeoutEvaluator,
 ): Promise<Map<string, NodeResult>> {
   const results = new Map<string, NodeResult>();
+  // A node that is back (or finally KO) goes on at once: one slow or dead node must not hold the
+  // others until the instance timeout (the runner splits the group on early reports).
+  const settle = (node: string, r: NodeResult) => {
+    results.set(node, r);
+    ctx.report?.(node, r);
+  };
   const want = expectedSystem(ctx);
   const deadline = new Map<string, number>();
   const timeoutMs = new Map<string, number>();
@@ -83,12 +89,12 @@ export async function waitReboot(
                 timeoutMs: env.tuning.probeTimeoutMs * 5,
               });
               if (!login.result.ok) {
-                if (login.result.reason === 'host key mismatch') results.set(node, login.result);
+                if (login.result.reason === 'host key mismatch') settle(node, login.result);
                 return; // sshd not ready yet: poll again
               }
             }
             d.state.clear(node);
-            results.set(node, OK);
+            settle(node, OK);
             ctx.logger.debug({ node, afterMs: Date.now() - started }, 'node is back');
             if (env.spec.debug)
               ctx.debug(node, `${node} is here after ${Math.round((Date.now() - started) / 1000)}s`);
@@ -110,7 +116,7 @@ export async function waitReboot(
     const sec = Math.round((timeoutMs.get(node) ?? 0) / 1000);
     const last = d.state.get(node);
     if (last === undefined) {
-      results.set(
+      settle(
         node,
         ko(
           `not back in the ${want === 'deploy_env' ? 'deployment environment' : 'deployed system'} after ${sec}s`,
@@ -120,14 +126,14 @@ export async function waitReboot(
     }
     const next = nextLevel(last);
     if (next === undefined) {
-      results.set(node, ko(`not back after a very_hard reboot within ${sec}s`));
+      settle(node, ko(`not back after a very_hard reboot within ${sec}s`));
       return;
     }
     ctx.logger.info({ node, from: last, to: next }, 'node not back, escalating the reboot');
     ctx.debug(node, `not back after a ${last} reboot within ${sec}s, trying a ${next} reboot`);
     const r = await powerReboot(env, ctx, d, node, next);
     if (!r.ok) {
-      results.set(node, ko(`not back after a ${last} reboot within ${sec}s; ${r.reason}`));
+      settle(node, ko(`not back after a ${last} reboot within ${sec}s; ${r.reason}`));
       return;
     }
     deadline.set(node, Date.now() + (timeoutMs.get(node) ?? 0));
