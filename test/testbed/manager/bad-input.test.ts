@@ -2,6 +2,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../../src/cli/common/exit-codes.js';
+import { exitCodeFor } from '../../../src/cli/common/run-cli.js';
+import { type RawUpOptions, validateUpOptions } from '../../../src/testbed/manager/up-options.js';
 import { buildOnce, kaploy } from './helpers.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-bad-'));
@@ -16,28 +19,7 @@ describe.concurrent('kaploy testbed up: bad input is refused with exit 3 and not
     ['--nodes 0', ['--nodes', '0'], /--nodes: expected an integer from 1 to 1000, got '0'/],
     ['--nodes 1001', ['--nodes', '1001'], /--nodes: expected an integer from 1 to 1000, got '1001'/],
     ['--nodes abc', ['--nodes', 'abc'], /--nodes: expected an integer from 1 to 1000, got 'abc'/],
-    ['--nodes 2.5', ['--nodes', '2.5'], /--nodes: expected an integer/],
     ['bad site name', ['--nodes', '2', '--site', 'My_Site'], /--site: 'My_Site' is not a valid site name/],
-    [
-      'site name with shell characters',
-      ['--nodes', '2', '--site', 'a;rm -rf'],
-      /--site: .* is not a valid site name/,
-    ],
-    [
-      '--ssh-port out of range',
-      ['--nodes', '2', '--ssh-port', '0'],
-      /--ssh-port: expected an integer from 1 to 65535/,
-    ],
-    [
-      '--boot-delay not a number',
-      ['--nodes', '2', '--boot-delay', '-5'],
-      /--boot-delay: expected an integer/,
-    ],
-    [
-      '--nic-rate too small',
-      ['--nodes', '2', '--nic-rate', '10'],
-      /--nic-rate: expected an integer from 1024/,
-    ],
   ];
   for (const [what, args, msg] of cases) {
     it(what, async () => {
@@ -69,4 +51,36 @@ describe.concurrent('kaploy testbed up: bad input is refused with exit 3 and not
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('kind must be one of');
   });
+});
+
+// The same boundary without a process per case: what the CLI calls, and how runCli maps it.
+describe('validateUpOptions: the other options', () => {
+  const cases: [string, RawUpOptions, RegExp][] = [
+    ['--nodes 2.5', { nodes: '2.5' }, /--nodes: expected an integer/],
+    [
+      'site name with shell characters',
+      { nodes: '2', site: 'a;rm -rf' },
+      /--site: .* is not a valid site name/,
+    ],
+    ['site name too long', { nodes: '2', site: `s${'x'.repeat(31)}` }, /--site: .* is not a valid site name/],
+    [
+      '--ssh-port out of range',
+      { nodes: '2', sshPort: '0' },
+      /--ssh-port: expected an integer from 1 to 65535/,
+    ],
+    ['--boot-delay negative', { nodes: '2', bootDelay: '-5' }, /--boot-delay: expected an integer/],
+    ['--nic-rate too small', { nodes: '2', nicRate: '10' }, /--nic-rate: expected an integer from 1024/],
+  ];
+  for (const [what, raw, msg] of cases) {
+    it(what, () => {
+      let err: unknown;
+      try {
+        validateUpOptions({ dir: path.join(tmp, 'never'), ...raw });
+      } catch (e) {
+        err = e;
+      }
+      expect((err as Error).message).toMatch(msg);
+      expect(exitCodeFor(err)).toBe(EXIT.USAGE);
+    });
+  }
 });
