@@ -1,0 +1,181 @@
+// kastat3 export cost: N stats rows in a SQLite file, exported to CSV three ways, each in its own
+// process so its peak RSS is its own:
+//   floor    sqlite3 -csv FILE "SELECT <the 20 -d fields> ... ORDER BY start, id" > /dev/null
+//   library  exportStatsCsv() streamed to /dev/null (src/stats/export-csv.ts)
+//   http     the engine's GET /stats (fastify + statsRoutes) read by the built kastat3 CLI > /dev/null
+// Prints wall time and peak RSS of each run, and the ratio to the floor (target: <= 2x, < 200 MiB).
+//
+//   npm run build && node bench/kastat-export.mjs [--rows 1000000] [--runs 3] [--keep DIR]
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { STATS_SCHEMA_SQL } from '../dist/stats/schema.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+const rows = Number(arg('rows', '1000000'));
+const runs = Number(arg('runs', '3'));
+if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(runs) || runs < 1) {
+  process.stderr.write('usage: node bench/kastat-export.mjs [--rows N] [--runs R]\n');
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), 'kastat-bench-'));
+const file = join(dir, 'kaploy.sqlite');
+
+const FIELDS =
+  "user,hostname,step1,step2,step3,timeout_step1,timeout_step2,timeout_step3,retry_step1,retry_step2,retry_step3,start,step1_duration,step2_duration,step3_duration,env,CASE anonymous_env WHEN 0 THEN 'false' ELSE 'true' END,md5,CASE success WHEN 0 THEN 'false' ELSE 'true' END,error";
+const ERRORS = [
+  'BootNewEnvClassical-wait_reboot: timeout, node unreachable',
+  'BroadcastEnvKastafior-send_environment: exit 1\ntar: short read "disk full"',
+  '=cmd|calc',
+];
+
+function createDb() {
+  const t0 = performance.now();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(STATS_SCHEMA_SQL);
+  const ins = db.prepare(
+    'INSERT INTO stats (wid,operation,user,hostname,step1,step2,step3,timeout_step1,timeout_step2,timeout_step3,retry_step1,retry_step2,retry_step3,start,step1_duration,step2_duration,step3_duration,env,anonymous_env,md5,success,error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) {
+      const ok = i % 10 !== 0;
+      ins.run(
+        `D-${Math.floor(i / 64)}`,
+        'deploy',
+        `user${i % 50}`,
+        `gdx-${i % 640}.orsay.grid5000.fr`,
+        'SetDeploymentEnvUntrusted',
+        'BroadcastEnvKastafior',
+        'BootNewEnvClassical',
+        550,
+        600,
+        400,
+        i % 3,
+        0,
+        i % 7 === 0 ? 1 : 0,
+        1302763272 + Math.floor(i / 64) * 600,
+        107 + (i % 50),
+        50 + (i % 30),
+        i % 200,
+        'squeeze-x64-base:5',
+        i % 13 === 0 ? 1 : 0,
+        ok ? '0123456789abcdef0123456789abcdef' : '',
+        ok ? 1 : 0,
+        ok ? '' : (ERRORS[(i / 10) % 3] ?? ''),
+      );
+    }
+  })();
+  db.close();
+  return performance.now() - t0;
+}
+
+/** Runs argv under /usr/bin/time -v; returns wall ms (measured here) and the peak RSS in MiB. */
+function timed(argv, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn('/usr/bin/time', ['-v', ...argv], {
+      stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'],
+      env: opts.env ?? process.env,
+    });
+    let err = '';
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
+      if (code !== 0 || !m)
+        return reject(new Error(`${argv.join(' ')} failed (${code}): ${err.slice(0, 500)}`));
+      resolve({ ms, rssMiB: Number(m[1]) / 1024 });
+    });
+  });
+}
+
+/** The server runs without /usr/bin/time so SIGTERM reaches it; it reports its own peak RSS. */
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(here, 'kastat-export-server.mjs'), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const exited = new Promise((r) =>
+      p.on('close', () => r(Number(/maxRSS (\d+)/.exec(out)?.[1] ?? 0) / 1024)),
+    );
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (\d+)/.exec(out);
+      if (m) {
+        const stop = () => {
+          p.kill('SIGTERM');
+          return exited;
+        };
+        resolve({ port: Number(m[1]), stop });
+      }
+    });
+    p.on('error', reject);
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (label, res, floorMs) => {
+  const ms = median(res.map((r) => r.ms));
+  const rss = Math.max(...res.map((r) => r.rssMiB));
+  const ratio = floorMs ? `  ${(ms / floorMs).toFixed(2)}x floor` : '';
+  return `${label.padEnd(34)} ${String(Math.round(ms)).padStart(6)} ms (median of ${res.length}; runs ${res.map((r) => Math.round(r.ms)).join(', ')})  peak RSS ${rss.toFixed(0)} MiB${ratio}`;
+};
+
+try {
+  process.stdout.write(`creating ${rows.toLocaleString('en')} stats rows in ${file} ... `);
+  process.stdout.write(`${Math.round(createDb())} ms\n`);
+  const floor = [];
+  const lib = [];
+  const http = [];
+  const server = await startServer();
+  const token = join(dir, 'token');
+  writeFileSync(token, 'bench-token-0123456789\n');
+  chmodSync(token, 0o600);
+  const config = join(dir, 'client.yaml');
+  writeFileSync(
+    config,
+    `default: bench\nservers:\n  bench: { url: 'http://127.0.0.1:${server.port}', token_file: ${token} }\n`,
+  );
+  const cliEnv = { ...process.env, KAPLOY_CLIENT_CONFIG: config };
+  for (let r = 0; r < runs; r++) {
+    floor.push(
+      await timed([
+        'sh',
+        '-c',
+        `sqlite3 -csv "$0" "SELECT ${FIELDS} FROM stats ORDER BY start, id" > /dev/null`,
+        file,
+      ]),
+    );
+    lib.push(await timed([process.execPath, join(here, 'kastat-export-lib.mjs'), file]));
+    http.push(
+      await timed([process.execPath, join(here, '..', 'dist', 'cli', 'kastat3.js'), '-o', 'all', '-d'], {
+        env: cliEnv,
+      }),
+    );
+  }
+  const serverRss = await server.stop();
+  const floorMs = median(floor.map((r) => r.ms));
+  process.stdout.write(
+    `\nexport of ${rows.toLocaleString('en')} rows, 20 fields, ORDER BY start, id, to /dev/null:\n`,
+  );
+  process.stdout.write(`${fmt('floor: sqlite3 -csv', floor)}\n`);
+  process.stdout.write(`${fmt('library: exportStatsCsv', lib, floorMs)}\n`);
+  process.stdout.write(`${fmt('http: GET /stats -> kastat3 (client)', http, floorMs)}\n`);
+  process.stdout.write(
+    `${'http: engine (server) peak RSS'.padEnd(34)} ${serverRss.toFixed(0)} MiB (over all ${runs} exports)\n`,
+  );
+} finally {
+  if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+}
