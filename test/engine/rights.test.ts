@@ -119,14 +119,14 @@ describe('rights and karights3', () => {
     const unknown = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-9.testsite', '-p', '*'], {
       env: admin,
     });
-    expect(unknown.code).toBe(4);
+    expect(unknown.code).toBe(3); // node-list errors are usage errors
     expect(unknown.stderr).toBe(
       'karights3: unknown node(s) on site testsite: node-9.testsite [KAPLOY_NODE_LIST]\n',
     );
     const shell = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1;rm -rf /', '-p', '*'], {
       env: admin,
     });
-    expect(shell.code).toBe(4);
+    expect(shell.code).toBe(3);
     expect(shell.stderr).toContain("invalid node name or range 'node-1;rm -rf /'");
     const part = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite', '-p', '../../etc'], {
       env: admin,
