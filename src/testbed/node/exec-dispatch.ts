@@ -15,25 +15,29 @@ const MAX_SCRIPT_BYTES = 1024 * 1024;
 /**
  * One `exec` request: faults first (power loss, hang, drop, disk), then either a hardware
  * command acted on the model, the relay built-in, or the command run for real in the sandbox.
+ * Returns how to kill what runs (for SSH signal requests), if anything does.
  */
 export function dispatchExec(
   rt: NodeRuntime,
   channel: ServerChannel,
   command: string,
   dropConnection: () => void,
-): void {
+): (() => void) | undefined {
   const system = rt.system();
-  if (!system) return void channel.close();
+  if (!system) {
+    channel.close();
+    return undefined;
+  }
   rt.logger.debug({ command }, 'exec');
   const faults = commandFaults(rt.faults, command);
   if (faults.powerLoss) {
     rt.powerLoss();
-    return;
+    return undefined;
   }
-  if (faults.hang) return; // accepted, never answered: the engine's step timeout must catch it
+  if (faults.hang) return undefined; // accepted, never answered: the engine's step timeout must catch it
   if (faults.dropAfter === 0) {
     dropConnection();
-    return;
+    return undefined;
   }
 
   const hw = parseHardwareCommand(command);
@@ -41,14 +45,12 @@ export function dispatchExec(
     if (!system.isDeployEnv) {
       writeStderr(channel, 'sh: 1: kaploy-relay: not found');
       finishChannel(channel, 127);
-    } else runRelay(rt, system, channel, hw, faults, dropConnection);
-    return;
+      return undefined;
+    }
+    return runRelay(rt, system, channel, hw, faults, dropConnection);
   }
   const input = diskWritePath(channel.pipe(throttle([rt.nicIn])), faults, rt.diskBucket, dropConnection);
-  if (!hw) {
-    runOnChannel(rt, system, channel, ['sh', '-c', command], input);
-    return;
-  }
+  if (!hw) return runOnChannel(rt, system, channel, ['sh', '-c', command], input);
 
   let stdinRead = false;
   const readStdin = () => {
@@ -71,4 +73,5 @@ export function dispatchExec(
       finishChannel(channel, e instanceof HardwareError ? e.exitCode : 1);
     },
   );
+  return undefined; // acted on the model at once: nothing to kill
 }

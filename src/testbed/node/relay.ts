@@ -28,20 +28,20 @@ export function runRelay(
   cmd: RelayCommand,
   faults: CommandFaults,
   dropConnection: () => void,
-): void {
+): () => void {
   const server = createServer();
   let upstream: Socket | undefined;
   let downstream: Socket | undefined;
   let sink: ReturnType<typeof spawnSandboxed> | undefined;
   let finished = false;
-  const finish = (code: number) => {
+  const finish = (code: number | null, signal?: NodeJS.Signals) => {
     if (finished) return;
     finished = true;
     server.close();
     upstream?.destroy();
     downstream?.destroy();
     if (sink) killSandboxed(sink);
-    finishChannel(channel, code);
+    finishChannel(channel, code, signal);
   };
   channel.on('close', () => finish(1));
   channel.resume(); // the relay's data arrives on its TCP port, not on stdin
@@ -62,6 +62,8 @@ export function runRelay(
     server.close();
     start(sock);
   });
+
+  return () => finish(null, 'SIGKILL');
 
   function start(up: Socket): void {
     let forwardFailed = false;

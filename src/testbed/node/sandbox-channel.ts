@@ -17,7 +17,7 @@ export function runOnChannel(
   channel: ServerChannel,
   argv: string[],
   input: Readable,
-): void {
+): () => void {
   const child = spawnSandboxed(system.sandboxSpec(argv));
   const untrack = rt.track(child);
   let pending = 3; // child closed, stdout flushed, stderr flushed
@@ -46,4 +46,5 @@ export function runOnChannel(
     done();
   });
   channel.on('close', () => killSandboxed(child));
+  return () => killSandboxed(child);
 }

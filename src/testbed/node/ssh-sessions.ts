@@ -5,6 +5,8 @@ import type { NodeRuntime } from './node-runtime.js';
 import { runOnChannel } from './sandbox-channel.js';
 import { throttle } from './token-bucket.js';
 
+const MAX_SESSIONS = 10;
+
 /**
  * The node's sshd: root only, public keys from the booted system's /root/.ssh/authorized_keys,
  * `exec` (the engine's commands) and `shell` (an interactive sh in the sandbox, for users).
@@ -32,17 +34,30 @@ export function serveSessions(
         () => ctx.reject(['publickey']),
       );
     });
+    let sessions = 0;
     client.on('ready', () => {
-      client.on('session', (acceptSession) => {
+      client.on('session', (acceptSession, rejectSession) => {
+        // As OpenSSH's MaxSessions: the engine must bound its channels per connection.
+        if (sessions >= MAX_SESSIONS) return rejectSession();
+        sessions++;
         const session = acceptSession();
+        session.once('close', () => sessions--);
+        let kill: (() => void) | undefined;
         session.on('pty', (accept) => accept?.());
         session.on('env', (accept) => accept?.());
-        session.on('exec', (accept, _reject, req) => dispatchExec(rt, accept(), req.command, drop));
+        // A signal kills the command's whole sandbox (its status then reports KILL).
+        session.on('signal', (accept) => {
+          accept?.();
+          kill?.();
+        });
+        session.on('exec', (accept, _reject, req) => {
+          kill = dispatchExec(rt, accept(), req.command, drop);
+        });
         session.on('shell', (accept) => {
           const system = rt.system();
           const channel = accept();
           if (!system) return void channel.close();
-          runOnChannel(rt, system, channel, ['sh', '-i'], channel.pipe(throttle([rt.nicIn])));
+          kill = runOnChannel(rt, system, channel, ['sh', '-i'], channel.pipe(throttle([rt.nicIn])));
         });
       });
     });

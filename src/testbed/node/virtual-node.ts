@@ -76,6 +76,8 @@ export class VirtualNode extends EventEmitter {
         ],
       },
       ident: 'OpenSSH_9.2p1 kaploy-virtual-node',
+      // ssh2's packet trace, only when the logger is at trace level (it costs per packet).
+      debug: this.logger.isLevelEnabled('trace') ? (m: string) => this.logger.trace({ ssh: m }) : undefined,
     });
     this.ssh.on('error', (e: Error) => this.logger.warn({ err: e }, 'ssh server error'));
     serveSessions(this.ssh, this.runtime(), (peer) => () => this.services?.drop(peer));
