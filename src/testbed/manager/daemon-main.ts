@@ -23,4 +23,7 @@ if (!dir) {
     process.exitCode = 1;
   }
   logger.flush();
+  // Every server is closed; should a stray handle keep the event loop alive, still exit, so
+  // `testbed down` never has to escalate to signals.
+  setTimeout(() => process.exit(), 2000).unref();
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -265,6 +265,25 @@ describe('kaploy testbed up / status / down', () => {
     const r = await kaploy(['testbed', 'up', '--nodes', '1', '--site', site, '--dir', dir]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('already running');
+  });
+
+  it('refuses a site whose addresses are taken (same name, other directory), writing nothing', async () => {
+    const other = path.join(dir, 'other');
+    const r = await kaploy([
+      'testbed',
+      'up',
+      '--nodes',
+      '1',
+      '--site',
+      site,
+      '--dir',
+      other,
+      '--ssh-port',
+      String(sshPort),
+    ]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`:${sshPort} is already in use`);
+    expect(existsSync(other)).toBe(false);
   });
 
   it('down stops the daemon: control port closed, pid gone, nodes unreachable', async () => {
