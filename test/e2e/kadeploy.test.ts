@@ -70,9 +70,11 @@ describe('kadeploy3 on a virtual site', () => {
     const n = site.nodes[0] as string;
     const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base-post', '-m', n]);
     expect(r.code).toBe(0);
-    const dir = path.dirname(site.disk(n, 3, 'x'));
-    const found = readdirSync(dir, { recursive: true }).map(String).filter((f) => /postinstall/.test(f));
-    expect(found.length).toBeGreaterThan(0);
+    const vars = readFileSync(site.disk(n, 3, 'root/kadeploy-postinstall.env'), 'utf8');
+    expect(vars).toMatch(/^KADEPLOY_ENV=tiny-x64-base-post$/m);
+    expect(vars).toMatch(/^KADEPLOY_CLUSTER=e2edeploy-c1$/m);
+    expect(vars).toMatch(/^KADEPLOY_DEPLOY_PART=\/dev\/sda3$/m);
+    expect(vars).toMatch(/^KADEPLOY_ENV_EXTRACTION_DIR=\/mnt\/dest$/m);
   });
 
   it('reports the KO node, its step and reason while the others succeed', async () => {
@@ -82,7 +84,7 @@ describe('kadeploy3 on a virtual site', () => {
     const ko = path.join(site.dir, 'ko2');
     const r = await site.run('kadeploy3', [
       '-e', 'tiny-x64-base', '-m', n1, '-m', n2, '-n', ko,
-      '--force-steps', 'SetDeploymentEnv|SetDeploymentEnvUntrusted:0:20&BroadcastEnv|BroadcastEnvKascade:0:60&BootNewEnv|BootNewEnvClassical:0:20',
+      '--force-steps', 'SetDeploymentEnv|SetDeploymentEnvUntrusted:0:5&BroadcastEnv|BroadcastEnvKascade:0:60&BootNewEnv|BootNewEnvClassical:0:20',
     ]);
     await site.run('kaploy', ['testbed', 'fault', '--dir', site.dir, n2, 'clear']);
     expect(r.code).toBe(1);
