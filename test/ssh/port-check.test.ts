@@ -38,5 +38,6 @@ describe('isPortOpen', () => {
     await expect(isPortOpen('127.0.0.1', 0, 1000)).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
     await expect(isPortOpen('127.0.0.1', 65536, 1000)).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
     await expect(isPortOpen('127.0.0.1', 22, 0)).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+    await expect(isPortOpen('127.0.0.1', 22, 2 ** 31)).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
   });
 });

@@ -78,6 +78,18 @@ describe('SshPool timeouts, aborts and lost connections', () => {
     await expect(p).rejects.toMatchObject({ name: 'SshError', kind: 'connection_lost', node: 'node-1' });
   });
 
+  it('detects a node that hangs with keepalives: connection_lost, and the next exec reconnects', async () => {
+    await f.close();
+    f = await fixture({ keepaliveIntervalMs: 100 });
+    const p = f.pool.exec(f.target, 'sleep 30').catch((e: unknown) => e);
+    await eventually(() => f.server.stats.activeChannels === 1);
+    f.server.freezeAll();
+    const err = await p;
+    expect(err).toMatchObject({ kind: 'connection_lost', node: 'node-1' });
+    expect((err as Error).message).toMatch(/keepalive/i);
+    expect((await f.pool.exec(f.target, 'echo back')).stdout).toBe('back\n');
+  });
+
   it('reports connection_lost while stdin is still streaming', async () => {
     const src = new PassThrough();
     src.write(Buffer.alloc(1024));

@@ -38,7 +38,7 @@ describe('SshPool input validation', () => {
   });
 
   it('refuses a non-positive or non-finite timeout', async () => {
-    for (const timeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const timeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
       await expect(f.pool.exec(f.target, 'true', { timeoutMs })).rejects.toMatchObject({
         code: 'KAPLOY_OPTION',
       });

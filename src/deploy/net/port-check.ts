@@ -20,7 +20,8 @@ export function isPortOpen(
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return Promise.reject(new KaployError('KAPLOY_OPTION', `invalid port for a port check: ${port}`));
   }
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+  // Node's timers fire at once beyond 2^31-1 ms.
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
     return Promise.reject(new KaployError('KAPLOY_OPTION', `invalid port check timeout: ${timeoutMs} ms`));
   }
   const aborted = () =>

@@ -6,7 +6,7 @@ import { NodeConnection, NotStartedError } from './connection.js';
 import { Deadline, raceDeadline } from './deadline.js';
 import { runCommand } from './run-command.js';
 import type { ExecOptions, ExecResult, SshPoolOptions, SshTarget } from './types.js';
-import { assertCommand, assertTarget, assertTimeout } from './validate.js';
+import { assertCommand, assertTarget, assertTimeout, MAX_TIMER_MS } from './validate.js';
 
 interface NodeEntry {
   target: SshTarget;
@@ -55,7 +55,7 @@ export class SshPool {
       algorithms: opts.algorithms ?? PREFERRED_ALGORITHMS,
       captureLimitBytes: opts.captureLimitBytes ?? CAPTURE_LIMIT,
     };
-    const positive = (v: number) => Number.isFinite(v) && v > 0;
+    const positive = (v: number) => Number.isFinite(v) && v > 0 && v <= MAX_TIMER_MS;
     const int = (v: number) => Number.isInteger(v) && v > 0;
     for (const [k, ok] of [
       ['connectTimeoutMs', positive(this.o.connectTimeoutMs)],
@@ -160,7 +160,9 @@ export class SshPool {
         e.conn = conn;
         // A dropped connection (node rebooted) leaves the map so the next exec reconnects.
         conn.onLost(() => {
-          if (e.conn === conn) e.conn = undefined;
+          if (e.conn !== conn) return;
+          e.conn = undefined;
+          if (!e.pending && this.nodes.get(t.node) === e) this.nodes.delete(t.node);
         });
       },
       () => {

@@ -35,8 +35,8 @@ export function runCommand(
       deadline.signal.removeEventListener('abort', onAbort);
       offLost();
       if (channel) {
-        if (o.stdout) channel.unpipe(o.stdout as NodeJS.WritableStream & { write: never });
-        if (o.stderr) channel.stderr.unpipe(o.stderr as NodeJS.WritableStream & { write: never });
+        if (o.stdout) channel.unpipe(o.stdout);
+        if (o.stderr) channel.stderr.unpipe(o.stderr);
       }
       o.stdout?.removeListener('error', onSinkError);
       o.stderr?.removeListener('error', onSinkError);
@@ -119,9 +119,9 @@ export function runCommand(
         exitCode = typeof code === 'number' ? code : null;
         if (exitCode === null && signal) exitSignal = signal;
       });
-      if (o.stdout) ch.pipe(o.stdout as NodeJS.WritableStream & { write: never }, { end: false });
+      if (o.stdout) ch.pipe(o.stdout, { end: false });
       else ch.on('data', (b: Buffer) => out.push(b));
-      if (o.stderr) ch.stderr.pipe(o.stderr as NodeJS.WritableStream & { write: never }, { end: false });
+      if (o.stderr) ch.stderr.pipe(o.stderr, { end: false });
       else ch.stderr.on('data', (b: Buffer) => err.push(b));
       let stderrEnded = false;
       let closed = false;

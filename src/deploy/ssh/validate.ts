@@ -29,8 +29,11 @@ export function assertCommand(node: string, command: string): void {
   }
 }
 
+/** Node's timers fire at once (with a warning) beyond 2^31-1 ms, so longer timeouts are refused. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export function assertTimeout(node: string, ms: number | undefined, what: string): void {
-  if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) {
+  if (ms !== undefined && !(Number.isFinite(ms) && ms > 0 && ms <= MAX_TIMER_MS)) {
     throw new KaployError('KAPLOY_OPTION', `invalid ${what} for ${node}: ${ms} (a positive number of ms)`, {
       node,
     });

@@ -25,6 +25,8 @@ export interface TestSshServer {
   };
   /** Cuts every TCP connection at once (a node rebooting). */
   dropAll(): void;
+  /** Stops reading every connection, keeping the sockets open (a node that hangs). */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -151,6 +153,9 @@ export async function startTestSshServer(o: TestSshServerOptions): Promise<TestS
     stats,
     dropAll: () => {
       for (const s of sockets) s.destroy();
+    },
+    freezeAll: () => {
+      for (const s of sockets) s.pause();
     },
     close: async () => {
       for (const s of sockets) s.destroy();
