@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { evalTimeout } from '../workflow/timeout-expr.js';
 import type { MicroStep, MicroStepContext, MicroStepExecutor, NodeResult } from '../workflow/types.js';
 import { createWindow } from '../workflow/window.js';
@@ -64,6 +65,8 @@ export function createStepExecutor(spec: DeploymentSpec, deps: StepDeps): MicroS
   return {
     async run(micro, nodes, ctx) {
       const fn = steps[micro];
+      // Every node's command, probe and relay listens on the one step signal: dozens are expected.
+      setMaxListeners(Math.max(10, nodes.length * 8), ctx.signal);
       const logger = ctx.logger.child({ micro });
       const started = Date.now();
       const res = await fn(env, nodes, { ...ctx, logger });
