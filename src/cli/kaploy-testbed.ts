@@ -64,6 +64,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
           [
             `virtual site '${r.state.site}' is up: ${r.state.nodes} nodes (${states}), daemon pid ${r.pid}`,
             `  control API  http://127.0.0.1:${r.state.bmcPort}   log ${l.log}`,
+            ...(r.engineUrl ? [`  engine       ${r.engineUrl}`] : []),
             `  files        ${l.siteYaml} ${l.nodeFile} ${l.sshConfig} ${l.knownHosts} ${l.clientYaml} ${l.keysDir}/ ${l.envsDir}/`,
             `  use it:      . ${l.env}`,
             `  then e.g.:   ssh -F ${l.sshConfig} node-1.${r.state.site} hostname`,

@@ -7,6 +7,7 @@ import type { NodeState } from '../node/index.js';
 import { callControl, type Health, listStatuses } from './control-client.js';
 import { isDaemonAlive } from './daemon-process.js';
 import { stopDaemon } from './down.js';
+import { stopEngine } from './engine-process.js';
 import type { TestbedLayout } from './layout.js';
 import { daemonJs } from './package-paths.js';
 import { prepareTestbed } from './prepare-site.js';
@@ -110,6 +111,8 @@ export async function testbedUp(
     });
     return { layout: l, state, pid, states, ...services };
   } catch (e) {
+    // Leave nothing behind: an engine started before the failure too.
+    await stopEngine(l).catch(() => undefined);
     await stopDaemon(l, state).catch(() => undefined);
     throw e;
   }
