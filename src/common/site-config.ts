@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { KaployError } from './errors.js';
+import { parseAutomata } from '../deploy/workflow/force-steps.js';
 import { expandRange } from './node-names.js';
 import {
   type ClusterConfig,
@@ -186,6 +187,12 @@ function parseCluster(r: Reader, v: unknown, key: string): ClusterConfig {
       compression: compression as 'gzip',
       script: r.str(p, 'script', `${key}.admin_postinstall`, 'none'),
     };
+  }
+  try {
+    // The default workflow must parse, or every deployment on this cluster would fail later.
+    parseAutomata(cluster.automata, `${key}.automata`);
+  } catch (e) {
+    r.fail(`${key}.automata`, (e as Error).message);
   }
   const parts = cluster.partitioning;
   if (new Set([parts.swap, parts.prod, parts.deploy, parts.tmp]).size !== 4) {

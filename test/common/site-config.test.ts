@@ -46,3 +46,15 @@ describe('site configuration', () => {
     expect(fillPlaceholders('http://h/{node}/{level}', { node: 'n-1' })).toBe('http://h/n-1/{level}');
   });
 });
+
+describe('site configuration automata', () => {
+  it('refuses a default workflow that does not parse, naming the cluster key', () => {
+    const text = `site: x
+clusters:
+  - name: c
+    nodes: { names: "a", addresses: "127.0.0.1" }
+    automata: "SetDeploymentEnv|Nope:1:1&BroadcastEnv|BroadcastEnvKascade:1:1&BootNewEnv|BootNewEnvClassical:1:1"
+`;
+    expect(() => parseSiteConfig(text, 'f.yaml')).toThrow(/clusters\[0\]\.automata/);
+  });
+});

@@ -9,6 +9,7 @@ import type { EngineContext } from '../server/context.js';
 import { withStatus } from '../server/http-errors.js';
 import type { EnvironmentSpec } from '../steps/deployment-spec.js';
 import { parseBreakpoint } from '../workflow/breakpoint.js';
+import { evalTimeout } from '../workflow/timeout-expr.js';
 import { parseAutomata, parseForceSteps } from '../workflow/force-steps.js';
 import { plannedSteps } from '../workflow/micro-steps.js';
 import { resolvePlan } from '../workflow/resolve-plan.js';
@@ -164,7 +165,11 @@ export async function prepareDeployment(
     const plan = req.forceSteps
       ? parseForceSteps(req.forceSteps)
       : parseAutomata(cluster.automata, `clusters.${name}.automata`);
-    const options = workflowOptions(env, req, cluster);
+    const options: WorkflowOptions = {
+      ...workflowOptions(env, req, cluster),
+      // Used when Kexec falls back to Classical (Kadeploy: the classical reboot timeout).
+      rebootClassicalTimeoutSec: evalTimeout(req.rebootClassicalTimeout ?? cluster.timeouts.reboot, cnodes.length),
+    };
     if (req.breakpoint) parseBreakpoint(req.breakpoint, resolvePlan(plan, options).plan, options);
     parts.push({ cluster, nodes: cnodes, plan, options });
   }
