@@ -66,7 +66,11 @@ class ConsoleSession {
     onClose: () => void,
   ) {
     this.stream = new Duplex({
-      read() {},
+      // The viewer reads again: let a paused shell write on.
+      read: () => {
+        this.shell?.stdout.resume();
+        this.shell?.stderr.resume();
+      },
       write: (chunk: Buffer, _enc, cb) => {
         this.input(chunk.toString('utf8'));
         cb();
@@ -129,8 +133,12 @@ class ConsoleSession {
     const sh = spawnShell();
     this.shell = sh;
     sh.stdin.on('error', () => {});
-    sh.stdout.on('data', (d: Buffer) => this.output(d.toString('utf8')));
-    sh.stderr.on('data', (d: Buffer) => this.output(d.toString('utf8')));
+    // A slow viewer pauses the shell instead of letting its output pile up in memory.
+    const relay = (from: typeof sh.stdout) => (d: Buffer) => {
+      if (!this.stream.destroyed && !this.stream.push(d.toString('utf8'))) from.pause();
+    };
+    sh.stdout.on('data', relay(sh.stdout));
+    sh.stderr.on('data', relay(sh.stderr));
     sh.on('close', () => {
       if (this.shell !== sh) return;
       this.shell = undefined;
