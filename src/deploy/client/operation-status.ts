@@ -11,6 +11,8 @@ export interface OperationOutcome {
   impl?: string;
   micro?: string;
   reason?: string;
+  /** kapower3 --status: what the node's power status command answered. */
+  output?: string;
 }
 export interface OperationStatus {
   wid: string;

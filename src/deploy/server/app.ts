@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { statsRoutes } from '../../stats/routes-stats.js';
+import { nodeOpsRoutes } from '../nodeops/routes-nodeops.js';
 import { deploymentRoutes } from '../operations/routes-deployment.js';
 import { installAuthHook } from './auth-hook.js';
 import type { EngineContext } from './context.js';
@@ -24,6 +25,7 @@ export const ROUTE_PLUGINS: EnginePlugin[] = [
   rightsRoutes,
   deploymentRoutes,
   statsRoutes as EnginePlugin,
+  nodeOpsRoutes,
 ];
 
 /** Builds the fastify app: authentication on every request, the error format, the routes. */

@@ -1,0 +1,67 @@
+import type { MicroStep, NodeResult } from '../workflow/types.js';
+import type { NodeOpOutcome } from './node-op-outcome.js';
+import type { NodeOpRun } from './node-op-service.js';
+
+/** One micro-step of a reboot, run on the nodes still OK. */
+export interface Stage {
+  micro: MicroStep | 'set_pxe';
+  run(nodes: readonly string[]): Promise<Map<string, NodeResult>>;
+}
+
+/**
+ * Drives the nodes through a reboot's micro-steps in order: a node KO at a step stops there, the
+ * others go on; an abort ends every node left as cancelled. Logs as Kadeploy does (step at
+ * verbosity 1, micro-steps at 3, failures at 1).
+ */
+export async function runStages(
+  r: NodeOpRun,
+  title: string,
+  impl: string,
+  nodes: readonly string[],
+  stages: readonly Stage[],
+  meta: { timeoutSec: number; retries(node: string): number },
+): Promise<NodeOpOutcome[]> {
+  const started = Date.now();
+  const outcomes = new Map<string, NodeOpOutcome>();
+  const end = (node: string, status: NodeOpOutcome['status'], micro: string, reason?: string) => {
+    outcomes.set(node, {
+      node,
+      status,
+      step: impl,
+      micro,
+      ...(reason !== undefined ? { reason } : {}),
+      retries: meta.retries(node),
+      timeoutSec: meta.timeoutSec,
+      durationMs: Date.now() - started,
+    });
+  };
+  r.log.line(1, `Performing a ${title}[${impl}] step on ${nodes.length} node(s)`);
+  let alive = [...nodes];
+  let last = stages[0]?.micro ?? 'reboot';
+  for (const stage of stages) {
+    if (alive.length === 0) break;
+    last = stage.micro;
+    if (r.signal.aborted) break;
+    r.log.line(3, `  ${stage.micro}`);
+    for (const n of alive) r.log.nodes.set(n, { macro: impl, micro: stage.micro, state: 'running' });
+    const res = await stage.run(alive);
+    const next: string[] = [];
+    for (const n of alive) {
+      const x = res.get(n) ?? { ok: false, reason: 'no result' };
+      if (x.ok) next.push(n);
+      else if (r.signal.aborted) end(n, 'cancelled', stage.micro, 'cancelled');
+      else {
+        r.log.line(1, `!!! ${n} failed on ${impl}-${stage.micro}: ${x.reason}`);
+        r.log.nodes.set(n, { macro: impl, micro: stage.micro, state: 'ko', error: x.reason });
+        end(n, 'ko', stage.micro, x.reason);
+      }
+    }
+    alive = next;
+  }
+  for (const n of alive) {
+    if (r.signal.aborted) end(n, 'cancelled', last, 'cancelled');
+    else end(n, 'ok', last);
+  }
+  r.log.line(1, `End of step ${title}[${impl}] after ${Math.round((Date.now() - started) / 1000)}s`);
+  return nodes.map((n) => outcomes.get(n) as NodeOpOutcome);
+}
