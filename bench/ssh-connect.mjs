@@ -4,6 +4,7 @@
 // on every already-open connection.
 //
 //   npm run build && node bench/ssh-connect.mjs --nodes 100,500 [--concurrency 64] [--kex K1,K2]
+//     [--net 127.202] [--port 2222]   (servers listen on NET.x.y:PORT)
 //
 // --kex runs the whole set once per key exchange algorithm (default: the pool's preference list).
 import { fork } from 'node:child_process';
@@ -25,6 +26,11 @@ const nodeCounts = arg('nodes', '100,500').split(',').map(Number);
 const concurrency = Number(arg('concurrency', '64'));
 const kexList = arg('kex', '') ? arg('kex', '').split(',') : [undefined];
 const port = Number(arg('port', '2222'));
+const net = arg('net', '127.202');
+if (!/^127\.\d{1,3}$/.test(net)) {
+  process.stderr.write('--net must be two octets inside 127/8, e.g. 127.202\n');
+  process.exit(2);
+}
 if (nodeCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 60_000) || !(concurrency > 0)) {
   process.stderr.write('usage: node bench/ssh-connect.mjs --nodes 100,500 [--concurrency 64] [--kex a,b]\n');
   process.exit(2);
@@ -87,7 +93,7 @@ for (const kex of kexList) {
     });
     const targets = Array.from({ length: n }, (_, i) => ({
       node: `node-${i + 1}`,
-      host: benchAddress(i),
+      host: benchAddress(i, net),
       port,
       username: 'root',
     }));

@@ -7,11 +7,12 @@ import ssh2 from 'ssh2';
 
 const { Server, utils } = ssh2;
 
-export function benchAddress(i) {
-  return `127.2.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+/** Node i's address under `net` (two octets, e.g. '127.202': away from the testbed's 127.<site>). */
+export function benchAddress(i, net = '127.202') {
+  return `${net}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
-export async function startBenchServers({ count, port, hostKey, authorizedKey, algorithms }) {
+export async function startBenchServers({ count, port, net, hostKey, authorizedKey, algorithms }) {
   const pub = utils.parseKey(authorizedKey);
   const blob = pub.getPublicSSH();
   const servers = [];
@@ -36,7 +37,7 @@ export async function startBenchServers({ count, port, hostKey, authorizedKey, a
         });
       });
       server.on('error', reject);
-      server.listen(port, benchAddress(i), () => resolve(server));
+      server.listen(port, benchAddress(i, net), () => resolve(server));
     });
   for (let i = 0; i < count; i += 200) {
     const batch = [];
