@@ -4,8 +4,9 @@ import type { StatsRow } from './schema.js';
 
 /**
  * Writes the statistics rows of one operation (one row per node) in one transaction, so a
- * crash never leaves half an operation's rows. Rows are checked first: a malformed row is a bug
- * in the caller, and refusing it keeps the export (kastat3) free of values it cannot format.
+ * crash never leaves half an operation's rows (inside a caller's transaction it is a savepoint).
+ * Rows are checked first: a malformed row is a bug in the caller, and refusing it keeps the export
+ * (kastat3) free of values it cannot format. Seconds are rounded to whole seconds.
  *
  * Kadeploy 3.3 never filled md5 (reference §4): a successful deploy row must carry the md5 of the
  * image that was broadcast (32 lowercase hex digits); failed deploy rows (the image may never have
@@ -59,11 +60,14 @@ function insertStatement(db: Database.Database): Database.Statement {
 }
 
 function toParams(r: StatsRow): Record<string, string | number> {
-  return {
+  const p: Record<string, string | number> = {
     ...r,
     anonymous_env: r.anonymous_env ? 1 : 0,
     success: r.success ? 1 : 0,
-  } as Record<string, string | number>;
+  };
+  // Kadeploy stores whole seconds; a timeout computed from an expression (200+150*log(n)) may not be.
+  for (const f of INT_FIELDS) p[f] = Math.round(r[f]);
+  return p;
 }
 
 const INT_FIELDS = [
@@ -88,9 +92,12 @@ function checkRow(r: StatsRow): void {
   if (r.operation !== 'deploy' && r.operation !== 'reboot' && r.operation !== 'power')
     throw bad(`unknown operation '${String(r.operation)}'`);
   for (const f of STR_FIELDS) if (typeof r[f] !== 'string') throw bad(`${f} must be a string`);
-  for (const f of INT_FIELDS)
-    if (!Number.isSafeInteger(r[f]) || r[f] < 0)
-      throw bad(`${f} must be a non-negative integer (got ${String(r[f])})`);
+  for (const f of INT_FIELDS) {
+    const v = r[f];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) {
+      throw bad(`${f} must be a non-negative number of seconds (got ${String(v)})`);
+    }
+  }
   if (typeof r.success !== 'boolean' || typeof r.anonymous_env !== 'boolean')
     throw bad('success and anonymous_env must be booleans');
   if (r.wid === '' || r.user === '' || r.hostname === '') throw bad('wid, user and hostname are required');

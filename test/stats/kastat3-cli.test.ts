@@ -170,6 +170,7 @@ describe('kastat3 through a shell', () => {
         }),
       ),
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
     const r = await sh('kastat3 -o power -d -F hostname,start | head -1; echo "status=${PIPESTATUS[0]}"');
     expect(r).toEqual({ code: 0, stdout: `n-0,${now - 500}\nstatus=0\n`, stderr: '' });
   });

@@ -89,16 +89,20 @@ describe('recordStats', () => {
 
   const bad: Array<[string, Partial<StatsRow>, string]> = [
     ['an unknown operation', { operation: 'kexec' as never }, "unknown operation 'kexec'"],
-    ['a negative timeout', { timeout_step2: -5 }, 'timeout_step2 must be a non-negative integer (got -5)'],
     [
-      'a fractional duration',
-      { step1_duration: 1.5 },
-      'step1_duration must be a non-negative integer (got 1.5)',
+      'a negative timeout',
+      { timeout_step2: -5 },
+      'timeout_step2 must be a non-negative number of seconds (got -5)',
+    ],
+    [
+      'a duration that is not a number',
+      { step1_duration: Number.NaN },
+      'step1_duration must be a non-negative number of seconds (got NaN)',
     ],
     [
       'a start that is not a number',
       { start: '1302763272' as never },
-      'start must be a non-negative integer (got 1302763272)',
+      'start must be a non-negative number of seconds (got 1302763272)',
     ],
     ['a non-string error', { error: undefined as never }, 'error must be a string'],
     ['an empty wid', { wid: '' }, 'wid, user and hostname are required'],
@@ -126,6 +130,26 @@ describe('recordStats', () => {
       }),
     );
     expect(count()).toBe(0);
+  });
+
+  it('rounds seconds to whole seconds (timeouts computed from expressions)', () => {
+    recordStats(t.db, [row({ timeout_step3: 552.6, step2_duration: 49.4 })]);
+    expect(t.db.prepare('SELECT timeout_step3, step2_duration FROM stats').get()).toEqual({
+      timeout_step3: 553,
+      step2_duration: 49,
+    });
+  });
+
+  it('is a savepoint inside a caller transaction: the caller rolling back removes the rows', () => {
+    expect(() =>
+      t.db.transaction(() => {
+        recordStats(t.db, [row()]);
+        throw new Error('caller failed');
+      })(),
+    ).toThrow('caller failed');
+    expect(count()).toBe(0);
+    t.db.transaction(() => recordStats(t.db, [row()]))();
+    expect(count()).toBe(1);
   });
 
   it('accepts failed deployments and reboots without an md5', () => {
