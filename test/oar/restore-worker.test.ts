@@ -1,0 +1,220 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/common/logger.js';
+import { RESTORE_DEFAULTS, type RestoreConfig } from '../../src/oar/hooks-config.js';
+import { fillArgv, sanitizeReason } from '../../src/oar/node-service.js';
+import { type RestoreNodeFn, RestoreWorker, restoreRetryDelayMs } from '../../src/oar/restore-worker.js';
+import { RestoresRepo } from '../../src/oar/restores-repo.js';
+import { type FakeOar, makeFakeOar } from './helpers/fake-oar.js';
+
+let dir: string;
+let dbFile: string;
+let db: Database.Database;
+let fake: FakeOar;
+let workers: RestoreWorker[];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-oar-worker-'));
+  dbFile = path.join(dir, 'store.sqlite');
+  db = new Database(dbFile);
+  fake = makeFakeOar(dir);
+  workers = [];
+});
+afterEach(async () => {
+  for (const w of workers) await w.stop();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function config(over: Partial<RestoreConfig> = {}): RestoreConfig {
+  return {
+    ...RESTORE_DEFAULTS,
+    retryDelayMs: 0,
+    aliveCommand: [fake.oarnodesetting, '-s', 'Alive', '-h', '{node}'],
+    holdCommands: [
+      [fake.oarnodesetting, '-n', '-s', 'Absent', '-h', '{node}'],
+      [fake.oarnodesetting, '-h', '{node}', '-p', 'kaploy_reason={reason}'],
+    ],
+    ...over,
+  };
+}
+
+function worker(restoreNode: RestoreNodeFn, over: Partial<RestoreConfig> = {}, database = db): RestoreWorker {
+  const w = new RestoreWorker({
+    db: database,
+    restoreNode,
+    config: config(over),
+    logger: silentLogger,
+    pollMs: 50,
+  });
+  workers.push(w);
+  return w;
+}
+
+const N = (...i: number[]) => i.map((k) => `node-${k}.vsite`);
+const rows = (repo: RestoresRepo) =>
+  repo.list().map((r) => `${r.job} ${r.node} ${r.state} ${r.attempts}${r.reason ? ` ${r.reason}` : ''}`);
+
+describe('restore worker', () => {
+  it('restores each pending node, then puts it back in service (Alive)', async () => {
+    const seen: string[] = [];
+    const w = worker(
+      async (node, o) => (seen.push(`${node} ${o.user} ${o.job} ${o.production}`), { ok: true }),
+    );
+    w.repo.record({ job: 3, user: 'alice', nodes: N(1, 2), production: 'prod-env' }, 1);
+    w.start();
+    await w.idle();
+    expect(seen.sort()).toEqual(['node-1.vsite alice 3 prod-env', 'node-2.vsite alice 3 prod-env']);
+    expect(rows(w.repo)).toEqual(['3 node-1.vsite done 1', '3 node-2.vsite done 1']);
+    expect(
+      fake
+        .calls('oarnodesetting')
+        .map((c) => c.join(' '))
+        .sort(),
+    ).toEqual(['-s Alive -h node-1.vsite', '-s Alive -h node-2.vsite']);
+  });
+  it('retries a failed node, then holds it out of service with the (sanitised) reason; the others go back', async () => {
+    let tries = 0;
+    const w = worker(
+      async (node) => {
+        if (node !== 'node-2.vsite') return { ok: true };
+        tries++;
+        return { ok: false, reason: "no SSH after reboot; redeploy: 'broadcast' failed" };
+      },
+      { maxAttempts: 3 },
+    );
+    w.repo.record({ job: 4, user: 'bob', nodes: N(1, 2, 3), production: 'prod-env' }, 1);
+    w.start();
+    await w.idle();
+    expect(tries).toBe(3);
+    expect(rows(w.repo)).toEqual([
+      '4 node-1.vsite done 1',
+      "4 node-2.vsite failed 3 no SSH after reboot; redeploy: 'broadcast' failed",
+      '4 node-3.vsite done 1',
+    ]);
+    const calls = fake.calls('oarnodesetting').map((c) => c.join(' '));
+    expect(calls.filter((c) => c.includes('node-2'))).toEqual([
+      '-n -s Absent -h node-2.vsite',
+      '-h node-2.vsite -p kaploy_reason=no SSH after reboot_ redeploy: _broadcast_ failed',
+    ]);
+    expect(calls.filter((c) => c.includes('Alive')).sort()).toEqual([
+      '-s Alive -h node-1.vsite',
+      '-s Alive -h node-3.vsite',
+    ]);
+  });
+  it('a node restored but not put back (oarnodesetting failing) is not done: retried, then failed', async () => {
+    fake.set('oarnodesetting', { stderr: 'Cannot connect to the database', rc: 1 });
+    const w = worker(async () => ({ ok: true }), { maxAttempts: 2 });
+    w.repo.record({ job: 5, user: 'alice', nodes: N(1), production: 'prod-env' }, 1);
+    w.start();
+    await w.idle();
+    expect(rows(w.repo)).toEqual([
+      `5 node-1.vsite failed 2 production restored but putting the node back in service failed: ${fake.oarnodesetting} exit code 1: Cannot connect to the database; holding it out of service also failed: ${fake.oarnodesetting} exit code 1: Cannot connect to the database; ${fake.oarnodesetting} exit code 1: Cannot connect to the database`,
+    ]);
+  });
+  it('a throwing restoreNode counts as a failure', async () => {
+    const w = worker(
+      async () => {
+        throw new Error('deployment service not ready');
+      },
+      { maxAttempts: 1 },
+    );
+    w.repo.record({ job: 6, user: 'alice', nodes: N(1), production: 'prod-env' }, 1);
+    w.start();
+    await w.idle();
+    expect(rows(w.repo)).toEqual(['6 node-1.vsite failed 1 deployment service not ready']);
+  });
+  it('bounds concurrency and never restores one node twice at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const perNode = new Map<string, number>();
+    const w = worker(
+      async (node) => {
+        running++;
+        peak = Math.max(peak, running);
+        perNode.set(node, (perNode.get(node) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        return { ok: true };
+      },
+      { concurrency: 3 },
+    );
+    w.repo.record({ job: 7, user: 'alice', nodes: N(1, 2, 3, 4, 5, 6, 7, 8), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(peak).toBe(3);
+    expect([...perNode.values()]).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(w.repo.list({ state: 'done' })).toHaveLength(8);
+  });
+  it('survives a restart: restores cut short by a stop are resumed, the attempt not counted', async () => {
+    let release: () => void = () => {};
+    const w1 = worker(
+      (_node, o) =>
+        new Promise((resolve) => {
+          release = () => resolve({ ok: true });
+          o.signal.addEventListener('abort', () => resolve({ ok: false, reason: 'aborted' }));
+        }),
+    );
+    w1.repo.record({ job: 8, user: 'alice', nodes: N(1), production: 'p' }, 1);
+    w1.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rows(w1.repo)).toEqual(['8 node-1.vsite running 1']);
+    await w1.stop();
+    expect(rows(w1.repo)).toEqual(['8 node-1.vsite pending 0 interrupted by an engine stop']);
+    release();
+    // A new engine process on the same store file.
+    const db2 = new Database(dbFile);
+    try {
+      const w2 = worker(async () => ({ ok: true }), {}, db2);
+      w2.start();
+      await w2.idle();
+      expect(rows(w2.repo)).toEqual(['8 node-1.vsite done 1']);
+      await w2.stop();
+    } finally {
+      db2.close();
+    }
+  });
+  it('a row left running by a killed engine is pending again at start', async () => {
+    const repo = new RestoresRepo(db);
+    repo.record({ job: 9, user: 'alice', nodes: N(1), production: 'p' }, 1);
+    repo.claim(9, 'node-1.vsite', 2);
+    const w = worker(async () => ({ ok: true }));
+    w.start();
+    await w.idle();
+    expect(rows(w.repo)).toEqual(['9 node-1.vsite done 1']);
+  });
+  it('a retried failed restore runs again (the admin retry)', async () => {
+    let ok = false;
+    const w = worker(async () => (ok ? { ok: true } : { ok: false, reason: 'no power' }), { maxAttempts: 1 });
+    w.repo.record({ job: 10, user: 'alice', nodes: N(1), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(rows(w.repo)).toEqual(['10 node-1.vsite failed 1 no power']);
+    ok = true;
+    expect(w.repo.retry({ job: 10 }, 5)).toBe(1);
+    w.wake();
+    await w.idle();
+    expect(rows(w.repo)).toEqual(['10 node-1.vsite done 1']);
+  });
+  it('waits between attempts: retry delay doubled each time', () => {
+    expect([1, 2, 3, 4].map((n) => restoreRetryDelayMs(60_000, n))).toEqual([
+      60_000, 120_000, 240_000, 480_000,
+    ]);
+  });
+});
+
+describe('put-back and hold-out commands', () => {
+  it('fills {node} and a sanitised {reason} in each word (no shell)', () => {
+    expect(
+      fillArgv(['/usr/sbin/oarnodesetting', '-h', '{node}', '-p', 'kaploy_reason={reason}'], {
+        node: 'n-1.s',
+        reason: "it's `bad`; $(x)\n2",
+      }),
+    ).toEqual(['/usr/sbin/oarnodesetting', '-h', 'n-1.s', '-p', 'kaploy_reason=it_s _bad__ _(x)_2']);
+    expect(sanitizeReason('')).toBe('restore failed');
+    expect(sanitizeReason('x'.repeat(500))).toHaveLength(200);
+  });
+});
