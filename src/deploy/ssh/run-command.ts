@@ -30,8 +30,10 @@ export function runCommand(
     const err = new TailBuffer(captureLimit);
     const stdinStream = o.stdin !== undefined && !isBufferLike(o.stdin) ? o.stdin : undefined;
 
+    let retryTimer: NodeJS.Timeout | undefined;
     const cleanup = () => {
       done = true;
+      clearTimeout(retryTimer);
       deadline.signal.removeEventListener('abort', onAbort);
       offLost();
       if (channel) {
@@ -61,10 +63,10 @@ export function runCommand(
       if (!channel) return;
       try {
         sendSignal(channel, 'KILL');
+        channel.close();
       } catch {
         // the connection may already be gone
       }
-      channel.close();
     };
     const onAbort = () => {
       stopChannel();
@@ -105,7 +107,7 @@ export function runCommand(
           // OpenSSH frees a closed session only on its next main-loop pass, so a channel opened
           // right after another one closed can be refused although we stay under MaxSessions.
           const delay = OPEN_RETRY_DELAYS_MS[openAttempts++]!;
-          setTimeout(open, delay);
+          retryTimer = setTimeout(open, delay);
         } else
           fail(new SshError('channel_refused', node, `${conn.where} refused the command: ${e.message}`, e));
         return;
