@@ -158,6 +158,18 @@ create_users() {
   done
 }
 
+# A restore that fails holds its node Absent with the reason in this property (OAR 2.5.9's
+# oarnodesetting has no Suspected state and no comment field); `oarnodes NODE` shows it.
+add_reason_property() {
+  oarproperty -l 2>>"$LOG" | grep -qx kaploy_reason || run oarproperty -a kaploy_reason -c
+}
+
+# The hooks run as oar and spool undelivered restore requests here (docs/oar.md).
+create_spool() {
+  install -d -o oar -g oar -m 700 /var/lib/kaploy/oar-spool
+  install -d -m 755 /etc/kaploy
+}
+
 check_hooks_reachable() {
   # OAR runs the hooks as user oar: every directory up to them and the built code must be readable.
   su -s /bin/sh oar -c "test -x '$REPO/hooks/server_prologue' && test -r '$REPO/dist/oar/hook-main.js'" \
@@ -177,6 +189,8 @@ cmd_setup() {
   if [ $changed -eq 1 ]; then stop_oar_server; fi
   start_oar_server
   create_users
+  add_reason_property
+  create_spool
   # Queues may have been stopped by an earlier failed hook; a fresh setup starts with all active.
   run oarnotify -E
   check_hooks_reachable

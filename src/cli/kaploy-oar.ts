@@ -22,8 +22,13 @@ export function registerOar(program: Command, ctx: SubcommandContext): void {
   const oar = program.command('oar').description('OAR integration: production restores after deploy jobs');
   oar
     .command('restores')
-    .description('show pending and failed production restores (engine and local spool); --deliver / --retry act on them')
-    .option('-c, --config <FILE>', `OAR hooks configuration (default $KAPLOY_OAR_HOOKS_CONFIG or ${hooksConfigFile({})})`)
+    .description(
+      'show pending and failed production restores (engine and local spool); --deliver / --retry act on them',
+    )
+    .option(
+      '-c, --config <FILE>',
+      `OAR hooks configuration (default $KAPLOY_OAR_HOOKS_CONFIG or ${hooksConfigFile({})})`,
+    )
     .option('--deliver', 'hand the spooled (undelivered) restore requests to the engine now')
     .option('--retry', 'deliver the spool, then set the failed restores pending again')
     .option('--job <ID>', 'only this OAR job')
@@ -33,7 +38,10 @@ export function registerOar(program: Command, ctx: SubcommandContext): void {
       const config = loadHooksConfig(o.config ?? hooksConfigFile());
       const job = o.job === undefined ? undefined : parseJobId(o.job);
       if (o.state !== undefined && !RESTORE_STATES.includes(o.state as RestoreState)) {
-        throw new KaployError('KAPLOY_OPTION', `invalid --state '${o.state}': expected one of ${RESTORE_STATES.join(', ')}`);
+        throw new KaployError(
+          'KAPLOY_OPTION',
+          `invalid --state '${o.state}': expected one of ${RESTORE_STATES.join(', ')}`,
+        );
       }
       const engine = HookEngine.fromConfig(config);
       try {
@@ -50,7 +58,8 @@ export function registerOar(program: Command, ctx: SubcommandContext): void {
         });
         process.stdout.write(formatRestoresReport(report));
         const engineDown = 'error' in report.engine;
-        const failed = !engineDown && 'rows' in report.engine && report.engine.rows.some((r) => r.state === 'failed');
+        const failed =
+          !engineDown && 'rows' in report.engine && report.engine.rows.some((r) => r.state === 'failed');
         const undelivered = report.spool.pending.length + report.spool.rejected.length > 0;
         ctx.setCode(engineDown ? EXIT.UNREACHABLE : failed || undelivered ? EXIT.SOME_FAILED : EXIT.OK);
       } finally {
