@@ -41,7 +41,8 @@ const dir = mkdtempSync(join(tmpdir(), 'kaploy-bench-ssh-'));
 function newEd25519() {
   for (;;) {
     const kp = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(kp.public) instanceof Error) && !(utils.parseKey(kp.private) instanceof Error)) return kp;
+    if (!(utils.parseKey(kp.public) instanceof Error) && !(utils.parseKey(kp.private) instanceof Error))
+      return kp;
   }
 }
 const hostKey = newEd25519();
