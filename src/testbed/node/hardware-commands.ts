@@ -16,8 +16,11 @@ export type HardwareCommand =
   | { kind: 'kexec-exec' }
   | { kind: 'reboot' }
   | { kind: 'sync' }
-  | { kind: 'relay'; port: number; next?: { host: string; port: number }; sink: string }
+  | { kind: 'relay'; port: number; next: { host: string; port: number }[]; sink: string }
   | { kind: 'unsupported'; program: string; message: string };
+
+/** A relay forwards to at most this many children (a tree stage). */
+const MAX_NEXT = 16;
 
 const PROGRAMS = new Set([
   'sfdisk',
@@ -101,15 +104,14 @@ function matchRelay(w: string[]): HardwareCommand | undefined {
   const port = Number(w[2]);
   if (port < 1 || port > 65535) return undefined;
   let i = 3;
-  let next: { host: string; port: number } | undefined;
-  if (w[i] === '--next') {
+  const next: { host: string; port: number }[] = [];
+  while (w[i] === '--next') {
     const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(w[i + 1] ?? '');
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return undefined;
-    next = { host: m[1] as string, port: Number(m[2]) };
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535 || next.length >= MAX_NEXT) return undefined;
+    next.push({ host: m[1] as string, port: Number(m[2]) });
     i += 2;
   }
   if (w[i] !== '--' || w[i + 1] !== 'sh' || w[i + 2] !== '-c' || w[i + 3] === undefined || w.length !== i + 4)
     return undefined;
-  const sink = w[i + 3] as string;
-  return next ? { kind: 'relay', port, next, sink } : { kind: 'relay', port, sink };
+  return { kind: 'relay', port, next, sink: w[i + 3] as string };
 }

@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChannel } from 'ssh2';
 import type { BootedSystem } from './booted-system.js';
 import { finishChannel, writeStderr } from './channel-io.js';
@@ -10,16 +11,24 @@ import { throttle } from './token-bucket.js';
 
 export interface RelayCommand {
   port: number;
-  next?: { host: string; port: number };
+  next: { host: string; port: number }[];
   sink: string;
 }
 
+/** The engine starts every relay at once: a child may not listen yet when the stream arrives. */
+const CONNECT_RETRY_MS = 5_000;
+const CONNECT_BACKOFF_MS = 50;
+
 /**
- * `kaploy-relay`, a built-in of the deployment environment (one stage of a chain broadcast):
- * listens on the node's address, accepts one upstream connection, forwards every byte to the
- * next node (if any) while feeding it to the sink command run in the sandbox. Both directions go
- * through the node's NIC model. Prints `kaploy-relay: listening on ADDR:PORT` on stderr once
- * ready; exits with the sink's status, or 1 if forwarding to the next node failed.
+ * `kaploy-relay`, a built-in of the deployment environment (one stage of a chain or tree
+ * broadcast; contract in src/deploy/node-commands.ts and docs/steps.md): listens on the node's
+ * address, prints `kaploy-relay: listening on ADDR:PORT` on stderr, accepts one upstream
+ * connection, then connects (from its own address, retrying refused connects) to each next and
+ * copies every byte to each of them and to the sink command run in the sandbox. Both directions
+ * go through the node's NIC model (each forwarded copy uses the node's outbound rate). A next
+ * that fails is dropped with a message on stderr; the exit status is the sink's, non-zero if the
+ * upstream broke before EOF (the children then see their stream reset, not a clean end).
+ * Returns how to kill it (SSH signal).
  */
 export function runRelay(
   rt: NodeRuntime,
@@ -30,8 +39,8 @@ export function runRelay(
   dropConnection: () => void,
 ): () => void {
   const server = createServer();
+  const downstreams: Socket[] = [];
   let upstream: Socket | undefined;
-  let downstream: Socket | undefined;
   let sink: ReturnType<typeof spawnSandboxed> | undefined;
   let finished = false;
   const finish = (code: number | null, signal?: NodeJS.Signals) => {
@@ -39,7 +48,7 @@ export function runRelay(
     finished = true;
     server.close();
     upstream?.destroy();
-    downstream?.destroy();
+    for (const d of downstreams) d.destroy();
     if (sink) killSandboxed(sink);
     finishChannel(channel, code, signal);
   };
@@ -63,18 +72,30 @@ export function runRelay(
     start(sock);
   });
 
-  return () => finish(null, 'SIGKILL');
-
   function start(up: Socket): void {
-    let forwardFailed = false;
     let sinkExit: number | undefined;
-    let downstreamDone = cmd.next === undefined;
+    let pendingNext = cmd.next.length;
+    let broken = false;
     const maybeDone = () => {
-      if (sinkExit === undefined || !downstreamDone) return;
-      finish(sinkExit !== 0 ? sinkExit : forwardFailed ? 1 : 0);
+      if (sinkExit === undefined || pendingNext > 0) return;
+      finish(broken && sinkExit === 0 ? 1 : sinkExit);
     };
+
     const received = up.pipe(throttle([rt.nicIn]));
+    let ended = false;
+    up.on('end', () => {
+      ended = true;
+    });
     up.on('error', () => {});
+    up.on('close', () => {
+      if (ended || finished) return;
+      // Broken before EOF: the sink may have seen a truncated but valid-looking stream.
+      broken = true;
+      writeStderr(channel, 'kaploy-relay: the upstream connection broke before the end of the stream');
+      for (const d of downstreams) d.resetAndDestroy();
+      received.unpipe(toSink);
+      toSink.end();
+    });
 
     const toSink = new PassThrough();
     received.pipe(toSink);
@@ -91,30 +112,59 @@ export function runRelay(
       maybeDone();
     });
 
-    if (cmd.next) {
+    for (const next of cmd.next) {
       const toNext = new PassThrough();
       received.pipe(toNext);
-      const down = connect({ host: cmd.next.host, port: cmd.next.port, localAddress: rt.address });
-      downstream = down;
-      const fail = (why: string) => {
-        if (forwardFailed || downstreamDone) return;
-        forwardFailed = true;
-        downstreamDone = true;
-        writeStderr(
-          channel,
-          `kaploy-relay: forwarding to ${cmd.next?.host}:${cmd.next?.port} failed: ${why}`,
-        );
-        received.unpipe(toNext);
-        toNext.resume();
+      let done = false;
+      const settle = (failure?: string) => {
+        if (done) return;
+        done = true;
+        if (failure !== undefined) {
+          writeStderr(channel, `kaploy-relay: forwarding to ${next.host}:${next.port} failed: ${failure}`);
+          received.unpipe(toNext);
+          toNext.resume(); // a dropped child must not hold back the others
+        }
+        pendingNext--;
         maybeDone();
       };
-      down.on('error', (e) => fail(e.message));
-      down.on('close', () => {
-        if (!downstreamDone && !toNext.writableEnded) fail('connection closed early');
-        downstreamDone = true;
-        maybeDone();
+      connectWithRetry(next, rt.address, () => finished).then(
+        (down) => {
+          if (finished) return void down.destroy();
+          downstreams.push(down);
+          down.on('error', (e) => settle(e.message));
+          // Done once every byte was handed to the kernel after our end.
+          down.on('finish', () => settle());
+          down.on('close', () => settle(broken ? undefined : 'connection closed early'));
+          toNext.pipe(throttle([rt.nicOut])).pipe(down);
+        },
+        (e: Error) => settle(e.message),
+      );
+    }
+  }
+
+  return () => finish(null, 'SIGKILL');
+}
+
+async function connectWithRetry(
+  to: { host: string; port: number },
+  localAddress: string,
+  cancelled: () => boolean,
+): Promise<Socket> {
+  const deadline = Date.now() + CONNECT_RETRY_MS;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: to.host, port: to.port, localAddress });
+        s.once('connect', () => {
+          s.off('error', reject);
+          resolve(s);
+        });
+        s.once('error', reject);
       });
-      toNext.pipe(throttle([rt.nicOut])).pipe(down);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNREFUSED' || Date.now() >= deadline || cancelled()) throw e;
+      await sleep(CONNECT_BACKOFF_MS);
     }
   }
 }

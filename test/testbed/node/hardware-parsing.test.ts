@@ -82,14 +82,29 @@ describe('parseHardwareCommand', () => {
     expect(parseHardwareCommand(nodeCommands.chainRelay(7000, '127.1.0.3:7000', sink))).toEqual({
       kind: 'relay',
       port: 7000,
-      next: { host: '127.1.0.3', port: 7000 },
+      next: [{ host: '127.1.0.3', port: 7000 }],
+      sink,
+    });
+    expect(
+      parseHardwareCommand(nodeCommands.chainRelay(7000, ['127.1.0.3:7000', 'n-4.site:7001'], sink)),
+    ).toEqual({
+      kind: 'relay',
+      port: 7000,
+      next: [
+        { host: '127.1.0.3', port: 7000 },
+        { host: 'n-4.site', port: 7001 },
+      ],
       sink,
     });
     expect(parseHardwareCommand(nodeCommands.chainRelay(7000, undefined, sink))).toEqual({
       kind: 'relay',
       port: 7000,
+      next: [],
       sink,
     });
+    expect(parseHardwareCommand(nodeCommands.chainRelay(7000, Array(17).fill('h:1'), sink))?.kind).toBe(
+      'unsupported',
+    );
   });
   it('leaves ordinary command lines alone, and names unsupported forms of hardware programs', () => {
     expect(parseHardwareCommand(nodeCommands.extractTar('gzip', '/mnt/dest'))).toBeUndefined();

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { type AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -112,18 +112,82 @@ describe('kaploy-relay chain broadcast through the NIC model', () => {
     for (const c of clients) c.end();
   });
 
-  it('fails with status 1 when the next hop is unreachable (the sink still gets the data)', async () => {
+  it('a tree stage forwards to several children, connecting to each once they listen', async () => {
+    const [c1, c2, c3] = await Promise.all(
+      opts.map((o) => connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic)),
+    );
+    const port = 7013;
+    const [o1, o2, o3] = opts as [
+      ReturnType<typeof nodeOptions>,
+      ReturnType<typeof nodeOptions>,
+      ReturnType<typeof nodeOptions>,
+    ];
+    const root = await startRelay(
+      c1 as Client,
+      nodeCommands.chainRelay(port, [`${o2.address}:${port}`, `${o3.address}:${port}`], 'wc -c > /tmp/got'),
+    );
+    const payload = Buffer.alloc(1_000_000, 7);
+    // Fed before its children listen: the root retries its refused connects.
+    const fed = new Promise<void>((resolve, reject) => {
+      const s = tcpConnect({ host: o1.address, port }, () => s.end(payload, resolve));
+      s.on('error', reject);
+    });
+    const leaves = [
+      await startRelay(c2 as Client, nodeCommands.chainRelay(port, undefined, 'wc -c > /tmp/got')),
+      await startRelay(c3 as Client, nodeCommands.chainRelay(port, undefined, 'wc -c > /tmp/got')),
+    ];
+    await fed;
+    for (const r of await Promise.all([root.done, ...leaves.map((l) => l.done)]))
+      expect(r.code, r.stderr).toBe(0);
+    for (const o of opts)
+      expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe('1000000');
+    for (const c of [c1, c2, c3]) c?.end();
+  });
+
+  it('a child that fails is dropped: the relay still writes everything and exits with the sink status', async () => {
+    const o = opts[0] as ReturnType<typeof nodeOptions>;
+    // A "next" that resets the connection as soon as data arrives.
+    const bad = createServer((s) => s.once('data', () => s.resetAndDestroy()));
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    const badPort = (bad.address() as AddressInfo).port;
+    const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
+    const relay = await startRelay(
+      c,
+      nodeCommands.chainRelay(7012, `127.0.0.1:${badPort}`, 'wc -c > /tmp/got'),
+    );
+    // Written at the NIC rate in 16 KiB pieces: the reset arrives long before the last byte leaves.
+    const payload = Buffer.alloc(8 * 1024 * 1024, 1);
+    await new Promise<void>((resolve, reject) => {
+      const s = tcpConnect({ host: o.address, port: 7012 }, () => s.end(payload, resolve));
+      s.on('error', reject);
+    });
+    const r = await relay.done;
+    bad.close();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`forwarding to 127.0.0.1:${badPort} failed`);
+    expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe(String(payload.length));
+    c.end();
+  });
+
+  it('an upstream that breaks before EOF fails the relay even if its sink succeeded', async () => {
     const o = opts[0] as ReturnType<typeof nodeOptions>;
     const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
-    const relay = await startRelay(c, nodeCommands.chainRelay(7012, '127.250.250.250:9', 'cat > /tmp/got'));
+    const relay = await startRelay(c, nodeCommands.chainRelay(7014, undefined, 'cat > /tmp/got'));
     await new Promise<void>((resolve, reject) => {
-      const s = tcpConnect({ host: o.address, port: 7012 }, () => s.end('payload', resolve));
+      const s = tcpConnect({ host: o.address, port: 7014 }, () =>
+        s.write('partial', () => {
+          // Reset (RST, not FIN) once the write has left: Node sends a FIN if reset right in the callback.
+          setTimeout(() => {
+            s.resetAndDestroy();
+            resolve();
+          }, 20);
+        }),
+      );
       s.on('error', reject);
     });
     const r = await relay.done;
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('forwarding to 127.250.250.250:9 failed');
-    expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8')).toBe('payload');
+    expect(r.stderr).toContain('broke before the end of the stream');
     c.end();
   });
 });
