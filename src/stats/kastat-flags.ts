@@ -27,7 +27,7 @@ export interface KastatFlags {
  * anything is sent. Dates become epoch seconds on the client: `yyyy:mm:dd:hh:mm:ss` is the
  * user's local time, not the engine's. Without -o, only deployments are listed (Kadeploy 3.1
  * recorded nothing else, and the tutorial's `kastat3 -x DATE -d | sed -n '$p'` expects the last
- * deployment); `-o all` lists every operation.
+ * deployment); `-o all` lists every operation, and so does -w (a workflow id names its kind).
  */
 export function kastatQuery(flags: KastatFlags): { raw: RawStatsQuery; query: StatsQuery } {
   const kinds: Array<[string, StatsKind]> = [];
@@ -55,7 +55,8 @@ export function kastatQuery(flags: KastatFlags): { raw: RawStatsQuery; query: St
   if (flags.dateMin !== undefined) raw.from = String(parseStatsDate(flags.dateMin, 'start date (-x)'));
   if (flags.dateMax !== undefined) raw.to = String(parseStatsDate(flags.dateMax, 'end date (-y)'));
   if (flags.workflowId !== undefined) raw.wid = flags.workflowId;
-  const op = flags.operation ?? 'deploy';
+  // -w names one operation, whatever its kind (kastat3 -w R-... lists a reboot's rows).
+  const op = flags.operation ?? (flags.workflowId !== undefined ? 'all' : 'deploy');
   if (op !== 'all') raw.operation = op;
   if (flags.listMinRetries !== undefined) raw.min_retries = flags.listMinRetries;
   if (flags.listMinFailureRate !== undefined) raw.min_rate = flags.listMinFailureRate;

@@ -118,6 +118,9 @@ describe('filters', () => {
     expect(await csv({ kind: 'last', node: 'gdx-121.orsay.grid5000.fr', operation: 'deploy' })).toBe(
       lines(D2_OK),
     );
+    expect(
+      await csv({ kind: 'last', fields: 'site,hostname,wid', from: '1302766872', limit: '2' }, 'nancy'),
+    ).toBe('nancy,gdx-122.orsay.grid5000.fr,D-2\nnancy,gdx-121.orsay.grid5000.fr,R-1\n');
   });
 
   it('-a: nodes that needed at least NB retries on any step, or on every step given with -s', async () => {

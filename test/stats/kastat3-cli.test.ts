@@ -141,6 +141,7 @@ describe('kastat3 through a shell', () => {
       'success\nfalse\n',
     );
     expect((await sh('kastat3 -o reboot -F step1,step2')).stdout).toBe('Simple,\n');
+    expect((await sh('kastat3 -w R-a -F wid,step1')).stdout).toBe('R-a,Simple\n');
     expect((await sh('kastat3 -a 0 -s 2 --sort start:desc --limit 1 -F wid')).stdout).toBe('D-b\n');
   });
 

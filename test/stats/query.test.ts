@@ -264,7 +264,12 @@ describe('kastat3 flags', () => {
       operation: 'reboot',
     });
     expect(kastatQuery({ last: true }).query.kind).toBe('last');
-    expect(kastatQuery({ workflowId: 'D-1' }).query).toMatchObject({ kind: 'list', wid: 'D-1' });
+    expect(kastatQuery({ workflowId: 'R-1' }).raw).toEqual({ kind: 'list', wid: 'R-1' });
+    expect(kastatQuery({ workflowId: 'R-1', operation: 'deploy' }).raw).toEqual({
+      kind: 'list',
+      wid: 'R-1',
+      operation: 'deploy',
+    });
   });
 
   it.each([
