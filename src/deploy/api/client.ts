@@ -13,6 +13,8 @@ export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Longest silence allowed inside a streamed body (undici's default is 300 s; 0 = none, for consoles). */
+  bodyTimeoutMs?: number;
 }
 
 export class ApiClient {
@@ -50,6 +52,7 @@ export class ApiClient {
         },
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
         signal,
+        ...(o.bodyTimeoutMs !== undefined ? { bodyTimeout: o.bodyTimeoutMs } : {}),
       });
     } catch (e) {
       if (o.signal?.aborted) throw e;

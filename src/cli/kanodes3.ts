@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { KaployError } from '../common/errors.js';
+import { createClient } from '../deploy/api/client.js';
+import { selectNodes } from '../deploy/client/node-selection.js';
+import { type KanodesMode, runKanodes } from '../deploy/nodeops/client-nodes.js';
+import { EXIT } from './common/exit-codes.js';
+import { collect } from './common/options.js';
+import { runCli } from './common/run-cli.js';
+
+/** kanodes3: node states and running operations (Kadeploy 3 command line). */
+await runCli('kanodes3', async (signal) => {
+  const p = new Command('kanodes3')
+    .description('Show the state of the nodes and the environment each runs, or the running operations.')
+    .exitOverride()
+    .showHelpAfterError()
+    .option('-s, --get-nodes-state', 'the state of the nodes (default)')
+    .option('-d, --get-deployments-status', 'the running deployments')
+    .option('-r, --get-reboots-status', 'the running reboots')
+    .option('-p, --get-powers-status', 'the running power operations')
+    .option('-c, --get-consoles-status', 'the open consoles')
+    .option('-a, --get-all-status', 'every running operation')
+    .option('-w, --workflow-id <wid>', 'only this operation (also once finished, when it is yours)')
+    .option('-m, --machine <host>', 'only these nodes (repeatable; ranges)', collect, [])
+    .option('-f, --file <file>', 'only the nodes of FILE', collect, [])
+    .option('-S, --server <name>', 'server from the client configuration');
+  p.parse(process.argv);
+  const o = p.opts();
+  const modes: [string, KanodesMode][] = [
+    ['getNodesState', 'nodes'],
+    ['getDeploymentsStatus', 'deploy'],
+    ['getRebootsStatus', 'reboot'],
+    ['getPowersStatus', 'power'],
+    ['getConsolesStatus', 'console'],
+    ['getAllStatus', 'all'],
+  ];
+  const picked = modes.filter(([k]) => o[k] === true).map(([, m]) => m);
+  if (picked.length > 1)
+    throw new KaployError('KAPLOY_CONFLICTING_OPTIONS', 'give one of -s, -d, -r, -p, -c, -a');
+  const mode: KanodesMode = picked[0] ?? (o.workflowId ? 'all' : 'nodes');
+  if (o.workflowId && !/^[DRPC]-[0-9a-f-]{36}$/.test(o.workflowId))
+    throw new KaployError('KAPLOY_INVALID_WORKFLOW_ID', `invalid workflow id '${o.workflowId}'`);
+  const nodes =
+    o.machine.length > 0 || o.file.length > 0
+      ? selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'))
+      : undefined;
+  const client = createClient({ server: o.server });
+  try {
+    await runKanodes(
+      client,
+      { mode, ...(nodes ? { nodes } : {}), ...(o.workflowId ? { wid: o.workflowId } : {}) },
+      process.stdout,
+      signal,
+    );
+    return EXIT.OK;
+  } finally {
+    await client.close();
+  }
+});

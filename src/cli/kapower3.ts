@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { KaployError } from '../common/errors.js';
+import { createClient } from '../deploy/api/client.js';
+import { selectNodes } from '../deploy/client/node-selection.js';
+import { runKapower } from '../deploy/nodeops/client-reboot.js';
+import type { PowerAction } from '../deploy/nodeops/power-request.js';
+import { parseLevel } from '../deploy/nodeops/reboot-request.js';
+import { EXIT } from './common/exit-codes.js';
+import { collect, intInRange } from './common/options.js';
+import { exitCodeForStatuses } from './common/outcome-exit.js';
+import { runCli } from './common/run-cli.js';
+
+/** kapower3: power nodes on or off, or read their power status (Kadeploy 3 command line). */
+await runCli('kapower3', async (signal) => {
+  const p = new Command('kapower3')
+    .description(
+      'Power nodes on or off, or print their power status (node: state).\nExit codes: 0 all nodes OK, 1 some nodes failed, 2 no node succeeded, 3 bad usage, 4 refused by the server, 5 server unreachable, 130 cancelled.',
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    .option('--on', 'power the nodes on')
+    .option('--off', 'power the nodes off')
+    .option('--status', 'print the power status of the nodes')
+    .option('-l, --op-level <level>', 'soft | hard | very_hard (escalates from there)', 'soft')
+    .option('-m, --machine <host>', 'node (repeatable; ranges like node-[1-4].site)', collect, [])
+    .option('-f, --file <file>', 'file of nodes, one per line (- for stdin; duplicates folded)', collect, [])
+    .option('-o, --output-ok-nodes <file>', 'append the nodes where it succeeded to FILE')
+    .option('-n, --output-ko-nodes <file>', 'append the nodes where it failed to FILE')
+    .option('--force', 'act on nodes already involved in an operation')
+    .addOption(new Option('-V, --verbose-level <n>', 'verbosity 0..5').default(3).argParser(intInRange(0, 5)))
+    .option('-d, --debug-mode', 'print the power commands that failed for each node')
+    .option('--write-workflow-id <file>', 'write the workflow id to FILE')
+    .option('-S, --server <name>', 'server from the client configuration')
+    .option('--poll-interval <ms>', 'log polling interval (ms)', intInRange(50, 60_000));
+  p.parse(process.argv);
+  const o = p.opts();
+  const actions = (['on', 'off', 'status'] as const).filter((a) => o[a] === true);
+  if (actions.length !== 1)
+    throw new KaployError('KAPLOY_MISSING_OPTION', 'give exactly one of --on, --off, --status');
+  const action = actions[0] as PowerAction;
+  const level = parseLevel(o.opLevel);
+  const nodes = selectNodes(
+    o.machine,
+    o.file,
+    () => readFileSync(0, 'utf8'),
+    (m) => process.stderr.write(`kapower3: ${m}\n`),
+  );
+  const client = createClient({ server: o.server });
+  try {
+    const res = await runKapower(
+      client,
+      { action, nodes, level, ...(o.force ? { force: true } : {}), ...(o.debugMode ? { debug: true } : {}) },
+      {
+        verbose: o.verboseLevel,
+        ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
+        ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
+        ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
+        ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+      },
+      { out: process.stdout, err: process.stderr },
+      signal,
+    );
+    if (signal.aborted) return EXIT.CANCELLED;
+    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+  } finally {
+    await client.close();
+  }
+});

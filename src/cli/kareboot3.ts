@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { KaployError } from '../common/errors.js';
+import { createClient } from '../deploy/api/client.js';
+import { selectNodes } from '../deploy/client/node-selection.js';
+import { readKeys } from '../deploy/client/read-keys.js';
+import { runKareboot } from '../deploy/nodeops/client-reboot.js';
+import { checkPxeProfile } from '../deploy/nodeops/pxe-profile-check.js';
+import {
+  checkRebootRequest,
+  parseLevel,
+  parseRebootKind,
+  type RebootRequest,
+} from '../deploy/nodeops/reboot-request.js';
+import { EXIT } from './common/exit-codes.js';
+import { collect, intInRange } from './common/options.js';
+import { exitCodeForStatuses } from './common/outcome-exit.js';
+import { runCli } from './common/run-cli.js';
+
+/** kareboot3: reboot nodes onto an environment (Kadeploy 3 command line). */
+await runCli('kareboot3', async (signal) => {
+  const p = new Command('kareboot3')
+    .description(
+      'Reboot nodes: simple, onto a PXE profile (set_pxe), the deployment environment (deploy_env) or a recorded environment installed on a partition (recorded_env).\nExit codes: 0 all nodes OK, 1 some nodes failed, 2 no node succeeded, 3 bad usage, 4 refused by the server, 5 server unreachable, 130 cancelled.',
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    .option('-m, --machine <host>', 'node to reboot (repeatable; ranges like node-[1-4].site)', collect, [])
+    .option('-f, --file <file>', 'file of nodes, one per line (- for stdin; duplicates folded)', collect, [])
+    .option(
+      '-r, --reboot-kind <kind>',
+      'simple | set_pxe | deploy_env | recorded_env (3.1: simple_reboot, env_recorded)',
+      'simple',
+    )
+    .option('-l, --op-level <level>', 'soft | hard | very_hard (escalates from there)', 'soft')
+    .option(
+      '-c, --check-destructive-tag',
+      'refuse when the last environment deployed on a node is destructive',
+    )
+    .option('-e, --env-name <name>', 'recorded_env: name of the recorded environment')
+    .option('-u, --env-user <user>', 'recorded_env: owner of the environment')
+    .option('--env-version <n>', 'recorded_env: version of the environment', intInRange(1, 1_000_000))
+    .option(
+      '-p, --partition-number <n>',
+      'recorded_env: partition the environment is installed on',
+      intInRange(1, 128),
+    )
+    .option('-k, --key [file]', 'deploy_env: public keys for root (default: ~/.ssh/authorized_keys)')
+    .option('-w, --set-pxe-profile <file>', 'set_pxe: the PXE profile to boot')
+    .option('-o, --output-ok-nodes <file>', 'append the nodes rebooted successfully to FILE')
+    .option('-n, --output-ko-nodes <file>', 'append the nodes that failed to FILE')
+    .option(
+      '--reboot-classical-timeout <expr>',
+      'reboot timeout in seconds (expression of n, e.g. 200+150*log(n))',
+    )
+    .option('--force', 'reboot nodes already involved in an operation')
+    .addOption(new Option('-V, --verbose-level <n>', 'verbosity 0..5').default(3).argParser(intInRange(0, 5)))
+    .option('-d, --debug-mode', 'print the power commands and their output for each node')
+    .option('--write-workflow-id <file>', 'write the workflow id to FILE')
+    .option('-S, --server <name>', 'server from the client configuration')
+    .option('--poll-interval <ms>', 'log polling interval (ms)', intInRange(50, 60_000));
+  p.parse(process.argv);
+  const o = p.opts();
+  const kind = parseRebootKind(o.rebootKind);
+  const level = parseLevel(o.opLevel);
+  const nodes = selectNodes(
+    o.machine,
+    o.file,
+    () => readFileSync(0, 'utf8'),
+    (m) => process.stderr.write(`kareboot3: ${m}\n`),
+  );
+  let pxeProfile: string | undefined;
+  if (o.setPxeProfile) {
+    try {
+      pxeProfile = readFileSync(o.setPxeProfile, 'utf8');
+    } catch (e) {
+      throw new KaployError(
+        'KAPLOY_FILE',
+        `cannot read the PXE profile ${o.setPxeProfile}: ${(e as Error).message}`,
+        {
+          file: o.setPxeProfile,
+        },
+      );
+    }
+    checkPxeProfile(pxeProfile); // the engine checks again; this reports the file's problems early
+  }
+  const keys = o.key ? readKeys(o.key) : undefined;
+  const req: RebootRequest = checkRebootRequest({
+    kind,
+    nodes,
+    level,
+    ...(o.envName
+      ? {
+          environment: {
+            name: o.envName,
+            ...(o.envUser ? { user: o.envUser } : {}),
+            ...(o.envVersion ? { version: o.envVersion } : {}),
+          },
+        }
+      : {}),
+    ...(o.partitionNumber !== undefined ? { partition: o.partitionNumber } : {}),
+    ...(keys ? { keys: keys.text } : {}),
+    ...(pxeProfile !== undefined ? { pxeProfile } : {}),
+    ...(o.checkDestructiveTag ? { checkDestructive: true } : {}),
+    ...(o.rebootClassicalTimeout ? { rebootClassicalTimeout: o.rebootClassicalTimeout } : {}),
+    ...(o.force ? { force: true } : {}),
+    ...(o.debugMode ? { debug: true } : {}),
+  });
+  if (!req.environment && (o.envUser || o.envVersion))
+    throw new KaployError('KAPLOY_MISSING_OPTION', '-u/--env-version need -e/--env-name');
+  const client = createClient({ server: o.server });
+  try {
+    const res = await runKareboot(
+      client,
+      req,
+      {
+        verbose: o.verboseLevel,
+        ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
+        ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
+        ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
+        ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+      },
+      { out: process.stdout, err: process.stderr },
+      signal,
+    );
+    if (signal.aborted) return EXIT.CANCELLED;
+    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+  } finally {
+    await client.close();
+  }
+});
