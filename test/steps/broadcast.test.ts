@@ -69,6 +69,20 @@ describe('broadcasts to 5 virtual nodes', () => {
     }
   });
 
+  it("chain: a node whose write fails is KO with the writer's status and error", async ({ signal }) => {
+    v.nodes[2]?.injectFault({ kind: 'corrupt_disk', when: 'kaploy-relay' });
+    const { r } = await broadcast('BroadcastEnvChain', signal);
+    expect(r.get(v.names[1] as string)).toEqual({ ok: true });
+    const bad = r.get(v.names[2] as string);
+    expect(bad?.ok).toBe(false);
+    expect(bad && !bad.ok && bad.reason).toMatch(/^tar exited with code 2: .*gzip/);
+    expect(bad && !bad.ok && bad.reason).not.toMatch(/kaploy-relay|kaploy-sink-status/);
+    expect(r.get(v.names[3] as string)).toMatchObject({
+      ok: false,
+      reason: `broadcast broken upstream at ${v.names[2]}`,
+    });
+  });
+
   it('kascade: a node whose write fails once is re-sent with the tail of the chain and ends OK', async ({
     signal,
   }) => {

@@ -9,6 +9,14 @@ import { sinkLabel } from './unicast.js';
 const LISTENING = /kaploy-relay: listening on /;
 
 /** The sink's own exit status, as reportingSink prints it (undefined if it never finished). */
+/** Stderr without the relay's own progress lines: what a KO reason should show. */
+function sinkStderr(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/^kaploy-relay: listening on |^kaploy-sink-status \d+/.test(l))
+    .join('\n');
+}
+
 function sinkStatus(stderr: string): number | undefined {
   const m = /kaploy-sink-status (\d+)/.exec(stderr);
   return m ? Number(m[1]) : undefined;
@@ -90,7 +98,7 @@ export async function runRelays(
           const why = exitReason(label(n), {
             exitCode: Number(m[1]),
             stdout: '',
-            stderr: stderr.text().replace(/kaploy-sink-status \d+\s*/g, ''),
+            stderr: sinkStderr(stderr.text()),
           });
           stop.get(n.name)?.abort(new Error(why));
         },
@@ -99,9 +107,9 @@ export async function runRelays(
     let out: RelayOutcome;
     try {
       const r = await ctx.pool.exec(n.target, cmd, { signal, stderr });
-      const res = { ...r, stderr: stderr.text() };
+      const res = { ...r, stderr: sinkStderr(stderr.text()) };
       out =
-        r.exitCode === 0 || sinkStatus(res.stderr) === 0
+        r.exitCode === 0 || sinkStatus(stderr.text()) === 0
           ? { ok: true }
           : { ok: false, reason: exitReason(label(n), res), lost: false };
       if (r.exitCode !== 0 && out.ok) ctx.debug(n.name, 'image written; forwarding to the next node failed');
