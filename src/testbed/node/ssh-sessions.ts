@@ -51,11 +51,17 @@ export function serveSessions(
           kill?.();
         });
         session.on('exec', (accept, _reject, req) => {
-          kill = dispatchExec(rt, accept(), req.command, drop);
+          const channel = accept();
+          // A client that goes away mid-write must not take the daemon (and every node) down.
+          channel.on('error', (e: Error) => rt.logger.debug({ err: e }, 'channel error'));
+          channel.stderr.on('error', () => {});
+          kill = dispatchExec(rt, channel, req.command, drop);
         });
         session.on('shell', (accept) => {
           const system = rt.system();
           const channel = accept();
+          channel.on('error', (e: Error) => rt.logger.debug({ err: e }, 'channel error'));
+          channel.stderr.on('error', () => {});
           if (!system) return void channel.close();
           kill = runOnChannel(rt, system, channel, ['sh', '-i'], channel.pipe(throttle([rt.nicIn])));
         });
