@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
@@ -12,6 +12,7 @@ export const kaployJs = path.join(root, 'dist', 'cli', 'kaploy.js');
  * progress do not stop tsc from emitting, so only the files this suite runs are checked.
  */
 export function buildOnce(): void {
+  if (distIsFresh()) return;
   try {
     execFileSync(
       process.execPath,
@@ -27,6 +28,22 @@ export function buildOnce(): void {
   for (const f of [kaployJs, path.join(root, 'dist', 'testbed', 'manager', 'daemon-main.js')]) {
     if (!existsSync(f)) throw new Error(`build did not produce ${f}`);
   }
+}
+
+/** dist/ is newer than every source file: another suite (or the user) just built it. */
+function distIsFresh(): boolean {
+  let built: number;
+  try {
+    built = statSync(kaployJs).mtimeMs;
+  } catch {
+    return false;
+  }
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = path.join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+    }, 0);
+  return newest(path.join(root, 'src')) <= built;
 }
 
 export interface CliResult {

@@ -62,7 +62,7 @@ beforeAll(async () => {
   state = JSON.parse(readFileSync(path.join(dir, 'testbed.json'), 'utf8')) as TestbedState;
   bmc = `http://127.0.0.1:${state.bmcPort}`;
   engineKey = readFileSync(path.join(dir, 'keys', 'engine'));
-});
+}, 180_000);
 
 afterAll(async () => {
   await kaploy(['testbed', 'down', '--dir', dir]);
