@@ -73,7 +73,7 @@ export function planPower(
             const s = await powerStatus(ctx.config.site, cluster, node, o);
             const done = { ...base, retries: 0, durationMs: Date.now() - t0 };
             if (s.ok) {
-              log.line(3, `${node.name}: ${s.output}`);
+              log.line(4, `${node.name}: ${s.output}`);
               return { ...done, status: 'ok', output: s.output };
             }
             return { ...done, status: r.signal.aborted ? 'cancelled' : 'ko', reason: s.reason };
