@@ -21,17 +21,3 @@ export function pickFreePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
-
-/** True when something accepts TCP connections on `host:port`. */
-export function isListening(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect({ host, port });
-    const done = (v: boolean) => {
-      c.destroy();
-      resolve(v);
-    };
-    c.setTimeout(timeoutMs, () => done(false));
-    c.once('connect', () => done(true));
-    c.once('error', () => done(false));
-  });
-}
