@@ -51,6 +51,7 @@ const POSTINSTALL_BODY = [
   '#!/bin/sh',
   '# kaploy test postinstall: shows what Kadeploy-style postinstalls are given.',
   'set -e',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a JS template
   'dest="${KADEPLOY_ENV_EXTRACTION_DIR:-/mnt/dest}"',
   'mkdir -p "$dest/root"',
   'env | grep \'^KADEPLOY_\' | sort > "$dest/root/kadeploy-postinstall.env"',
