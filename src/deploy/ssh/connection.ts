@@ -126,6 +126,9 @@ export class NodeConnection {
       const fail = (e: SshError) => {
         if (settled) return;
         settled = true;
+        // A changed host key is a security event, not just a failed step.
+        if (verdict === 'mismatch') logger.warn({ where, kind: e.kind }, e.message);
+        else logger.debug({ where, kind: e.kind }, e.message);
         clearTimeout(timer);
         client.destroy();
         reject(e);
