@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { ApiClient } from '../../src/deploy/api/client.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite } from './helpers/site.js';
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
   ensureBuilt();
   site = makeSite({ users: ['alice', 'bob'] });
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
   mkdirSync(path.join(site.imageDir, 'sub'));
   symlinkSync(path.join(site.dir, 'secret/shadow'), path.join(site.imageDir, 'sub/escape.tgz'));
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();

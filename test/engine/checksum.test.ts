@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { resolveEnvironmentFiles, resolveImage } from '../../src/deploy/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   depot = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();

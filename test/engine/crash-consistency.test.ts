@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/deploy/api/client.js';
 import { storePath } from '../../src/deploy/store/store.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { type EngineProcess, spawnEngine } from './helpers/engine-process.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -13,7 +13,7 @@ beforeAll(() => {
   ensureBuilt();
   site = makeSite({ users: [], nodes: 4 });
   writeFile(site.imageDir, 'img.tgz', 'image\n');
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   if (engine && engine.proc.exitCode === null) {

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/common/logger.js';
 import { resolveEnvironmentForDeploy } from '../../src/deploy/environments/client-environments.js';
 import { resolveImage } from '../../src/deploy/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -83,7 +83,7 @@ beforeAll(async () => {
   );
   expect(seeded.stderr).toBe('');
   expect(seeded.stdout).toContain('added squeeze-x64-base:5 for deploy');
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();

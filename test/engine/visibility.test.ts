@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { addEnvironment } from '../../src/deploy/environments/environment-service.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
-import { ensureBuilt } from './helpers/build.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   await add('alice', false, 'alice-shared', 'shared');
   await add('deploy', true, 'ref-env', 'public', 'public reference');
   await add('bob', false, 'ref-env', 'private', 'bob own copy');
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();
