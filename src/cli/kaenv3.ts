@@ -5,6 +5,7 @@ import { KaployError } from '../common/errors.js';
 import { createClient } from '../deploy/api/client.js';
 import { assertUserName } from '../deploy/auth/enrol.js';
 import { assertVisibility, type KaenvAction, runKaenv } from '../deploy/environments/kaenv.js';
+import { parseFileMoves } from '../deploy/environments/move-files.js';
 import { KAPLOY_VERSION } from '../deploy/server/version.js';
 import { runCli } from './common/run-cli.js';
 
@@ -34,6 +35,8 @@ await runCli('kaenv3', async (signal) => {
     )
     .option('--update-image-checksum <NAME>', 'record the current checksum of the image')
     .option('--update-postinstalls-checksum <NAME>', 'record the current checksums of the postinstalls')
+    .option('--move-files', 'rewrite the file paths of every environment (admins; with -m)')
+    .option('-m, --files-to-move <FILES>', 'moves for --move-files: SRC::DST[,SRC::DST...]')
     .option('-S, --server <NAME>', 'server from the client configuration');
   program.parse(process.argv);
   const o = program.opts<Record<string, string | boolean | undefined>>();
@@ -65,10 +68,15 @@ await runCli('kaenv3', async (signal) => {
   if (str('updatePostinstallsChecksum')) {
     actions.push({ kind: 'update-postinstalls-checksum', name: str('updatePostinstallsChecksum') as string });
   }
+  if (o.moveFiles) {
+    const spec = str('filesToMove');
+    if (!spec) throw new KaployError('KAPLOY_MISSING_OPTION', '--move-files needs -m SRC::DST[,SRC::DST...]');
+    actions.push({ kind: 'move-files', moves: parseFileMoves(spec) });
+  }
   if (actions.length === 0) {
     throw new KaployError(
       'KAPLOY_MISSING_OPTION',
-      'nothing to do: give one of -l, -p, -a, -d, --set-visibility-tag, --toggle-destructive-tag, --update-*-checksum',
+      'nothing to do: give one of -l, -p, -a, -d, --set-visibility-tag, --toggle-destructive-tag, --update-*-checksum, --move-files',
     );
   }
   if (actions.length > 1)

@@ -68,6 +68,10 @@ export class FileCache {
         );
       }
       renameSync(tmp, this.path(md5));
+      // The rename must be durable before the upload is acknowledged (and recorded in the store).
+      const dir = await open(this.dir, 'r');
+      await dir.sync();
+      await dir.close();
       return { md5, size };
     } finally {
       rmSync(tmp, { force: true });

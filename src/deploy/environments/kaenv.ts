@@ -9,6 +9,7 @@ import {
   updateEnvironment,
 } from './client-environments.js';
 import { formatEnvironmentList } from './list-format.js';
+import type { FileMove } from './move-files.js';
 import { printDescription } from './print.js';
 import { VISIBILITIES, type Visibility } from './types.js';
 
@@ -21,7 +22,8 @@ export type KaenvAction =
   | { kind: 'set-visibility'; name: string; visibility: Visibility }
   | { kind: 'toggle-destructive'; name: string }
   | { kind: 'update-image-checksum'; name: string }
-  | { kind: 'update-postinstalls-checksum'; name: string };
+  | { kind: 'update-postinstalls-checksum'; name: string }
+  | { kind: 'move-files'; moves: FileMove[] };
 
 export interface KaenvOptions {
   action: KaenvAction;
@@ -92,6 +94,14 @@ export async function runKaenv(opts: KaenvOptions, io: KaenvIo): Promise<number>
       const gone = await deleteEnvironment(client, { ...ref(a.name), user: await who() }, signal);
       for (const e of gone)
         stdout.write(`Environment ${e.name} version ${e.version} of user ${e.user} deleted\n`);
+      return 0;
+    }
+    case 'move-files': {
+      const res = await client.request<{ updated: number }>('POST', '/environments/move-files', {
+        body: { moves: a.moves },
+        ...(signal ? { signal } : {}),
+      });
+      stdout.write(`${res.updated} environment(s) updated\n`);
       return 0;
     }
     default: {

@@ -7,6 +7,7 @@ import {
   prepareEnvironment,
   updateEnvironment,
 } from '../environments/environment-service.js';
+import { moveEnvironmentFiles } from '../environments/move-files.js';
 import type { UploadedFile } from '../environments/record-files.js';
 import type { Visibility } from '../environments/types.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
@@ -109,6 +110,37 @@ export const environmentsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = as
       );
       return { environment: env, warnings };
     },
+  );
+
+  // kaenv3 --move-files -m SRC::DST: the site moved its images (admins).
+  app.post<{ Body: { moves: { from: string; to: string }[] } }>(
+    '/environments/move-files',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['moves'],
+          additionalProperties: false,
+          properties: {
+            moves: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 64,
+              items: {
+                type: 'object',
+                required: ['from', 'to'],
+                additionalProperties: false,
+                properties: {
+                  from: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\n\\r\\u0000]*$' },
+                  to: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\n\\r\\u0000]*$' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => moveEnvironmentFiles(ctx, request.user, request.body.moves),
   );
 
   const itemParams = {

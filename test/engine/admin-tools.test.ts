@@ -1,0 +1,85 @@
+import { renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { silentLogger } from '../../src/common/logger.js';
+import { enrolUser } from '../../src/deploy/auth/enrol.js';
+import { resolveImage } from '../../src/deploy/environments/resolve-image.js';
+import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
+import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
+import { run } from './helpers/run.js';
+import { makeSite, type TestSite, writeFile } from './helpers/site.js';
+
+let site: TestSite;
+let server: RunningServer;
+
+beforeAll(async () => {
+  ensureBuilt();
+  site = makeSite({ users: ['alice'] });
+  server = await startServer(site.config, { port: 0, logger: silentLogger });
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await server?.close();
+  site?.cleanup();
+});
+
+describe('admin tools and client configuration', () => {
+  it('-S picks a server from the client configuration; an unknown name is a usage error', async () => {
+    const cfg = path.join(site.dir, 'two-servers.yaml');
+    writeFileSync(
+      cfg,
+      stringify({
+        default: 'down',
+        servers: {
+          down: { url: 'http://127.0.0.1:9' },
+          live: { url: server.url, token_file: site.tokenFile('alice') },
+        },
+      }),
+    );
+    const env = { ...process.env, KAPLOY_CLIENT_CONFIG: cfg, KAPLOY_TOKEN_FILE: site.tokenFile('alice') };
+    const live = await run('kaenv3', ['-l', '-S', 'live'], { env });
+    expect(live.code).toBe(0);
+    const down = await run('kaenv3', ['-l'], { env });
+    expect(down.code).not.toBe(0);
+    expect(down.stderr).toContain('cannot reach the kaploy server down at http://127.0.0.1:9');
+    const unknown = await run('kaenv3', ['-l', '-S', 'nancy'], { env });
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("unknown server 'nancy'; known: down, live");
+  });
+
+  it('enrolment writes a mode-600 token owned by the given uid:gid', () => {
+    const out = path.join(site.dir, 'home/zoe/.kaploy/tokens/testsite');
+    enrolUser(server.ctx.store, { user: 'zoe', site: 'testsite', out, owner: { uid: 4242, gid: 4243 } });
+    const st = statSync(out);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect([st.uid, st.gid]).toEqual([4242, 4243]);
+    expect(statSync(path.dirname(out)).mode & 0o777).toBe(0o700);
+  });
+
+  it('--move-files rewrites file paths after the site moved its images (admins only)', async () => {
+    const img = writeFile(site.imageDir, 'old/img.tgz', 'moving image\n');
+    const desc = writeFile(
+      site.dir,
+      'mv.env',
+      `name : mv-env\ntarball : ${img}|tgz\nkernel : /vmlinuz\nfdisktype : 83\nfilesystem : ext4\n`,
+    );
+    const alice = site.envFor('alice', server.url);
+    expect((await run('kaenv3', ['-a', desc], { env: alice })).code).toBe(0);
+    renameSync(path.join(site.imageDir, 'old'), path.join(site.imageDir, 'new'));
+    const stored = () => server.ctx.store.environments.find({ name: 'mv-env' })[0]!;
+    await expect(resolveImage(server.ctx, stored())).rejects.toMatchObject({ code: 'KAPLOY_FILE' });
+    const spec = `${site.imageDir}/old::${site.imageDir}/new`;
+    const denied = await run('kaenv3', ['--move-files', '-m', spec], { env: alice });
+    expect(denied.code).toBe(4);
+    const moved = await run('kaenv3', ['--move-files', '-m', spec], {
+      env: site.envFor('admin', server.url),
+    });
+    expect(moved.stdout).toBe('1 environment(s) updated\n');
+    expect(stored().image.file).toBe(`${site.imageDir}/new/img.tgz`);
+    expect((await resolveImage(server.ctx, stored())).path).toBe(`${site.imageDir}/new/img.tgz`);
+    const bad = await run('kaenv3', ['--move-files', '-m', 'onlysource'], { env: alice });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("invalid file move 'onlysource': expected SRC::DST");
+  });
+});
