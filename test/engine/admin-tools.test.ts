@@ -3,10 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../src/common/logger.js';
+import { ApiClient } from '../../src/deploy/api/client.js';
+import { readToken } from '../../src/deploy/api/client-config.js';
 import { enrolUser } from '../../src/deploy/auth/enrol.js';
 import { resolveImage } from '../../src/deploy/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
+import { spawnEngine } from './helpers/engine-process.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -81,5 +84,28 @@ describe('admin tools and client configuration', () => {
     const bad = await run('kaenv3', ['--move-files', '-m', 'onlysource'], { env: alice });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("invalid file move 'onlysource': expected SRC::DST");
+  });
+
+  it('runs on the embedded default site without --config (data in ~/.kaploy/server)', async () => {
+    const home = path.join(site.dir, 'default-home');
+    const env = { ...process.env, HOME: home };
+    const tok = await run('kaploy', ['server', 'token', '--user', 'root'], { env });
+    expect(tok.stdout).toBe(`token for root written to ${home}/.kaploy/tokens/local\n`);
+    const engine = await spawnEngine(undefined, env);
+    try {
+      const client = new ApiClient({ url: engine.url, token: readToken(`${home}/.kaploy/tokens/local`) });
+      expect(await client.request('GET', '/info')).toMatchObject({
+        site: 'local',
+        user: 'root',
+        admin: true,
+        clusters: ['default'],
+      });
+      expect(await client.request('GET', '/nodes', { query: { list: true } })).toEqual([]);
+      await client.close();
+      expect(statSync(`${home}/.kaploy/server/kaploy.sqlite`).isFile()).toBe(true);
+    } finally {
+      engine.proc.kill('SIGTERM');
+      expect(await engine.exited).toBe(0);
+    }
   });
 });

@@ -9,14 +9,18 @@ export interface EngineProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnEngine(configFile: string): Promise<EngineProcess> {
+/** `configFile` undefined runs the embedded default site (give `env.HOME` to keep it in a temp dir). */
+export function spawnEngine(
+  configFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EngineProcess> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      [KAPLOY_SERVER_BIN, 'server', '--config', configFile, '--port', '0'],
+      [KAPLOY_SERVER_BIN, 'server', ...(configFile ? ['--config', configFile] : []), '--port', '0'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, KAPLOY_LOG_LEVEL: 'warn' },
+        env: { ...env, KAPLOY_LOG_LEVEL: 'warn' },
       },
     );
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
