@@ -21,7 +21,11 @@ export const nodesRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (ap
     },
     async (request) => {
       if (request.query.list) return [...index.keys()];
-      return ctx.store.nodes.list().map((r) => ({ ...r, cluster: index.get(r.name)?.cluster ?? '' }));
+      // Rows of nodes since removed from the configuration are kept in the store but not shown.
+      return ctx.store.nodes
+        .list()
+        .filter((r) => index.has(r.name))
+        .map((r) => ({ ...r, cluster: index.get(r.name)?.cluster ?? '' }));
     },
   );
 
