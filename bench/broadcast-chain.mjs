@@ -8,7 +8,7 @@
 // gzip | tar, and whatever else the machine runs), and which bound the run hit. Needs `npm run build`.
 //
 //   node bench/broadcast-chain.mjs [N...] [--mib 64] [--nic-mib 8] [--methods chain,unicast] [--unicast-max 64]
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
@@ -152,6 +152,8 @@ async function site(n) {
     return v;
   });
   for (const v of vns) await v.start();
+  const keyFile = path.join(dir, 'engine-key');
+  writeFileSync(keyFile, engine.private, { mode: 0o600 });
   const pool = new SshPool({
     privateKey: engine.private,
     hostKeys: new MemoryHostKeyStore(),
@@ -183,7 +185,45 @@ async function site(n) {
   };
   return {
     names: nodes.map((x) => x.name),
+    // Every node must hold the whole extracted blob, whatever carried it.
+    verify() {
+      const bad = nodes.filter(
+        (nd) =>
+          statSync(path.join(dir, 'nodes', nd.name, 'disk', 'sda3', 'data', 'blob'), {
+            throwIfNoEntry: false,
+          })?.size !==
+          MIB * 1024 * 1024,
+      );
+      if (bad.length) throw new Error(`${bad.length} nodes lack the extracted image (first: ${bad[0].name})`);
+    },
     executor: (broadcast) => createStepExecutor(spec, { pool, logger: silentLogger, tuning, broadcast }),
+    // TakTuk over OpenSSH to the same nodes: a flat deployment (-d -1: the nodes' sandboxes have no
+    // SSH key to reach each other), the image sent once per node by TakTuk's own broadcast.
+    taktuk: () =>
+      new Promise((resolve, reject) => {
+        const connector = `ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -i ${keyFile} -p ${sshPort}`;
+        const args = ['-d', '-1', '-c', connector, '-l', 'root'];
+        for (const nd of nodes) args.push('-m', nd.address);
+        args.push(
+          'broadcast',
+          'exec',
+          '[',
+          'gzip -cd | tar -C /mnt/dest --numeric-owner -xf -',
+          ']',
+          ';',
+          'broadcast',
+          'input',
+          'file',
+          '[',
+          img,
+          ']',
+        );
+        execFile('taktuk', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+          const bad = /status [1-9]|failed|error/i.test(stdout + stderr);
+          if (err || bad) reject(new Error(`taktuk: ${err?.message ?? ''} ${(stdout + stderr).slice(-500)}`));
+          else resolve();
+        });
+      }),
     async close() {
       await pool.closeAll();
       for (const v of vns) await v.stop();
@@ -252,13 +292,16 @@ for (const n of sizes) {
       await run(s.executor(), s.names, 'SetDeploymentEnv', 'SetDeploymentEnvUntrusted', CLEAN);
       const c0 = cpu();
       const t0 = process.hrtime.bigint();
-      await run(s.executor(method), s.names, 'BroadcastEnv', 'BroadcastEnvChain', ['send_environment']);
+      if (method === 'taktuk') await s.taktuk();
+      else await run(s.executor(method), s.names, 'BroadcastEnv', 'BroadcastEnvChain', ['send_environment']);
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      s.verify();
       const c1 = cpu();
       const one = imgBytes / NIC;
       // Chain: every byte crosses each NIC once, pipelined: ~one transfer. Unicast: the engine
       // streams to UNICAST_CONCURRENCY nodes at once, each at its NIC's rate.
-      const model = method === 'chain' ? one : Math.ceil(n / UNICAST_CONCURRENCY) * one;
+      const model =
+        method === 'chain' ? one : method === 'taktuk' ? one : Math.ceil(n / UNICAST_CONCURRENCY) * one;
       const self = c1.self - c0.self;
       const dt = c1.hostTotal - c0.hostTotal;
       const busy = 1 - (c1.hostIdle - c0.hostIdle + (c1.hostIowait - c0.hostIowait)) / dt;
