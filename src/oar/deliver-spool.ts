@@ -1,4 +1,4 @@
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, isKaployError } from '../common/errors.js';
 import type { HookEngine } from './hook-engine.js';
 import { isRetryableEngineError } from './hook-engine.js';
 import { listSpooled, markRejected, removeSpooled, type SpoolEntry, writeSpooled } from './spool.js';
@@ -16,6 +16,7 @@ export interface DeliveryReport {
  * Hands spooled restore requests to the engine, oldest first. A request is removed only after
  * the engine acknowledged it (stored durably: POST /restores answers after the commit). After
  * the first unreachable-engine failure the others are deferred: the engine is down for them too.
+ * Requests the engine failed on wait their backoff (spool-backoff.ts).
  * `force` ignores the backoff (an admin's --deliver).
  */
 export async function deliverSpool(
@@ -48,8 +49,10 @@ export async function deliverSpool(
     } catch (e) {
       const error = errorMessage(e);
       if (isRetryableEngineError(e)) {
-        engineDown = true;
-        recordFailure(dir, entry, error, opts.now());
+        // Unreachable: the engine is down for the other requests too.
+        const unreachable = isKaployError(e, 'KAPLOY_CLIENT');
+        if (unreachable) engineDown = true;
+        recordFailure(dir, entry, error, opts.now(), !unreachable);
         report.failed.push({ job, error });
         opts.log?.(
           `restore request for job ${job} still undelivered (attempt ${entry.attempts + 1}): ${error}`,
@@ -66,13 +69,24 @@ export async function deliverSpool(
   return report;
 }
 
-export function recordFailure(dir: string, entry: SpoolEntry, error: string, now: number): SpoolEntry {
+/**
+ * Records a failed delivery. The backoff applies to requests the engine itself failed on (an
+ * internal error, a missing route); a connection failure says nothing about the request, so it is
+ * tried again at the next hook run that reaches the engine.
+ */
+export function recordFailure(
+  dir: string,
+  entry: SpoolEntry,
+  error: string,
+  now: number,
+  backoff: boolean,
+): SpoolEntry {
   const attempts = entry.attempts + 1;
   const next = {
     ...entry,
     attempts,
     lastError: error.slice(0, 500),
-    nextAttemptAt: now + spoolRetryDelayMs(attempts),
+    nextAttemptAt: backoff ? now + spoolRetryDelayMs(attempts) : now,
   };
   writeSpooled(dir, next);
   return next;

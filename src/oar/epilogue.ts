@@ -1,4 +1,4 @@
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, isKaployError } from '../common/errors.js';
 import { retryWithin } from './deadline.js';
 import { recordFailure } from './deliver-spool.js';
 import type { HookDeps } from './hook-deps.js';
@@ -49,13 +49,15 @@ export async function runEpilogue(deps: HookDeps, jobId: number, nodeArgs?: Node
   };
   const spooled = spoolRequest(deps, request);
   const absentOk = await takeOutOfService(deps, job);
-  const engineUp = await revokeRights(deps, job);
-  if (engineUp) await handOver(deps, request, spooled);
-  else if (spooled)
-    log(
-      `restore request kept in ${spoolFile(deps.config.spoolDir, job.id)}: delivered by the next hook run or 'kaploy oar restores --deliver'`,
-    );
-  if (engineUp) await deliverPending(deps, SPOOL_BUDGET_MS);
+  const revoke = await revokeRights(deps, job);
+  if (revoke.engineUp) {
+    await handOver(deps, request, spooled);
+    await deliverPending(deps, SPOOL_BUDGET_MS);
+  } else if (spooled) {
+    keepSpooled(deps, spooled, revoke.error, false);
+    const file = spoolFile(deps.config.spoolDir, job.id);
+    log(`restore request kept in ${file}: delivered by the next hook run or 'kaploy oar restores --deliver'`);
+  }
   return absentOk ? 0 : 1;
 }
 
@@ -105,14 +107,14 @@ async function takeOutOfService(deps: HookDeps, job: OarJob): Promise<boolean> {
   }
 }
 
-/** Returns false when the engine could not be reached (the restore request then stays spooled). */
-async function revokeRights(deps: HookDeps, job: OarJob): Promise<boolean> {
+/** engineUp false: the engine could not be reached (the restore request then stays spooled). */
+async function revokeRights(deps: HookDeps, job: OarJob): Promise<{ engineUp: boolean; error: string }> {
   const { engine, deadline, log } = deps;
   if (!engine) {
     log(
       `rights of ${job.owner} not revoked now (no usable engine configuration): the spooled restore request revokes them when delivered`,
     );
-    return false;
+    return { engineUp: false, error: 'no usable engine configuration' };
   }
   const t0 = deps.now();
   try {
@@ -121,12 +123,21 @@ async function revokeRights(deps: HookDeps, job: OarJob): Promise<boolean> {
     log(
       `revoked ${job.owner}'s rights on ${job.nodes.length} nodes (${r.removed} removed${cancelled}) in ${deps.now() - t0} ms`,
     );
-    return true;
+    return { engineUp: true, error: '' };
   } catch (e) {
     log(
       `could not revoke ${job.owner}'s rights now (${errorMessage(e)}): the restore request revokes them when delivered`,
     );
-    return !isRetryableEngineError(e);
+    return { engineUp: !isRetryableEngineError(e), error: errorMessage(e) };
+  }
+}
+
+/** Records why the request is still here, and when to try again (backoff). */
+function keepSpooled(deps: HookDeps, entry: SpoolEntry, error: string, backoff: boolean): void {
+  try {
+    recordFailure(deps.config.spoolDir, entry, error, deps.now(), backoff);
+  } catch (e) {
+    deps.log(`WARNING: cannot update the spool: ${errorMessage(e)}`);
   }
 }
 
@@ -150,11 +161,7 @@ async function handOver(
       );
       return;
     }
-    try {
-      if (spooled) recordFailure(config.spoolDir, spooled, error, deps.now());
-    } catch (w) {
-      log(`WARNING: cannot update the spool: ${errorMessage(w)}`);
-    }
+    if (spooled) keepSpooled(deps, spooled, error, !isKaployError(e, 'KAPLOY_CLIENT'));
     log(
       `restore request not taken by the engine now (${error}): kept in ${spoolFile(config.spoolDir, request.job)} for a later delivery`,
     );
