@@ -108,4 +108,31 @@ describe('admin tools and client configuration', () => {
       expect(await engine.exited).toBe(0);
     }
   });
+
+  it('kaploy server refuses bad options before touching anything', async () => {
+    const port = await run('kaploy', ['server', '--config', site.configFile, '--port', '99999'], {
+      env: process.env,
+    });
+    expect(port.code).toBe(3);
+    expect(port.stderr).toContain("invalid port '99999': expected 0..65535");
+    const owner = await run(
+      'kaploy',
+      ['server', 'token', '--config', site.configFile, '--user', 'x', '--owner', 'root'],
+      {
+        env: process.env,
+      },
+    );
+    expect(owner.code).toBe(3);
+    expect(owner.stderr).toContain("invalid --owner 'root': expected UID:GID");
+    const config = await run(
+      'kaploy',
+      ['server', 'token', '--config', path.join(site.dir, 'nope.yaml'), '--user', 'x'],
+      {
+        env: process.env,
+      },
+    );
+    expect(config.code).toBe(3);
+    expect(config.stderr).toContain('cannot read site configuration');
+    expect(server.ctx.store.users.get('x')).toBeUndefined();
+  });
 });

@@ -162,6 +162,15 @@ describe('bad input: a clear error, nothing changed', () => {
     await expect(
       alice.request('GET', '/environments', { query: { name: "x' OR 1=1" } }),
     ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+    await expect(alice.request('GET', '/environments/resolve')).rejects.toMatchObject({
+      code: 'KAPLOY_OPTION',
+    });
+    await expect(alice.request('GET', '/files/not-a-checksum')).rejects.toMatchObject({
+      code: 'KAPLOY_OPTION',
+    });
+    await expect(alice.request('DELETE', '/environments/Alice;id/x')).rejects.toMatchObject({
+      code: 'KAPLOY_OPTION',
+    });
     await expect(
       alice.request('PUT', '/environments/alice/x', { body: { visibility: 'world' } }),
     ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });

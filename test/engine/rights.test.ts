@@ -139,6 +139,18 @@ describe('rights and karights3', () => {
     expect(user.code).toBe(3);
     const noPart = await run('karights3', ['-a', '-u', 'bob', '-m', 'node-1.testsite'], { env: admin });
     expect(noPart.code).toBe(3);
+    const noFile = await run('karights3', ['-a', '-u', 'bob', '-f', '/no/such/nodes', '-p', '*'], {
+      env: admin,
+    });
+    expect(noFile.stderr).toContain('cannot read the node file /no/such/nodes: ENOENT');
+    const badFile = writeFile(site.dir, 'bad-nodes', 'node-1.testsite\nnode-2;id\n');
+    const bf = await run('karights3', ['-a', '-u', 'bob', '-f', badFile, '-p', '*'], { env: admin });
+    expect(bf.code).toBe(3);
+    expect(bf.stderr).toContain(`${badFile}:2: invalid node name or range 'node-2;id'`);
+    expect((await run('karights3', ['-d', '-o', '-u', 'bob', '-m', '*'], { env: admin })).stderr).toContain(
+      '-o only goes with -a',
+    );
+    expect((await run('karights3', ['-a', '-d', '-u', 'bob', '-m', '*'], { env: admin })).code).toBe(3);
     // The API validates on its own, whatever the client.
     const client = site.client('admin', server.url);
     await expect(
