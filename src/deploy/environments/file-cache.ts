@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -20,6 +20,24 @@ export class FileCache {
   constructor(dataDir: string) {
     this.dir = path.join(dataDir, 'cache', 'files');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Removes partial files left by an engine killed mid-transfer. Only old ones: another process
+   * (kaploy server add-env) may be writing into the same cache right now.
+   */
+  removeStaleTemporaries(olderThanMs = 3_600_000): number {
+    let n = 0;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.startsWith('.tmp-')) continue;
+      const p = path.join(this.dir, f);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > olderThanMs) {
+        rmSync(p, { force: true });
+        n++;
+      }
+    }
+    return n;
   }
 
   path(md5: string): string {

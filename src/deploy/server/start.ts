@@ -44,6 +44,8 @@ export async function startServer(config: SiteConfig, opts: StartOptions = {}): 
     files: new FileCache(config.dataDir),
     signal: ac.signal,
   };
+  const removed = ctx.files.removeStaleTemporaries();
+  if (removed > 0) ctx.logger.info({ removed }, 'removed partial files left in the image cache');
   let app: FastifyInstance;
   try {
     app = await buildApp(ctx, opts.plugins ?? ROUTE_PLUGINS);
