@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, Option, type OptionValues } from 'commander';
 import { KaployError } from '../common/errors.js';
 import { createClient } from '../deploy/api/client.js';
-import { runKadeploy } from '../deploy/client/kadeploy.js';
+import { clientConfigPath, loadClientConfig } from '../deploy/api/client-config.js';
+import { type KadeployOptions, runKadeploy } from '../deploy/client/kadeploy.js';
 import { selectNodes } from '../deploy/client/node-selection.js';
 import { readKeys } from '../deploy/client/read-keys.js';
 import { resolveEnvironmentForDeploy } from '../deploy/environments/client-environments.js';
 import type { EnvironmentRef } from '../deploy/operations/deploy-request.js';
+import { fetchKeys, gridDeploy, gridServers, isUrl } from '../grid/index.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';
@@ -60,17 +62,62 @@ await runCli('kadeploy3', async (signal) => {
     .option('--poll-interval <ms>', 'log polling interval (ms)', intInRange(50, 60_000));
   p.parse(process.argv);
   const o = p.opts();
-  if (o.multiServer) {
-    throw new KaployError(
-      'KAPLOY_OPTION',
-      '--multi-server: the grid orchestrator is not available in this version; deploy per site with -S NAME',
-    );
-  }
   if (!o.resume && !o.envName === !o.envFile) {
     throw new KaployError(
       'KAPLOY_MISSING_OPTION',
       'give exactly one of -e/--env-name NAME or -a/--env-file FILE',
     );
+  }
+  if (o.multiServer) {
+    // The grid orchestrator (src/grid): every configured server, one deployment per site.
+    const bad = [o.resume && '--resume', o.writeWorkflowId && '--write-workflow-id', o.server && '-S'].filter(
+      Boolean,
+    );
+    if (bad.length > 0) {
+      throw new KaployError(
+        'KAPLOY_CONFLICTING_OPTIONS',
+        `-M/--multi-server cannot be used with ${bad.join(', ')} (one deployment per site)`,
+      );
+    }
+    const res = await gridDeploy(
+      gridServers(loadClientConfig(clientConfigPath())),
+      {
+        nodes: selectNodes(
+          o.machine,
+          o.file,
+          () => readFileSync(0, 'utf8'),
+          (m) => process.stderr.write(`kadeploy3: ${m}\n`),
+        ),
+        environment: o.envFile
+          ? { kind: 'file', file: o.envFile, cwd: process.cwd() }
+          : {
+              kind: 'recorded',
+              name: o.envName,
+              ...(o.envUser ? { user: o.envUser } : {}),
+              ...(o.envVersion ? { version: o.envVersion } : {}),
+            },
+        ...(o.key
+          ? {
+              keys:
+                typeof o.key === 'string' && isUrl(o.key) ? await fetchKeys(o.key, signal) : readKeys(o.key),
+            }
+          : {}),
+        request: deployRequest(o),
+        verbose: o.verboseLevel,
+        outputOk: o.outputOkNodes,
+        outputKo: o.outputKoNodes,
+        script: o.script,
+        wait: o.wait !== false,
+        dryRun: o.dryRun === true,
+        ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+        warn: (m) => process.stderr.write(`kadeploy3: warning: ${m}\n`),
+      },
+      { out: process.stdout, err: process.stderr },
+      signal,
+    );
+    if (signal.aborted) return EXIT.CANCELLED;
+    if (o.wait === false || o.dryRun) return EXIT.OK;
+    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
   }
   // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
   const nodes = o.resume
@@ -140,3 +187,22 @@ await runCli('kadeploy3', async (signal) => {
     await client.close();
   }
 });
+
+/** -M: the workflow options sent to every site (the same flags as the single-site request below). */
+function deployRequest(o: OptionValues): KadeployOptions['request'] {
+  return {
+    ...(o.partitionNumber ? { partition: o.partitionNumber } : {}),
+    ...(o.blockDevice ? { blockDevice: o.blockDevice } : {}),
+    ...(o.forceSteps ? { forceSteps: o.forceSteps } : {}),
+    ...(o.breakpoint ? { breakpoint: o.breakpoint } : {}),
+    ...(o.rebootClassicalTimeout ? { rebootClassicalTimeout: o.rebootClassicalTimeout } : {}),
+    ...(o.rebootKexecTimeout ? { rebootKexecTimeout: o.rebootKexecTimeout } : {}),
+    ...(o.kexec === false ? { noKexec: true } : {}),
+    ...(o.disableBootloaderInstall ? { disableBootloaderInstall: true } : {}),
+    ...(o.disableDiskPartitioning ? { disableDiskPartitioning: true } : {}),
+    ...(o.reformatTmp ? { reformatTmp: o.reformatTmp } : {}),
+    ...(o.vlan ? { vlan: o.vlan } : {}),
+    ...(o.force ? { force: true } : {}),
+    ...(o.debugMode ? { debug: true } : {}),
+  };
+}

@@ -18,6 +18,8 @@ export interface ServerEntry {
   name: string;
   url: string;
   tokenFile: string;
+  /** token_file was written in the configuration (not the default): `kadeploy3 -M` prefers it to $KAPLOY_TOKEN_FILE. */
+  tokenFileConfigured: boolean;
 }
 export interface ClientConfig {
   file: string;
@@ -60,7 +62,12 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
       throw new KaployError('KAPLOY_CONFIG', `${file}: servers.${name}.url: expected an http(s) URL`, { file, key: `servers.${name}.url` });
     }
     const tokenFile = typeof e.token_file === 'string' ? e.token_file : `~/.kaploy/tokens/${name}`;
-    servers.set(name, { name, url: e.url.replace(/\/+$/, ''), tokenFile: path.resolve(path.dirname(file), expandHome(tokenFile)) });
+    servers.set(name, {
+      name,
+      url: e.url.replace(/\/+$/, ''),
+      tokenFile: path.resolve(path.dirname(file), expandHome(tokenFile)),
+      tokenFileConfigured: typeof e.token_file === 'string',
+    });
   }
   const def = typeof o.default === 'string' ? o.default : [...servers.keys()][0];
   if (!def || !servers.has(def)) {
