@@ -282,6 +282,7 @@ process.on('exit', () => {
       execFileSync('umount', ['-l', work], { stdio: 'ignore' });
     } catch {}
   }
+  rmSync(work, { recursive: true, force: true });
 });
 for (const n of sizes) {
   const s = await site(n);
