@@ -12,6 +12,7 @@ import type { UploadedFile } from '../environments/record-files.js';
 import type { Visibility } from '../environments/types.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
 import type { EngineContext } from './context.js';
+import { requestSignal } from './request-signal.js';
 import {
   descriptionBodySchema,
   ENV_NAME_PATTERN,
@@ -89,7 +90,7 @@ export const environmentsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = as
         ctx,
         request.user,
         { description: b.description, file: b.file ?? 'description', uploads: b.uploads ?? [] },
-        ctx.signal,
+        requestSignal(ctx, reply),
       );
       request.log.info({ user: request.user.name, env: `${env.name}:${env.version}` }, 'environment added');
       return reply.code(201).send({ environment: envJson(env), warnings });
@@ -100,13 +101,13 @@ export const environmentsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = as
   app.post<{ Body: DescriptionBody }>(
     '/environments/anonymous',
     { schema: { body: descriptionBodySchema } },
-    async (request) => {
+    async (request, reply) => {
       const b = request.body;
       const { env, warnings } = await prepareEnvironment(
         ctx,
         request.user,
         { description: b.description, file: b.file ?? 'description', uploads: b.uploads ?? [] },
-        ctx.signal,
+        requestSignal(ctx, reply),
       );
       return { environment: env, warnings };
     },
@@ -186,7 +187,7 @@ export const environmentsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = as
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { user, name } = request.params;
       const b = request.body;
       const env = await updateEnvironment(
@@ -200,7 +201,7 @@ export const environmentsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = as
           updatePostinstallsChecksum: b.update_postinstalls_checksum === true,
           uploads: b.uploads ?? [],
         },
-        ctx.signal,
+        requestSignal(ctx, reply),
       );
       return envJson(env);
     },

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { EngineContext } from './context.js';
+import { requestSignal } from './request-signal.js';
 import { MD5_PATTERN } from './schemas.js';
 
 /**
@@ -29,7 +30,7 @@ export const filesRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (ap
       const { md5 } = request.params;
       const stored = await ctx.files.put(request.body, {
         expectedMd5: md5,
-        signal: ctx.signal,
+        signal: requestSignal(ctx, reply),
         what: `upload ${md5}`,
       });
       ctx.store.uploads.record(md5, request.user.name, stored.size);
