@@ -115,14 +115,23 @@ export function runRelay(
     for (const next of cmd.next) {
       const toNext = new PassThrough();
       received.pipe(toNext);
+      const paced = toNext.pipe(throttle([rt.nicOut]));
+      // Served = we ended the stream ourselves and every byte left; a socket also "finishes" when
+      // the child closes first (Node then ends our side), which is a failure.
+      let allSent = false;
+      paced.once('end', () => {
+        allSent = true;
+      });
       let done = false;
       const settle = (failure?: string) => {
         if (done) return;
         done = true;
         if (failure !== undefined) {
           writeStderr(channel, `kaploy-relay: forwarding to ${next.host}:${next.port} failed: ${failure}`);
+          // A dropped child must not hold back the sink and the other children.
           received.unpipe(toNext);
-          toNext.resume(); // a dropped child must not hold back the others
+          toNext.unpipe();
+          toNext.resume();
         }
         pendingNext--;
         maybeDone();
@@ -132,10 +141,9 @@ export function runRelay(
           if (finished) return void down.destroy();
           downstreams.push(down);
           down.on('error', (e) => settle(e.message));
-          // Done once every byte was handed to the kernel after our end.
-          down.on('finish', () => settle());
-          down.on('close', () => settle(broken ? undefined : 'connection closed early'));
-          toNext.pipe(throttle([rt.nicOut])).pipe(down);
+          down.on('finish', () => settle(allSent ? undefined : 'connection closed early'));
+          down.on('close', () => settle(allSent || broken ? undefined : 'connection closed early'));
+          paced.pipe(down);
         },
         (e: Error) => settle(e.message),
       );

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer, connect as tcpConnect } from 'node:net';
+import { type AddressInfo, createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -144,30 +144,43 @@ describe('kaploy-relay chain broadcast through the NIC model', () => {
     for (const c of [c1, c2, c3]) c?.end();
   });
 
-  it('a child that fails is dropped: the relay still writes everything and exits with the sink status', async () => {
-    const o = opts[0] as ReturnType<typeof nodeOptions>;
-    // A "next" that resets the connection as soon as data arrives.
-    const bad = createServer((s) => s.once('data', () => s.resetAndDestroy()));
-    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
-    const badPort = (bad.address() as AddressInfo).port;
-    const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
-    const relay = await startRelay(
-      c,
-      nodeCommands.chainRelay(7012, `127.0.0.1:${badPort}`, 'wc -c > /tmp/got'),
-    );
-    // Written at the NIC rate in 16 KiB pieces: the reset arrives long before the last byte leaves.
-    const payload = Buffer.alloc(8 * 1024 * 1024, 1);
-    await new Promise<void>((resolve, reject) => {
-      const s = tcpConnect({ host: o.address, port: 7012 }, () => s.end(payload, resolve));
-      s.on('error', reject);
+  // A child that resets as soon as data arrives, and one that closes its side at once (Node then
+  // ends ours: that "finish" is not a served child, and must not stall the relay).
+  const badChildren: [string, (s: Socket) => void][] = [
+    ['resets', (s) => s.once('data', () => s.resetAndDestroy())],
+    [
+      'closes early',
+      (s) => {
+        s.end();
+        s.resume();
+      },
+    ],
+  ];
+  for (const [what, behave] of badChildren) {
+    it(`a child that ${what} is dropped: the relay still writes everything and exits with the sink status`, async () => {
+      const o = opts[0] as ReturnType<typeof nodeOptions>;
+      const bad = createServer(behave);
+      await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+      const badPort = (bad.address() as AddressInfo).port;
+      const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
+      const relay = await startRelay(
+        c,
+        nodeCommands.chainRelay(7012, `127.0.0.1:${badPort}`, 'wc -c > /tmp/got'),
+      );
+      // Written at the NIC rate in 16 KiB pieces: the child's reset or close comes long before the last byte.
+      const payload = Buffer.alloc(8 * 1024 * 1024, 1);
+      await new Promise<void>((resolve, reject) => {
+        const s = tcpConnect({ host: o.address, port: 7012 }, () => s.end(payload, resolve));
+        s.on('error', reject);
+      });
+      const r = await relay.done;
+      bad.close();
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`forwarding to 127.0.0.1:${badPort} failed`);
+      expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe(String(payload.length));
+      c.end();
     });
-    const r = await relay.done;
-    bad.close();
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`forwarding to 127.0.0.1:${badPort} failed`);
-    expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe(String(payload.length));
-    c.end();
-  });
+  }
 
   it('an upstream that breaks before EOF fails the relay even if its sink succeeded', async () => {
     const o = opts[0] as ReturnType<typeof nodeOptions>;
