@@ -24,6 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}" >>/tmp/kaploy-apt.log 2>&1 || { tail -20 /tmp/kaploy-apt.log >&2; exit 1; }
   }
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+# `npm install` (which follows package-lock.json) rather than `npm ci`: npm 11 leaves the other
+# platforms' optional packages of @biomejs/biome out of the lock file, and `npm ci` then refuses
+# it as out of sync. The lock still pins every version installed here. It also builds dist/.
+if [ ! -d node_modules ] || [ ! -d dist ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund
 fi
