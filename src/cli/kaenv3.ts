@@ -35,6 +35,21 @@ await runCli('kaenv3', async (signal) => {
     )
     .option('--update-image-checksum <NAME>', 'record the current checksum of the image')
     .option('--update-postinstalls-checksum <NAME>', 'record the current checksums of the postinstalls')
+    .addOption(
+      new Option('--update-tarball-md5 <NAME>', 'same as --update-image-checksum (Kadeploy 3.1)').hideHelp(),
+    )
+    .addOption(
+      new Option(
+        '--update-postinstalls-md5 <NAME>',
+        'same as --update-postinstalls-checksum (Kadeploy 3.1)',
+      ).hideHelp(),
+    )
+    .addOption(
+      new Option(
+        '--update-preinstall-md5 <NAME>',
+        'same as --update-postinstalls-checksum (Kadeploy 3.1)',
+      ).hideHelp(),
+    )
     .option('--move-files', 'rewrite the file paths of every environment (admins; with -m)')
     .option('-m, --files-to-move <FILES>', 'moves for --move-files: SRC::DST[,SRC::DST...]')
     .option('-S, --server <NAME>', 'server from the client configuration');
@@ -63,11 +78,12 @@ await runCli('kaenv3', async (signal) => {
   }
   const tog = str('toggleDestructiveTag') ?? str('removeDemolishingTag');
   if (tog) actions.push({ kind: 'toggle-destructive', name: tog });
-  if (str('updateImageChecksum'))
-    actions.push({ kind: 'update-image-checksum', name: str('updateImageChecksum') as string });
-  if (str('updatePostinstallsChecksum')) {
-    actions.push({ kind: 'update-postinstalls-checksum', name: str('updatePostinstallsChecksum') as string });
-  }
+  const image = str('updateImageChecksum') ?? str('updateTarballMd5');
+  if (image) actions.push({ kind: 'update-image-checksum', name: image });
+  // Pre- and postinstall archives are re-checked together.
+  const archives =
+    str('updatePostinstallsChecksum') ?? str('updatePostinstallsMd5') ?? str('updatePreinstallMd5');
+  if (archives) actions.push({ kind: 'update-postinstalls-checksum', name: archives });
   if (o.moveFiles) {
     const spec = str('filesToMove');
     if (!spec) throw new KaployError('KAPLOY_MISSING_OPTION', '--move-files needs -m SRC::DST[,SRC::DST...]');
