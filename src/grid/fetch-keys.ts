@@ -1,12 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fetch } from 'undici';
 import { KaployError } from '../common/errors.js';
 import { readKeys } from '../deploy/client/read-keys.js';
-
-/** Bounds the download of a key file given as a URL. */
-export const KEY_DOWNLOAD_TIMEOUT_MS = 30_000;
+import { fetchText } from './fetch-text.js';
 
 /**
  * `-k http://depot/~user/authorized_keys`: the multi-site tutorial publishes the caller's keys on
@@ -14,19 +11,7 @@ export const KEY_DOWNLOAD_TIMEOUT_MS = 30_000;
  * local key file (public keys only), then sent to every site.
  */
 export async function fetchKeys(url: string, signal: AbortSignal): Promise<{ file: string; text: string }> {
-  let text: string;
-  try {
-    const res = await fetch(url, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(KEY_DOWNLOAD_TIMEOUT_MS)]),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    text = await res.text();
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new KaployError('KAPLOY_FILE', `cannot download the key file ${url}: ${(e as Error).message}`, {
-      file: url,
-    });
-  }
+  const text = await fetchText(url, 'key file', signal);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kaploy-keys-'));
   try {
     const f = path.join(dir, 'authorized_keys');
@@ -41,5 +26,3 @@ export async function fetchKeys(url: string, signal: AbortSignal): Promise<{ fil
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-export const isUrl = (s: string) => /^https?:\/\//i.test(s);

@@ -4,8 +4,9 @@ import { APP_CODES, KaployError, type KaployErrorCode } from '../common/errors.j
 import { type Io, renderSummary } from '../deploy/client/kadeploy.js';
 import { assignNodes } from './assign-nodes.js';
 import { discoverServers, type LiveServer } from './discover-servers.js';
-import type { GridDeployOptions, GridResult, SiteOutcome } from './grid-options.js';
+import type { GridDeployOptions, GridResult, SiteEnvironment, SiteOutcome } from './grid-options.js';
 import type { GridServer } from './grid-servers.js';
+import { loadDescription } from './load-description.js';
 import { appendNodeFiles } from './node-files.js';
 import { runEndScript } from './run-script.js';
 import { prefixedLines, serverPrefix } from './server-prefix.js';
@@ -29,6 +30,7 @@ export async function gridDeploy(
   signal: AbortSignal,
 ): Promise<GridResult> {
   checkOptions(o);
+  const env = await siteEnvironment(o, signal);
   const { live, dropped } = await discoverServers(servers, signal);
   try {
     for (const d of dropped) o.warn?.(`server ${d.name} dropped: ${d.reason}`);
@@ -60,7 +62,7 @@ export async function gridDeploy(
             sio.err.write(`error: ${reason}\n`);
             return failedSite(j.server, j.nodes, 'unreachable', reason);
           }
-          return await deploySite(j.live, j.nodes, o, sio, signal);
+          return await deploySite(j.live, j.nodes, env, o, sio, signal);
         } finally {
           sio.out.end();
           sio.err.end();
@@ -83,6 +85,13 @@ export async function gridDeploy(
   } finally {
     await Promise.all(live.map((l) => l.client.close()));
   }
+}
+
+async function siteEnvironment(o: GridDeployOptions, signal: AbortSignal): Promise<SiteEnvironment> {
+  if (o.environment.kind === 'recorded') return o.environment;
+  const description = await loadDescription(o.environment.file, o.environment.cwd, signal);
+  for (const w of description.warnings) o.warn?.(w);
+  return { kind: 'description', description };
 }
 
 function checkOptions(o: GridDeployOptions): void {

@@ -1,10 +1,16 @@
 import type { OperationOutcome } from '../deploy/client/operation-status.js';
 import type { DeployRequest } from '../deploy/operations/deploy-request.js';
+import type { GridDescription } from './load-description.js';
 
 /** What to deploy on every site: a name each site resolves, or a description sent to each site. */
 export type GridEnvironment =
   | { kind: 'recorded'; name: string; user?: string; version?: number }
   | { kind: 'file'; file: string; cwd: string };
+
+/** What one site is asked to deploy: the description was read once for every site. */
+export type SiteEnvironment =
+  | Extract<GridEnvironment, { kind: 'recorded' }>
+  | { kind: 'description'; description: GridDescription };
 
 /** `kadeploy3 -M` as a library: the same options are sent to every site. */
 export interface GridDeployOptions {

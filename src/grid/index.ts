@@ -6,8 +6,16 @@ export {
   type LiveServer,
   PROBE_TIMEOUT_MS,
 } from './discover-servers.js';
-export { fetchKeys, isUrl } from './fetch-keys.js';
+export { fetchKeys } from './fetch-keys.js';
+export { fetchText, isUrl } from './fetch-text.js';
 export { GRID_SITE_CONCURRENCY, gridDeploy } from './grid-deploy.js';
-export type { GridDeployOptions, GridEnvironment, GridResult, SiteOutcome } from './grid-options.js';
+export type {
+  GridDeployOptions,
+  GridEnvironment,
+  GridResult,
+  SiteEnvironment,
+  SiteOutcome,
+} from './grid-options.js';
 export { type GridServer, gridServers } from './grid-servers.js';
+export { type GridDescription, loadDescription } from './load-description.js';
 export { prefixedLines, serverPrefix } from './server-prefix.js';

@@ -1,9 +1,9 @@
 import type { ApiClient } from '../deploy/api/client.js';
 import { follow, type Io, runKadeploy } from '../deploy/client/kadeploy.js';
-import { resolveEnvironmentForDeploy } from '../deploy/environments/client-environments.js';
+import { prepareDescription } from '../deploy/environments/client-environments.js';
 import type { DeployRequest, EnvironmentRef } from '../deploy/operations/deploy-request.js';
 import { formatErrorLine } from './format-error.js';
-import type { GridDeployOptions, SiteOutcome } from './grid-options.js';
+import type { GridDeployOptions, SiteEnvironment, SiteOutcome } from './grid-options.js';
 import { failedSite, siteNodeOutcome } from './site-failure.js';
 
 /**
@@ -13,6 +13,7 @@ import { failedSite, siteNodeOutcome } from './site-failure.js';
 export async function deploySite(
   server: { name: string; client: ApiClient },
   nodes: readonly string[],
+  env: SiteEnvironment,
   o: GridDeployOptions,
   io: Io,
   signal: AbortSignal,
@@ -21,7 +22,7 @@ export async function deploySite(
   if (signal.aborted) return failedSite(name, nodes, 'cancelled', signal.reason);
   let environment: EnvironmentRef;
   try {
-    environment = await siteEnvironment(client, o, io, signal);
+    environment = await siteEnvironment(client, env, signal);
     if (o.dryRun) {
       await runKadeploy(
         client,
@@ -93,21 +94,18 @@ export async function deploySite(
 
 async function siteEnvironment(
   client: ApiClient,
-  o: GridDeployOptions,
-  io: Io,
+  env: SiteEnvironment,
   signal: AbortSignal,
 ): Promise<EnvironmentRef> {
-  const env = o.environment;
   if (env.kind === 'recorded') {
     const { kind: _k, ...ref } = env;
     return { kind: 'recorded', ...ref };
   }
-  // -a FILE|URL: parsed, its local files uploaded to this site, its http(s) files fetched and
-  // checked by this site's engine (each site caches the global image once).
-  const r = await resolveEnvironmentForDeploy(client, { file: env.file, cwd: env.cwd, signal });
-  for (const w of r.warnings) io.err.write(`warning: ${w}\n`);
-  if (!r.anonymous) throw new Error('an environment file did not resolve to an anonymous environment');
-  return { kind: 'anonymous', ...r.source };
+  // -a FILE|URL: the description's local files are uploaded to this site; its http(s) files are
+  // fetched and checked by this site's engine when the deployment starts (once: it caches them).
+  const d = env.description;
+  const source = await prepareDescription(client, { file: d.file, text: d.text, cwd: d.cwd, signal });
+  return { kind: 'anonymous', ...source };
 }
 
 function stageOf(e: unknown): 'unreachable' | 'refused' {

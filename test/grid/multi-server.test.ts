@@ -1,0 +1,298 @@
+import { execFile } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { cli, type RunResult, type Site, startSite } from '../e2e/helpers/virtual-site.js';
+
+/**
+ * kadeploy3 -M end to end: two real virtual sites (nodes + engine each), a client configuration
+ * naming both engines with each site's own token, the real kadeploy3 binary.
+ */
+let sa: Site;
+let sb: Site;
+let work: string;
+let depot: Server;
+let depotUrl: string;
+const depotHits: string[] = [];
+const user = os.userInfo().username;
+
+const engineUrl = (s: Site) => {
+  const c = parse(readFileSync(path.join(s.dir, 'client.yaml'), 'utf8')) as {
+    servers: Record<string, { url: string }>;
+  };
+  return Object.values(c.servers)[0]?.url as string;
+};
+const userKey = () => path.join(sa.dir, 'keys', 'user.pub');
+const since = () => {
+  const d = new Date(Date.now() - 12 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}:${p(d.getMonth() + 1)}:${p(d.getDate())}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
+
+/** The real kadeploy3, with the grid client configuration and no $KAPLOY_TOKEN_FILE (per-server tokens). */
+function kadeploy3(args: string[]): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, KAPLOY_CLIENT_CONFIG: path.join(work, 'client.yaml') };
+  delete env.KAPLOY_TOKEN_FILE;
+  delete env.KAPLOY_TOKEN_DIR;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli('kadeploy3'), ...args],
+      { env, cwd: work, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Rows of kastat3 on one site: grows by one per node per operation. */
+async function statRows(s: Site): Promise<number> {
+  const r = await s.run('kastat3', ['-x', since(), '-d']);
+  expect(r.code).toBe(0);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+const sorted = (file: string) => lines(readFileSync(file, 'utf8')).sort();
+
+beforeAll(async () => {
+  [sa, sb] = await Promise.all([
+    startSite({ nodes: 2, site: 'gridsa' }),
+    startSite({ nodes: 2, site: 'gridsb' }),
+  ]);
+  work = mkdtempSync(path.join(os.tmpdir(), 'kaploy-grid-'));
+  writeFileSync(
+    path.join(work, 'client.yaml'),
+    [
+      'default: gridsa',
+      'servers:',
+      `  gridsa: { url: "${engineUrl(sa)}", token_file: "${path.join(sa.dir, 'tokens', user)}" }`,
+      `  gridsb: { url: "${engineUrl(sb)}", token_file: "${path.join(sb.dir, 'tokens', user)}" }`,
+      '',
+    ].join('\n'),
+  );
+  // The tutorial's depot: the image and the authorized_keys published over HTTP.
+  const files: Record<string, string> = {
+    '/tiny.tgz': path.join(sa.dir, 'images', 'tiny-x64-base-1.0.tgz'),
+    '/authorized_keys': userKey(),
+  };
+  depot = createServer((req, res) => {
+    depotHits.push(req.url ?? '');
+    const f = files[req.url ?? ''];
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200);
+    createReadStream(f).pipe(res);
+  });
+  await new Promise<void>((r) => depot.listen(0, '127.0.0.1', r));
+  depotUrl = `http://127.0.0.1:${(depot.address() as AddressInfo).port}`;
+}, 180_000);
+
+afterAll(async () => {
+  depot?.close();
+  await Promise.all([sa?.down(), sb?.down()]);
+});
+
+describe('kadeploy3 -M (multi-server)', () => {
+  it('deploys every node of a grid_nodes file on its own site, with site-prefixed output and one summary', async () => {
+    // As OAR writes node files: each host once per core; the tutorial concatenates two sites' files.
+    const grid = path.join(work, 'grid_nodes');
+    writeFileSync(grid, [...sa.nodes, ...sa.nodes, ...sb.nodes, ...sb.nodes].map((n) => `${n}\n`).join(''));
+    const ok = path.join(work, 'ok1');
+    const ko = path.join(work, 'ko1');
+    const r = await kadeploy3([
+      '-f',
+      grid,
+      '--multi-server',
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '-k',
+      userKey(),
+      '-o',
+      ok,
+      '-n',
+      ko,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    // sprintf("%-10s", "[name] "): "[gridsa] " padded to ten characters.
+    expect(out.filter((l) => l.startsWith('[gridsa]  ')).length).toBeGreaterThan(3);
+    expect(out.filter((l) => l.startsWith('[gridsb]  ')).length).toBeGreaterThan(3);
+    expect(out).toContain(`[gridsa]  Grab the key file ${userKey()}`);
+    expect(out.some((l) => /^\[gridsb\] {2}Deployment #?D-[\w-]+ done/.test(l))).toBe(true);
+    // One summary, after both logs, with all four nodes.
+    expect(r.stdout.match(/The deployment is successful on nodes/g)).toHaveLength(1);
+    const summary = r.stdout.slice(r.stdout.indexOf('The deployment is successful on nodes'));
+    expect(lines(summary).slice(1).sort()).toEqual([...sa.nodes, ...sb.nodes].sort());
+    expect(sorted(ok)).toEqual([...sa.nodes, ...sb.nodes].sort());
+    expect(readFileSync(ko, 'utf8')).toBe('');
+    const key = readFileSync(userKey(), 'utf8').trim();
+    for (const [s, n] of [
+      ...sa.nodes.map((n) => [sa, n] as const),
+      ...sb.nodes.map((n) => [sb, n] as const),
+    ]) {
+      expect(readFileSync(s.disk(n, 3, 'etc/os-release'), 'utf8')).toMatch(/ID=tiny-x64-base/);
+      expect(readFileSync(s.disk(n, 3, 'root/.ssh/authorized_keys'), 'utf8')).toContain(key);
+    }
+  });
+
+  it('refuses nodes no server serves, and starts nothing on any site', async () => {
+    const before = await Promise.all([statRows(sa), statRows(sb)]);
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-m',
+      'node-7.nowhere',
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      'kadeploy3: The nodes node-7.nowhere does not belongs to any server [KAPLOY_NODE_LIST]\n',
+    );
+    expect(r.stdout).toBe('');
+    expect(await Promise.all([statRows(sa), statRows(sb)])).toEqual(before);
+  });
+
+  it('deploys an anonymous description whose image each site fetches from a web server, with -k URL', async () => {
+    const desc = path.join(work, 'grid-env.yaml');
+    writeFileSync(
+      desc,
+      [
+        '---',
+        'name: grid-tiny',
+        'version: 1',
+        'os: linux',
+        `image: { file: "${depotUrl}/tiny.tgz", kind: tar, compression: gzip }`,
+        'boot: { kernel: /boot/vmlinuz, initrd: /boot/initrd.img }',
+        'filesystem: ext4',
+        'partition_type: 131',
+        '',
+      ].join('\n'),
+    );
+    depotHits.length = 0;
+    const ok = path.join(work, 'ok-anon');
+    const n1 = sa.nodes[1] as string;
+    const n2 = sb.nodes[1] as string;
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      n1,
+      '-m',
+      n2,
+      '-a',
+      desc,
+      '-k',
+      `${depotUrl}/authorized_keys`,
+      '-o',
+      ok,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sorted(ok)).toEqual([n1, n2].sort());
+    expect(lines(r.stdout)).toContain(`[gridsb]  Grab the key file ${depotUrl}/authorized_keys`);
+    expect(readFileSync(sa.disk(n1, 3, 'etc/os-release'), 'utf8')).toMatch(/ID=tiny-x64-base/);
+    expect(readFileSync(sb.disk(n2, 3, 'etc/os-release'), 'utf8')).toMatch(/ID=tiny-x64-base/);
+    expect(readFileSync(sb.disk(n2, 3, 'root/.ssh/authorized_keys'), 'utf8')).toContain(
+      readFileSync(userKey(), 'utf8').trim(),
+    );
+    // The client downloaded the keys once; each engine downloaded the image itself, once (cached).
+    expect(depotHits.filter((u) => u === '/authorized_keys')).toHaveLength(1);
+    expect(depotHits.filter((u) => u === '/tiny.tgz')).toHaveLength(2);
+  });
+
+  it('makes the nodes of a site that refuses KO while the other site deploys (exit 1)', async () => {
+    // An environment recorded on site A only: site B refuses it, site A deploys.
+    const desc = path.join(work, 'only-a.yaml');
+    writeFileSync(
+      desc,
+      [
+        '---',
+        'name: grid-only-a',
+        'version: 1',
+        'os: linux',
+        `image: { file: "server://${path.join(sa.dir, 'images', 'tiny-x64-base-1.0.tgz')}", kind: tar, compression: gzip }`,
+        'boot: { kernel: /boot/vmlinuz, initrd: /boot/initrd.img }',
+        'filesystem: ext4',
+        'partition_type: 131',
+        '',
+      ].join('\n'),
+    );
+    const add = await sa.run('kaenv3', ['-a', desc]);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const ko = path.join(work, 'ko-refused');
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-e',
+      'grid-only-a',
+      '-n',
+      ko,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^\[gridsb\] {2}error: .*\[KAPLOY_ENVIRONMENT\]$/m);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `The deployment failed on nodes\\n${sb.nodes[0]?.replace(/\./g, '\\.')} \\(Server-refused: `,
+      ),
+    );
+    expect(sorted(ko)).toEqual([sb.nodes[0]]);
+  });
+
+  it('reports the nodes of a site whose engine is down as KO and deploys the other site (exit 1)', async () => {
+    process.kill(Number(readFileSync(path.join(sb.dir, 'engine.pid'), 'utf8').trim()), 'SIGKILL');
+    const ok = path.join(work, 'ok-down');
+    const ko = path.join(work, 'ko-down');
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-m',
+      sb.nodes[1] as string,
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '-o',
+      ok,
+      '-n',
+      ko,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^kadeploy3: warning: server gridsb dropped: cannot reach the kaploy server gridsb/m,
+    );
+    expect(r.stdout).toMatch(/The deployment is successful on nodes\n/);
+    expect(r.stdout).toMatch(
+      /The deployment failed on nodes\n.*\(Server-unreachable: server gridsb unreachable/,
+    );
+    expect(sorted(ok)).toEqual([sa.nodes[0]]);
+    expect(sorted(ko)).toEqual([...sb.nodes].sort());
+  });
+});
