@@ -8,6 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { KaployError } from '../../common/errors.js';
 import { MD5_RE, Md5Memo } from './md5.js';
 
+/** Largest image the engine stores (uploads and downloads): bounds what one request can fill. */
+export const MAX_FILE_BYTES = 64 * 1024 ** 3;
+
 /**
  * Content-addressed file store in the data directory (`cache/files/<md5>`): images uploaded by
  * clients and images downloaded from URLs. A file appears under its name only once fully written,
@@ -60,8 +63,9 @@ export class FileCache {
    */
   async put(
     body: Readable,
-    opts: { expectedMd5?: string; signal?: AbortSignal; what?: string } = {},
+    opts: { expectedMd5?: string; signal?: AbortSignal; what?: string; maxBytes?: number } = {},
   ): Promise<{ md5: string; size: number }> {
+    const max = opts.maxBytes ?? MAX_FILE_BYTES;
     const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
     const h = createHash('md5');
     let size = 0;
@@ -69,6 +73,15 @@ export class FileCache {
       transform(chunk: Buffer, _enc, cb) {
         h.update(chunk);
         size += chunk.length;
+        if (size > max) {
+          cb(
+            new KaployError(
+              'KAPLOY_FILE',
+              `'${opts.what ?? 'upload'}' is larger than ${max} bytes, the most the engine accepts`,
+            ),
+          );
+          return;
+        }
         cb(null, chunk);
       },
     });
