@@ -42,7 +42,7 @@ alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 install_packages() {
   local missing=() p
   for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]}"
@@ -55,10 +55,12 @@ install_packages() {
 }
 
 start_postgres() {
-  if ! pg_lsclusters -h 2>/dev/null | grep -q "^$PG_VERSION main"; then
+  local clusters
+  clusters=$(pg_lsclusters -h 2>/dev/null || true)
+  if ! grep -q "^$PG_VERSION main" <<<"$clusters"; then
     run pg_createcluster "$PG_VERSION" main
   fi
-  if ! pg_lsclusters -h | grep -q "^$PG_VERSION main .* online"; then
+  if ! grep -q "^$PG_VERSION main .* online" <<<"$(pg_lsclusters -h)"; then
     run pg_ctlcluster "$PG_VERSION" main start
   fi
   local i
@@ -161,7 +163,10 @@ create_users() {
 # A restore that fails holds its node Absent with the reason in this property (OAR 2.5.9's
 # oarnodesetting has no Suspected state and no comment field); `oarnodes NODE` shows it.
 add_reason_property() {
-  oarproperty -l 2>>"$LOG" | grep -qx kaploy_reason || run oarproperty -a kaploy_reason -c
+  # Output captured first: with pipefail, grep -q closing the pipe early fails the pipeline (SIGPIPE).
+  local props
+  props=$(oarproperty -l 2>>"$LOG" || true)
+  grep -qx kaploy_reason <<<"$props" || run oarproperty -a kaploy_reason -c
 }
 
 # The hooks run as oar and spool undelivered restore requests here (docs/oar.md).
@@ -229,7 +234,7 @@ cmd_stop() {
   need_root
   stop_oar_server
   if alive "$OAR_SSHD_PID"; then kill -TERM "$(cat "$OAR_SSHD_PID")" 2>/dev/null || true; rm -f "$OAR_SSHD_PID"; fi
-  if pg_lsclusters -h 2>/dev/null | grep -q "^$PG_VERSION main .* online"; then run pg_ctlcluster "$PG_VERSION" main stop; fi
+  if grep -q "^$PG_VERSION main .* online" <<<"$(pg_lsclusters -h 2>/dev/null || true)"; then run pg_ctlcluster "$PG_VERSION" main stop; fi
   say "stopped"
 }
 

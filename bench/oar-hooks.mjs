@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// Wall time of the OAR server hooks (hooks/server_prologue, hooks/server_epilogue, the real
+// executables OAR runs) for deploy jobs of 10, 100 and 1,000 nodes, against the real engine (a
+// virtual site of that many nodes, with the restore routes) in this process.
+//
+//   npm run build && node bench/oar-hooks.mjs [N...] [--runs R] [--real-oar]
+//
+// Default tier: oarstat and oarnodesetting are small scripts printing recorded OAR 2.5.9 output
+// for an N-node job (so the figures are kaploy's own cost: node start, configuration, HTTP,
+// SQLite). --real-oar (root, after scripts/setup-oar.sh): the same hooks with the real OAR
+// commands: N bench nodes are registered in OAR, a real N-node deploy job is submitted, and the
+// hooks are run by hand as user oar against it; the bench nodes are removed at the end.
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => import(path.join(ROOT, 'dist', p));
+const { loadSiteConfig } = await dist('common/site-config.js');
+const { silentLogger } = await dist('common/logger.js');
+const { enrolUser } = await dist('deploy/auth/enrol.js');
+const { ensureEngineKey } = await dist('deploy/server/engine-key.js');
+const { ROUTE_PLUGINS } = await dist('deploy/server/app.js');
+const { startServer } = await dist('deploy/server/start.js');
+const { openStore, storePath } = await dist('deploy/store/store.js');
+const { restoreRoutes } = await dist('oar/routes-restores.js');
+
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
+const REAL = args.includes('--real-oar');
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--runs').map(Number);
+const SIZES = sizes.length ? sizes : [10, 100, 1000];
+
+function run(file, argv, env) {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    execFile(file, argv, { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code: err ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
+
+async function engineFor(dir, nodes, site, addressOf, owner) {
+  const siteYaml = path.join(dir, 'site.yaml');
+  writeFileSync(
+    siteYaml,
+    stringify({
+      site,
+      data_dir: path.join(dir, 'data'),
+      admins: ['kaadmin'],
+      image_dirs: [path.join(dir, 'images')],
+      ssh: { key: path.join(dir, 'keys', 'engine') },
+      clusters: [{ name: 'c1', nodes: nodes.map((name, i) => ({ name, address: addressOf(i) })) }],
+    }),
+  );
+  const config = loadSiteConfig(siteYaml);
+  ensureEngineKey(config.ssh.keyFile);
+  const store = openStore(storePath(config.dataDir));
+  const tokenFile = path.join(dir, 'tok', 'kaadmin');
+  enrolUser(store, { user: 'kaadmin', site, out: tokenFile, ...(owner ? { owner } : {}) });
+  store.close();
+  const server = await startServer(config, { port: 0, host: '127.0.0.1', logger: silentLogger, plugins: [...ROUTE_PLUGINS, restoreRoutes] });
+  return { server, tokenFile };
+}
+
+function oarstatDoc(job, owner, nodes) {
+  const rec = JSON.parse(readFileSync(path.join(ROOT, 'test/oar/fixtures/oarstat-deploy-finishing.json'), 'utf8'));
+  const e = Object.values(rec)[0];
+  Object.assign(e, { Job_Id: job, owner, assigned_network_address: nodes, assigned_resources: nodes.map((_, i) => i + 1) });
+  return JSON.stringify({ [job]: e }, null, 3);
+}
+
+async function fakeTier(n) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-bench-oar-'));
+  const nodes = Array.from({ length: n }, (_, i) => `node-${i + 1}.vsite`);
+  const { server, tokenFile } = await engineFor(dir, nodes, 'vsite', (i) => `127.13.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  try {
+    writeFileSync(path.join(dir, 'oarstat.out'), oarstatDoc(77, 'alice', nodes));
+    writeFileSync(path.join(dir, 'oarnodesetting.out'), nodes.map((x) => `${x} --> Absent\n`).join(''));
+    for (const name of ['oarstat', 'oarnodesetting']) {
+      writeFileSync(path.join(dir, name), `#!/bin/sh\ncat '${dir}/${name}.out'\n`);
+      chmodSync(path.join(dir, name), 0o755);
+    }
+    const cfg = path.join(dir, 'oar-hooks.yaml');
+    writeFileSync(
+      cfg,
+      stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool'), oarstat: path.join(dir, 'oarstat'), oarnodesetting: path.join(dir, 'oarnodesetting') }),
+    );
+    const env = { KAPLOY_OAR_HOOKS_CONFIG: cfg };
+    const pro = [];
+    const epi = [];
+    for (let r = 0; r < RUNS; r++) {
+      const p = await run(path.join(ROOT, 'hooks/server_prologue'), ['77'], env);
+      const e = await run(path.join(ROOT, 'hooks/server_epilogue'), ['77'], env);
+      if (p.code !== 0 || e.code !== 0 || !/granted/.test(p.stdout) || !/handed to the engine/.test(e.stdout)) {
+        throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
+      }
+      pro.push(p.ms);
+      epi.push(e.ms);
+    }
+    return { pro, epi };
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function realTier(n) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-bench-realoar-'));
+  chmodSync(dir, 0o755);
+  const nodes = Array.from({ length: n }, (_, i) => `bench-${i + 1}.oarbench`);
+  const uid = Number(execFileSync('id', ['-u', 'oar']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'oar']).toString());
+  const { server, tokenFile } = await engineFor(dir, nodes, 'oarbench', (i) => `127.14.${Math.floor(i / 250)}.${(i % 250) + 1}`, { uid, gid });
+  const cfg = path.join(dir, 'oar-hooks.yaml');
+  writeFileSync(cfg, stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool') }));
+  execFileSync('install', ['-d', '-o', 'oar', '-g', 'oar', '-m', '700', path.join(dir, 'spool')]);
+  let job;
+  try {
+    // One oarnodesetting run adds every host (one Perl start, one database connection).
+    execFileSync('oarnodesetting', ['-a', '-p', 'deploy=NO', ...nodes.flatMap((x) => ['-h', x])], { stdio: 'ignore' });
+    // A real N-node deploy job, held so it never starts (and OAR's own hooks never run for it):
+    // the hooks read it with the real oarstat, and set its hosts Absent with the real oarnodesetting.
+    const out = execFileSync('su', ['-', 'alice', '-c', `oarsub --hold -t deploy -l nodes=${n},walltime=0:05 'sleep 1'`]).toString();
+    job = Number(/OAR_JOB_ID=(\d+)/.exec(out)?.[1]);
+    if (!job) throw new Error(`oarsub: ${out}`);
+    const env = { KAPLOY_OAR_HOOKS_CONFIG: cfg };
+    const asOar = (hook) => run('runuser', ['-u', 'oar', '--', 'env', '-i', `KAPLOY_OAR_HOOKS_CONFIG=${cfg}`, 'OARCONFFILE=/etc/oar/oar.conf', path.join(ROOT, 'hooks', hook), String(job)], env);
+    const pro = [];
+    const epi = [];
+    for (let r = 0; r < RUNS; r++) {
+      const p = await asOar('server_prologue');
+      const e = await asOar('server_epilogue');
+      if (p.code !== 0 || e.code !== 0) throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
+      pro.push(p.ms);
+      epi.push(e.ms);
+    }
+    return { pro, epi, note: 'held job: oarstat has no assigned hosts' };
+  } finally {
+    if (job) execFileSync('oardel', [String(job)], { stdio: 'ignore' });
+    execFileSync('oarnodesetting', ['-s', 'Dead', ...nodes.flatMap((x) => ['-h', x])], { stdio: 'ignore' });
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const tiers = [['recorded OAR output', fakeTier]];
+if (REAL) tiers.push(['real OAR 2.5.9', realTier]);
+console.log(`OAR hooks, wall time per run (median / max of ${RUNS}), node ${process.version}, ${os.cpus().length} CPUs`);
+for (const [label, tier] of tiers) {
+  for (const n of SIZES) {
+    const { pro, epi } = await tier(n);
+    console.log(
+      `${label.padEnd(20)} ${String(n).padStart(5)} nodes  prologue ${fmt(median(pro))} / ${fmt(Math.max(...pro))}   epilogue ${fmt(median(epi))} / ${fmt(Math.max(...epi))}`,
+    );
+  }
+}
