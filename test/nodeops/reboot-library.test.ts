@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadSiteConfig } from '../../src/common/site-config.js';
+import { enrolUser } from '../../src/deploy/auth/enrol.js';
 import { nodeOpsServices, rebootNodes } from '../../src/deploy/nodeops/index.js';
 import { NodeOpService } from '../../src/deploy/nodeops/node-op-service.js';
 import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
@@ -189,5 +190,40 @@ describe('rebootNodes', () => {
         error: 'DeployEnv: the engine stopped during the reboot operation',
       },
     ]);
+  });
+});
+
+describe('the API refuses malformed bodies (400) before anything runs', () => {
+  it('reboot, power and console bodies that break the schemas', async () => {
+    const tokenFile = path.join(server.ctx.config.dataDir, 'tester.token');
+    enrolUser(server.ctx.store, { user: 'tester', site: server.ctx.config.site, out: tokenFile });
+    const headers = { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
+    const workflows = () => server.ctx.store.workflows.list().length;
+    const before = workflows();
+    const cases: [string, string, unknown][] = [
+      ['POST', '/reboot', { kind: 'simple', nodes: [n1], extra: 1 }],
+      ['POST', '/reboot', { kind: 'warm', nodes: [n1] }],
+      ['POST', '/reboot', { kind: 'simple', nodes: ['node;reboot'] }],
+      ['POST', '/reboot', { kind: 'simple', nodes: [] }],
+      ['POST', '/reboot', { kind: 'simple', nodes: [n1], level: 'gentle' }],
+      ['POST', '/reboot', { kind: 'recorded_env', nodes: [n1], environment: { name: '../x' }, partition: 3 }],
+      ['POST', '/reboot', { kind: 'set_pxe', nodes: [n1], pxeProfile: 'x'.repeat(20_000) }],
+      ['PUT', '/power', { action: 'reset', nodes: [n1] }],
+      ['PUT', '/power', { action: 'on', nodes: ['$(reboot)'] }],
+      ['POST', '/console', { node: '../../etc/passwd' }],
+      ['POST', '/console', { node: n1, user: 'root' }],
+      ['POST', '/console/C-00000000-0000-4000-8000-000000000000/input', { data: '!!not base64!!' }],
+    ];
+    for (const [method, url, payload] of cases) {
+      const res = await server.app.inject({
+        method: method as 'POST',
+        url,
+        headers,
+        payload: payload as object,
+      });
+      expect([url, payload, res.statusCode]).toEqual([url, payload, 400]);
+    }
+    expect(workflows()).toBe(before);
+    expect(nodeOpsServices(server.ctx).consoles.list(caller)).toEqual([]);
   });
 });
