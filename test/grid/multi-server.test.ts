@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ApiClient } from '../../src/deploy/api/client.js';
+import { readToken } from '../../src/deploy/api/client-config.js';
+import type { OperationStatus } from '../../src/deploy/client/operation-status.js';
 import { cli, type RunResult, type Site, startSite } from '../e2e/helpers/virtual-site.js';
 
 /**
@@ -61,6 +64,49 @@ async function statRows(s: Site): Promise<number> {
   expect(r.code).toBe(0);
   return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
 }
+
+/** kadeploy3 running in the background: wait for lines of its output, signal it, collect its result. */
+function startKadeploy3(args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, KAPLOY_CLIENT_CONFIG: path.join(work, 'client.yaml') };
+  delete env.KAPLOY_TOKEN_FILE;
+  delete env.KAPLOY_TOKEN_DIR;
+  const child = spawn(process.execPath, [cli('kadeploy3'), ...args], {
+    env,
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    for (const w of waiters.filter((x) => x.re.test(stdout))) w.resolve();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<RunResult>((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })),
+  );
+  return {
+    child,
+    done,
+    /** Resolves once stdout matches; fails if kadeploy3 ends first. */
+    waitFor: (re: RegExp) =>
+      Promise.race([
+        new Promise<void>((resolve) => (re.test(stdout) ? resolve() : waiters.push({ re, resolve }))),
+        done.then((r) => {
+          if (!re.test(r.stdout))
+            throw new Error(`kadeploy3 ended (${r.code}) before ${re}:\n${r.stdout}\n${r.stderr}`);
+        }),
+      ]),
+  };
+}
+
+const fault = async (s: Site, node: string, kind: string, ...more: string[]) => {
+  const r = await s.run('kaploy', ['testbed', 'fault', '--dir', s.dir, node, kind, ...more]);
+  expect(r.code).toBe(0);
+};
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const sorted = (file: string) => lines(readFileSync(file, 'utf8')).sort();
@@ -221,6 +267,63 @@ describe('kadeploy3 -M (multi-server)', () => {
     expect(depotHits.filter((u) => u === '/tiny.tgz')).toHaveLength(2);
   });
 
+  it('cancels the deployment on every site on Ctrl-C (exit 130, nodes in the KO file)', async () => {
+    // Nodes that never come back from their reboot keep both deployments running until cancelled.
+    const a = sa.nodes[1] as string;
+    const b = sb.nodes[1] as string;
+    await fault(sa, a, 'no_reboot', '--when', 'reboot');
+    await fault(sb, b, 'no_reboot', '--when', 'reboot');
+    try {
+      const ko = path.join(work, 'ko-cancel');
+      const run = startKadeploy3([
+        '-M',
+        '-m',
+        a,
+        '-m',
+        b,
+        '-e',
+        'tiny-x64-base',
+        '-u',
+        'deploy',
+        '-n',
+        ko,
+        '--poll-interval',
+        '100',
+      ]);
+      await Promise.all([
+        run.waitFor(/^\[gridsa\] {2} +wait_reboot/m),
+        run.waitFor(/^\[gridsb\] {2} +wait_reboot/m),
+      ]);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/^\[gridsa\] {2}Cancelling D-/m);
+      expect(r.stderr).toMatch(/^\[gridsb\] {2}Cancelling D-/m);
+      expect(r.stdout).toMatch(/The deployment failed on nodes\n/);
+      expect(sorted(ko)).toEqual([a, b].sort());
+      // Both engines record the cancellation: no deployment is left running on either site.
+      for (const [s, name] of [
+        [sa, 'gridsa'],
+        [sb, 'gridsb'],
+      ] as const) {
+        const wid = new RegExp(`^\\[${name}\\] {2}Cancelling (D-[\\w-]+)`, 'm').exec(r.stderr)?.[1] as string;
+        const client = new ApiClient({
+          url: engineUrl(s),
+          token: readToken(path.join(s.dir, 'tokens', user)),
+        });
+        try {
+          const st = await client.request<OperationStatus>('GET', `/deployment/${wid}`);
+          expect(st.status).toBe('cancelled');
+        } finally {
+          await client.close();
+        }
+      }
+    } finally {
+      await fault(sa, a, 'clear');
+      await fault(sb, b, 'clear');
+    }
+  });
+
   it('makes the nodes of a site that refuses KO while the other site deploys (exit 1)', async () => {
     // An environment recorded on site A only: site B refuses it, site A deploys.
     const desc = path.join(work, 'only-a.yaml');
@@ -263,8 +366,42 @@ describe('kadeploy3 -M (multi-server)', () => {
     expect(sorted(ko)).toEqual([sb.nodes[0]]);
   });
 
-  it('reports the nodes of a site whose engine is down as KO and deploys the other site (exit 1)', async () => {
+  it('reports the nodes of a site whose engine dies during the deployment as KO; the other site finishes (exit 1)', async () => {
+    const b = sb.nodes[1] as string;
+    await fault(sb, b, 'no_reboot', '--when', 'reboot');
+    const ok = path.join(work, 'ok-lost');
+    const ko = path.join(work, 'ko-lost');
+    const run = startKadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      b,
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '-o',
+      ok,
+      '-n',
+      ko,
+      '--poll-interval',
+      '100',
+    ]);
+    await run.waitFor(/^\[gridsb\] {2} +wait_reboot/m);
     process.kill(Number(readFileSync(path.join(sb.dir, 'engine.pid'), 'utf8').trim()), 'SIGKILL');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^\[gridsb\] {2}error: cannot reach the kaploy server gridsb/m);
+    expect(r.stdout).toMatch(
+      new RegExp(`The deployment failed on nodes\\n${b.replace(/\./g, '\\.')} \\(Server-lost: `),
+    );
+    expect(sorted(ok)).toEqual([sa.nodes[0]]);
+    expect(sorted(ko)).toEqual([b]);
+  });
+
+  it('reports the nodes of a site whose engine is down as KO and deploys the other site (exit 1)', async () => {
+    // The previous test killed site B's engine: the probe drops it.
     const ok = path.join(work, 'ok-down');
     const ko = path.join(work, 'ko-down');
     const r = await kadeploy3([
