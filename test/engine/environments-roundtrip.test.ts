@@ -140,6 +140,18 @@ describe('environments: the tutorial round trip', () => {
       source: 'upload',
     });
     expect(anon.environment.visibility).toBe('private');
+    // The same through the real kadeploy3, on the job's node file (rights as the OAR prologue gives).
+    server.ctx.store.rights.add([{ user: 'alice', node: 'node-1.testsite', partition: '*' }]);
+    writeFileSync(path.join(home, 'OAR_NODEFILE'), 'node-1.testsite\nnode-1.testsite\n');
+    const dry = await run('kadeploy3', ['-f', 'OAR_NODEFILE', '-a', 'mysqueeze-x64-base.env', '--dry-run'], {
+      env,
+      cwd: home,
+    });
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`# md5 ${md5(mine)} ${path.join(home, 'mysqueeze.tgz')}`);
+    expect(dry.stdout).toContain(`tarball : ${path.join(home, 'mysqueeze.tgz')}|tgz`);
+    expect(dry.stdout).toContain('name : mysqueeze-x64-base');
     const stillAbsent = await run('kaenv3', ['-p', 'mysqueeze-x64-base'], { env });
     expect(stillAbsent.code).toBe(4);
 
