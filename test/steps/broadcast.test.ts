@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { createStepExecutor } from '../../src/deploy/steps/index.js';
+import { createStepExecutor, type NodeShell } from '../../src/deploy/steps/index.js';
 import { runSteps, UNTRUSTED } from './helpers/run-steps.js';
 import { FAST, specFor } from './helpers/spec.js';
 import { treeDigest } from './helpers/tree-digest.js';
@@ -37,7 +37,12 @@ describe('broadcasts to 5 virtual nodes', () => {
   ) => {
     const debug: string[] = [];
     const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
-    const r = await runSteps(ex, v.names, [['BroadcastEnv', impl, ['send_environment']]], signal, debug);
+    // Bounded so that a stalled broadcast fails with its per-node debug output, not a bare test timeout.
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(40_000)]);
+    const r = await runSteps(ex, v.names, [['BroadcastEnv', impl, ['send_environment']]], bounded, debug);
+    if ([...r.values()].some((x) => !x.ok && x.reason === 'aborted')) {
+      throw new Error(`broadcast stalled:\n${debug.join('\n')}\n${JSON.stringify([...r])}`);
+    }
     return { r, debug };
   };
 
@@ -49,8 +54,43 @@ describe('broadcasts to 5 virtual nodes', () => {
     expect(await readFile(path.join(deployPartDir(v, 4), 'etc/hostname'), 'utf8')).toContain('tiny');
   });
 
-  it('tree: every node gets the same tree', async ({ signal }) => {
-    const { r } = await broadcast('BroadcastEnvTree', signal);
+  it('tree (relays with two --next): every node gets the same tree', async ({ signal }) => {
+    const cmds: string[] = [];
+    const spy: NodeShell = {
+      exec: (t, c, o) => {
+        cmds.push(c);
+        return v.pool.exec(t, c, o);
+      },
+      forget: (n) => v.pool.forget(n),
+    };
+    const ex = createStepExecutor(specFor(v), { pool: spy, logger: silentLogger, tuning: FAST });
+    const r = await runSteps(
+      ex,
+      v.names,
+      [['BroadcastEnv', 'BroadcastEnvTree', ['send_environment']]],
+      signal,
+    );
+    // node 1 forwards to nodes 2 and 3, node 2 to nodes 4 and 5.
+    const a = (i: number) => v.site.clusters[0]?.nodes[i]?.address;
+    expect(cmds.filter((c) => c.includes(`--next ${a(1)}:25400 --next ${a(2)}:25400 --`))).toHaveLength(1);
+    expect(cmds.filter((c) => c.includes(`--next ${a(3)}:25400 --next ${a(4)}:25400 --`))).toHaveLength(1);
+    expect([...r.entries()]).toEqual(v.names.map((n) => [n, { ok: true }]));
+    const digests = await Promise.all(v.names.map((_, i) => treeDigest(deployPartDir(v, i))));
+    expect(new Set(digests).size).toBe(1);
+  });
+
+  it('tree as two chains (relays with one --next): every node gets the same tree', async ({ signal }) => {
+    const ex = createStepExecutor(specFor(v), {
+      pool: v.pool,
+      logger: silentLogger,
+      tuning: { ...FAST, relayMultiNext: false },
+    });
+    const r = await runSteps(
+      ex,
+      v.names,
+      [['BroadcastEnv', 'BroadcastEnvTree', ['send_environment']]],
+      signal,
+    );
     expect([...r.entries()]).toEqual(v.names.map((n) => [n, { ok: true }]));
     const digests = await Promise.all(v.names.map((_, i) => treeDigest(deployPartDir(v, i))));
     expect(new Set(digests).size).toBe(1);

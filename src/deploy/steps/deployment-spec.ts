@@ -80,8 +80,8 @@ export interface StepTuning {
   /** TCP port of the broadcast relays on the nodes (chain, tree, Kascade rounds use port + round). */
   relayPort: number;
   /**
-   * Whether the nodes' kaploy-relay forwards to several `--next` (a real tree). Without it the
-   * Tree broadcast runs as two chains fed by the engine.
+   * Whether the nodes' kaploy-relay forwards to several `--next` (a real tree; the contract's relay
+   * and the virtual node's do). Without it the Tree broadcast runs as two chains fed by the engine.
    */
   relayMultiNext: boolean;
   /** How long the engine retries connecting to a starting relay. */
@@ -103,7 +103,7 @@ export const DEFAULT_TUNING: StepTuning = {
   unicastConcurrency: 8,
   relayPort: 25400,
   relayConnectTimeoutMs: 30_000,
-  relayMultiNext: false,
+  relayMultiNext: true,
   prepostDir: '/tmp/kaploy-prepost',
   deployKernelDir: '/tmp/kaploy-deploy-kernel',
   dummyMs: 100,
