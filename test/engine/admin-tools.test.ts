@@ -60,6 +60,24 @@ describe('admin tools and client configuration', () => {
     expect(statSync(path.dirname(out)).mode & 0o777).toBe(0o700);
   });
 
+  it("by default the token goes to the user's home, owned by the user", () => {
+    const home = path.join(site.dir, 'home/zed');
+    const passwd = writeFile(
+      site.dir,
+      'passwd',
+      `root:x:0:0:root:/root:/bin/sh\nzed:x:4321:4322::${home}:/bin/sh\n`,
+    );
+    const { file } = enrolUser(server.ctx.store, { user: 'zed', site: 'testsite', passwdFile: passwd });
+    expect(file).toBe(`${home}/.kaploy/tokens/testsite`);
+    for (const p of [file, `${home}/.kaploy/tokens`, `${home}/.kaploy`]) {
+      const st = statSync(p);
+      expect([p, st.uid, st.gid]).toEqual([p, 4321, 4322]);
+    }
+    expect(() =>
+      enrolUser(server.ctx.store, { user: 'nobody-here', site: 'testsite', passwdFile: passwd }),
+    ).toThrow("no home directory found for user 'nobody-here': give --out FILE");
+  });
+
   it('--move-files rewrites file paths after the site moved its images (admins only)', async () => {
     const img = writeFile(site.imageDir, 'old/img.tgz', 'moving image\n');
     const desc = writeFile(

@@ -2,6 +2,7 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -35,19 +36,30 @@ export interface EnrolOptions {
   out?: string;
   /** uid:gid to chown the file (and the directories created) to. */
   owner?: { uid: number; gid: number };
+  /** Where users' homes are looked up (tests); default /etc/passwd. */
+  passwdFile?: string;
 }
 
 /**
  * Creates or rotates a user's secret and writes it to a mode-600 file (written to a temporary
  * file first, then renamed, so a reader never sees a half-written or wrongly-moded token). The
- * old secret stops working when the store commits.
+ * old secret stops working when the store commits. Written into another user's home by default,
+ * the file and the directories created for it belong to that user (from the passwd file).
  */
 export function enrolUser(store: Store, opts: EnrolOptions): { file: string } {
   assertUserName(opts.user);
-  const file = opts.out ?? defaultTokenFile(opts.user, opts.site);
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (opts.owner) chownSync(dir, opts.owner.uid, opts.owner.gid);
+  let file = opts.out;
+  let owner = opts.owner;
+  if (file === undefined) {
+    const me = os.userInfo();
+    const pw =
+      opts.user === me.username
+        ? { home: os.homedir(), uid: me.uid, gid: me.gid }
+        : passwdEntry(opts.user, opts.passwdFile);
+    file = path.join(pw.home, '.kaploy', 'tokens', opts.site);
+    if (owner === undefined && pw.uid !== me.uid) owner = { uid: pw.uid, gid: pw.gid };
+  }
+  for (const d of mkdirs(path.dirname(file))) if (owner) chownSync(d, owner.uid, owner.gid);
   const token = generateToken();
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
@@ -58,23 +70,26 @@ export function enrolUser(store: Store, opts: EnrolOptions): { file: string } {
     closeSync(fd);
   }
   chmodSync(tmp, 0o600);
-  if (opts.owner) chownSync(tmp, opts.owner.uid, opts.owner.gid);
+  if (owner) chownSync(tmp, owner.uid, owner.gid);
   store.users.setToken(opts.user, hashToken(token));
   renameSync(tmp, file);
   return { file };
 }
 
-function defaultTokenFile(user: string, site: string): string {
-  const home = user === os.userInfo().username ? os.homedir() : homeOf(user);
-  return path.join(home, '.kaploy', 'tokens', site);
+/** mkdir -p with mode 700; returns the directories it created (outermost first). */
+function mkdirs(dir: string): string[] {
+  const created: string[] = [];
+  for (let d = dir; !existsSync(d); d = path.dirname(d)) created.unshift(d);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return created;
 }
 
-function homeOf(user: string): string {
+function passwdEntry(user: string, passwdFile = '/etc/passwd'): { home: string; uid: number; gid: number } {
   try {
     // No dependency on getent: the passwd file is what useradd writes.
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    for (const line of readFileSync(passwdFile, 'utf8').split('\n')) {
       const f = line.split(':');
-      if (f[0] === user && f[5]) return f[5];
+      if (f[0] === user && f[5]) return { home: f[5], uid: Number(f[2]), gid: Number(f[3]) };
     }
   } catch {
     // fall through
