@@ -66,21 +66,38 @@ async function engineFor(dir, nodes, site, addressOf, owner) {
   const tokenFile = path.join(dir, 'tok', 'kaadmin');
   enrolUser(store, { user: 'kaadmin', site, out: tokenFile, ...(owner ? { owner } : {}) });
   store.close();
-  const server = await startServer(config, { port: 0, host: '127.0.0.1', logger: silentLogger, plugins: [...ROUTE_PLUGINS, restoreRoutes] });
+  const server = await startServer(config, {
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger,
+    plugins: [...ROUTE_PLUGINS, restoreRoutes],
+  });
   return { server, tokenFile };
 }
 
 function oarstatDoc(job, owner, nodes) {
-  const rec = JSON.parse(readFileSync(path.join(ROOT, 'test/oar/fixtures/oarstat-deploy-finishing.json'), 'utf8'));
+  const rec = JSON.parse(
+    readFileSync(path.join(ROOT, 'test/oar/fixtures/oarstat-deploy-finishing.json'), 'utf8'),
+  );
   const e = Object.values(rec)[0];
-  Object.assign(e, { Job_Id: job, owner, assigned_network_address: nodes, assigned_resources: nodes.map((_, i) => i + 1) });
+  Object.assign(e, {
+    Job_Id: job,
+    owner,
+    assigned_network_address: nodes,
+    assigned_resources: nodes.map((_, i) => i + 1),
+  });
   return JSON.stringify({ [job]: e }, null, 3);
 }
 
 async function fakeTier(n) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-bench-oar-'));
   const nodes = Array.from({ length: n }, (_, i) => `node-${i + 1}.vsite`);
-  const { server, tokenFile } = await engineFor(dir, nodes, 'vsite', (i) => `127.13.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const { server, tokenFile } = await engineFor(
+    dir,
+    nodes,
+    'vsite',
+    (i) => `127.13.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+  );
   try {
     writeFileSync(path.join(dir, 'oarstat.out'), oarstatDoc(77, 'alice', nodes));
     writeFileSync(path.join(dir, 'oarnodesetting.out'), nodes.map((x) => `${x} --> Absent\n`).join(''));
@@ -91,7 +108,13 @@ async function fakeTier(n) {
     const cfg = path.join(dir, 'oar-hooks.yaml');
     writeFileSync(
       cfg,
-      stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool'), oarstat: path.join(dir, 'oarstat'), oarnodesetting: path.join(dir, 'oarnodesetting') }),
+      stringify({
+        engine_url: server.url,
+        admin_token_file: tokenFile,
+        spool_dir: path.join(dir, 'spool'),
+        oarstat: path.join(dir, 'oarstat'),
+        oarnodesetting: path.join(dir, 'oarnodesetting'),
+      }),
     );
     const env = { KAPLOY_OAR_HOOKS_CONFIG: cfg };
     const pro = [];
@@ -99,7 +122,12 @@ async function fakeTier(n) {
     for (let r = 0; r < RUNS; r++) {
       const p = await run(path.join(ROOT, 'hooks/server_prologue'), ['77'], env);
       const e = await run(path.join(ROOT, 'hooks/server_epilogue'), ['77'], env);
-      if (p.code !== 0 || e.code !== 0 || !/granted/.test(p.stdout) || !/handed to the engine/.test(e.stdout)) {
+      if (
+        p.code !== 0 ||
+        e.code !== 0 ||
+        !/granted/.test(p.stdout) ||
+        !/handed to the engine/.test(e.stdout)
+      ) {
         throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
       }
       pro.push(p.ms);
@@ -118,27 +146,59 @@ async function realTier(n) {
   const nodes = Array.from({ length: n }, (_, i) => `bench-${i + 1}.oarbench`);
   const uid = Number(execFileSync('id', ['-u', 'oar']).toString());
   const gid = Number(execFileSync('id', ['-g', 'oar']).toString());
-  const { server, tokenFile } = await engineFor(dir, nodes, 'oarbench', (i) => `127.14.${Math.floor(i / 250)}.${(i % 250) + 1}`, { uid, gid });
+  const { server, tokenFile } = await engineFor(
+    dir,
+    nodes,
+    'oarbench',
+    (i) => `127.14.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+    { uid, gid },
+  );
   const cfg = path.join(dir, 'oar-hooks.yaml');
-  writeFileSync(cfg, stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool') }));
+  writeFileSync(
+    cfg,
+    stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool') }),
+  );
   execFileSync('install', ['-d', '-o', 'oar', '-g', 'oar', '-m', '700', path.join(dir, 'spool')]);
   let job;
   try {
     // One oarnodesetting run adds every host (one Perl start, one database connection).
-    execFileSync('oarnodesetting', ['-a', '-p', 'deploy=NO', ...nodes.flatMap((x) => ['-h', x])], { stdio: 'ignore' });
+    execFileSync('oarnodesetting', ['-a', '-p', 'deploy=NO', ...nodes.flatMap((x) => ['-h', x])], {
+      stdio: 'ignore',
+    });
     // A real N-node deploy job, held so it never starts (and OAR's own hooks never run for it):
     // the hooks read it with the real oarstat, and set its hosts Absent with the real oarnodesetting.
-    const out = execFileSync('su', ['-', 'alice', '-c', `oarsub --hold -t deploy -l nodes=${n},walltime=0:05 'sleep 1'`]).toString();
+    const out = execFileSync('su', [
+      '-',
+      'alice',
+      '-c',
+      `oarsub --hold -t deploy -l nodes=${n},walltime=0:05 'sleep 1'`,
+    ]).toString();
     job = Number(/OAR_JOB_ID=(\d+)/.exec(out)?.[1]);
     if (!job) throw new Error(`oarsub: ${out}`);
     const env = { KAPLOY_OAR_HOOKS_CONFIG: cfg };
-    const asOar = (hook) => run('runuser', ['-u', 'oar', '--', 'env', '-i', `KAPLOY_OAR_HOOKS_CONFIG=${cfg}`, 'OARCONFFILE=/etc/oar/oar.conf', path.join(ROOT, 'hooks', hook), String(job)], env);
+    const asOar = (hook) =>
+      run(
+        'runuser',
+        [
+          '-u',
+          'oar',
+          '--',
+          'env',
+          '-i',
+          `KAPLOY_OAR_HOOKS_CONFIG=${cfg}`,
+          'OARCONFFILE=/etc/oar/oar.conf',
+          path.join(ROOT, 'hooks', hook),
+          String(job),
+        ],
+        env,
+      );
     const pro = [];
     const epi = [];
     for (let r = 0; r < RUNS; r++) {
       const p = await asOar('server_prologue');
       const e = await asOar('server_epilogue');
-      if (p.code !== 0 || e.code !== 0) throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
+      if (p.code !== 0 || e.code !== 0)
+        throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
       pro.push(p.ms);
       epi.push(e.ms);
     }
@@ -153,7 +213,9 @@ async function realTier(n) {
 
 const tiers = [['recorded OAR output', fakeTier]];
 if (REAL) tiers.push(['real OAR 2.5.9', realTier]);
-console.log(`OAR hooks, wall time per run (median / max of ${RUNS}), node ${process.version}, ${os.cpus().length} CPUs`);
+console.log(
+  `OAR hooks, wall time per run (median / max of ${RUNS}), node ${process.version}, ${os.cpus().length} CPUs`,
+);
 for (const [label, tier] of tiers) {
   for (const n of SIZES) {
     const { pro, epi } = await tier(n);

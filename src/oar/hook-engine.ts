@@ -1,6 +1,6 @@
 import { isKaployError } from '../common/errors.js';
-import { ApiClient } from '../deploy/api/client.js';
 import { readToken } from '../deploy/api/client-config.js';
+import { EngineHttp, type EngineRequester } from './engine-http.js';
 import type { RestoreRequest } from './restore-request.js';
 import type { RestoreRow, RestoreState } from './restores-repo.js';
 
@@ -9,10 +9,10 @@ import type { RestoreRow, RestoreState } from './restores-repo.js';
  * Rights: `POST|DELETE /rights` (admin); restores: `POST /restores` (src/oar/routes-restores.ts).
  */
 export class HookEngine {
-  readonly #client: ApiClient;
+  readonly #client: EngineRequester;
   readonly #timeoutMs: number;
 
-  constructor(client: ApiClient, timeoutMs: number) {
+  constructor(client: EngineRequester, timeoutMs: number) {
     this.#client = client;
     this.#timeoutMs = timeoutMs;
   }
@@ -20,7 +20,7 @@ export class HookEngine {
   /** Reads the admin token (mode 600, as the client requires) and builds the client. */
   static fromConfig(c: { engineUrl: string; adminTokenFile: string; requestTimeoutMs: number }): HookEngine {
     return new HookEngine(
-      new ApiClient({ url: c.engineUrl, token: readToken(c.adminTokenFile) }),
+      new EngineHttp({ url: c.engineUrl, token: readToken(c.adminTokenFile) }),
       c.requestTimeoutMs,
     );
   }

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../src/deploy/api/client.js';
 import { deliverSpool } from '../../src/oar/deliver-spool.js';
+import { EngineHttp } from '../../src/oar/engine-http.js';
 import { HookEngine } from '../../src/oar/hook-engine.js';
 import { listSpooled, type SpoolEntry, writeSpooled } from '../../src/oar/spool.js';
 
@@ -20,16 +20,14 @@ beforeAll(async () => {
     received.push(req.body.job);
     const status = answers.get(req.body.job) ?? 201;
     if (status >= 400)
-      return reply
-        .code(status)
-        .send({
-          error: {
-            code: status === 400 ? 'KAPLOY_NODE_LIST' : 'KAPLOY_INTERNAL',
-            appCode: 2,
-            message: `said ${status}`,
-            fields: {},
-          },
-        });
+      return reply.code(status).send({
+        error: {
+          code: status === 400 ? 'KAPLOY_NODE_LIST' : 'KAPLOY_INTERNAL',
+          appCode: 2,
+          message: `said ${status}`,
+          fields: {},
+        },
+      });
     return reply.code(201).send({ job: req.body.job, added: 1 });
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -55,7 +53,7 @@ const entry = (job: number, over: Partial<SpoolEntry> = {}): SpoolEntry => ({
   lastError: '',
   ...over,
 });
-const engineAt = (u: string) => new HookEngine(new ApiClient({ url: u, token: 'x'.repeat(20) }), 2000);
+const engineAt = (u: string) => new HookEngine(new EngineHttp({ url: u, token: 'x'.repeat(20) }), 2000);
 const signal = () => AbortSignal.timeout(10_000);
 
 describe('spool delivery', () => {

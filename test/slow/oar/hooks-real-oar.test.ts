@@ -1,8 +1,16 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { ApiClient } from '../../../src/deploy/api/client.js';
 import { enrolUser } from '../../../src/deploy/auth/enrol.js';
@@ -58,12 +66,18 @@ function writeHooksConfig(url: string): void {
 }
 
 async function rightsOf(user: string): Promise<string[]> {
-  const rows = await admin.request<{ node: string; partition: string }[]>('GET', '/rights', { query: { user } });
+  const rows = await admin.request<{ node: string; partition: string }[]>('GET', '/rights', {
+    query: { user },
+  });
   return rows.map((r) => r.node).sort();
 }
 
 async function restoresOf(jobId: number): Promise<{ node: string; user: string; state: string }[]> {
-  const r = await admin.request<{ restores: { node: string; user: string; state: string }[] }>('GET', '/restores', { query: { job: jobId } });
+  const r = await admin.request<{ restores: { node: string; user: string; state: string }[] }>(
+    'GET',
+    '/restores',
+    { query: { job: jobId } },
+  );
   return r.restores;
 }
 
@@ -105,13 +119,21 @@ beforeAll(async () => {
   const oarGid = Number((await sh('id', ['-g', 'oar'])).stdout.trim());
   const store = openStore(storePath(config.dataDir));
   // The hooks run as oar and read the admin token, which must be readable by its owner only.
-  enrolUser(store, { user: 'kaadmin', site: 'oartest', out: path.join(dir, 'oar-token', 'kaadmin'), owner: { uid: oarUid, gid: oarGid } });
+  enrolUser(store, {
+    user: 'kaadmin',
+    site: 'oartest',
+    out: path.join(dir, 'oar-token', 'kaadmin'),
+    owner: { uid: oarUid, gid: oarGid },
+  });
   enrolUser(store, { user: 'alice', site: 'oartest', out: path.join(dir, 'tokens', 'alice') });
   store.close();
   await sh('chmod', ['755', dir]);
   engine = await startEngineProc(siteYaml);
   const { readFileSync } = await import('node:fs');
-  admin = new ApiClient({ url: engine.url, token: readFileSync(path.join(dir, 'oar-token', 'kaadmin'), 'utf8').trim() });
+  admin = new ApiClient({
+    url: engine.url,
+    token: readFileSync(path.join(dir, 'oar-token', 'kaadmin'), 'utf8').trim(),
+  });
   mkdirSync('/etc/kaploy', { recursive: true });
   if (existsSync(HOOKS_CONFIG)) {
     savedConfig = `${HOOKS_CONFIG}.before-test-${process.pid}`;
@@ -129,7 +151,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const u of ['alice', 'bob']) await sh('su', ['-', u, '-c', 'oardel $(oarstat -u | awk "NR>2 {print \\$1}") 2>/dev/null; true']);
+  for (const u of ['alice', 'bob'])
+    await sh('su', ['-', u, '-c', 'oardel $(oarstat -u | awk "NR>2 {print \\$1}") 2>/dev/null; true']);
   await admin?.close();
   await engine?.stop();
   if (savedConfig) {
@@ -149,7 +172,11 @@ describe('OAR 2.5.9 runs the kaploy hooks', () => {
     expect(running.nodes).toHaveLength(2);
     expect(await rightsOf('alice')).toEqual([...running.nodes].sort());
     expect(await rightsOf('bob')).toEqual([]);
-    expect(oarLogSince(log0)).toEqual([expect.stringMatching(new RegExp(`^\\[server_prologue\\] \\[job ${id}\\] granted alice deploy rights on 2 nodes`))]);
+    expect(oarLogSince(log0)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^\\[server_prologue\\] \\[job ${id}\\] granted alice deploy rights on 2 nodes`),
+      ),
+    ]);
 
     const log1 = oarLogSize();
     await sh('su', ['-', 'alice', '-c', `oardel ${id}`]);
@@ -158,11 +185,19 @@ describe('OAR 2.5.9 runs the kaploy hooks', () => {
     expect(await rightsOf('alice')).toEqual([]);
     const states = await nodeStates();
     for (const n of running.nodes) expect(states[n]).toMatch(ABSENT);
-    expect((await restoresOf(id)).map((r) => [r.node, r.user, r.state])).toEqual(running.nodes.sort().map((n) => [n, 'alice', 'pending']));
+    expect((await restoresOf(id)).map((r) => [r.node, r.user, r.state])).toEqual(
+      running.nodes.sort().map((n) => [n, 'alice', 'pending']),
+    );
     expect(readdirSync(SPOOL)).toEqual([]);
     const lines = oarLogSince(log1);
-    expect(lines[0]).toMatch(new RegExp(`^\\[server_epilogue\\] \\[job ${id}\\] deploy job of alice on 2 nodes deleted \\(oardel or walltime\\)`));
-    expect(lines.at(-1)).toBe(`[server_epilogue] [job ${id}] restore of 2 nodes handed to the engine (2 new)`);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\[server_epilogue\\] \\[job ${id}\\] deploy job of alice on 2 nodes deleted \\(oardel or walltime\\)`,
+      ),
+    );
+    expect(lines.at(-1)).toBe(
+      `[server_epilogue] [job ${id}] restore of 2 nodes handed to the engine (2 new)`,
+    );
   });
 
   it('a deploy job reaching its walltime: same end', async () => {
@@ -184,7 +219,11 @@ describe('OAR 2.5.9 runs the kaploy hooks', () => {
       const id = Number(/OAR_JOB_ID=(\d+)/.exec(sess.output)?.[1]);
       const running = await waitState(id, ['Running']);
       sess.send('echo "NODES $(uniq $OAR_NODEFILE)"');
-      await waitFor('the node file in the shell', async () => new RegExp(`NODES ${running.nodes[0]}`).test(sess.output), 30_000);
+      await waitFor(
+        'the node file in the shell',
+        async () => new RegExp(`NODES ${running.nodes[0]}`).test(sess.output),
+        30_000,
+      );
       expect(await rightsOf('alice')).toEqual(running.nodes);
       sess.send('exit');
       expect((await waitState(id, ENDED)).state).toBe('Terminated');
@@ -223,10 +262,19 @@ describe('OAR 2.5.9 runs the kaploy hooks', () => {
 
   it('hooks run by hand as oar with bad job ids: a clear line, exit 0', async () => {
     const epi = path.join(HOOKS_DIR, 'server_epilogue');
-    expect(await runHookAsOar(epi, ['abc'])).toMatchObject({ code: 0, stdout: expect.stringContaining("invalid OAR job id 'abc'") });
-    expect(await runHookAsOar(epi, [])).toMatchObject({ code: 0, stdout: expect.stringContaining('no OAR job id given') });
+    expect(await runHookAsOar(epi, ['abc'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("invalid OAR job id 'abc'"),
+    });
+    expect(await runHookAsOar(epi, [])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('no OAR job id given'),
+    });
     const unknown = await runHookAsOar(epi, ['987654']);
-    expect(unknown).toMatchObject({ code: 0, stdout: expect.stringContaining('job 987654 is unknown to OAR (oarstat prints nothing): nothing to do') });
+    expect(unknown).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('job 987654 is unknown to OAR (oarstat prints nothing): nothing to do'),
+    });
   });
 
   it('a job that is not of type deploy: the hooks do nothing (run by hand: OAR cannot run normal jobs on loopback nodes)', async () => {

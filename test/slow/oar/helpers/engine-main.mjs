@@ -3,11 +3,12 @@
 // prints "listening URL" once it accepts requests; SIGTERM closes it cleanly. Until the lead adds
 // restoreRoutes to ROUTE_PLUGINS it is added here; no restore worker runs (restores stay pending:
 // the deployment service that performs them is not wired yet).
+
+import { silentLogger } from '../../../../dist/common/logger.js';
 import { loadSiteConfig } from '../../../../dist/common/site-config.js';
 import { ROUTE_PLUGINS } from '../../../../dist/deploy/server/app.js';
 import { startServer } from '../../../../dist/deploy/server/start.js';
 import { restoreRoutes } from '../../../../dist/oar/routes-restores.js';
-import { silentLogger } from '../../../../dist/common/logger.js';
 
 const [file, port] = process.argv.slice(2);
 const config = loadSiteConfig(file);
@@ -22,5 +23,8 @@ try {
 }
 process.stdout.write(`listening ${running.url}\n`);
 process.on('SIGTERM', () => {
-  running.close().then(() => process.exit(0), () => process.exit(1));
+  running.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });

@@ -12,7 +12,9 @@ export interface EngineProc {
 }
 
 export async function startEngineProc(siteYaml: string, port = 0): Promise<EngineProc> {
-  const proc: ChildProcess = spawn(process.execPath, [MAIN, siteYaml, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, [MAIN, siteYaml, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

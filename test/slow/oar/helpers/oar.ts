@@ -1,13 +1,22 @@
 import { execFile, spawn } from 'node:child_process';
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { shellJoin } from '../../../../src/common/shell-quote.js';
 
 /** Runs a program (argument vector), resolving with its exit code and output. */
-export function sh(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function sh(
+  file: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,13 +37,23 @@ export interface JobInfo {
 export async function job(id: number): Promise<JobInfo | undefined> {
   const r = await sh('oarstat', ['-J', '-f', '-j', String(id)]);
   if (r.stdout.trim() === '') return undefined;
-  const j = (JSON.parse(r.stdout) as Record<string, { state: string; assigned_network_address: string[]; owner: string }>)[String(id)];
+  const j = (
+    JSON.parse(r.stdout) as Record<
+      string,
+      { state: string; assigned_network_address: string[]; owner: string }
+    >
+  )[String(id)];
   if (!j) return undefined;
   return { state: j.state, nodes: [...new Set(j.assigned_network_address)], owner: j.owner };
 }
 
 /** Polls until fn returns a value (not undefined/false), or throws after timeoutMs. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 90_000,
+  everyMs = 500,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -45,10 +64,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 export async function waitState(id: number, states: string[], timeoutMs = 90_000): Promise<JobInfo> {
-  return waitFor(`job ${id} in ${states.join('|')}`, async () => {
-    const j = await job(id);
-    return j && states.includes(j.state) ? j : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `job ${id} in ${states.join('|')}`,
+    async () => {
+      const j = await job(id);
+      return j && states.includes(j.state) ? j : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Node -> state, from `oarnodes -J -s` (one resource per node here). */
@@ -83,7 +106,11 @@ export function oarLogSince(from: number): string[] {
   } finally {
     closeSync(fd);
   }
-  return buf.toString('utf8').split('\n').filter((l) => l.startsWith('[kaploy]')).map((l) => l.replace(/^\[kaploy\] \[[^\]]+\] /, ''));
+  return buf
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('[kaploy]'))
+    .map((l) => l.replace(/^\[kaploy\] \[[^\]]+\] /, ''));
 }
 
 export function oarLogSize(): number {
@@ -91,7 +118,10 @@ export function oarLogSize(): number {
 }
 
 /** A hook run by hand as user oar, with a bare environment like OAR3's (no PATH). */
-export function runHookAsOar(hookFile: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runHookAsOar(
+  hookFile: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return sh('runuser', ['-u', 'oar', '--', 'env', '-i', 'OARCONFFILE=/etc/oar/oar.conf', hookFile, ...args]);
 }
 
@@ -100,7 +130,7 @@ export function runHookAsOar(hookFile: string, args: string[]): Promise<{ code: 
  * `send` writes a line to the job's shell; `output` is everything printed so far.
  */
 export function interactiveJob(user: string, oarsubArgs: string[]) {
-  const cmd = shellJoin(["su", "-", user, "-c", shellJoin(["oarsub", "-I", ...oarsubArgs])]);
+  const cmd = shellJoin(['su', '-', user, '-c', shellJoin(['oarsub', '-I', ...oarsubArgs])]);
   const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (d) => {
