@@ -162,9 +162,11 @@ async function kexecLoad(
   };
   const r = await fileOn(kernel);
   if (initrdArg !== undefined) await fileOn(normalizeViewPath(initrdArg, 'kexec'));
-  // The deployment environment's kernel, sent by the engine (send_deployment_kernel), keeps its name.
-  if (basename(kernel) === basename(ctx.deployKernel)) return { kind: 'deploy_env' };
+  // As Linux decides its root: `root=/dev/sdaN` boots the system on that partition; without it
+  // the kernel runs from its initrd, which for the deployment environment's kernel (sent by the
+  // engine under its own name) is the deployment environment.
   const root = /(?:^|\s)root=(\S+)/.exec(append)?.[1];
+  if (root === undefined && basename(kernel) === basename(ctx.deployKernel)) return { kind: 'deploy_env' };
   const partition = root !== undefined ? disk.partitionOfDevice(root, 'kexec').number : r.partition;
   if (partition === undefined)
     throw new HardwareError(

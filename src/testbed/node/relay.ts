@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChannel } from 'ssh2';
 import type { BootedSystem } from './booted-system.js';
@@ -97,17 +97,31 @@ export function runRelay(
       toSink.end();
     });
 
-    const toSink = new PassThrough();
+    // The sink's tap: once the sink is gone (died early), its share of the stream is dropped so
+    // the children keep receiving and the upstream keeps being drained.
+    let sinkAlive = true;
+    const toSink = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        cb(null, sinkAlive ? chunk : undefined);
+      },
+    });
+    const sinkGone = () => {
+      if (!sinkAlive) return;
+      sinkAlive = false;
+      toSink.unpipe();
+      toSink.resume();
+    };
     received.pipe(toSink);
     sink = spawnSandboxed(system.sandboxSpec(['sh', '-c', cmd.sink]));
     const untrack = rt.track(sink);
-    sink.stdin.on('error', () => {});
+    sink.stdin.on('error', sinkGone);
     diskWritePath(toSink, faults, rt.diskBucket, dropConnection).pipe(sink.stdin);
     sink.stdout.pipe(throttle([rt.nicOut])).pipe(channel, { end: false });
     sink.stderr.pipe(throttle([rt.nicOut])).pipe(channel.stderr, { end: false });
     sink.on('error', (e) => writeStderr(channel, `kaploy-relay: cannot start the sink: ${e.message}`));
     sink.on('close', (code) => {
       untrack();
+      sinkGone();
       sinkExit = code ?? 1;
       maybeDone();
     });

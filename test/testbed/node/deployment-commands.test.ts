@@ -14,6 +14,7 @@ import {
   nodeOptions,
   type Site,
   VirtualNode,
+  waitFor,
   waitState,
 } from './fixtures.js';
 
@@ -141,6 +142,39 @@ describe('deployment commands run for real, hardware commands act on the model',
     expect((await exec(c, nodeCommands.kexecExec())).code).toBe(0);
     const s = await waitState(node, 'installed');
     expect(s.bootedPartition).toBe(3);
+    c.end();
+  });
+
+  it('kexec with root= boots that partition even when the kernel shares the deploy kernel name', async () => {
+    await node.stop();
+    o = nodeOptions(site, 'node-2.deploy', { deployKernel: 'deploy/vmlinuz' });
+    writeFileSync(
+      join(site.bootDir, ipHex(o.address)),
+      renderProfile({ kind: 'deploy_env', kernel: 'deploy/vmlinuz', initrd: 'deploy/initrd', params: '' }),
+    );
+    node = new VirtualNode(o);
+    await node.start();
+    await waitState(node, 'deploy_env');
+    const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
+    for (const cmd of [
+      nodeCommands.format('/dev/sda3', 'ext4'),
+      nodeCommands.mount('/dev/sda3', '/mnt/dest'),
+    ])
+      expect((await exec(c, cmd)).code).toBe(0);
+    expect(
+      (
+        await exec(
+          c,
+          nodeCommands.extractTar('gzip', '/mnt/dest'),
+          readFileSync(buildImage(site.dir, 'same-name')),
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (await exec(c, nodeCommands.kexecLoad('/mnt/dest/boot/vmlinuz', undefined, 'root=/dev/sda3'))).code,
+    ).toBe(0);
+    expect((await exec(c, nodeCommands.kexecExec())).code).toBe(0);
+    expect((await waitFor(node, (s) => s.state !== 'booting' && s.bootCount === 2)).state).toBe('installed');
     c.end();
   });
 

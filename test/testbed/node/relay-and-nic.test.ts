@@ -182,6 +182,31 @@ describe('kaploy-relay chain broadcast through the NIC model', () => {
     });
   }
 
+  it('a relay whose sink dies early keeps forwarding the whole stream, then exits with the sink status', async () => {
+    const [c1, c2] = await Promise.all(
+      opts
+        .slice(0, 2)
+        .map((o) => connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic)),
+    );
+    const [o1, o2] = opts as [ReturnType<typeof nodeOptions>, ReturnType<typeof nodeOptions>];
+    const port = 7015;
+    const leaf = await startRelay(c2 as Client, nodeCommands.chainRelay(port, undefined, 'wc -c > /tmp/got'));
+    const mid = await startRelay(
+      c1 as Client,
+      nodeCommands.chainRelay(port, `${o2.address}:${port}`, 'head -c 10 > /dev/null; exit 3'),
+    );
+    const payload = Buffer.alloc(4 * 1024 * 1024, 3);
+    await new Promise<void>((resolve, reject) => {
+      const s = tcpConnect({ host: o1.address, port }, () => s.end(payload, resolve));
+      s.on('error', reject);
+    });
+    expect((await mid.done).code).toBe(3);
+    expect((await leaf.done).code).toBe(0);
+    expect(readFileSync(join(o2.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe(String(payload.length));
+    c1?.end();
+    c2?.end();
+  });
+
   it('an upstream that breaks before EOF fails the relay even if its sink succeeded', async () => {
     const o = opts[0] as ReturnType<typeof nodeOptions>;
     const c = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
