@@ -7,7 +7,7 @@
 // relays, NIC model), the host's busy and iowait share over the run (all processes: the sandboxed
 // gzip | tar, and whatever else the machine runs), and which bound the run hit. Needs `npm run build`.
 //
-//   node bench/broadcast-chain.mjs [N...] [--mib 64] [--nic-mib 8] [--methods chain,unicast] [--unicast-max 64]
+//   node bench/broadcast-chain.mjs [N...] [--mib 64] [--nic-mib 8] [--methods chain,unicast,tree,kascade,taktuk] [--unicast-max 64]
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -301,8 +301,13 @@ for (const n of sizes) {
       const one = imgBytes / NIC;
       // Chain: every byte crosses each NIC once, pipelined: ~one transfer. Unicast: the engine
       // streams to UNICAST_CONCURRENCY nodes at once, each at its NIC's rate.
+      // Tree: an inner node's outbound rate is shared by its two children, so about two transfers.
       const model =
-        method === 'chain' ? one : method === 'taktuk' ? one : Math.ceil(n / UNICAST_CONCURRENCY) * one;
+        method === 'chain' || method === 'kascade' || method === 'taktuk'
+          ? one
+          : method === 'tree'
+            ? (n > 1 ? 2 : 1) * one
+            : Math.ceil(n / UNICAST_CONCURRENCY) * one;
       const self = c1.self - c0.self;
       const dt = c1.hostTotal - c0.hostTotal;
       const busy = 1 - (c1.hostIdle - c0.hostIdle + (c1.hostIowait - c0.hostIowait)) / dt;
