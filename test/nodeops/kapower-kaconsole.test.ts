@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await site?.down();
-});
+}, 60_000);
 
 const powerStatus = async (...nodes: string[]) => {
   const r = await site.run('kapower3', ['--status', ...nodes.flatMap((n) => ['-m', n]), '-V', '0']);

@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await site?.down();
-});
+}, 60_000);
 
 const statsRows = (wid: string) =>
   server.ctx.store.db

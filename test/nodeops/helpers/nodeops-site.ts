@@ -47,8 +47,8 @@ export async function addDestructiveEnv(site: Site, name: string): Promise<void>
   if (r.code !== 0) throw new Error(`kaenv3 -a failed: ${r.stderr}`);
 }
 
-/** An interactive kaconsole3 driven by a test: type, wait for output, see how it ended. */
-export interface ConsoleDriver {
+/** A command run by a test that types into it, waits for its output and signals it. */
+export interface CliDriver {
   child: ChildProcessWithoutNullStreams;
   output(): string;
   stderr(): string;
@@ -57,9 +57,9 @@ export interface ConsoleDriver {
   exit: Promise<number>;
 }
 
-export function openConsole(site: Site, node: string, user?: string): ConsoleDriver {
+export function spawnCli(site: Site, cmd: string, args: string[], user?: string): CliDriver {
   const who = user ?? (process.env.USER || 'root');
-  const child = spawn(process.execPath, [cli('kaconsole3'), '-m', node], {
+  const child = spawn(process.execPath, [cli(cmd), ...args], {
     cwd: site.dir,
     env: {
       ...process.env,
@@ -98,11 +98,16 @@ export function openConsole(site: Site, node: string, user?: string): ConsoleDri
             resolve();
           } else if (child.exitCode !== null) {
             waiters.delete(check);
-            reject(new Error(`kaconsole3 exited before ${what}\nstdout: ${out}\nstderr: ${err}`));
+            reject(new Error(`${cmd} exited before ${what}\nstdout: ${out}\nstderr: ${err}`));
           }
         };
         waiters.add(check);
         check();
       }),
   };
+}
+
+/** An interactive kaconsole3 on one node. */
+export function openConsole(site: Site, node: string, user?: string): CliDriver {
+  return spawnCli(site, 'kaconsole3', ['-m', node], user);
 }
