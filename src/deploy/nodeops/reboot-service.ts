@@ -17,6 +17,20 @@ import { runStages } from './run-stages.js';
 import { dropBusy, targetNodes } from './target-nodes.js';
 
 /**
+ * The nodes whose last deployed environment is destructive (kareboot3 -c refuses them; the OAR
+ * restore redeploys them instead of rebooting them onto production).
+ */
+export function destructiveNodes(
+  ctx: EngineContext,
+  names: readonly string[],
+): { node: string; env: string }[] {
+  return names.flatMap((node) => {
+    const row = ctx.store.nodes.get(node);
+    return row?.destructive ? [{ node, env: row.env }] : [];
+  });
+}
+
+/**
  * Checks a reboot request against the site, the caller's rights, the environments and the nodes'
  * last deployments, and returns the operation to launch. Throws for the first problem; nothing has
  * been touched then.
@@ -30,15 +44,16 @@ export function planReboot(
   const req = checkRebootRequest(request);
   const nodes = targetNodes(ctx, caller, req.nodes, 'reboot');
   if (req.checkDestructive) {
-    const destructive = nodes.flatMap((n) => {
-      const row = ctx.store.nodes.get(n.name);
-      return row?.destructive ? [`${n.name} (${row.env})`] : [];
-    });
+    const destructive = destructiveNodes(
+      ctx,
+      nodes.map((n) => n.name),
+    );
     if (destructive.length > 0) {
+      const what = destructive.map((d) => `${d.node} (${d.env})`).join(', ');
       throw new KaployError(
         'KAPLOY_DESTRUCTIVE',
-        `the last environment deployed on ${destructive.join(', ')} is destructive: it may have erased what this reboot needs; nothing was done`,
-        { node: destructive[0]?.split(' ')[0] },
+        `the last environment deployed on ${what} is destructive: it may have erased what this reboot needs; nothing was done`,
+        { node: destructive[0]?.node },
       );
     }
   }
