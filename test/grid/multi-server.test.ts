@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -30,11 +30,6 @@ const engineUrl = (s: Site) => {
   return Object.values(c.servers)[0]?.url as string;
 };
 const userKey = () => path.join(sa.dir, 'keys', 'user.pub');
-const since = () => {
-  const d = new Date(Date.now() - 12 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}:${p(d.getMonth() + 1)}:${p(d.getDate())}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-};
 
 /** The real kadeploy3, with the grid client configuration and no $KAPLOY_TOKEN_FILE (per-server tokens). */
 function kadeploy3(args: string[]): Promise<RunResult> {
@@ -58,11 +53,39 @@ function kadeploy3(args: string[]): Promise<RunResult> {
   });
 }
 
-/** Rows of kastat3 on one site: grows by one per node per operation. */
+/** Statistics rows of one site (GET /stats, what kastat3 reads): one more per node per operation. */
 async function statRows(s: Site): Promise<number> {
-  const r = await s.run('kastat3', ['-x', since(), '-d']);
-  expect(r.code).toBe(0);
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+  const client = new ApiClient({ url: engineUrl(s), token: readToken(path.join(s.dir, 'tokens', user)) });
+  try {
+    const body = await client.stream('GET', '/stats');
+    let text = '';
+    for await (const chunk of body) text += String(chunk);
+    return lines(text).length;
+  } finally {
+    await client.close();
+  }
+}
+
+/** A shell on the grid frontend: the grid client configuration, the commands on PATH. */
+function gridSh(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const e: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAPLOY_CLIENT_CONFIG: path.join(work, 'client.yaml'),
+    PATH: `${path.join(sa.dir, 'bin')}:${process.env.PATH}`,
+    ...env,
+  };
+  delete e.KAPLOY_TOKEN_FILE;
+  delete e.KAPLOY_TOKEN_DIR;
+  return new Promise((resolve) => {
+    execFile('/bin/bash', ['-ec', script], { env: e, cwd: work }, (err, stdout, stderr) => {
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : 1
+        : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** kadeploy3 running in the background: wait for lines of its output, signal it, collect its result. */
@@ -131,6 +154,7 @@ beforeAll(async () => {
   const files: Record<string, string> = {
     '/tiny.tgz': path.join(sa.dir, 'images', 'tiny-x64-base-1.0.tgz'),
     '/authorized_keys': userKey(),
+    '/grid-env.yaml': path.join(work, 'grid-env.yaml'),
   };
   depot = createServer((req, res) => {
     depotHits.push(req.url ?? '');
@@ -153,33 +177,32 @@ afterAll(async () => {
 
 describe('kadeploy3 -M (multi-server)', () => {
   it('deploys every node of a grid_nodes file on its own site, with site-prefixed output and one summary', async () => {
-    // As OAR writes node files: each host once per core; the tutorial concatenates two sites' files.
-    const grid = path.join(work, 'grid_nodes');
-    writeFileSync(grid, [...sa.nodes, ...sa.nodes, ...sb.nodes, ...sb.nodes].map((n) => `${n}\n`).join(''));
+    // The tutorial, typed in a shell: each site's OAR node file (each host once per core) goes
+    // through `uniq` into ~/nodes, the frontend concatenates them; the second site's file is
+    // appended raw here, so kadeploy3 itself folds its duplicates. `-k` alone: ~/.ssh/authorized_keys.
+    const home = path.join(work, 'home');
+    const oarFile = (s: Site) => [...s.nodes, ...s.nodes].sort().join('\n');
+    mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    copyFileSync(userKey(), path.join(home, '.ssh', 'authorized_keys'));
+    writeFileSync(path.join(work, 'oar-a'), `${oarFile(sa)}\n`);
+    writeFileSync(path.join(work, 'oar-b'), `${oarFile(sb)}\n`);
+    const r = await gridSh(
+      [
+        'uniq $OAR_NODEFILE_A > ~/nodes',
+        'cat ~/nodes > ~/grid_nodes && cat $OAR_NODEFILE_B >> ~/grid_nodes',
+        'kadeploy3 -f ~/grid_nodes --multi-server -e tiny-x64-base -u deploy -k -o ok1 -n ko1',
+      ].join('\n'),
+      { HOME: home, OAR_NODEFILE_A: path.join(work, 'oar-a'), OAR_NODEFILE_B: path.join(work, 'oar-b') },
+    );
     const ok = path.join(work, 'ok1');
     const ko = path.join(work, 'ko1');
-    const r = await kadeploy3([
-      '-f',
-      grid,
-      '--multi-server',
-      '-e',
-      'tiny-x64-base',
-      '-u',
-      'deploy',
-      '-k',
-      userKey(),
-      '-o',
-      ok,
-      '-n',
-      ko,
-    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = lines(r.stdout);
     // sprintf("%-10s", "[name] "): "[gridsa] " padded to ten characters.
     expect(out.filter((l) => l.startsWith('[gridsa]  ')).length).toBeGreaterThan(3);
     expect(out.filter((l) => l.startsWith('[gridsb]  ')).length).toBeGreaterThan(3);
-    expect(out).toContain(`[gridsa]  Grab the key file ${userKey()}`);
+    expect(out).toContain(`[gridsa]  Grab the key file ${path.join(home, '.ssh', 'authorized_keys')}`);
     expect(out.some((l) => /^\[gridsb\] {2}Deployment #?D-[\w-]+ done/.test(l))).toBe(true);
     // One summary, after both logs, with all four nodes.
     expect(r.stdout.match(/The deployment is successful on nodes/g)).toHaveLength(1);
@@ -199,6 +222,8 @@ describe('kadeploy3 -M (multi-server)', () => {
 
   it('refuses nodes no server serves, and starts nothing on any site', async () => {
     const before = await Promise.all([statRows(sa), statRows(sb)]);
+    // The first test's deployment left one row per node on each site.
+    for (const n of before) expect(n).toBeGreaterThanOrEqual(2);
     const r = await kadeploy3([
       '-M',
       '-m',
@@ -265,6 +290,25 @@ describe('kadeploy3 -M (multi-server)', () => {
     // The client downloaded the keys once; each engine downloaded the image itself, once (cached).
     expect(depotHits.filter((u) => u === '/authorized_keys')).toHaveLength(1);
     expect(depotHits.filter((u) => u === '/tiny.tgz')).toHaveLength(2);
+  });
+
+  it('checks an anonymous description given by URL on every site with --dry-run, deploying nothing', async () => {
+    const before = await Promise.all([statRows(sa), statRows(sb)]);
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-a',
+      `${depotUrl}/grid-env.yaml`,
+      '--dry-run',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\[gridsa\] {2}Dry run: deployment of grid-tiny\S* on 1 node\(s\)$/m);
+    expect(r.stdout).toMatch(/^\[gridsb\] {2}Dry run: deployment of grid-tiny\S* on 1 node\(s\)$/m);
+    expect(await Promise.all([statRows(sa), statRows(sb)])).toEqual(before);
   });
 
   it('cancels the deployment on every site on Ctrl-C (exit 130, nodes in the KO file)', async () => {
