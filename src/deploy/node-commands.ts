@@ -54,7 +54,9 @@ export const nodeCommands = {
   /** Extracts a tar image arriving on stdin, decompressing in-stream. */
   extractTar: (c: Compression, dir: string) => `${decompressor(c)} | tar -C ${shq(dir)} --numeric-owner -xf -`,
   /** Writes a dd image arriving on stdin to a partition, decompressing in-stream. */
-  writeDd: (c: Compression, device: string) => `${decompressor(c)} | dd of=${shq(device)} bs=4M 2>/dev/null`,
+  // A redirect, not `| dd`: sh has no pipefail, and a corrupt image must fail with the
+  // decompressor's status instead of being reported written (Kadeploy: `gzip -cd > PART`).
+  writeDd: (c: Compression, device: string) => `${decompressor(c)} > ${shq(device)}`,
   /** Writes a file from stdin (e.g. grub.cfg). */
   writeFile: (file: string) => `mkdir -p "$(dirname ${shq(file)})" && cat > ${shq(file)}`,
   /** Checks that a kernel (and initrd) exist in the deployed system. */

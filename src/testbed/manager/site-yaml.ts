@@ -58,7 +58,8 @@ export function renderSiteYaml(
     ssh: { key: l.engineKey, user: 'root', connect_timeout: 5, keepalive_interval: 5, max_channels: 8 },
     windows: { reboot: 50, check: 50 },
     // Virtual nodes boot in milliseconds: poll at once and often (Kadeploy: 20 s, then every 5 s).
-    wait_reboot: { initial_delay_ms: 0, poll_ms: 200 },
+    // Not 0: a node's listener that is closing may still accept the first probe after a reset.
+    wait_reboot: { initial_delay_ms: 200, poll_ms: 250 },
     extract_dir: '/mnt/dest',
     marker_port: 25300,
     production: { environment: 'prod-env', user: 'deploy' },
