@@ -69,6 +69,7 @@ export class ConsoleService {
     const orphan = setTimeout(() => {
       if (!s.attached) s.close('no client attached');
     }, ATTACH_TIMEOUT_MS);
+    orphan.unref();
     void s.closed.then(() => {
       clearTimeout(orphan);
       unregister();

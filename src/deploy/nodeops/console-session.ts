@@ -92,6 +92,8 @@ export class ConsoleSession {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const term = setTimeout(() => this.child.kill('SIGTERM'), GRACE_MS);
       const kill = setTimeout(() => this.child.kill('SIGKILL'), GRACE_MS * 3);
+      term.unref();
+      kill.unref();
       this.child.once('close', () => {
         clearTimeout(term);
         clearTimeout(kill);
