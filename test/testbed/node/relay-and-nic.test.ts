@@ -175,7 +175,7 @@ describe('kaploy-relay chain broadcast through the NIC model', () => {
       });
       const r = await relay.done;
       bad.close();
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(`forwarding to 127.0.0.1:${badPort} failed`);
       expect(readFileSync(join(o.dir, 'deployenv/tmp/got'), 'utf8').trim()).toBe(String(payload.length));
       c.end();
