@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
-import { fetch } from 'undici';
+import type { Readable } from 'node:stream';
 import { KaployError } from '../../common/errors.js';
 import type { FileCache } from './file-cache.js';
+import { httpGet } from './http-get.js';
 
 /**
  * Downloads an http(s) image into the cache (once: the cache is keyed by checksum) and returns its
@@ -14,9 +14,9 @@ export async function fetchIntoCache(
 ): Promise<{ md5: string; size: number }> {
   if (opts.expectedMd5 && cache.has(opts.expectedMd5))
     return { md5: opts.expectedMd5, size: cache.size(opts.expectedMd5) };
-  let res: Awaited<ReturnType<typeof fetch>>;
+  let body: Readable;
   try {
-    res = await fetch(url, { signal: opts.signal, redirect: 'follow' });
+    body = await httpGet(url, opts.signal);
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     throw new KaployError('KAPLOY_FILE', `cannot download ${url}: ${(e as Error).message}`, {
@@ -24,11 +24,7 @@ export async function fetchIntoCache(
       cause: e,
     });
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new KaployError('KAPLOY_FILE', `cannot download ${url}: HTTP ${res.status}`, { file: url });
-  }
-  return cache.put(Readable.fromWeb(res.body as never), {
+  return cache.put(body, {
     ...(opts.expectedMd5 !== undefined ? { expectedMd5: opts.expectedMd5 } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     what: url,
