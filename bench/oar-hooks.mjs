@@ -8,10 +8,11 @@
 // Default tier: oarstat and oarnodesetting are small scripts printing recorded OAR 2.5.9 output
 // for an N-node job (so the figures are kaploy's own cost: node start, configuration, HTTP,
 // SQLite). --real-oar (root, after scripts/setup-oar.sh): the same hooks with the real OAR
-// commands: N bench nodes are registered in OAR, a real N-node deploy job is submitted, and the
-// hooks are run by hand as user oar against it; the bench nodes are removed at the end.
+// commands: N bench nodes (bench-I.oarbench) are registered in OAR, a real N-node deploy job runs,
+// and the hooks are run by hand as user oar against it (OAR's own runs are in /var/log/oar.log);
+// the bench nodes are left Dead with deploy=NO, out of the way of other jobs.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,29 +154,51 @@ async function realTier(n) {
     (i) => `127.14.${Math.floor(i / 250)}.${(i % 250) + 1}`,
     { uid, gid },
   );
-  const cfg = path.join(dir, 'oar-hooks.yaml');
+  const cfg = '/etc/kaploy/oar-hooks.yaml';
+  const saved = existsSync(cfg) ? readFileSync(cfg) : undefined;
+  mkdirSync('/etc/kaploy', { recursive: true });
+  // OAR runs its own hooks for the bench job too: they use the bench engine.
   writeFileSync(
     cfg,
     stringify({ engine_url: server.url, admin_token_file: tokenFile, spool_dir: path.join(dir, 'spool') }),
   );
   execFileSync('install', ['-d', '-o', 'oar', '-g', 'oar', '-m', '700', path.join(dir, 'spool')]);
   let job;
+  const hosts = nodes.flatMap((x) => ['-h', x]);
   try {
+    const known = new Set(
+      execFileSync('oarnodes', ['-l'])
+        .toString()
+        .split('\n')
+        .map((l) => l.split(/\s/)[0]),
+    );
+    const missing = nodes.filter((x) => !known.has(x));
     // One oarnodesetting run adds every host (one Perl start, one database connection).
-    execFileSync('oarnodesetting', ['-a', '-p', 'deploy=NO', ...nodes.flatMap((x) => ['-h', x])], {
-      stdio: 'ignore',
-    });
-    // A real N-node deploy job, held so it never starts (and OAR's own hooks never run for it):
-    // the hooks read it with the real oarstat, and set its hosts Absent with the real oarnodesetting.
-    const out = execFileSync('su', [
-      '-',
-      'alice',
-      '-c',
-      `oarsub --hold -t deploy -l nodes=${n},walltime=0:05 'sleep 1'`,
-    ]).toString();
+    if (missing.length)
+      execFileSync('oarnodesetting', ['-a', '-p', 'deploy=YES', ...missing.flatMap((x) => ['-h', x])], {
+        stdio: 'ignore',
+      });
+    execFileSync('oarnodesetting', ['-p', 'deploy=YES', ...hosts], { stdio: 'ignore' });
+    execFileSync('oarnodesetting', ['-s', 'Alive', ...hosts], { stdio: 'ignore' });
+    // State changes are applied asynchronously by OAR's server (NodeChangeState).
+    for (let t = 0; ; t++) {
+      const st = JSON.parse(
+        execFileSync('oarnodes', ['-J', '-s'], { maxBuffer: 64 << 20 }).toString() || '{}',
+      );
+      if (nodes.every((x) => Object.values(st[x] ?? {})[0] === 'Alive')) break;
+      if (t > 120) throw new Error('bench nodes did not become Alive');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const submit = `oarsub -t deploy -p "network_address like 'bench-%'" -l nodes=${n},walltime=0:10 'sleep 600'`;
+    const out = execFileSync('su', ['-', 'alice', '-c', submit]).toString();
     job = Number(/OAR_JOB_ID=(\d+)/.exec(out)?.[1]);
     if (!job) throw new Error(`oarsub: ${out}`);
-    const env = { KAPLOY_OAR_HOOKS_CONFIG: cfg };
+    for (let t = 0; ; t++) {
+      const st = execFileSync('oarstat', ['-J', '-f', '-j', String(job)]).toString();
+      if (/"state" : "Running"/.test(st)) break;
+      if (t > 240) throw new Error(`job ${job} did not start`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const asOar = (hook) =>
       run(
         'runuser',
@@ -185,27 +208,42 @@ async function realTier(n) {
           '--',
           'env',
           '-i',
-          `KAPLOY_OAR_HOOKS_CONFIG=${cfg}`,
           'OARCONFFILE=/etc/oar/oar.conf',
           path.join(ROOT, 'hooks', hook),
           String(job),
         ],
-        env,
+        process.env,
       );
     const pro = [];
     const epi = [];
+    // Prologues first, while the job runs: the first epilogue sets its nodes Absent, which makes
+    // OAR end the job (its own epilogue then runs too, against the bench engine).
     for (let r = 0; r < RUNS; r++) {
       const p = await asOar('server_prologue');
-      const e = await asOar('server_epilogue');
-      if (p.code !== 0 || e.code !== 0)
-        throw new Error(`hook run failed at ${n} nodes:\n${p.stdout}${p.stderr}${e.stdout}${e.stderr}`);
+      if (p.code !== 0 || !/granted/.test(p.stdout))
+        throw new Error(`prologue failed at ${n} nodes:\n${p.stdout}${p.stderr}`);
       pro.push(p.ms);
+    }
+    for (let r = 0; r < RUNS; r++) {
+      const e = await asOar('server_epilogue');
+      if (e.code !== 0 || !/handed to the engine/.test(e.stdout))
+        throw new Error(`epilogue failed at ${n} nodes:\n${e.stdout}${e.stderr}`);
       epi.push(e.ms);
     }
-    return { pro, epi, note: 'held job: oarstat has no assigned hosts' };
+    return { pro, epi };
   } finally {
-    if (job) execFileSync('oardel', [String(job)], { stdio: 'ignore' });
-    execFileSync('oarnodesetting', ['-s', 'Dead', ...nodes.flatMap((x) => ['-h', x])], { stdio: 'ignore' });
+    // Setting a node Absent makes OAR end the jobs on it, so the job may already be over.
+    if (job) {
+      try {
+        execFileSync('oardel', [String(job)], { stdio: 'ignore' });
+      } catch {}
+    }
+    // Out of the way of other jobs (the test nodes): Dead, not deploy.
+    await new Promise((r) => setTimeout(r, 15_000));
+    execFileSync('oarnodesetting', ['-p', 'deploy=NO', ...hosts], { stdio: 'ignore' });
+    execFileSync('oarnodesetting', ['-n', '-s', 'Dead', ...hosts], { stdio: 'ignore' });
+    if (saved) writeFileSync(cfg, saved);
+    else rmSync(cfg, { force: true });
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

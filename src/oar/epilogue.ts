@@ -81,10 +81,14 @@ async function takeOutOfService(deps: HookDeps, job: OarJob): Promise<boolean> {
   try {
     const r = await retryWithin(
       async () => {
-        const res = await setNodesAbsent(config.oarnodesetting, job.nodes, {
-          timeoutMs: deadline.bound(config.commandTimeoutMs),
-          signal: deadline.signal,
-        });
+        const res = await setNodesAbsent(
+          config.oarnodesetting,
+          { nodes: job.nodes, resources: job.resources },
+          {
+            timeoutMs: deadline.bound(config.commandTimeoutMs),
+            signal: deadline.signal,
+          },
+        );
         if (!res.ok) throw new Error(res.error ?? 'failed');
         return res;
       },

@@ -28,7 +28,10 @@ export async function decideJob(
     return { kind: 'unknown-state', reason: `cannot read job ${jobId}: ${found.error}` };
   if (found.kind === 'unknown')
     return { kind: 'skip', reason: `job ${jobId} is unknown to OAR (oarstat prints nothing): nothing to do` };
-  const job = nodeArgs ? { ...found.job, owner: nodeArgs.user, nodes: nodeArgs.nodes } : found.job;
+  // The node file may name other hosts than oarstat: no resource ids then (set Absent by host).
+  const job = nodeArgs
+    ? { ...found.job, owner: nodeArgs.user, nodes: nodeArgs.nodes, resources: [] }
+    : found.job;
   if (!isDeployJob(job)) {
     return {
       kind: 'skip',

@@ -11,6 +11,8 @@ export interface OarJob {
   types: string[];
   /** Assigned hosts (network_address), duplicates folded, in OAR's order. */
   nodes: string[];
+  /** OAR resource ids assigned to the job (assigned_resources): every resource of its hosts. */
+  resources: number[];
   /** Event types (FRAG_JOB_REQUEST for oardel, WALLTIME, ...): why the job ended, for the log. */
   events: string[];
 }
@@ -67,7 +69,14 @@ export function parseOarstatJson(text: string, jobId: number): OarJob | undefine
           : '?',
       )
     : [];
-  return { id: jobId, owner, state, types, nodes, events };
+  const rawResources = j.assigned_resources ?? [];
+  if (
+    !Array.isArray(rawResources) ||
+    rawResources.some((r) => !Number.isSafeInteger(r) || (r as number) < 1)
+  ) {
+    throw bad(jobId, 'assigned_resources is not a list of resource ids');
+  }
+  return { id: jobId, owner, state, types, nodes, resources: rawResources as number[], events };
 }
 
 function stringArray(x: unknown, jobId: number, key: string): string[] {

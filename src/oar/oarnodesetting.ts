@@ -8,18 +8,39 @@ export interface NodesStateResult {
 }
 
 /**
- * Takes the job's hosts out of scheduling: `oarnodesetting -n -s Absent -h H1 -h H2 ...` (one run
- * for all hosts: each run costs a Perl start and a database connection).
+ * Takes the job's hosts out of scheduling: `oarnodesetting -n -s Absent -r ID -r ID ...` with the
+ * job's resource ids, or `-h HOST -h HOST ...` when they are not known (node-level hooks). One run
+ * for all: each run costs a Perl start and a database connection. Resource ids are set by one
+ * UPDATE (OAR::IO::set_resources_nextState), hosts one by one (set_node_nextState): 4 s against
+ * 0.3 s for 1,000 hosts on OAR 2.5.9, so ids first, hosts as the fallback.
  * `-n` matters: without it oarnodesetting waits for the jobs on the node to end, and the job on
  * them is this very one, Finishing until the epilogue returns: the epilogue would wait for itself
  * until OAR's timeout kills it (and stops every queue).
  */
 export async function setNodesAbsent(
   oarnodesetting: string,
-  nodes: readonly string[],
+  target: { nodes: readonly string[]; resources?: readonly number[] },
+  opts: { timeoutMs: number; signal: AbortSignal },
+): Promise<NodesStateResult & { by: 'resources' | 'hosts' }> {
+  if (target.resources && target.resources.length > 0) {
+    const argv = [
+      oarnodesetting,
+      '-n',
+      '-s',
+      'Absent',
+      ...target.resources.flatMap((r) => ['-r', String(r)]),
+    ];
+    const r = await run(argv, opts);
+    if (r.ok) return { ...r, by: 'resources' };
+  }
+  const argv = [oarnodesetting, '-n', '-s', 'Absent', ...target.nodes.flatMap((n) => ['-h', n])];
+  return { ...(await run(argv, opts)), by: 'hosts' };
+}
+
+async function run(
+  argv: string[],
   opts: { timeoutMs: number; signal: AbortSignal },
 ): Promise<NodesStateResult> {
-  const argv = [oarnodesetting, '-n', '-s', 'Absent', ...nodes.flatMap((n) => ['-h', n])];
   let r: Awaited<ReturnType<typeof runCommand>>;
   try {
     r = await runCommand(argv, opts);

@@ -85,7 +85,7 @@ describe('hooks/* executables', () => {
     expect(lines(r.stdout).at(-1)).toBe(
       '[server_epilogue] [job 42] restore of 1 nodes handed to the engine (1 new)',
     );
-    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-h', 'node-3.vsite']]);
+    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-r', '1']]);
   });
   it('node-level prologue JOBID USER NODEFILE: the node file and user given by OAR', async () => {
     fake.set('oarstat', { stdout: oarstatJson({ job: 43, owner: 'alice', nodes: ['node-1.vsite'] }) });
@@ -105,7 +105,7 @@ describe('hooks/* executables', () => {
     expect(lines(r.stdout)[0]).toMatch(
       /^\[epilogue\] \[job 44\] .*gone.*; using oarstat's owner and hosts instead$/,
     );
-    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-h', 'node-1.vsite']]);
+    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-r', '1']]);
   });
   it('node-level prologue with a bad user argument: oarstat owner used instead', async () => {
     fake.set('oarstat', { stdout: oarstatJson({ job: 45, owner: 'alice', nodes: ['node-1.vsite'] }) });

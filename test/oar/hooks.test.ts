@@ -169,9 +169,7 @@ describe('server epilogue', () => {
     const r = await epilogue(31);
     expect(r.code).toBe(0);
     expect(engine.rightsOf('alice')).toEqual([]);
-    expect(fake.calls('oarnodesetting')).toEqual([
-      ['-n', '-s', 'Absent', '-h', 'node-1.vsite', '-h', 'node-2.vsite'],
-    ]);
+    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-r', '1', '-r', '2']]);
     expect(restores.list().map((x) => [x.job, x.node, x.user, x.state, x.production])).toEqual([
       [31, 'node-1.vsite', 'alice', 'pending', 'prod-env'],
       [31, 'node-2.vsite', 'alice', 'pending', 'prod-env'],
@@ -222,9 +220,7 @@ describe('server epilogue', () => {
     });
     const r = await epilogue(34, down);
     expect(r.code).toBe(0);
-    expect(fake.calls('oarnodesetting')).toEqual([
-      ['-n', '-s', 'Absent', '-h', 'node-5.vsite', '-h', 'node-6.vsite'],
-    ]);
+    expect(fake.calls('oarnodesetting')).toEqual([['-n', '-s', 'Absent', '-r', '1', '-r', '2']]);
     expect(r.lines.at(-1)).toBe(
       `[server_epilogue] [job 34] restore request kept in ${spoolFile(path.join(dir, 'spool'), 34)}: delivered by the next hook run or 'kaploy oar restores --deliver'`,
     );
@@ -241,6 +237,22 @@ describe('server epilogue', () => {
     expect(restores.list({ job: 34 }).map((x) => x.state)).toEqual(['pending', 'pending']);
     expect(engine.rightsOf('bob')).toEqual([]);
     expect(readdirSync(path.join(dir, 'spool'))).toEqual([]);
+  });
+  it('resource ids refused by oarnodesetting: the hosts are set instead', async () => {
+    fake.set('oarstat', { stdout: oarstatJson({ job: 41, nodes: N(3, 4) }) });
+    fake.set('oarnodesetting', { stderr: '/!\\  1 resource(s) cannot be updated.', rc: 3 });
+    const cfg = writeHooksConfig(dir, {
+      engineUrl: engine.url,
+      tokenFile: engine.tokenFile('kaadmin'),
+      fake,
+      extra: { deadline_seconds: 3, command_timeout_seconds: 1, request_timeout_seconds: 1 },
+    });
+    const r = await epilogue(41, cfg);
+    expect(r.code).toBe(1); // the fake refuses the hosts too
+    expect(fake.calls('oarnodesetting').slice(0, 2)).toEqual([
+      ['-n', '-s', 'Absent', '-r', '1', '-r', '2'],
+      ['-n', '-s', 'Absent', '-h', 'node-3.vsite', '-h', 'node-4.vsite'],
+    ]);
   });
   it('a non-deploy job: nothing at all, exit 0', async () => {
     fake.set('oarstat', { stdout: oarstatJson({ job: 36, types: [], nodes: N(1) }) });

@@ -32,6 +32,7 @@ describe('oarstat -J -f -j ID (recorded OAR 2.5.9 output)', () => {
       state: 'Launching',
       types: ['deploy'],
       nodes: ['node-1.vsite', 'node-2.vsite'],
+      resources: [1, 2],
       events: [],
     });
   });
@@ -72,6 +73,11 @@ describe('oarstat -J -f -j ID (recorded OAR 2.5.9 output)', () => {
       'types not a list',
       JSON.stringify({ 7: { ...JSON.parse(oarstatJson({ job: 7 }))['7'], types: 'deploy' } }),
       'types is not a list',
+    ],
+    [
+      'bad resource ids',
+      JSON.stringify({ 7: { ...JSON.parse(oarstatJson({ job: 7 }))['7'], assigned_resources: [1, '2;x'] } }),
+      'assigned_resources is not a list',
     ],
     ['a bad state', oarstatJson({ job: 7, state: 'Fin ishing' }), "invalid state 'Fin ishing'"],
   ])('refuses %s', (_what, text, message) => {
