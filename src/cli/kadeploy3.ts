@@ -96,12 +96,7 @@ await runCli('kadeploy3', async (signal) => {
               ...(o.envUser ? { user: o.envUser } : {}),
               ...(o.envVersion ? { version: o.envVersion } : {}),
             },
-        ...(o.key
-          ? {
-              keys:
-                typeof o.key === 'string' && isUrl(o.key) ? await fetchKeys(o.key, signal) : readKeys(o.key),
-            }
-          : {}),
+        ...(o.key ? { keys: await keysFrom(o.key, signal) } : {}),
         request: deployRequest(o),
         verbose: o.verboseLevel,
         outputOk: o.outputOkNodes,
@@ -128,7 +123,7 @@ await runCli('kadeploy3', async (signal) => {
         () => readFileSync(0, 'utf8'),
         (m) => process.stderr.write(`kadeploy3: ${m}\n`),
       );
-  const keys = o.key ? readKeys(o.key) : undefined;
+  const keys = o.key ? await keysFrom(o.key, signal) : undefined;
   const client = createClient({ server: o.server });
   // -a FILE|URL: parsed here first (errors with file and line), local image files uploaded.
   const anonymous =
@@ -152,21 +147,7 @@ await runCli('kadeploy3', async (signal) => {
         nodes,
         environment,
         ...(keys ? { keys } : {}),
-        request: {
-          ...(o.partitionNumber ? { partition: o.partitionNumber } : {}),
-          ...(o.blockDevice ? { blockDevice: o.blockDevice } : {}),
-          ...(o.forceSteps ? { forceSteps: o.forceSteps } : {}),
-          ...(o.breakpoint ? { breakpoint: o.breakpoint } : {}),
-          ...(o.rebootClassicalTimeout ? { rebootClassicalTimeout: o.rebootClassicalTimeout } : {}),
-          ...(o.rebootKexecTimeout ? { rebootKexecTimeout: o.rebootKexecTimeout } : {}),
-          ...(o.kexec === false ? { noKexec: true } : {}),
-          ...(o.disableBootloaderInstall ? { disableBootloaderInstall: true } : {}),
-          ...(o.disableDiskPartitioning ? { disableDiskPartitioning: true } : {}),
-          ...(o.reformatTmp ? { reformatTmp: o.reformatTmp } : {}),
-          ...(o.vlan ? { vlan: o.vlan } : {}),
-          ...(o.force ? { force: true } : {}),
-          ...(o.debugMode ? { debug: true } : {}),
-        },
+        request: deployRequest(o),
         verbose: o.verboseLevel,
         outputOk: o.outputOkNodes,
         outputKo: o.outputKoNodes,
@@ -188,7 +169,12 @@ await runCli('kadeploy3', async (signal) => {
   }
 });
 
-/** -M: the workflow options sent to every site (the same flags as the single-site request below). */
+/** -k [FILE|URL]: the tutorial's multi-site section keeps authorized_keys on a web server. */
+function keysFrom(key: string | true, signal: AbortSignal) {
+  return typeof key === 'string' && isUrl(key) ? fetchKeys(key, signal) : Promise.resolve(readKeys(key));
+}
+
+/** The workflow options of a deployment request, from the command line (single site and -M). */
 function deployRequest(o: OptionValues): KadeployOptions['request'] {
   return {
     ...(o.partitionNumber ? { partition: o.partitionNumber } : {}),
