@@ -377,6 +377,16 @@ export class DeploymentService {
     }
   }
 
+  /** The outcomes of a deployment once it has finished (for the engine's own callers: the OAR restore). */
+  async wait(wid: string): Promise<NodeOutcome[]> {
+    const l = this.#live.get(wid);
+    if (l) {
+      await l.done;
+      return l.outcomes ?? [];
+    }
+    return this.#results.get(wid)?.outcomes ?? [];
+  }
+
   /** Resolves when every running deployment has finished (tests, shutdown). */
   async idle(): Promise<void> {
     await Promise.all([...this.#live.values()].map((l) => l.done));
