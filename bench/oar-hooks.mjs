@@ -3,7 +3,7 @@
 // executables OAR runs) for deploy jobs of 10, 100 and 1,000 nodes, against the real engine (a
 // virtual site of that many nodes, with the restore routes) in this process.
 //
-//   npm run build && node bench/oar-hooks.mjs [N...] [--runs R] [--real-oar]
+//   npm run build && node bench/oar-hooks.mjs [N...] [--runs R] [--real-oar] [--verbose]
 //
 // Default tier: oarstat and oarnodesetting are small scripts printing recorded OAR 2.5.9 output
 // for an N-node job (so the figures are kaploy's own cost: node start, configuration, HTTP,
@@ -33,6 +33,7 @@ const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 5;
 const REAL = args.includes('--real-oar');
+const VERBOSE = args.includes('--verbose');
 const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--runs').map(Number);
 const SIZES = sizes.length ? sizes : [10, 100, 1000];
 
@@ -133,6 +134,7 @@ async function fakeTier(n) {
       }
       pro.push(p.ms);
       epi.push(e.ms);
+      if (VERBOSE) process.stdout.write(e.stdout);
     }
     return { pro, epi };
   } finally {
@@ -229,6 +231,7 @@ async function realTier(n) {
       if (e.code !== 0 || !/handed to the engine/.test(e.stdout))
         throw new Error(`epilogue failed at ${n} nodes:\n${e.stdout}${e.stderr}`);
       epi.push(e.ms);
+      if (VERBOSE) process.stdout.write(e.stdout);
     }
     return { pro, epi };
   } finally {

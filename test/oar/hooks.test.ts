@@ -137,7 +137,10 @@ describe('server prologue', () => {
     ['missing', (d: string) => path.join(d, 'none.yaml'), 'configuration unusable'],
     [
       'wrong',
-      (d: string) => (writeFileSync(path.join(d, 'bad.yaml'), 'engine_url: 3\n'), path.join(d, 'bad.yaml')),
+      (d: string) => {
+        writeFileSync(path.join(d, 'bad.yaml'), 'engine_url: 3\n');
+        return path.join(d, 'bad.yaml');
+      },
       'engine_url: expected a non-empty string',
     ],
     [

@@ -27,8 +27,14 @@ describe('restore plan', () => {
   it('runs the steps in order until one succeeds', async () => {
     const calls: string[] = [];
     const runners = {
-      reboot: async () => (calls.push('reboot'), { ok: false as const, reason: 'no SSH after reboot' }),
-      deploy: async () => (calls.push('deploy'), { ok: true as const }),
+      reboot: async () => {
+        calls.push('reboot');
+        return { ok: false as const, reason: 'no SSH after reboot' };
+      },
+      deploy: async () => {
+        calls.push('deploy');
+        return { ok: true as const };
+      },
     };
     const plan = restorePlan({ state: 'deployed', env: 'tiny:1', destructive: 0 });
     expect(await runRestorePlan(plan, runners, new AbortController().signal)).toEqual({
@@ -53,7 +59,10 @@ describe('restore plan', () => {
   it('stops when aborted', async () => {
     const ac = new AbortController();
     const runners = {
-      reboot: async () => (ac.abort(), { ok: false as const, reason: 'cancelled' }),
+      reboot: async () => {
+        ac.abort();
+        return { ok: false as const, reason: 'cancelled' };
+      },
       deploy: async () => ({ ok: true as const }),
     };
     expect(

@@ -61,9 +61,10 @@ const rows = (repo: RestoresRepo) =>
 describe('restore worker', () => {
   it('restores each pending node, then puts it back in service (Alive)', async () => {
     const seen: string[] = [];
-    const w = worker(
-      async (node, o) => (seen.push(`${node} ${o.user} ${o.job} ${o.production}`), { ok: true }),
-    );
+    const w = worker(async (node, o) => {
+      seen.push(`${node} ${o.user} ${o.job} ${o.production}`);
+      return { ok: true };
+    });
     w.repo.record({ job: 3, user: 'alice', nodes: N(1, 2), production: 'prod-env' }, 1);
     w.start();
     await w.idle();

@@ -1,0 +1,198 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { silentLogger } from '../../../src/common/logger.js';
+import { loadSiteConfig } from '../../../src/common/site-config.js';
+import { ApiClient } from '../../../src/deploy/api/client.js';
+import { ROUTE_PLUGINS } from '../../../src/deploy/server/app.js';
+import { type RunningServer, startServer } from '../../../src/deploy/server/start.js';
+import { engineRestoreNode } from '../../../src/oar/engine-restore.js';
+import { RESTORE_DEFAULTS } from '../../../src/oar/hooks-config.js';
+import { RestoreWorker } from '../../../src/oar/restore-worker.js';
+import { createRestoreRoutes } from '../../../src/oar/routes-restores.js';
+import { testbedDown, testbedFault, testbedLayout, testbedUp } from '../../../src/testbed/index.js';
+import { stopEngine } from '../../../src/testbed/manager/engine-process.js';
+import { ensureOarBuilt, ROOT } from '../../oar/helpers/build.js';
+import { nodeStates, oarsubAs, queueStates, sh, waitFor, waitState } from './helpers/oar.js';
+
+// The whole loop on a virtual site: real OAR 2.5.9 runs the hooks; the engine (in this process, on
+// the site's address) records the restore and its RestoreWorker, wired to the engine's own reboot
+// and deployment services (engineRestoreNode), restores production and puts the node back with the
+// real oarnodesetting, or holds it out with the reason.
+const SITE = 'rsite';
+const HOOKS_CONFIG = '/etc/kaploy/oar-hooks.yaml';
+const SPOOL = '/var/lib/kaploy/oar-spool-restore-test';
+const ENDED = ['Terminated', 'Error'];
+
+let dir: string;
+let nodes: string[];
+let server: RunningServer;
+let worker: RestoreWorker;
+let admin: ApiClient;
+let savedConfig: Buffer | undefined;
+
+function siteEnv(user: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAPLOY_CLIENT_CONFIG: path.join(dir, 'client.yaml'),
+    KAPLOY_TOKEN_FILE: path.join(dir, 'tokens', user),
+    KAPLOY_LOG_LEVEL: 'silent',
+  };
+}
+const cli = (name: string) => path.join(ROOT, 'dist', 'cli', `${name}.js`);
+
+async function restoresOf(job: number): Promise<{ node: string; state: string; reason: string }[]> {
+  return (
+    await admin.request<{ restores: { node: string; state: string; reason: string }[] }>('GET', '/restores', {
+      query: { job },
+    })
+  ).restores;
+}
+
+beforeAll(async () => {
+  ensureOarBuilt();
+  const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh')], { timeoutMs: 600_000 });
+  if (setup.code !== 0) throw new Error(`setup-oar.sh failed: ${setup.stdout}${setup.stderr}`);
+  dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-restore-oar-'));
+  await sh('chmod', ['755', dir]);
+  await testbedUp({ nodes: 3, site: SITE, dir, bootDelay: 50 });
+  nodes = readFileSync(path.join(dir, 'nodes'), 'utf8').trim().split('\n');
+  // The site's engine runs here instead, with the restore routes and worker (until the engine
+  // registers them itself).
+  await stopEngine(testbedLayout(dir));
+  const config = loadSiteConfig(path.join(dir, 'site.yaml'));
+  let w: RestoreWorker | undefined;
+  server = await startServer(config, {
+    logger: silentLogger,
+    plugins: [...ROUTE_PLUGINS, createRestoreRoutes({ onChange: () => w?.wake() })],
+  });
+  worker = new RestoreWorker({
+    db: server.ctx.store.db,
+    restoreNode: engineRestoreNode(server.ctx),
+    config: { ...RESTORE_DEFAULTS, maxAttempts: 1, nodeTimeoutMs: 600_000 },
+    logger: silentLogger,
+    pollMs: 500,
+  });
+  w = worker;
+  worker.start();
+  admin = new ApiClient({
+    url: server.url,
+    token: readFileSync(path.join(dir, 'tokens', 'kaadmin'), 'utf8').trim(),
+  });
+  // OAR: the virtual nodes as deploy=YES resources; the hooks pointed at this engine.
+  const nodesFile = path.join(dir, 'oar-nodes');
+  writeFileSync(nodesFile, nodes.map((n) => `${n}\n`).join(''));
+  const reg = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh'), 'nodes', nodesFile]);
+  if (reg.code !== 0) throw new Error(`setup-oar.sh nodes: ${reg.stdout}${reg.stderr}`);
+  await sh('install', ['-d', '-o', 'oar', '-g', 'oar', '-m', '700', path.join(dir, 'oar-token'), SPOOL]);
+  await sh('install', [
+    '-o',
+    'oar',
+    '-g',
+    'oar',
+    '-m',
+    '600',
+    path.join(dir, 'tokens', 'kaadmin'),
+    path.join(dir, 'oar-token', 'kaadmin'),
+  ]);
+  mkdirSync('/etc/kaploy', { recursive: true });
+  if (existsSync(HOOKS_CONFIG)) savedConfig = readFileSync(HOOKS_CONFIG);
+  writeFileSync(
+    HOOKS_CONFIG,
+    stringify({
+      engine_url: server.url,
+      admin_token_file: path.join(dir, 'oar-token', 'kaadmin'),
+      partitions: ['*'],
+      spool_dir: SPOOL,
+      production_env: 'prod-env',
+    }),
+  );
+  // Other deploy=YES resources (other tests' nodes) out of the way: this test's jobs must land here.
+  const others = Object.keys(await nodeStates()).filter((n) => !nodes.includes(n));
+  if (others.length) await sh('oarnodesetting', ['-p', 'deploy=NO', ...others.flatMap((n) => ['-h', n])]);
+  await sh('oarnodesetting', ['-s', 'Alive', ...nodes.flatMap((n) => ['-h', n])]);
+  await waitFor('site nodes Alive', async () => {
+    const s = await nodeStates();
+    return nodes.every((n) => s[n] === 'Alive');
+  });
+}, 600_000);
+
+afterEach(async () => {
+  expect(await queueStates()).toEqual({ admin: 'Active', default: 'Active', besteffort: 'Active' });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await admin?.close();
+  await server?.close();
+  if (dir) await testbedDown(dir).catch(() => undefined);
+  if (savedConfig) writeFileSync(HOOKS_CONFIG, savedConfig);
+  else rmSync(HOOKS_CONFIG, { force: true });
+  // Back to deploy=YES for the other real-OAR tests' nodes; this site's nodes out of their way.
+  const all = Object.keys(await nodeStates());
+  const mine = nodes ?? [];
+  const others = all.filter((n) => !mine.includes(n) && n.endsWith('.oartest'));
+  if (others.length) await sh('oarnodesetting', ['-p', 'deploy=YES', ...others.flatMap((n) => ['-h', n])]);
+  if (mine.length) await sh('oarnodesetting', ['-p', 'deploy=NO', ...mine.flatMap((n) => ['-h', n])]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the production restore after a deploy job, on a virtual site', () => {
+  it('the owner deploys during the job; at the end every node runs production again and is Alive; a node that cannot be restored is held out with the reason', async () => {
+    const [n1, n2, n3] = nodes as [string, string, string];
+    const job = await oarsubAs('alice', ['-t', 'deploy', '-l', 'nodes=3,walltime=0:10', 'sleep 600']);
+    await waitState(job, ['Running']);
+    // During the job alice deploys her environment on two of her nodes; bob cannot.
+    const dep = await sh(
+      process.execPath,
+      [cli('kadeploy3'), '-e', 'tiny-x64-base', '-u', 'deploy', '-m', n1, '-m', n2],
+      { env: siteEnv('alice') },
+    );
+    expect(dep.code).toBe(0);
+    const bob = await sh(
+      process.execPath,
+      [cli('kadeploy3'), '-e', 'tiny-x64-base', '-u', 'deploy', '-m', n3],
+      { env: siteEnv('bob') },
+    );
+    expect(bob.code).not.toBe(0);
+    expect(`${bob.stdout}${bob.stderr}`).toMatch(/right/i);
+    // n3 will not come back: its reboots do nothing.
+    await testbedFault(dir, n3, { kind: 'no_reboot', times: 1000 } as never);
+    await sh('oardel', [String(job)]);
+    await waitState(job, ENDED);
+    expect(readdirSync(SPOOL)).toEqual([]);
+    const rows = await waitFor(
+      'the restores to finish',
+      async () => {
+        const r = await restoresOf(job);
+        return r.length === 3 && r.every((x) => x.state === 'done' || x.state === 'failed') ? r : undefined;
+      },
+      600_000,
+      1000,
+    );
+    expect(rows.map((r) => [r.node, r.state])).toEqual([
+      [n1, 'done'],
+      [n2, 'done'],
+      [n3, 'failed'],
+    ]);
+    expect(rows[2]?.reason).not.toBe('');
+    const states = await waitFor('OAR states', async () => {
+      const s = await nodeStates();
+      return s[n1] === 'Alive' && s[n2] === 'Alive' ? s : undefined;
+    });
+    expect(states[n3]).toMatch(/^Absent/);
+    const n3info = await sh('oarnodes', [n3]);
+    expect(n3info.stdout).toMatch(/kaploy_reason=\S/);
+    for (const n of [n1, n2]) expect(server.ctx.store.nodes.get(n)?.state).toBe('prod_env');
+  });
+});
