@@ -31,9 +31,14 @@ export function engineServices(ctx: EngineContext): EngineServices {
       },
     );
   }
+  const hostKeys = new StoreHostKeys(ctx.store.knownHosts, (e) =>
+    ctx.logger.warn({ err: e }, 'could not write learnt host keys to the store'),
+  );
+  // Before the store closes: keys learnt in the last moments are written, not lost.
+  ctx.signal.addEventListener('abort', () => hostKeys.flush(), { once: true });
   const pool = new SshPool({
     privateKey: key,
-    hostKeys: new StoreHostKeys(ctx.store.knownHosts),
+    hostKeys,
     connectTimeoutMs: ctx.config.ssh.connectTimeoutMs,
     keepaliveIntervalMs: ctx.config.ssh.keepaliveIntervalMs,
     maxChannelsPerConnection: ctx.config.ssh.maxChannels,

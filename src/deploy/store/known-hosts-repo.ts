@@ -18,6 +18,16 @@ export class KnownHostsRepo {
       .run(node, key);
   }
 
+  /** Several keys in one transaction (one commit, one fsync). */
+  setMany(entries: readonly (readonly [node: string, key: string])[]): void {
+    const stmt = this.db.prepare(
+      'INSERT INTO known_hosts (node, key) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET key = excluded.key',
+    );
+    this.db.transaction(() => {
+      for (const [node, key] of entries) stmt.run(node, key);
+    })();
+  }
+
   all(): Map<string, string> {
     const rows = this.db.prepare('SELECT node, key FROM known_hosts').all() as {
       node: string;
