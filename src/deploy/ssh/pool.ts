@@ -100,6 +100,27 @@ export class SshPool {
     }
   }
 
+  /**
+   * Logs into the node (or reuses its open connection) without running anything: whether its sshd
+   * answers and accepts the engine's key, the host key learnt or checked on the way. The
+   * connection stays in the pool for the next exec. Cheaper than `exec('true')`, which costs the
+   * node a process (on a virtual node, a sandbox).
+   */
+  async connect(
+    t: SshTarget,
+    o: Pick<ExecOptions, 'signal' | 'timeoutMs' | 'trustOnFirstUse'> = {},
+  ): Promise<void> {
+    assertTarget(t);
+    assertTimeout(t.node, o.timeoutMs, 'timeoutMs');
+    const deadline = new Deadline(t.node, o.timeoutMs, o.signal);
+    try {
+      if (deadline.signal.aborted) throw deadline.error();
+      await raceDeadline(this.connection(t, o.trustOnFirstUse === true), deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
   /** Drops the node's connection (it is rebooting); the next exec reconnects. */
   forget(node: string): void {
     const entry = this.nodes.get(node);

@@ -57,6 +57,11 @@ export interface DeploymentSpec {
 /** The part of the SSH pool (src/deploy/ssh) the steps use; SshPool satisfies it. */
 export interface NodeShell {
   exec(target: SshTarget, command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Logs in without running a command (SshPool has it); without it, wait_reboot runs `true`. */
+  connect?(
+    target: SshTarget,
+    opts?: Pick<ExecOptions, 'signal' | 'timeoutMs' | 'trustOnFirstUse'>,
+  ): Promise<void>;
   /** Drops the node's connection after a reboot (the next exec reconnects). */
   forget(node: string): void;
 }

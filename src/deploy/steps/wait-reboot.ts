@@ -3,6 +3,7 @@ import pMap from 'p-map';
 import { type BootedSystem, probeNode } from '../boot/node-probe.js';
 import { nextLevel } from '../power/level-command.js';
 import type { MicroStepContext, NodeResult } from '../workflow/types.js';
+import { errorReason } from './failure-reason.js';
 import { ko, OK } from './for-each-node.js';
 import { execOnNode } from './node-exec.js';
 import { powerReboot, type RebootDeps } from './reboot.js';
@@ -98,13 +99,9 @@ export async function waitReboot(
             if (want === 'deploy_env') {
               // First login to the freshly booted deployment environment: learn its host key now
               // (trust on first use), since send_key_in_deploy_env is skipped without -k.
-              const login = await execOnNode(env, ctx, node, 'true', {
-                label: 'ssh',
-                trustOnFirstUse: true,
-                timeoutMs: env.tuning.probeTimeoutMs * 5,
-              });
-              if (!login.result.ok) {
-                if (login.result.reason === 'host key mismatch') settle(node, login.result);
+              const login = await logIn(node);
+              if (!login.ok) {
+                if (login.reason === 'host key mismatch') settle(node, login);
                 return; // sshd not ready yet: poll again
               }
             }
@@ -130,6 +127,27 @@ export async function waitReboot(
     flushBatch();
   }
   return results;
+
+  /**
+   * A login without a command where the transport allows it: the connection is what the next
+   * steps reuse, and `true` would cost every node a process (on a virtual node, a sandbox: a
+   * third of the daemon's process spawns in a deployment).
+   */
+  async function logIn(node: string): Promise<NodeResult> {
+    const timeoutMs = env.tuning.probeTimeoutMs * 5;
+    if (!env.pool.connect) {
+      return (await execOnNode(env, ctx, node, 'true', { label: 'ssh', trustOnFirstUse: true, timeoutMs }))
+        .result;
+    }
+    try {
+      await env.pool.connect(env.target(node), { signal: ctx.signal, timeoutMs, trustOnFirstUse: true });
+      return OK;
+    } catch (e) {
+      const reason = errorReason('ssh', e);
+      if (env.spec.debug) ctx.debug(node, `! ${reason}`);
+      return ko(reason);
+    }
+  }
 
   async function escalate(node: string): Promise<void> {
     const sec = Math.round((timeoutMs.get(node) ?? 0) / 1000);
