@@ -1,8 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../common/logger.js';
 import type { BootedSystem } from './booted-system.js';
 import type { FaultBook } from './fault-book.js';
 import type { AfterCommand } from './hardware-exec.js';
+import type { SandboxProcess } from './sandbox-process.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** What the SSH side of a node needs from the node itself (kept narrow so each part stays small). */
@@ -20,7 +20,7 @@ export interface NodeRuntime {
   /** The running system; undefined unless booted. */
   system(): BootedSystem | undefined;
   /** Registers a process that must die with the running system; returns the unregister function. */
-  track(child: ChildProcess): () => void;
+  track(child: SandboxProcess): () => void;
   /** Acts what a hardware command asked for once it has answered (reboot, kexec). */
   afterCommand(after: AfterCommand, command: string): void;
   /** The power_loss fault: the node goes dark at once. */

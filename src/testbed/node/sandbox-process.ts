@@ -1,9 +1,24 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { type SandboxSpec, sandboxArgs } from './bwrap-args.js';
+import { HelperChild, spawnViaHelper } from './spawn-helper.js';
 
-/** Starts a command in the node's sandbox, in its own process group (so it can be killed whole). */
-export function spawnSandboxed(spec: SandboxSpec): ChildProcessWithoutNullStreams {
-  return spawn('bwrap', sandboxArgs(spec), { stdio: 'pipe', detached: true, env: { PATH: '/usr/bin:/bin' } });
+/** A running sandboxed command: the part of ChildProcess the node uses ('error', 'exit', 'close'). */
+export interface SandboxProcess extends EventEmitter {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+}
+
+/**
+ * Starts a command in the node's sandbox, in its own process group (so it can be killed whole).
+ * Started by a small helper process, not forked from the daemon (why: spawn-helper.ts).
+ */
+export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
+  return spawnViaHelper('bwrap', sandboxArgs(spec), { PATH: '/usr/bin:/bin' });
 }
 
 /**
@@ -15,6 +30,11 @@ export function killSandboxed(child: {
   exitCode: number | null;
   signalCode: NodeJS.Signals | null;
 }): void {
+  // Its pid may not be known yet: the helper kills it as soon as it is.
+  if (child instanceof HelperChild) {
+    child.killGroup();
+    return;
+  }
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
@@ -26,7 +46,7 @@ export function killSandboxed(child: {
 /** Runs a short sandboxed command to completion (stdin closed), collecting its stderr (bounded). */
 export function runSandboxed(
   spec: SandboxSpec,
-  track?: (child: ChildProcessWithoutNullStreams) => () => void,
+  track?: (child: SandboxProcess) => () => void,
 ): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawnSandboxed(spec);

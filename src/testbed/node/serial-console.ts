@@ -1,7 +1,6 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
-import { killSandboxed } from './sandbox-process.js';
+import { killSandboxed, type SandboxProcess } from './sandbox-process.js';
 
 const RECENT_LINES = 200;
 
@@ -13,7 +12,7 @@ const RECENT_LINES = 200;
 export class SerialConsole {
   private readonly recent: string[] = [];
   private readonly sessions = new Set<ConsoleSession>();
-  private login: { hostname: string; spawnShell: () => ChildProcessWithoutNullStreams } | undefined;
+  private login: { hostname: string; spawnShell: () => SandboxProcess } | undefined;
   private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly file: string) {}
@@ -26,7 +25,7 @@ export class SerialConsole {
   }
 
   /** A system is up: every viewer gets a login prompt. */
-  systemUp(hostname: string, spawnShell: () => ChildProcessWithoutNullStreams): void {
+  systemUp(hostname: string, spawnShell: () => SandboxProcess): void {
     this.login = { hostname, spawnShell };
     for (const s of this.sessions) s.prompt();
   }
@@ -57,12 +56,10 @@ export class SerialConsole {
 class ConsoleSession {
   readonly stream: Duplex;
   private line = '';
-  private shell: ChildProcessWithoutNullStreams | undefined;
+  private shell: SandboxProcess | undefined;
 
   constructor(
-    private readonly login: () =>
-      | { hostname: string; spawnShell: () => ChildProcessWithoutNullStreams }
-      | undefined,
+    private readonly login: () => { hostname: string; spawnShell: () => SandboxProcess } | undefined,
     onClose: () => void,
   ) {
     this.stream = new Duplex({
@@ -129,7 +126,7 @@ class ConsoleSession {
     }
   }
 
-  private startShell(spawnShell: () => ChildProcessWithoutNullStreams, rest: string): void {
+  private startShell(spawnShell: () => SandboxProcess, rest: string): void {
     const sh = spawnShell();
     this.shell = sh;
     sh.stdin.on('error', () => {});

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import type { AfterCommand } from './hardware-exec.js';
 import { validateNodeOptions } from './node-options.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { importRawImage } from './raw-image.js';
-import { killSandboxed, spawnSandboxed } from './sandbox-process.js';
+import { killSandboxed, type SandboxProcess, spawnSandboxed } from './sandbox-process.js';
 import { SerialConsole } from './serial-console.js';
 import { serveSessions } from './ssh-sessions.js';
 import { TokenBucket } from './token-bucket.js';
@@ -43,7 +42,7 @@ export class VirtualNode extends EventEmitter {
   private readonly nicIn: TokenBucket | undefined;
   private readonly nicOut: TokenBucket | undefined;
   private readonly diskBucket: TokenBucket | undefined;
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Set<SandboxProcess>();
   private disk: DiskModel | undefined;
   private power: 'on' | 'off' = 'off';
   private state: NodeState = 'off';
@@ -356,7 +355,7 @@ export class VirtualNode extends EventEmitter {
     if (gen === this.generation) this.setState('boot_failed');
   }
 
-  private track(child: ChildProcess): () => void {
+  private track(child: SandboxProcess): () => void {
     this.children.add(child);
     const untrack = () => this.children.delete(child);
     child.once('close', untrack);
