@@ -195,4 +195,41 @@ describe('the production restore after a deploy job, on a virtual site', () => {
     expect(n3info.stdout).toMatch(/kaploy_reason=\S/);
     for (const n of [n1, n2]) expect(server.ctx.store.nodes.get(n)?.state).toBe('prod_env');
   });
+
+  it("the job deleted while the owner's deployment is still running: the deployment is cancelled, the node restored and Alive", async () => {
+    const n = nodes[0] as string;
+    await sh('oarnodesetting', ['-s', 'Alive', '-h', n]);
+    await waitFor('node Alive', async () => (await nodeStates())[n] === 'Alive');
+    const job = await oarsubAs('alice', ['-t', 'deploy', '-l', 'nodes=1,walltime=0:10', 'sleep 600']);
+    const running = await waitState(job, ['Running']);
+    const node = running.nodes[0] as string;
+    // The deployment's first reboot takes 60 s more than usual: it is still running at oardel.
+    await testbedFault(dir, node, { kind: 'slow_boot', extraMs: 60_000, times: 1 } as never);
+    const deploying = sh(
+      process.execPath,
+      [cli('kadeploy3'), '-e', 'tiny-x64-base', '-u', 'deploy', '-m', node],
+      { env: siteEnv('alice') },
+    );
+    await waitFor(
+      'the deployment to start',
+      async () => server.ctx.operations.list().some((o) => o.user === 'alice'),
+      60_000,
+    );
+    await sh('oardel', [String(job)]);
+    const dep = await deploying;
+    expect(dep.code).not.toBe(0);
+    expect(server.ctx.operations.list().filter((o) => o.user === 'alice')).toEqual([]);
+    await waitState(job, ENDED);
+    const rows = await waitFor(
+      'the restore',
+      async () => {
+        const r = await restoresOf(job);
+        return r.length === 1 && (r[0]?.state === 'done' || r[0]?.state === 'failed') ? r : undefined;
+      },
+      600_000,
+      1000,
+    );
+    expect(rows.map((r) => [r.node, r.state, r.reason])).toEqual([[node, 'done', '']]);
+    await waitFor('node back Alive', async () => (await nodeStates())[node] === 'Alive');
+  });
 });
