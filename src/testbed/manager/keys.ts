@@ -55,10 +55,14 @@ export async function ensureHostKeys(l: TestbedLayout, nodes: PlannedNode[]): Pr
  * OpenSSH private key") about once in 300 ed25519 keys; such a node could not start its server.
  * Keep only keys that read back.
  */
-function generateReadableKeyPair(comment: string): { private: string; public: string } {
+export function generateReadableKeyPair(comment = ''): { private: string; public: string } {
   for (let i = 0; i < 20; i++) {
     const kp = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-    if (!(ssh2.utils.parseKey(kp.private) instanceof Error)) return kp;
+    if (
+      !(ssh2.utils.parseKey(kp.private) instanceof Error) &&
+      !(ssh2.utils.parseKey(kp.public) instanceof Error)
+    )
+      return kp;
   }
   throw new Error('ssh2 could not generate a readable ed25519 host key');
 }

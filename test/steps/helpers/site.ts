@@ -36,6 +36,7 @@ export function testSite(o: {
     imageDirs: [],
     ssh: { keyFile: '', user: 'root', connectTimeoutMs: 5000, keepaliveIntervalMs: 5000, maxChannels: 8 },
     windows: { reboot: 10, check: 10 },
+    waitReboot: { initialDelayMs: 200, pollMs: 250 },
     extractDir: o.extractDir ?? '/mnt/dest',
     markerPort: o.markerPort ?? 25300,
     production: { environment: 'prod-env', user: 'deploy' },

@@ -8,6 +8,7 @@ import { utils } from 'ssh2';
 import type { LevelCommands, SiteConfig } from '../../../src/common/site-config-types.js';
 import { MemoryHostKeyStore, SshPool } from '../../../src/deploy/ssh/index.js';
 import { ensureTestImages, type TestImages } from '../../../src/testbed/images/index.js';
+import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import { type RebootLevel, VirtualNode } from '../../../src/testbed/node/index.js';
 import { testSite } from './site.js';
 
@@ -82,8 +83,8 @@ export async function startVSite(o: {
     reboot,
   });
   await mkdir(site.bootDir, { recursive: true });
-  const engine = utils.generateKeyPairSync('ed25519');
-  const hostKeys = names.map(() => utils.generateKeyPairSync('ed25519'));
+  const engine = generateReadableKeyPair();
+  const hostKeys = names.map(() => generateReadableKeyPair());
   const nodes = names.map((name, i) => {
     const hostKey = (hostKeys[i] as { private: string }).private;
     const v = new VirtualNode({

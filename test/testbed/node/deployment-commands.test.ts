@@ -5,6 +5,7 @@ import { utils } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grubConfig, nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
 import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import {
   buildImage,
   connect,
@@ -60,7 +61,7 @@ describe('deployment commands run for real, hardware commands act on the model',
     // production (sda2) kept its contents across the identical re-partitioning
     expect(readFileSync(join(o.dir, 'disk/sda2/etc/hostname'), 'utf8')).toBe('prod\n');
 
-    const user = utils.generateKeyPairSync('ed25519');
+    const user = generateReadableKeyPair();
     await ok(nodeCommands.replaceAuthorizedKeys('/mnt/dest'), `${user.public}\n`);
     expect(readFileSync(join(sda3, 'root/.ssh/authorized_keys'), 'utf8')).toBe(`${user.public}\n`);
 

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, utils } from 'ssh2';
+import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import type { NodeStatus } from '../../../src/testbed/node/index.js';
 import { VirtualNode, type VirtualNodeOptions } from '../../../src/testbed/node/index.js';
 
@@ -61,8 +62,8 @@ export interface Keys {
 }
 
 export function makeKeys(): Keys {
-  const host = utils.generateKeyPairSync('ed25519');
-  const engine = utils.generateKeyPairSync('ed25519');
+  const host = generateReadableKeyPair();
+  const engine = generateReadableKeyPair();
   const hostParsed = utils.parseKey(host.public);
   if (hostParsed instanceof Error) throw hostParsed;
   return {

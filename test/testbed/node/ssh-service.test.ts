@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client, type ClientChannel, utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import {
   connect,
   DEPLOY_KERNEL,
@@ -54,7 +55,7 @@ describe("the node's SSH server", () => {
   });
 
   it('accepts only root with an authorised key', async () => {
-    const stranger = utils.generateKeyPairSync('ed25519');
+    const stranger = generateReadableKeyPair();
     await expect(connect(o.address, o.sshPort, stranger.private)).rejects.toThrow(/authentication/i);
     await expect(
       new Promise((resolve, reject) => {
