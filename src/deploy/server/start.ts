@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { nodeIndex, type SiteConfig } from '../../common/site-config.js';
+import { createOarRestores } from '../../oar/engine-oar.js';
 import { FileCache } from '../environments/file-cache.js';
 import { openStore, storePath } from '../store/store.js';
 import { buildApp, type EnginePlugin, ROUTE_PLUGINS } from './app.js';
@@ -46,11 +47,15 @@ export async function startServer(config: SiteConfig, opts: StartOptions = {}): 
   };
   const removed = ctx.files.removeStaleTemporaries();
   if (removed > 0) ctx.logger.info({ removed }, 'removed partial files left in the image cache');
+  // OAR deploy jobs: /restores and the worker that restores production after a job (src/oar).
+  // A caller giving its own plugin list (tests) wires the restores itself, or not at all.
+  const oar = opts.plugins ? undefined : createOarRestores(ctx);
   let app: FastifyInstance;
   try {
-    app = await buildApp(ctx, opts.plugins ?? ROUTE_PLUGINS);
+    app = await buildApp(ctx, oar ? [...ROUTE_PLUGINS, oar.plugin] : (opts.plugins ?? ROUTE_PLUGINS));
     await app.listen({ port: opts.port ?? config.listen.port, host: opts.host ?? config.listen.host });
   } catch (e) {
+    await oar?.stop();
     store.close();
     throw e;
   }
@@ -66,6 +71,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions = {}): 
       closed = true;
       ac.abort(new Error('server shutting down'));
       ctx.operations.cancelAll('server shutting down');
+      await oar?.stop();
       await app.close();
       store.close();
     },
