@@ -22,23 +22,37 @@ const HELPER_SOURCE = String.raw`
 const { spawn } = require('node:child_process');
 const { connect } = require('node:net');
 const send = (m) => { if (process.connected) process.send(m); };
-const open = (path, header) => new Promise((resolve, reject) => {
-  const s = connect(path);
-  s.once('error', reject);
-  s.once('connect', () => s.write(header, (e) => (e ? reject(e) : resolve(s))));
-});
+// A full listen backlog (thousands of sandboxes starting at once) refuses with EAGAIN: retry.
+const open = async (path, header, made) => {
+  const t0 = Date.now();
+  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const s = connect(path);
+        made.push(s);
+        s.once('error', reject);
+        s.once('connect', () => s.write(header, (e) => (e ? reject(e) : resolve(s))));
+      });
+    } catch (e) {
+      if (e.code !== 'EAGAIN' || Date.now() - t0 > 10000) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+};
 process.on('message', async (m) => {
   if (m.op !== 'spawn') return;
+  const made = [];
   let socks = [];
   try {
-    socks = await Promise.all([0, 1, 2].map((fd) => open(m.socket, m.token + ' ' + m.id + ' ' + fd + '\n')));
+    socks = await Promise.all([0, 1, 2].map((fd) => open(m.socket, m.token + ' ' + m.id + ' ' + fd + '\n', made)));
+    for (const s of socks) s.on('error', () => {});
     const child = spawn(m.file, m.args, { stdio: socks, detached: true, env: m.env });
     for (const s of socks) s.destroy();
     child.on('error', (e) => send({ op: 'error', id: m.id, message: e.message }));
     child.on('exit', (code, signal) => send({ op: 'exit', id: m.id, code, signal }));
     if (child.pid !== undefined) send({ op: 'spawned', id: m.id, pid: child.pid });
   } catch (e) {
-    for (const s of socks) s.destroy();
+    for (const s of made) s.destroy();
     send({ op: 'error', id: m.id, message: e.message });
   }
 });
@@ -77,6 +91,10 @@ export class HelperChild extends EventEmitter {
   }
 
   attach(fd: number, sock: Socket): void {
+    if (this.exited && this.pid === undefined) {
+      sock.destroy(); // failed before this connection arrived
+      return;
+    }
     this.sockets[fd] = sock;
     sock.on('error', (e) => {
       // EPIPE on stdin: the command exited before reading all its input, as with a pipe.
@@ -158,7 +176,7 @@ class SpawnHelper {
     if (!this.server) {
       this.path = `\0kaploy-spawn-${process.pid}-${this.token.slice(0, 8)}`;
       this.server = createServer((sock) => this.onConnection(sock));
-      this.server.listen(this.path);
+      this.server.listen({ path: this.path, backlog: 4096 });
       this.server.unref();
     }
     const proc = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
