@@ -34,13 +34,31 @@ const open = async (path, header, made) => {
         s.once('connect', () => s.write(header, (e) => (e ? reject(e) : resolve(s))));
       });
     } catch (e) {
-      if (e.code !== 'EAGAIN' || Date.now() - t0 > 10000) throw e;
+      if (e.code !== 'EAGAIN' || Date.now() - t0 > 60000) throw e;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
 };
-process.on('message', async (m) => {
+// At most MAX_STARTING sandboxes being connected and forked at once: thousands of requests
+// arriving together would otherwise overflow the daemon's listen backlog.
+const MAX_STARTING = 16;
+let starting = 0;
+const queue = [];
+const pump = () => {
+  while (starting < MAX_STARTING && queue.length > 0) {
+    starting++;
+    start(queue.shift()).finally(() => {
+      starting--;
+      pump();
+    });
+  }
+};
+process.on('message', (m) => {
   if (m.op !== 'spawn') return;
+  queue.push(m);
+  pump();
+});
+const start = async (m) => {
   const made = [];
   let socks = [];
   try {
@@ -55,7 +73,7 @@ process.on('message', async (m) => {
     for (const s of made) s.destroy();
     send({ op: 'error', id: m.id, message: e.message });
   }
-});
+};
 process.on('disconnect', () => process.exit(0));
 `;
 
