@@ -30,7 +30,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
 
   tb.command('up')
     .description('start a virtual site in the background and write what clients and engines need into DIR')
-    .requiredOption('--nodes <n>', 'number of virtual nodes (1 to 1000)')
+    .requiredOption('--nodes <n>', 'number of virtual nodes (1 to 2000)')
     .option('--site <name>', 'site name ([a-z][a-z0-9-]*)', 'vsite')
     .option('--dir <dir>', 'site directory', defaultDir())
     .option('--boot-delay <ms>', 'time a node takes to boot, in ms')

@@ -16,9 +16,9 @@ describe.concurrent('kaploy testbed up: bad input is refused with exit 3 and not
   const cases: [string, string[], RegExp][] = [
     ['unknown option', ['--nodes', '2', '--frobnicate'], /unknown option '--frobnicate'/],
     ['missing --nodes', [], /required option '--nodes <n>'/],
-    ['--nodes 0', ['--nodes', '0'], /--nodes: expected an integer from 1 to 1000, got '0'/],
-    ['--nodes 1001', ['--nodes', '1001'], /--nodes: expected an integer from 1 to 1000, got '1001'/],
-    ['--nodes abc', ['--nodes', 'abc'], /--nodes: expected an integer from 1 to 1000, got 'abc'/],
+    ['--nodes 0', ['--nodes', '0'], /--nodes: expected an integer from 1 to 2000, got '0'/],
+    ['--nodes 2001', ['--nodes', '2001'], /--nodes: expected an integer from 1 to 2000, got '2001'/],
+    ['--nodes abc', ['--nodes', 'abc'], /--nodes: expected an integer from 1 to 2000, got 'abc'/],
     ['bad site name', ['--nodes', '2', '--site', 'My_Site'], /--site: 'My_Site' is not a valid site name/],
   ];
   for (const [what, args, msg] of cases) {
