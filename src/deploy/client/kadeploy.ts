@@ -96,6 +96,9 @@ export async function runKadeploy(
   return { wid, outcomes, started: true };
 }
 
+/** Spacing of log requests when the engine answers a long poll at once (a busy -V 5 log). */
+const MIN_POLL_GAP_MS = 200;
+
 /** Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server. */
 export async function follow(
   client: ApiClient,
@@ -116,8 +119,12 @@ export async function follow(
       io.err.write(`Cancelling ${wid}...\n`);
       await client.request('DELETE', `/${kind}/${wid}`).catch(() => undefined);
     }
+    const asked = Date.now();
+    // Deployments answer as soon as there is news (long poll), so the end is seen at once; the
+    // other operations' routes are polled on the timer.
+    const longPoll = kind === 'deployment';
     const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, {
-      query: { from, verbosity: o.verbose },
+      query: { from, verbosity: o.verbose, ...(longPoll ? { wait_ms: o.pollIntervalMs ?? 1000 } : {}) },
     });
     if (page.lines.length > 0) {
       if (tty) io.err.write('\r\x1b[K');
@@ -129,7 +136,9 @@ export async function follow(
       const st = await client.request<OperationStatus>('GET', `/${kind}/${wid}`);
       io.err.write(`\r\x1b[K${progressLine(st, (Date.now() - started) / 1000)}`);
     }
-    await sleep(o.pollIntervalMs ?? 1000).catch(() => undefined);
+    // A long poll that answered early still leaves MIN_POLL_GAP_MS between requests.
+    const pause = longPoll ? MIN_POLL_GAP_MS - (Date.now() - asked) : (o.pollIntervalMs ?? 1000);
+    if (pause > 0) await sleep(pause).catch(() => undefined);
   }
   if (tty) io.err.write('\r\x1b[K');
   return client.request<OperationStatus>('GET', `/${kind}/${wid}`);

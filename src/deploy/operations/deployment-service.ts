@@ -368,6 +368,30 @@ export class DeploymentService {
     return { ...page, done: l.log.done && page.next >= l.log.entries.length };
   }
 
+  /**
+   * As logs, but waits up to `waitMs` for lines at this verbosity (or the end) when there are none
+   * yet: the client hears of the end of a deployment at once rather than at its next poll.
+   */
+  async logsWait(
+    caller: AuthenticatedUser,
+    wid: string,
+    from: number,
+    verbosity: number,
+    debug: boolean,
+    waitMs: number,
+    signal: AbortSignal,
+  ): Promise<{ lines: string[]; next: number; done: boolean }> {
+    const until = Date.now() + waitMs;
+    for (let at = from; ; ) {
+      const page = this.logs(caller, wid, at, verbosity, debug);
+      const live = this.#get(caller, wid);
+      const left = until - Date.now();
+      if (page.lines.length > 0 || page.done || !live || left <= 0 || signal.aborted) return page;
+      at = page.next;
+      await live.log.changed(left, signal);
+    }
+  }
+
   cancel(caller: AuthenticatedUser, wid: string): void {
     const l = this.#get(caller, wid);
     if (!l) throw notFound('KAPLOY_INVALID_WORKFLOW_ID', `no running deployment ${wid}`);

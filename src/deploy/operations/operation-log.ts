@@ -13,6 +13,7 @@ export class OperationLog {
   readonly entries: LogEntry[] = [];
   readonly nodes = new Map<string, NodeStateView>();
   done = false;
+  readonly #waiters = new Set<() => void>();
 
   constructor(nodes: readonly string[]) {
     for (const n of nodes) this.nodes.set(n, { state: 'waiting' });
@@ -20,10 +21,12 @@ export class OperationLog {
 
   line(level: number, text: string): void {
     this.entries.push({ kind: 'line', level, text });
+    this.#notify();
   }
 
   event(ev: WorkflowEvent): void {
     this.entries.push({ kind: 'event', ev });
+    this.#notify();
     switch (ev.kind) {
       case 'micro_start':
         for (const n of ev.nodes) this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'running' });
@@ -51,6 +54,30 @@ export class OperationLog {
       });
     }
     this.done = true;
+    this.#notify();
+  }
+
+  /**
+   * Resolves at the next entry or at the end of the operation, after `ms` at the latest, or when
+   * `signal` aborts: lets a reader wait for news (a long poll) instead of polling on a timer.
+   */
+  changed(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+      if (this.done || signal?.aborted) done();
+    });
+  }
+
+  #notify(): void {
+    for (const w of [...this.#waiters]) w();
   }
 
   /** Rendered lines from entry `from` on; `next` is where the reader continues. */

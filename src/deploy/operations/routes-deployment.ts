@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { printDescription } from '../environments/print.js';
 import type { EngineContext } from '../server/context.js';
+import { requestSignal } from '../server/request-signal.js';
 import { DEPLOY_REQUEST_SCHEMA, type DeployRequest } from './deploy-request.js';
 import { engineServices } from './engine-services.js';
 import { describeSteps } from './prepare-deployment.js';
@@ -56,7 +57,10 @@ export const deploymentRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = asyn
     svc().status(request.user, request.params.wid),
   );
 
-  app.get<{ Params: { wid: string }; Querystring: { from?: number; verbosity?: number; debug?: boolean } }>(
+  app.get<{
+    Params: { wid: string };
+    Querystring: { from?: number; verbosity?: number; debug?: boolean; wait_ms?: number };
+  }>(
     '/deployment/:wid/logs',
     {
       schema: {
@@ -68,17 +72,21 @@ export const deploymentRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = asyn
             from: { type: 'integer', minimum: 0 },
             verbosity: { type: 'integer', minimum: 0, maximum: 5 },
             debug: { type: 'boolean' },
+            // Long poll: with no new line yet, answer at the next one (or the end) within this.
+            wait_ms: { type: 'integer', minimum: 0, maximum: 30000 },
           },
         },
       },
     },
-    async (request) =>
-      svc().logs(
+    async (request, reply) =>
+      svc().logsWait(
         request.user,
         request.params.wid,
         request.query.from ?? 0,
         request.query.verbosity ?? 3,
         request.query.debug === true,
+        request.query.wait_ms ?? 0,
+        requestSignal(ctx, reply),
       ),
   );
 
