@@ -21,9 +21,9 @@ import { RESTORE_DEFAULTS } from '../../../src/oar/hooks-config.js';
 import { RestoreWorker } from '../../../src/oar/restore-worker.js';
 import { createRestoreRoutes } from '../../../src/oar/routes-restores.js';
 import { testbedDown, testbedFault, testbedLayout, testbedUp } from '../../../src/testbed/index.js';
-import { stopEngine } from '../../../src/testbed/manager/engine-process.js';
+import { startEngine, stopEngine } from '../../../src/testbed/manager/engine-process.js';
 import { ensureOarBuilt, ROOT } from '../../oar/helpers/build.js';
-import { nodeStates, oarsubAs, queueStates, sh, waitFor, waitState } from './helpers/oar.js';
+import { job, nodeStates, oarsubAs, queueStates, sh, waitFor, waitState } from './helpers/oar.js';
 
 // The whole loop on a virtual site: real OAR 2.5.9 runs the hooks; the engine (in this process, on
 // the site's address) records the restore and its RestoreWorker, wired to the engine's own reboot
@@ -38,7 +38,12 @@ let dir: string;
 let nodes: string[];
 let server: RunningServer;
 let worker: RestoreWorker;
+// False once a test has replaced the in-process engine by the site's own `kaploy server` process.
+let inProcessEngine = true;
+// A job a failed test left behind, deleted after it so that the next tests find their nodes.
+let openJob: number | undefined;
 let admin: ApiClient;
+let engineUrl: string;
 let savedConfig: Buffer | undefined;
 
 function siteEnv(user: string): NodeJS.ProcessEnv {
@@ -57,6 +62,56 @@ async function restoresOf(job: number): Promise<{ node: string; state: string; r
       query: { job },
     })
   ).restores;
+}
+
+/** The hooks' configuration, pointed at this file's engine (other real-OAR tests use the same file). */
+function writeHooksConfig(): void {
+  writeFileSync(
+    HOOKS_CONFIG,
+    stringify({
+      engine_url: engineUrl,
+      admin_token_file: path.join(dir, 'oar-token', 'kaadmin'),
+      partitions: ['*'],
+      spool_dir: SPOOL,
+      production_env: 'prod-env',
+    }),
+  );
+}
+
+/** `kastat3 -o all -d -m NODE` as the admin: [operation, step1, env] per row, oldest first. */
+async function statsOf(node: string): Promise<string[][]> {
+  const r = await sh(
+    process.execPath,
+    [cli('kastat3'), '-o', 'all', '-d', '-m', node, '-F', 'operation,step1,env'],
+    {
+      env: siteEnv('kaadmin'),
+    },
+  );
+  if (r.code !== 0) throw new Error(`kastat3 failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split(','));
+}
+
+/** The line of each node in `kaploy testbed status --dir DIR`. */
+async function testbedStatusLines(ns: string[]): Promise<Record<string, string>> {
+  const r = await sh(process.execPath, [cli('kaploy'), 'testbed', 'status', '--dir', dir]);
+  if (r.code !== 0) throw new Error(`kaploy testbed status failed (${r.code}): ${r.stdout}${r.stderr}`);
+  const lines = r.stdout.split('\n');
+  return Object.fromEntries(ns.map((n) => [n, lines.find((l) => l.includes(n)) ?? '(no line)']));
+}
+
+async function waitAlive(ns: string[], timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    `${ns.join(', ')} Alive in oarnodes`,
+    async () => {
+      const s = await nodeStates();
+      return ns.every((n) => s[n] === 'Alive');
+    },
+    timeoutMs,
+  );
 }
 
 beforeAll(async () => {
@@ -89,6 +144,7 @@ beforeAll(async () => {
     url: server.url,
     token: readFileSync(path.join(dir, 'tokens', 'kaadmin'), 'utf8').trim(),
   });
+  engineUrl = server.url;
   // OAR: the virtual nodes as deploy=YES resources; the hooks pointed at this engine.
   const nodesFile = path.join(dir, 'oar-nodes');
   writeFileSync(nodesFile, nodes.map((n) => `${n}\n`).join(''));
@@ -107,16 +163,7 @@ beforeAll(async () => {
   ]);
   mkdirSync('/etc/kaploy', { recursive: true });
   if (existsSync(HOOKS_CONFIG)) savedConfig = readFileSync(HOOKS_CONFIG);
-  writeFileSync(
-    HOOKS_CONFIG,
-    stringify({
-      engine_url: server.url,
-      admin_token_file: path.join(dir, 'oar-token', 'kaadmin'),
-      partitions: ['*'],
-      spool_dir: SPOOL,
-      production_env: 'prod-env',
-    }),
-  );
+  writeHooksConfig();
   // Other deploy=YES resources (other tests' nodes) out of the way: this test's jobs must land here.
   const others = Object.keys(await nodeStates()).filter((n) => !nodes.includes(n));
   if (others.length) await sh('oarnodesetting', ['-p', 'deploy=NO', ...others.flatMap((n) => ['-h', n])]);
@@ -128,13 +175,21 @@ beforeAll(async () => {
 }, 600_000);
 
 afterEach(async () => {
+  if (openJob !== undefined) {
+    const j = openJob;
+    openJob = undefined;
+    if (!ENDED.includes((await job(j))?.state ?? 'Terminated')) {
+      await sh('oardel', [String(j)]);
+      await waitState(j, ENDED, 120_000);
+    }
+  }
   expect(await queueStates()).toEqual({ admin: 'Active', default: 'Active', besteffort: 'Active' });
 });
 
 afterAll(async () => {
-  await worker?.stop();
+  if (inProcessEngine) await worker?.stop();
   await admin?.close();
-  await server?.close();
+  if (inProcessEngine) await server?.close();
   if (dir) await testbedDown(dir).catch(() => undefined);
   if (savedConfig) writeFileSync(HOOKS_CONFIG, savedConfig);
   else rmSync(HOOKS_CONFIG, { force: true });
@@ -231,5 +286,139 @@ describe('the production restore after a deploy job, on a virtual site', () => {
     );
     expect(rows.map((r) => [r.node, r.state, r.reason])).toEqual([[node, 'done', '']]);
     await waitFor('node back Alive', async () => (await nodeStates())[node] === 'Alive');
+  });
+  it('a destructive environment deployed during the job gets a full redeployment at the end, a plain one a reboot only', async () => {
+    // Any two Alive nodes of the site (the first test leaves its third one held out).
+    await sh('oarnodesetting', ['-s', 'Alive', '-h', nodes[0] as string, '-h', nodes[1] as string]);
+    await waitAlive([nodes[0] as string, nodes[1] as string]);
+    // alice's own copy of tiny-x64-base, marked destructive.
+    const envName = 'alice-destructive';
+    const printed = await sh(process.execPath, [cli('kaenv3'), '-p', 'tiny-x64-base', '-u', 'deploy'], {
+      env: siteEnv('alice'),
+    });
+    expect(printed.code).toBe(0);
+    const envFile = path.join(dir, `${envName}.env`);
+    writeFileSync(
+      envFile,
+      printed.stdout.replace(/^(name\s*:).*$/m, `$1 ${envName}`).replace(/^visibility\s*:.*\n/m, ''),
+    );
+    await sh('chmod', ['644', envFile]);
+    for (const args of [
+      ['-a', envFile],
+      ['--toggle-destructive-tag', envName],
+    ]) {
+      const r = await sh(process.execPath, [cli('kaenv3'), ...args], { env: siteEnv('alice') });
+      expect(r.code, `kaenv3 ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    const job = await oarsubAs('alice', ['-t', 'deploy', '-l', 'nodes=2,walltime=0:10', 'sleep 600']);
+    openJob = job;
+    const running = await waitState(job, ['Running']);
+    const [n1, n2] = [...running.nodes].sort() as [string, string];
+    // n1: the destructive environment; n2: the plain one.
+    const deps = await Promise.all([
+      sh(process.execPath, [cli('kadeploy3'), '-e', envName, '-u', 'alice', '-m', n1], {
+        env: siteEnv('alice'),
+      }),
+      sh(process.execPath, [cli('kadeploy3'), '-e', 'tiny-x64-base', '-u', 'deploy', '-m', n2], {
+        env: siteEnv('alice'),
+      }),
+    ]);
+    for (const d of deps) expect(d.code, `${d.stdout}${d.stderr}`).toBe(0);
+    expect(Boolean(server.ctx.store.nodes.get(n1)?.destructive)).toBe(true);
+    expect(Boolean(server.ctx.store.nodes.get(n2)?.destructive)).toBe(false);
+    const before = { [n1]: (await statsOf(n1)).length, [n2]: (await statsOf(n2)).length };
+
+    writeHooksConfig();
+    await sh('oardel', [String(job)]);
+    await waitState(job, ENDED);
+    const rows = await waitFor(
+      'the restores to finish',
+      async () => {
+        const r = await restoresOf(job);
+        return r.length === 2 && r.every((x) => x.state === 'done' || x.state === 'failed') ? r : undefined;
+      },
+      600_000,
+      1000,
+    );
+    expect(rows.map((r) => [r.node, r.state, r.reason])).toEqual([n1, n2].sort().map((n) => [n, 'done', '']));
+    await waitAlive([n1, n2]);
+    // The engine's record: n1 redeployed (state `deployed`) with production, no longer destructive;
+    // n2 rebooted onto its recorded production (`prod_env`).
+    expect(server.ctx.store.nodes.get(n1)).toMatchObject({
+      state: 'deployed',
+      env: expect.stringMatching(/^prod-env:/),
+      destructive: 0,
+    });
+    expect(server.ctx.store.nodes.get(n2)?.state).toBe('prod_env');
+    const status = await testbedStatusLines([n1, n2]);
+    for (const n of [n1, n2]) expect(status[n], `testbed status of ${n}`).toMatch(/production/);
+
+    // The statistics: the destructive node redeployed with production (no reboot tried); the
+    // plain one rebooted onto its recorded production, no new deployment.
+    const after1 = (await statsOf(n1)).slice(before[n1]);
+    const after2 = (await statsOf(n2)).slice(before[n2]);
+    expect(after1.filter((r) => r[0] === 'deploy').map((r) => r[2])).toEqual([
+      expect.stringMatching(/^prod-env:/),
+    ]);
+    expect(after1.filter((r) => r[1] === 'RecordedEnv')).toEqual([]);
+    expect(after2.map((r) => r.slice(0, 2))).toEqual([['reboot', 'RecordedEnv']]);
+  });
+
+  it('the engine stopped during the epilogue: nodes Absent, queues active, request spooled; after the engine comes back and the spool is delivered, the nodes run production and are Alive', async () => {
+    // Any two Alive nodes of the site (the first test leaves its third one held out).
+    await sh('oarnodesetting', ['-s', 'Alive', '-h', nodes[0] as string, '-h', nodes[1] as string]);
+    await waitAlive([nodes[0] as string, nodes[1] as string]);
+    const job = await oarsubAs('alice', ['-t', 'deploy', '-l', 'nodes=2,walltime=0:10', 'sleep 600']);
+    openJob = job;
+    const running = await waitState(job, ['Running']);
+    const [n1, n2] = [...running.nodes].sort() as [string, string];
+    // alice deploys on one of them, so that one has something to undo.
+    const dep = await sh(
+      process.execPath,
+      [cli('kadeploy3'), '-e', 'tiny-x64-base', '-u', 'deploy', '-m', n1],
+      {
+        env: siteEnv('alice'),
+      },
+    );
+    expect(dep.code, `${dep.stdout}${dep.stderr}`).toBe(0);
+
+    // The engine goes down (this file's in-process engine: worker, then server).
+    inProcessEngine = false;
+    await worker.stop();
+    await server.close();
+    writeHooksConfig();
+    await sh('oardel', [String(job)]);
+    await waitState(job, ENDED, 120_000);
+    const states = await nodeStates();
+    for (const n of [n1, n2]) expect(states[n], `oarnodes state of ${n}`).toMatch(/^Absent/);
+    expect(await queueStates()).toEqual({ admin: 'Active', default: 'Active', besteffort: 'Active' });
+    expect(readdirSync(SPOOL)).toEqual([`job-${job}.json`]);
+
+    // The site's engine comes back as its own process (`kaploy server`, which runs the restore
+    // worker itself) on the same address; the admin delivers the spool.
+    await startEngine(testbedLayout(dir), engineUrl, path.join(dir, 'tokens', 'kaadmin'));
+    const deliver = await sh(
+      process.execPath,
+      [cli('kaploy'), 'oar', 'restores', '--deliver', '-c', HOOKS_CONFIG],
+      {
+        env: { ...process.env, KAPLOY_LOG_LEVEL: 'silent' },
+      },
+    );
+    expect(readdirSync(SPOOL), `kaploy oar restores --deliver: ${deliver.stdout}${deliver.stderr}`).toEqual(
+      [],
+    );
+    const rows = await waitFor(
+      'the restores to finish',
+      async () => {
+        const r = await restoresOf(job);
+        return r.length === 2 && r.every((x) => x.state === 'done' || x.state === 'failed') ? r : undefined;
+      },
+      600_000,
+      1000,
+    );
+    expect(rows.map((r) => [r.node, r.state, r.reason])).toEqual([n1, n2].sort().map((n) => [n, 'done', '']));
+    await waitAlive([n1, n2]);
+    const status = await testbedStatusLines([n1, n2]);
+    for (const n of [n1, n2]) expect(status[n], `testbed status of ${n}`).toMatch(/production/);
   });
 });
