@@ -280,11 +280,14 @@ export class DeploymentService {
       anonymous: prepared.anonymous,
       md5: prepared.envSpec.image.md5,
     });
+    // A node given the site's production environment runs production again (kanodes3: prod_env).
+    const prod = this.ctx.config.production;
+    const isProduction = prepared.env.name === prod.environment && (prepared.env.user ?? prepared.user) === prod.user;
     this.ctx.store.transaction(() => {
       for (const o of outcomes) {
         if (o.status === 'ok') {
           this.ctx.store.nodes.update(o.node, {
-            state: 'deployed',
+            state: isProduction ? 'prod_env' : 'deployed',
             env: envName,
             env_user: prepared.env.user ?? prepared.user,
             destructive: prepared.env.destructive ? 1 : 0,

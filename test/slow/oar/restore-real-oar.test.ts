@@ -342,10 +342,10 @@ describe('the production restore after a deploy job, on a virtual site', () => {
     );
     expect(rows.map((r) => [r.node, r.state, r.reason])).toEqual([n1, n2].sort().map((n) => [n, 'done', '']));
     await waitAlive([n1, n2]);
-    // The engine's record: n1 redeployed (state `deployed`) with production, no longer destructive;
-    // n2 rebooted onto its recorded production (`prod_env`).
+    // The engine's record: n1 redeployed with production, no longer destructive; n2 rebooted onto
+    // its recorded production; both run production (`prod_env`).
     expect(server.ctx.store.nodes.get(n1)).toMatchObject({
-      state: 'deployed',
+      state: 'prod_env',
       env: expect.stringMatching(/^prod-env:/),
       destructive: 0,
     });
