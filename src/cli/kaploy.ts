@@ -8,7 +8,9 @@ import { registerTestbed } from './kaploy-testbed.js';
 /** `kaploy`: admin and testbed entry point; each family of subcommands lives in its own file. */
 await runCli('kaploy', async (signal) => {
   const program = new Command('kaploy')
-    .description('kaploy: bare-metal OS deployment for OAR clusters (admin, server and virtual site commands)')
+    .description(
+      'kaploy: bare-metal OS deployment for OAR clusters (admin, server and virtual site commands)',
+    )
     .exitOverride()
     .showHelpAfterError();
   let code: number | undefined;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { KaployError } from './errors.js';
 import { parseAutomata } from '../deploy/workflow/force-steps.js';
+import { KaployError } from './errors.js';
 import { expandRange } from './node-names.js';
 import {
   type ClusterConfig,

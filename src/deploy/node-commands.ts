@@ -37,7 +37,8 @@ export const nodeCommands = {
   mount: (device: string, dir: string) => `mount ${shq(device)} ${shq(dir)}`,
   umount: (dir: string) => `umount ${shq(dir)}`,
   /** Installs the boot loader in the MBR, pointing at the grub.cfg under `bootDir` (already written). */
-  installBootloader: (bootDir: string, blockDevice: string) => `grub-install --boot-directory=${shq(bootDir)} ${shq(blockDevice)}`,
+  installBootloader: (bootDir: string, blockDevice: string) =>
+    `grub-install --boot-directory=${shq(bootDir)} ${shq(blockDevice)}`,
   kexecLoad: (kernel: string, initrd: string | undefined, append: string) =>
     `kexec -l ${shq(kernel)}${initrd ? ` --initrd=${shq(initrd)}` : ''} --append=${shq(append)}`,
   kexecExec: () => 'kexec -e',
@@ -52,7 +53,8 @@ export const nodeCommands = {
   replaceAuthorizedKeys: (root: string) =>
     `mkdir -p ${shq(`${root}/root/.ssh`)} && chmod 700 ${shq(`${root}/root/.ssh`)} && cat > ${shq(`${root}/root/.ssh/authorized_keys`)} && chmod 600 ${shq(`${root}/root/.ssh/authorized_keys`)}`,
   /** Extracts a tar image arriving on stdin, decompressing in-stream. */
-  extractTar: (c: Compression, dir: string) => `${decompressor(c)} | tar -C ${shq(dir)} --numeric-owner -xf -`,
+  extractTar: (c: Compression, dir: string) =>
+    `${decompressor(c)} | tar -C ${shq(dir)} --numeric-owner -xf -`,
   /** Writes a dd image arriving on stdin to a partition, decompressing in-stream. */
   // A redirect, not `| dd`: sh has no pipefail, and a corrupt image must fail with the
   // decompressor's status instead of being reported written (Kadeploy: `gzip -cd > PART`).
@@ -107,7 +109,13 @@ export function partitionScript(parts: { swap: number; prod: number; deploy: num
 }
 
 /** A GRUB 2 configuration that boots `kernel` from `rootDevice`. */
-export function grubConfig(env: string, kernel: string, initrd: string | undefined, rootDevice: string, params: string): string {
+export function grubConfig(
+  env: string,
+  kernel: string,
+  initrd: string | undefined,
+  rootDevice: string,
+  params: string,
+): string {
   return [
     'set default=0',
     'set timeout=0',

@@ -15,17 +15,30 @@ export function ipHex(address: string): string {
     .join('');
 }
 
-export function profileFileName(naming: 'ip_hex' | 'ip' | 'hostname', node: { name: string; address: string }): string {
+export function profileFileName(
+  naming: 'ip_hex' | 'ip' | 'hostname',
+  node: { name: string; address: string },
+): string {
   if (naming === 'ip') return node.address;
   if (naming === 'hostname') return node.name;
   return ipHex(node.address);
 }
 
 export function renderProfile(t: BootTarget, comment = ''): string {
-  const head = ['# kaploy', ...(comment ? [`# ${comment.replace(/\n/g, ' ')}`] : []), 'DEFAULT kaploy', 'LABEL kaploy'];
+  const head = [
+    '# kaploy',
+    ...(comment ? [`# ${comment.replace(/\n/g, ' ')}`] : []),
+    'DEFAULT kaploy',
+    'LABEL kaploy',
+  ];
   switch (t.kind) {
     case 'deploy_env':
-      return [...head, `  KERNEL ${t.kernel}`, `  APPEND initrd=${t.initrd}${t.params ? ` ${t.params}` : ''}`, ''].join('\n');
+      return [
+        ...head,
+        `  KERNEL ${t.kernel}`,
+        `  APPEND initrd=${t.initrd}${t.params ? ` ${t.params}` : ''}`,
+        '',
+      ].join('\n');
     case 'local':
       return [...head, '  COM32 chain.c32', `  APPEND hd0 ${t.partition}`, ''].join('\n');
     case 'localboot':
@@ -58,7 +71,12 @@ export function parseProfile(text: string): BootTarget | undefined {
   if (kernel) {
     const words = append.split(/\s+/).filter(Boolean);
     const initrd = words.find((w) => w.startsWith('initrd='))?.slice('initrd='.length) ?? '';
-    return { kind: 'deploy_env', kernel, initrd, params: words.filter((w) => !w.startsWith('initrd=')).join(' ') };
+    return {
+      kind: 'deploy_env',
+      kernel,
+      initrd,
+      params: words.filter((w) => !w.startsWith('initrd=')).join(' '),
+    };
   }
   return undefined;
 }

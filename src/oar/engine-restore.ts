@@ -21,7 +21,9 @@ export function engineRestoreNode(ctx: EngineContext): RestoreNodeFn {
     const partition = clusterOf(ctx.config, cfg.cluster).partitioning.prod;
     const env = { name: production || ctx.config.production.environment, user: ctx.config.production.user };
     const row = ctx.store.nodes.get(node);
-    const plan = restorePlan(row ? { state: row.state, env: row.env, destructive: row.destructive } : undefined);
+    const plan = restorePlan(
+      row ? { state: row.state, env: row.env, destructive: row.destructive } : undefined,
+    );
     const r = await runRestorePlan(
       plan,
       {
@@ -29,7 +31,14 @@ export function engineRestoreNode(ctx: EngineContext): RestoreNodeFn {
           const [o] = await rebootNodes(
             ctx,
             actor,
-            { kind: 'recorded_env', nodes: [node], environment: env, partition, checkDestructive: true, force: true },
+            {
+              kind: 'recorded_env',
+              nodes: [node],
+              environment: env,
+              partition,
+              checkDestructive: true,
+              force: true,
+            },
             sig,
           );
           return o?.status === 'ok' ? { ok: true } : { ok: false, reason: o?.reason ?? 'no outcome' };

@@ -10,7 +10,10 @@ describe('client configuration', () => {
   it('reads servers, the default and -S NAME', () => {
     const d = tmp();
     const f = path.join(d, 'client.yaml');
-    writeFileSync(f, 'default: rennes\nservers:\n  rennes: { url: "http://127.0.0.1:1/", token_file: tok }\n  nancy: { url: "http://127.0.0.1:2" }\n');
+    writeFileSync(
+      f,
+      'default: rennes\nservers:\n  rennes: { url: "http://127.0.0.1:1/", token_file: tok }\n  nancy: { url: "http://127.0.0.1:2" }\n',
+    );
     const cfg = loadClientConfig(f);
     expect(pickServer(cfg).url).toBe('http://127.0.0.1:1');
     expect(pickServer(cfg).tokenFile).toBe(path.join(d, 'tok'));
@@ -25,7 +28,9 @@ describe('client configuration', () => {
     expect(() => loadClientConfig(f)).toThrow(/servers\.a\.url: expected an http\(s\) URL/);
     writeFileSync(f, 'default: b\nservers:\n  a: { url: "http://x" }\n');
     expect(() => loadClientConfig(f)).toThrow(/default: 'b' is not one of the servers/);
-    expect(() => loadClientConfig(path.join(d, 'missing.yaml'))).toThrow(/cannot read the client configuration/);
+    expect(() => loadClientConfig(path.join(d, 'missing.yaml'))).toThrow(
+      /cannot read the client configuration/,
+    );
   });
 
   it('refuses a token file that others can read, like ssh', () => {

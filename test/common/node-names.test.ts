@@ -3,7 +3,12 @@ import { assertHostname, expandRange, parseNodeFile } from '../../src/common/nod
 
 describe('node names', () => {
   it('expands ranges with lists and padding', () => {
-    expect(expandRange('gdx-[5-7,10].orsay')).toEqual(['gdx-5.orsay', 'gdx-6.orsay', 'gdx-7.orsay', 'gdx-10.orsay']);
+    expect(expandRange('gdx-[5-7,10].orsay')).toEqual([
+      'gdx-5.orsay',
+      'gdx-6.orsay',
+      'gdx-7.orsay',
+      'gdx-10.orsay',
+    ]);
     expect(expandRange('n-[08-10]')).toEqual(['n-08', 'n-09', 'n-10']);
     expect(expandRange('127.1.[0-1].[1-2]')).toEqual(['127.1.0.1', '127.1.0.2', '127.1.1.1', '127.1.1.2']);
     expect(expandRange('plain.site')).toEqual(['plain.site']);

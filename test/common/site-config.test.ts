@@ -17,10 +17,17 @@ describe('site configuration', () => {
   it('loads, expands ranges and normalises', () => {
     const cfg = parseSiteConfig(good, '/etc/kaploy/site.yaml');
     expect(cfg.site).toBe('rennes');
-    expect([...nodeIndex(cfg).keys()]).toEqual(['paradent-1.rennes', 'paradent-2.rennes', 'paradent-3.rennes']);
+    expect([...nodeIndex(cfg).keys()]).toEqual([
+      'paradent-1.rennes',
+      'paradent-2.rennes',
+      'paradent-3.rennes',
+    ]);
     expect(nodeIndex(cfg).get('paradent-2.rennes')?.address).toBe('127.5.0.2');
     const c = cfg.clusters[0];
-    expect(c?.commands.reboot.soft).toEqual({ kind: 'argv', argv: ['ipmitool', '-H', '{node}', 'power', 'reset'] });
+    expect(c?.commands.reboot.soft).toEqual({
+      kind: 'argv',
+      argv: ['ipmitool', '-H', '{node}', 'power', 'reset'],
+    });
     expect(c?.commands.reboot.hard?.kind).toBe('http');
     expect(c?.partitioning.deploy).toBe(3);
     expect(cfg.ssh.connectTimeoutMs).toBe(10_000);
@@ -30,11 +37,23 @@ describe('site configuration', () => {
   it('reports file and key for each kind of mistake', () => {
     const cases: [string, RegExp][] = [
       ['site: x\nclusters: []', /clusters: expected a non-empty list/],
-      ['site: x\nclusters:\n  - name: c\n    nodes: { names: "a-[1-2]", addresses: "127.0.0.1" }', /2 names but 1 addresses/],
+      [
+        'site: x\nclusters:\n  - name: c\n    nodes: { names: "a-[1-2]", addresses: "127.0.0.1" }',
+        /2 names but 1 addresses/,
+      ],
       ['site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "localhost" }', /not an IPv4/],
-      ['site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    commands: { reboot: { soft: "reboot now" } }', /commands\.reboot\.soft: expected a mapping/],
-      ['site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    commands: { reboot: { medium: { argv: [x] } } }', /unknown level/],
-      ['site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    partitioning: { deploy: 2 }', /must be different/],
+      [
+        'site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    commands: { reboot: { soft: "reboot now" } }',
+        /commands\.reboot\.soft: expected a mapping/,
+      ],
+      [
+        'site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    commands: { reboot: { medium: { argv: [x] } } }',
+        /unknown level/,
+      ],
+      [
+        'site: x\nclusters:\n  - name: c\n    nodes: { names: "a", addresses: "127.0.0.1" }\n    partitioning: { deploy: 2 }',
+        /must be different/,
+      ],
       ['site: [unclosed', /not valid YAML/],
       ['clusters: []', /site: is mandatory|clusters/],
     ];

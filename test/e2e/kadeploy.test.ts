@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Site, startSite } from './helpers/virtual-site.js';
@@ -27,7 +27,24 @@ describe('kadeploy3 on a virtual site', () => {
     const [n1, n2, n3] = site.nodes as [string, string, string];
     const ok = path.join(site.dir, 'ok1');
     const ko = path.join(site.dir, 'ko1');
-    const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base', '-u', 'deploy', '-m', n1, '-m', n2, '-m', n3, '-k', userKey(), '-o', ok, '-n', ko]);
+    const r = await site.run('kadeploy3', [
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '-m',
+      n1,
+      '-m',
+      n2,
+      '-m',
+      n3,
+      '-k',
+      userKey(),
+      '-o',
+      ok,
+      '-n',
+      ko,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/The deployment is successful on nodes\n/);
@@ -39,10 +56,13 @@ describe('kadeploy3 on a virtual site', () => {
       // the boot loader configured, and the node runs the deployed system.
       expect(readFileSync(site.disk(n, 3, 'etc/os-release'), 'utf8')).toMatch(/ID=tiny-x64-base/);
       expect(readFileSync(site.disk(n, 3, 'root/.ssh/authorized_keys'), 'utf8')).toContain(key);
-      expect(readFileSync(site.disk(n, 3, 'boot/grub/grub.cfg'), 'utf8')).toMatch(/linux \/boot\/vmlinuz root=\/dev\/sda3/);
+      expect(readFileSync(site.disk(n, 3, 'boot/grub/grub.cfg'), 'utf8')).toMatch(
+        /linux \/boot\/vmlinuz root=\/dev\/sda3/,
+      );
     }
     const st = await site.run('kaploy', ['testbed', 'status', '--dir', site.dir]);
-    for (const n of [n1, n2, n3]) expect(st.stdout).toMatch(new RegExp(`${n.replace(/\./g, '\\.')}\\s+on\\s+installed`));
+    for (const n of [n1, n2, n3])
+      expect(st.stdout).toMatch(new RegExp(`${n.replace(/\./g, '\\.')}\\s+on\\s+installed`));
     // A user logs in with the key that was installed (OpenSSH client, the site's ssh_config).
     const ssh = await site.sh(`ssh -F ${site.dir}/ssh_config ${n1} cat /etc/os-release`);
     expect(ssh.stdout).toMatch(/ID=tiny-x64-base/);
@@ -55,15 +75,30 @@ describe('kadeploy3 on a virtual site', () => {
 
   it('prints Time in lines at verbosity 4 with -d, and honours the tutorial --force-steps', async () => {
     const n = site.nodes[3] as string;
-    const steps = 'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:450&BroadcastEnv|BroadcastEnvKastafior:1:1200&BootNewEnv|BootNewEnvClassical:1:400';
-    const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base', '-m', n, '-k', userKey(), '--verbose-level', '4', '-d', '--force-steps', steps]);
+    const steps =
+      'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:450&BroadcastEnv|BroadcastEnvKastafior:1:1200&BootNewEnv|BootNewEnvClassical:1:400';
+    const r = await site.run('kadeploy3', [
+      '-e',
+      'tiny-x64-base',
+      '-m',
+      n,
+      '-k',
+      userKey(),
+      '--verbose-level',
+      '4',
+      '-d',
+      '--force-steps',
+      steps,
+    ]);
     expect(r.code).toBe(0);
     const times = r.stdout.split('\n').filter((l) => l.includes('Time in'));
     expect(times.some((l) => /SetDeploymentEnvUntrusted-switch_pxe/.test(l))).toBe(true);
     expect(times.some((l) => /BroadcastEnvKastafior-send_environment/.test(l))).toBe(true);
     expect(times.some((l) => /BootNewEnvClassical-wait_reboot/.test(l))).toBe(true);
     const stat = await site.sh(`kastat3 -x ${since()} -d | sed -n '$p'`);
-    expect(stat.stdout).toContain(',SetDeploymentEnvUntrusted,BroadcastEnvKastafior,BootNewEnvClassical,450,1200,400,');
+    expect(stat.stdout).toContain(
+      ',SetDeploymentEnvUntrusted,BroadcastEnvKastafior,BootNewEnvClassical,450,1200,400,',
+    );
   });
 
   it('runs the postinstall of the environment with the KADEPLOY_* variables', async () => {
@@ -79,16 +114,37 @@ describe('kadeploy3 on a virtual site', () => {
 
   it('reports the KO node, its step and reason while the others succeed', async () => {
     const [n1, n2] = site.nodes as [string, string];
-    const f = await site.run('kaploy', ['testbed', 'fault', '--dir', site.dir, n2, 'no_reboot', '--when', 'reboot']);
+    const f = await site.run('kaploy', [
+      'testbed',
+      'fault',
+      '--dir',
+      site.dir,
+      n2,
+      'no_reboot',
+      '--when',
+      'reboot',
+    ]);
     expect(f.code).toBe(0);
     const ko = path.join(site.dir, 'ko2');
     const r = await site.run('kadeploy3', [
-      '-e', 'tiny-x64-base', '-m', n1, '-m', n2, '-n', ko,
-      '--force-steps', 'SetDeploymentEnv|SetDeploymentEnvUntrusted:0:5&BroadcastEnv|BroadcastEnvKascade:0:60&BootNewEnv|BootNewEnvClassical:0:20',
+      '-e',
+      'tiny-x64-base',
+      '-m',
+      n1,
+      '-m',
+      n2,
+      '-n',
+      ko,
+      '--force-steps',
+      'SetDeploymentEnv|SetDeploymentEnvUntrusted:0:5&BroadcastEnv|BroadcastEnvKascade:0:60&BootNewEnv|BootNewEnvClassical:0:20',
     ]);
     await site.run('kaploy', ['testbed', 'fault', '--dir', site.dir, n2, 'clear']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`The deployment failed on nodes\\n${n2.replace(/\./g, '\\.')} \\(SetDeploymentEnvUntrusted-wait_reboot: `));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `The deployment failed on nodes\\n${n2.replace(/\./g, '\\.')} \\(SetDeploymentEnvUntrusted-wait_reboot: `,
+      ),
+    );
     expect(r.stdout).toMatch(/The deployment is successful on nodes\n/);
     expect(readFileSync(ko, 'utf8').trim()).toBe(n2);
   });
@@ -96,7 +152,16 @@ describe('kadeploy3 on a virtual site', () => {
   it('stops at a breakpoint and resumes from it', async () => {
     const n = site.nodes[1] as string;
     const widFile = path.join(site.dir, 'wid');
-    const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base-post', '-m', n, '--breakpoint', 'BroadcastEnvKascade:manage_user_post_install', '--write-workflow-id', widFile]);
+    const r = await site.run('kadeploy3', [
+      '-e',
+      'tiny-x64-base-post',
+      '-m',
+      n,
+      '--breakpoint',
+      'BroadcastEnvKascade:manage_user_post_install',
+      '--write-workflow-id',
+      widFile,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/stopped at its breakpoint/);
     // Stopped before the postinstall: the image is there, the postinstall has not run.
@@ -116,7 +181,9 @@ describe('kadeploy3 on a virtual site', () => {
     const edited = readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => !/^visibility/.test(l))
-      .map((l) => (l.startsWith('name') ? 'name : mytiny' : l.startsWith('description') ? 'description : my tiny' : l))
+      .map((l) =>
+        l.startsWith('name') ? 'name : mytiny' : l.startsWith('description') ? 'description : my tiny' : l,
+      )
       .join('\n');
     writeFileSync(file, edited);
     const dry = await site.run('kadeploy3', ['-f', path.join(site.dir, 'nodes'), '-a', file, '--dry-run']);
@@ -133,17 +200,53 @@ describe('kadeploy3 on a virtual site', () => {
   });
 
   describe('bad input: clear errors, nothing touched', () => {
-    const pxeFiles = () => readdirSync(path.join(site.dir, 'tftp', 'pxelinux.cfg')).sort().join(',');
+    const pxeFiles = () =>
+      readdirSync(path.join(site.dir, 'tftp', 'pxelinux.cfg'))
+        .sort()
+        .join(',');
     const cases: [string, string[], number, RegExp, string?][] = [
       ['unknown node', ['-e', 'tiny-x64-base', '-m', 'nosuch.e2edeploy'], 3, /unknown node/],
       ['node name with shell characters', ['-e', 'tiny-x64-base', '-m', 'a;reboot'], 3, /invalid node name/],
       ['no node', ['-e', 'tiny-x64-base'], 3, /no node given/],
       ['environment not found', ['-e', 'nosuch-env', '-m', 'node-1.e2edeploy'], 4, /does not exist/],
-      ['-o equal to -n', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-o', 'x', '-n', 'x'], 3, /must name different files/],
-      ['invalid --force-steps', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '--force-steps', 'SetDeploymentEnv|Nope:1:1'], 3, /force-steps/],
-      ['breakpoint on a step not run', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '--breakpoint', 'BroadcastEnvKascade:manage_user_post_install'], 3, /breakpoint/i],
-      ['unreadable key file', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-k', '/nonexistent.pub'], 3, /cannot read the key file/],
-      ['no rights on the node', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy'], 4, /right to deploy/, 'alice'],
+      [
+        '-o equal to -n',
+        ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-o', 'x', '-n', 'x'],
+        3,
+        /must name different files/,
+      ],
+      [
+        'invalid --force-steps',
+        ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '--force-steps', 'SetDeploymentEnv|Nope:1:1'],
+        3,
+        /force-steps/,
+      ],
+      [
+        'breakpoint on a step not run',
+        [
+          '-e',
+          'tiny-x64-base',
+          '-m',
+          'node-1.e2edeploy',
+          '--breakpoint',
+          'BroadcastEnvKascade:manage_user_post_install',
+        ],
+        3,
+        /breakpoint/i,
+      ],
+      [
+        'unreadable key file',
+        ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-k', '/nonexistent.pub'],
+        3,
+        /cannot read the key file/,
+      ],
+      [
+        'no rights on the node',
+        ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy'],
+        4,
+        /right to deploy/,
+        'alice',
+      ],
       ['verbosity out of range', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-V', '9'], 3, /0 to 5/],
     ];
     for (const [what, args, code, re, user] of cases) {

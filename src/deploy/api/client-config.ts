@@ -54,12 +54,18 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   const servers = new Map<string, ServerEntry>();
   const raw = o.servers;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: servers: expected a mapping of server names`, { file, key: 'servers' });
+    throw new KaployError('KAPLOY_CONFIG', `${file}: servers: expected a mapping of server names`, {
+      file,
+      key: 'servers',
+    });
   }
   for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
     const e = (v ?? {}) as Record<string, unknown>;
     if (typeof e.url !== 'string' || !/^https?:\/\//.test(e.url)) {
-      throw new KaployError('KAPLOY_CONFIG', `${file}: servers.${name}.url: expected an http(s) URL`, { file, key: `servers.${name}.url` });
+      throw new KaployError('KAPLOY_CONFIG', `${file}: servers.${name}.url: expected an http(s) URL`, {
+        file,
+        key: `servers.${name}.url`,
+      });
     }
     const tokenFile = typeof e.token_file === 'string' ? e.token_file : `~/.kaploy/tokens/${name}`;
     servers.set(name, {
@@ -71,7 +77,10 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   }
   const def = typeof o.default === 'string' ? o.default : [...servers.keys()][0];
   if (!def || !servers.has(def)) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: default: '${def ?? ''}' is not one of the servers`, { file, key: 'default' });
+    throw new KaployError('KAPLOY_CONFIG', `${file}: default: '${def ?? ''}' is not one of the servers`, {
+      file,
+      key: 'default',
+    });
   }
   return { file, defaultServer: def, servers };
 }
@@ -79,7 +88,10 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
 export function pickServer(cfg: ClientConfig, name?: string): ServerEntry {
   const s = cfg.servers.get(name ?? cfg.defaultServer);
   if (!s) {
-    throw new KaployError('KAPLOY_OPTION', `unknown server '${name}'; known: ${[...cfg.servers.keys()].join(', ')}`);
+    throw new KaployError(
+      'KAPLOY_OPTION',
+      `unknown server '${name}'; known: ${[...cfg.servers.keys()].join(', ')}`,
+    );
   }
   return s;
 }
@@ -93,14 +105,22 @@ export function readToken(file: string): string {
   try {
     st = statSync(file);
   } catch (e) {
-    throw new KaployError('KAPLOY_AUTH', `no credentials: cannot read token file ${file} (${(e as NodeJS.ErrnoException).code}); ask a site admin to enrol you`, {
-      file,
-    });
+    throw new KaployError(
+      'KAPLOY_AUTH',
+      `no credentials: cannot read token file ${file} (${(e as NodeJS.ErrnoException).code}); ask a site admin to enrol you`,
+      {
+        file,
+      },
+    );
   }
   if ((st.mode & 0o077) !== 0) {
-    throw new KaployError('KAPLOY_AUTH', `token file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`, {
-      file,
-    });
+    throw new KaployError(
+      'KAPLOY_AUTH',
+      `token file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`,
+      {
+        file,
+      },
+    );
   }
   const token = readFileSync(file, 'utf8').trim();
   if (!/^[A-Za-z0-9_-]{16,200}$/.test(token)) {

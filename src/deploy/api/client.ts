@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { type KaployErrorCode, APP_CODES, KaployError } from '../../common/errors.js';
+import { APP_CODES, KaployError, type KaployErrorCode } from '../../common/errors.js';
 import { loadClientConfig, pickServer, readToken } from './client-config.js';
 
 /**
@@ -56,9 +56,13 @@ export class ApiClient {
       });
     } catch (e) {
       if (o.signal?.aborted) throw e;
-      throw new KaployError('KAPLOY_CLIENT', `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new KaployError(
+        'KAPLOY_CLIENT',
+        `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 
@@ -79,9 +83,13 @@ export class ApiClient {
       });
     } catch (e) {
       if (o.signal?.aborted) throw e;
-      throw new KaployError('KAPLOY_CLIENT', `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new KaployError(
+        'KAPLOY_CLIENT',
+        `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
     return this.#json<T>(res);
   }
@@ -92,7 +100,10 @@ export class ApiClient {
     try {
       json = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new KaployError('KAPLOY_CLIENT', `server ${this.serverName} answered ${res.statusCode} with a non-JSON body`);
+      throw new KaployError(
+        'KAPLOY_CLIENT',
+        `server ${this.serverName} answered ${res.statusCode} with a non-JSON body`,
+      );
     }
     if (res.statusCode >= 400) throw errorFromBody(res.statusCode, json, this.serverName);
     return json as T;
@@ -120,9 +131,17 @@ export class ApiClient {
 }
 
 function errorFromBody(status: number, json: unknown, server: string): KaployError {
-  const err = (json as { error?: { code?: string; message?: string; fields?: Record<string, unknown> } } | undefined)?.error;
-  const code = (err?.code && err.code in APP_CODES ? err.code : status === 401 ? 'KAPLOY_AUTH' : 'KAPLOY_INTERNAL') as KaployErrorCode;
-  return new KaployError(code, err?.message ?? `server ${server} answered HTTP ${status}`, (err?.fields ?? {}) as never);
+  const err = (
+    json as { error?: { code?: string; message?: string; fields?: Record<string, unknown> } } | undefined
+  )?.error;
+  const code = (
+    err?.code && err.code in APP_CODES ? err.code : status === 401 ? 'KAPLOY_AUTH' : 'KAPLOY_INTERNAL'
+  ) as KaployErrorCode;
+  return new KaployError(
+    code,
+    err?.message ?? `server ${server} answered HTTP ${status}`,
+    (err?.fields ?? {}) as never,
+  );
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {

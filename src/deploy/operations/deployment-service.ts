@@ -116,7 +116,7 @@ export class DeploymentService {
   /** Resumes the nodes of a deployment stopped at its breakpoint, as a new workflow. */
   async resume(caller: AuthenticatedUser, wid: string, signal?: AbortSignal): Promise<{ wid: string }> {
     const row = this.ctx.store.workflows.get(wid);
-    if (!row || row.kind !== 'deploy' || (row.user !== caller.name && !caller.admin)) {
+    if (row?.kind !== 'deploy' || (row.user !== caller.name && !caller.admin)) {
       throw notFound('KAPLOY_INVALID_WORKFLOW_ID', `no deployment ${wid} of yours`);
     }
     const res = this.#live.get(wid)?.outcomes ?? this.#results.get(wid)?.outcomes;
@@ -282,7 +282,8 @@ export class DeploymentService {
     });
     // A node given the site's production environment runs production again (kanodes3: prod_env).
     const prod = this.ctx.config.production;
-    const isProduction = prepared.env.name === prod.environment && (prepared.env.user ?? prepared.user) === prod.user;
+    const isProduction =
+      prepared.env.name === prod.environment && (prepared.env.user ?? prepared.user) === prod.user;
     this.ctx.store.transaction(() => {
       for (const o of outcomes) {
         if (o.status === 'ok') {
@@ -332,7 +333,7 @@ export class DeploymentService {
       };
     }
     const row = this.ctx.store.workflows.get(wid);
-    if (!row || row.kind !== 'deploy' || (row.user !== caller.name && !caller.admin)) {
+    if (row?.kind !== 'deploy' || (row.user !== caller.name && !caller.admin)) {
       throw notFound('KAPLOY_INVALID_WORKFLOW_ID', `no deployment ${wid}`);
     }
     const res = this.#results.get(wid);

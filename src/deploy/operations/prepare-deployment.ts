@@ -9,10 +9,10 @@ import type { EngineContext } from '../server/context.js';
 import { withStatus } from '../server/http-errors.js';
 import type { EnvironmentSpec } from '../steps/deployment-spec.js';
 import { parseBreakpoint } from '../workflow/breakpoint.js';
-import { evalTimeout } from '../workflow/timeout-expr.js';
 import { parseAutomata, parseForceSteps } from '../workflow/force-steps.js';
 import { plannedSteps } from '../workflow/micro-steps.js';
 import { resolvePlan } from '../workflow/resolve-plan.js';
+import { evalTimeout } from '../workflow/timeout-expr.js';
 import type { WorkflowPlan } from '../workflow/types.js';
 import type { WorkflowOptions } from '../workflow/workflow-options.js';
 import type { DeployRequest } from './deploy-request.js';
@@ -169,7 +169,10 @@ export async function prepareDeployment(
     const options: WorkflowOptions = {
       ...workflowOptions(env, req, cluster),
       // Used when Kexec falls back to Classical (Kadeploy: the classical reboot timeout).
-      rebootClassicalTimeoutSec: evalTimeout(req.rebootClassicalTimeout ?? cluster.timeouts.reboot, cnodes.length),
+      rebootClassicalTimeoutSec: evalTimeout(
+        req.rebootClassicalTimeout ?? cluster.timeouts.reboot,
+        cnodes.length,
+      ),
     };
     if (req.breakpoint) parseBreakpoint(req.breakpoint, resolvePlan(plan, options).plan, options);
     parts.push({ cluster, nodes: cnodes, plan, options });

@@ -11,7 +11,11 @@ import { testbedDown, testbedUp } from '../../../src/testbed/index.js';
 export interface Site {
   dir: string;
   nodes: string[];
-  run(cmd: string, args: string[], o?: { user?: string; input?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  run(
+    cmd: string,
+    args: string[],
+    o?: { user?: string; input?: string; env?: NodeJS.ProcessEnv },
+  ): Promise<RunResult>;
   sh(script: string, o?: { user?: string }): Promise<RunResult>;
   disk(node: string, part: number, file: string): string;
   down(): Promise<void>;
@@ -38,17 +42,27 @@ export async function startSite(o: { nodes: number; site: string; bootDelayMs?: 
   });
   const exec = (file: string, args: string[], env: NodeJS.ProcessEnv, input?: string) =>
     new Promise<RunResult>((resolve) => {
-      const child = execFile(file, args, { env, cwd: dir, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
+      const child = execFile(
+        file,
+        args,
+        { env, cwd: dir, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : 1
+            : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
       if (input !== undefined) child.stdin?.end(input);
       else child.stdin?.end();
     });
   return {
     dir,
     nodes,
-    run: (cmd, args, ro = {}) => exec(process.execPath, [cli(cmd), ...args], { ...baseEnv(ro.user), ...ro.env }, ro.input),
+    run: (cmd, args, ro = {}) =>
+      exec(process.execPath, [cli(cmd), ...args], { ...baseEnv(ro.user), ...ro.env }, ro.input),
     sh: (script, ro = {}) => exec('/bin/bash', ['-c', script], baseEnv(ro.user)),
     disk: (node, part, file) => path.join(dir, 'vnodes', node, 'disk', `sda${part}`, file),
     down: async () => {
