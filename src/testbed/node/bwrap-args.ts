@@ -118,6 +118,10 @@ export function sandboxArgs(spec: SandboxSpec): string[] {
     '/proc',
     '--dev',
     '/dev',
+    // The inner bwrap builds its new root under /tmp: give it one even when the node's directory
+    // is not under the host's /tmp (before the node's bind, which may lie below it).
+    '--tmpfs',
+    '/tmp',
     '--bind',
     spec.nodeDir,
     spec.nodeDir,
