@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { KaployError } from '../common/errors.js';
+import { STATS_FIELDS } from './fields.js';
 import type { StatsRow } from './schema.js';
 
 /**
@@ -21,30 +22,8 @@ export function recordStats(db: Database.Database, rows: readonly StatsRow[]): v
   })(rows);
 }
 
-const COLUMNS = [
-  'wid',
-  'operation',
-  'user',
-  'hostname',
-  'step1',
-  'step2',
-  'step3',
-  'timeout_step1',
-  'timeout_step2',
-  'timeout_step3',
-  'retry_step1',
-  'retry_step2',
-  'retry_step3',
-  'start',
-  'step1_duration',
-  'step2_duration',
-  'step3_duration',
-  'env',
-  'anonymous_env',
-  'md5',
-  'success',
-  'error',
-] as const;
+// The table's columns: every kastat field but `site`, which the grid adds when merging sites.
+const COLUMNS = STATS_FIELDS.filter((f) => f !== 'site');
 
 const INSERT_SQL = `INSERT INTO stats (${COLUMNS.join(',')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(',')})`;
 
