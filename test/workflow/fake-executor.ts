@@ -38,9 +38,24 @@ export function fakeExecutor(script: Script = () => undefined, opts: { report?: 
     async run(micro, nodes, ctx: MicroStepContext) {
       calls.push({ micro, impl: ctx.impl, attempt: ctx.attempt, nodes: [...nodes] });
       const results = new Map<string, NodeResult>();
+      // Nodes of one call with the same delay share one timer, so they finish in the same
+      // event-loop turn whatever the machine's load (separate timers may fire in separate turns).
+      const timers = new Map<number, Promise<void>>();
+      const wait = (ms: number) => {
+        let t = timers.get(ms);
+        if (!t) {
+          t = new Promise<void>((resolve) => setTimeout(resolve, ms));
+          timers.set(ms, t);
+        }
+        return t;
+      };
       await Promise.all(
         nodes.map(async (node) => {
-          const r = await perform(script(node, micro, ctx.impl, ctx.attempt) ?? { ok: true }, ctx.signal);
+          const r = await perform(
+            script(node, micro, ctx.impl, ctx.attempt) ?? { ok: true },
+            ctx.signal,
+            wait,
+          );
           results.set(node, r);
           if (opts.report !== false) ctx.report?.(node, r);
         }),
@@ -51,22 +66,25 @@ export function fakeExecutor(script: Script = () => undefined, opts: { report?: 
   return { executor, calls };
 }
 
-function perform(a: Action, signal: AbortSignal): Promise<NodeResult> {
+function perform(a: Action, signal: AbortSignal, wait: (ms: number) => Promise<void>): Promise<NodeResult> {
   if ('ok' in a) return Promise.resolve({ ok: true });
   if ('fail' in a) return Promise.resolve({ ok: false, reason: a.fail });
   return new Promise((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
     const aborted = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      if (done) return;
+      done = true;
       resolve({ ok: false, reason: 'aborted' });
     };
     if (signal.aborted) return aborted();
     if ('delayMs' in a) {
-      timer = setTimeout(() => {
+      void wait(a.delayMs).then(() => {
         signal.removeEventListener('abort', aborted);
+        if (done) return;
+        done = true;
         const then = a.then ?? { ok: true };
         resolve('ok' in then ? { ok: true } : { ok: false, reason: then.fail });
-      }, a.delayMs);
+      });
     }
     signal.addEventListener('abort', aborted, { once: true });
   });
