@@ -7,7 +7,7 @@
 //
 // Default tier: oarstat and oarnodesetting are small scripts printing recorded OAR 2.5.9 output
 // for an N-node job (so the figures are kaploy's own cost: node start, configuration, HTTP,
-// SQLite). --real-oar (root, after scripts/setup-oar.sh): the same hooks with the real OAR
+// SQLite). --real-oar (root; runs scripts/setup-oar.sh reset first): the same hooks with the real OAR
 // commands: N bench nodes (bench-I.oarbench) are registered in OAR, a real N-node deploy job runs,
 // and the hooks are run by hand as user oar against it (OAR's own runs are in /var/log/oar.log);
 // the bench nodes are left Dead with deploy=NO, out of the way of other jobs.
@@ -253,7 +253,11 @@ async function realTier(n) {
 }
 
 const tiers = [['recorded OAR output', fakeTier]];
-if (REAL) tiers.push(['real OAR 2.5.9', realTier]);
+if (REAL) {
+  // A clean OAR: no job or resource left by a killed run holds the bench's nodes.
+  execFileSync('bash', [path.join(ROOT, 'scripts/setup-oar.sh'), 'reset'], { stdio: 'inherit' });
+  tiers.push(['real OAR 2.5.9', realTier]);
+}
 console.log(
   `OAR hooks, wall time per run (median / max of ${RUNS}), node ${process.version}, ${os.cpus().length} CPUs`,
 );

@@ -5,6 +5,8 @@
 #   scripts/setup-oar.sh [setup]        install, configure and start PostgreSQL, OAR's sshd, oar-server
 #   scripts/setup-oar.sh nodes NODEFILE register the node file's hosts as deploy=YES resources
 #                                       (lines "NAME" or "NAME ADDRESS"; an address goes to /etc/hosts)
+#   scripts/setup-oar.sh reset          setup, on an empty OAR database: no job, no resource, and
+#                                       kaploy's OAR spools emptied (tests and benches start here)
 #   scripts/setup-oar.sh stop           stop oar-server, OAR's sshd and PostgreSQL
 #   scripts/setup-oar.sh status         one line per daemon
 #
@@ -202,6 +204,26 @@ cmd_setup() {
   say "OAR ready in $((SECONDS - t0)) s (log: $LOG)"
 }
 
+# A clean slate for the tests and benches: this machine's OAR is theirs, and a run that was killed
+# (a session ending mid-test) leaves jobs holding nodes, resources of other sites and spooled
+# restore requests that would make the next run wait for nodes forever.
+cmd_reset() {
+  need_root
+  : >>"$LOG"
+  install_packages
+  start_postgres
+  stop_oar_server
+  if run oar-database --check; then
+    say "dropping the OAR database (jobs, resources and properties of earlier runs)"
+    run oar-database --drop --db-is-local -y
+  fi
+  local d
+  for d in /var/lib/kaploy/oar-spool*; do
+    [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -name '*.json' -delete
+  done
+  cmd_setup
+}
+
 cmd_nodes() {
   need_root
   local file=${1:-}
@@ -246,8 +268,9 @@ cmd_status() {
 
 case "${1:-setup}" in
   setup) cmd_setup ;;
+  reset) cmd_reset ;;
   nodes) shift; cmd_nodes "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: setup-oar.sh [setup|nodes NODEFILE|stop|status]" >&2; exit 3 ;;
+  *) echo "usage: setup-oar.sh [setup|reset|nodes NODEFILE|stop|status]" >&2; exit 3 ;;
 esac

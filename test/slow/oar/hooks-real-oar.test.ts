@@ -93,7 +93,9 @@ async function allAlive(): Promise<void> {
 
 beforeAll(async () => {
   ensureOarBuilt();
-  const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh')], { timeoutMs: 600_000 });
+  const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh'), 'reset'], {
+    timeoutMs: 600_000,
+  });
   if (setup.code !== 0) throw new Error(`setup-oar.sh failed: ${setup.stdout}${setup.stderr}`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-real-oar-'));
   const nodesFile = path.join(dir, 'nodes');

@@ -116,7 +116,9 @@ async function waitAlive(ns: string[], timeoutMs = 90_000): Promise<void> {
 
 beforeAll(async () => {
   ensureOarBuilt();
-  const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh')], { timeoutMs: 600_000 });
+  const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh'), 'reset'], {
+    timeoutMs: 600_000,
+  });
   if (setup.code !== 0) throw new Error(`setup-oar.sh failed: ${setup.stdout}${setup.stderr}`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-restore-oar-'));
   await sh('chmod', ['755', dir]);
