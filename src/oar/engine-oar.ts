@@ -31,6 +31,7 @@ export function createOarRestores(
     restoreNode: opts.restoreNode ?? engineRestoreNode(ctx),
     config,
     logger: ctx.logger.child({ part: 'oar-restores' }),
+    newestJobOn: (node) => ctx.store.rights.newestJobOn(node),
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
   });
   worker.start();

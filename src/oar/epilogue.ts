@@ -122,7 +122,7 @@ async function revokeRights(deps: HookDeps, job: OarJob): Promise<{ engineUp: bo
   }
   const t0 = deps.now();
   try {
-    const r = await engine.revoke(job.owner, job.nodes, deadline.signal);
+    const r = await engine.revoke(job.owner, job.nodes, job.id, deadline.signal);
     const cancelled = r.cancelled.length ? `, cancelled operations ${r.cancelled.join(' ')}` : '';
     log(
       `revoked ${job.owner}'s rights on ${job.nodes.length} nodes (${r.removed} removed${cancelled}) in ${deps.now() - t0} ms`,

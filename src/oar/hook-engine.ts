@@ -25,22 +25,33 @@ export class HookEngine {
     );
   }
 
-  async grant(user: string, nodes: string[], partitions: string[], signal: AbortSignal): Promise<void> {
+  /** Grants for the job's lifetime; the job id lets a late request of an older job spare them. */
+  async grant(
+    user: string,
+    nodes: string[],
+    partitions: string[],
+    job: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.#client.request('POST', '/rights', {
-      body: { user, nodes, partitions },
+      body: { user, nodes, partitions, job },
       signal,
       timeoutMs: this.#timeoutMs,
     });
   }
 
-  /** Revokes every right of the user on the nodes; the engine then cancels their operations there. */
+  /**
+   * Revokes the user's rights on the nodes granted by hand or for this job or an older one (not a
+   * later job's); the engine then cancels their operations where no right is left.
+   */
   async revoke(
     user: string,
     nodes: string[],
+    job: number,
     signal: AbortSignal,
   ): Promise<{ removed: number; cancelled: string[] }> {
     return this.#client.request('DELETE', '/rights', {
-      body: { user, nodes, partitions: ['*'] },
+      body: { user, nodes, partitions: ['*'], job },
       signal,
       timeoutMs: this.#timeoutMs,
     });

@@ -35,7 +35,7 @@ export async function runPrologue(deps: HookDeps, jobId: number, nodeArgs?: Node
   }
   const t0 = deps.now();
   try {
-    await retryWithin(() => engine.grant(job.owner, job.nodes, config.partitions, deadline.signal), {
+    await retryWithin(() => engine.grant(job.owner, job.nodes, config.partitions, job.id, deadline.signal), {
       budgetMs: deadline.bound(config.grantRetryMs, PROLOGUE_SPOOL_BUDGET_MS),
       signal: deadline.signal,
       retryable: isRetryableEngineError,

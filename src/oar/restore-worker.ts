@@ -22,6 +22,8 @@ export interface RestoreWorkerOptions {
   /** How often the table is looked at when nothing woke the worker (rows from another process, backoff). */
   pollMs?: number;
   now?: () => number;
+  /** The newest OAR job holding rights on a node: a restore for an older job is then superseded. */
+  newestJobOn?: (node: string) => number | undefined;
   /** Overrides for tests; default: the configured oarnodesetting commands. */
   putBack?: (node: string, signal: AbortSignal) => Promise<StepOutcome>;
   holdOut?: (node: string, reason: string, signal: AbortSignal) => Promise<StepOutcome>;
@@ -50,7 +52,7 @@ export class RestoreWorker {
   constructor(o: RestoreWorkerOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
-    this.repo = new RestoresRepo(o.db);
+    this.repo = new RestoresRepo(o.db, o.newestJobOn ? { newestJobOn: o.newestJobOn } : {});
   }
 
   start(): void {

@@ -4,7 +4,9 @@ import type { Database } from 'better-sqlite3';
  * Durable restore requests, one row per (job, node), in the engine's SQLite store. The table is
  * the queue: the worker picks pending rows, so nothing acknowledged is lost across restarts.
  * States: pending -> running -> done | failed; `superseded` when a later job's request for the
- * same node replaces an unfinished one.
+ * same node replaces an unfinished one, or when the node already belongs to a later job (a request
+ * delivered late, after an admin put the node back by hand and a new deploy job got it: restoring
+ * it would reboot that job's node and the later job's own end restores it anyway).
  */
 export const RESTORE_STATES = ['pending', 'running', 'done', 'failed', 'superseded'] as const;
 export type RestoreState = (typeof RESTORE_STATES)[number];
@@ -40,13 +42,29 @@ CREATE INDEX IF NOT EXISTS oar_restores_state ON oar_restores(state, next_attemp
 CREATE INDEX IF NOT EXISTS oar_restores_node ON oar_restores(node);
 `;
 
+export interface RestoresRepoOptions {
+  /** The newest OAR job holding deploy rights on the node (the engine's rights store). */
+  newestJobOn?: (node: string) => number | undefined;
+}
+
 export class RestoresRepo {
   readonly #db: Database;
+  readonly #newestJobOn: (node: string) => number | undefined;
 
   /** Creates the table if needed (idempotent, in one transaction). */
-  constructor(db: Database) {
+  constructor(db: Database, opts: RestoresRepoOptions = {}) {
     this.#db = db;
+    this.#newestJobOn = opts.newestJobOn ?? (() => undefined);
     db.transaction(() => db.exec(SCHEMA))();
+  }
+
+  /** A job later than `job` that has the node: its rights, or its own restore request. */
+  #laterJob(node: string, job: number): number | undefined {
+    const r = this.#db.prepare('SELECT MAX(job) AS job FROM oar_restores WHERE node = ?').get(node) as {
+      job: number | null;
+    };
+    const later = Math.max(r.job ?? 0, this.#newestJobOn(node) ?? 0);
+    return later > job ? later : undefined;
   }
 
   /**
@@ -61,15 +79,18 @@ export class RestoresRepo {
       "UPDATE oar_restores SET state = 'superseded', updated = ? WHERE node = ? AND job < ? AND state IN ('pending','failed')",
     );
     const insert = this.#db.prepare(
-      "INSERT OR IGNORE INTO oar_restores (job, node, user, production, state, created, updated) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+      'INSERT OR IGNORE INTO oar_restores (job, node, user, production, state, reason, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     return this.#db.transaction(() => {
       let added = 0;
       for (const node of req.nodes) {
-        const r = insert.run(req.job, node, req.user, req.production, now, now);
+        const later = this.#laterJob(node, req.job);
+        const [state, reason] =
+          later === undefined ? ['pending', ''] : ['superseded', `the node is in job ${later} since`];
+        const r = insert.run(req.job, node, req.user, req.production, state, reason, now, now);
         if (r.changes > 0) {
           added++;
-          supersede.run(now, node, req.job);
+          if (later === undefined) supersede.run(now, node, req.job);
         }
       }
       return added;
@@ -108,8 +129,20 @@ export class RestoresRepo {
     return r.t ?? undefined;
   }
 
-  /** pending -> running; false if another claim (or a supersede) got there first. */
+  /**
+   * pending -> running; false if another claim (or a supersede) got there first, or if a later
+   * job has the node by now (the row is then superseded).
+   */
   claim(job: number, node: string, now: number): boolean {
+    const later = this.#newestJobOn(node);
+    if (later !== undefined && later > job) {
+      this.#db
+        .prepare(
+          "UPDATE oar_restores SET state = 'superseded', reason = ?, updated = ? WHERE job = ? AND node = ? AND state = 'pending'",
+        )
+        .run(`the node is in job ${later} since`, now, job, node);
+      return false;
+    }
     return (
       this.#db
         .prepare(

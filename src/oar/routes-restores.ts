@@ -24,7 +24,8 @@ export interface RestoreRoutesOptions {
  * `POST /restores {job, user, nodes, production?}` records one pending row per node, idempotent
  * per job (a re-delivered request adds nothing) and answers after the commit; on first delivery it
  * also revokes the user's rights on those nodes (ending their operations), in case the epilogue
- * could not (engine down). `GET /restores?state=&job=` lists; `POST /restores/retry {job?, nodes?}`
+ * could not (engine down). A node that a later job already has (its rights, or its own request) is
+ * recorded superseded, and that job's rights are left alone. `GET /restores?state=&job=` lists; `POST /restores/retry {job?, nodes?}`
  * sets failed restores pending again.
  */
 export function createRestoreRoutes(
@@ -32,7 +33,7 @@ export function createRestoreRoutes(
 ): FastifyPluginAsync<{ ctx: EngineContext }> {
   const now = opts.now ?? Date.now;
   return async (app, { ctx }) => {
-    const repo = new RestoresRepo(ctx.store.db);
+    const repo = new RestoresRepo(ctx.store.db, { newestJobOn: (n) => ctx.store.rights.newestJobOn(n) });
     const nodes = {
       type: 'array',
       minItems: 1,
@@ -67,7 +68,8 @@ export function createRestoreRoutes(
         let revoked = 0;
         let cancelled: string[] = [];
         if (added > 0) {
-          const r = removeRights(ctx, request.user, { user: b.user, nodes: unique });
+          // Not the rights of a later job of the same user (a request delivered late).
+          const r = removeRights(ctx, request.user, { user: b.user, nodes: unique, upToJob: b.job });
           revoked = r.removed;
           cancelled = r.cancelled;
           ctx.logger.info(

@@ -241,6 +241,34 @@ describe('server epilogue', () => {
     expect(engine.rightsOf('bob')).toEqual([]);
     expect(readdirSync(path.join(dir, 'spool'))).toEqual([]);
   });
+  it("a spooled request delivered by a later job's prologue on the same nodes: that job keeps its rights, its nodes are not restored", async () => {
+    fake.set('oarstat', { stdout: oarstatJson({ job: 36, owner: 'alice', nodes: N(5, 6) }) });
+    await prologue(36);
+    const down = writeHooksConfig(dir, {
+      engineUrl: 'http://127.0.0.1:9',
+      tokenFile: engine.tokenFile('kaadmin'),
+      fake,
+    });
+    await epilogue(36, down);
+    expect(listSpooled(path.join(dir, 'spool')).pending).toHaveLength(1);
+    // An admin put node-5 back Alive by hand; alice's next deploy job 37 got it, and its prologue
+    // (engine back) grants first, then delivers job 36's request.
+    fake.set('oarstat', { stdout: oarstatJson({ job: 37, owner: 'alice', nodes: N(5) }) });
+    const p = await prologue(37);
+    expect(p.lines.at(-1)).toBe(
+      '[server_prologue] [job 37] restore request for job 36 (2 nodes of alice) delivered from the spool',
+    );
+    expect(engine.rightsOf('alice')).toEqual(['node-5.vsite:/dev/sda3']);
+    expect(restores.list({ job: 36 }).map((x) => `${x.node} ${x.state}`)).toEqual([
+      'node-5.vsite superseded',
+      'node-6.vsite pending',
+    ]);
+    // Job 37's own end revokes and restores node-5 as usual.
+    fake.set('oarstat', { stdout: oarstatJson({ job: 37, owner: 'alice', nodes: N(5) }) });
+    await epilogue(37);
+    expect(engine.rightsOf('alice')).toEqual([]);
+    expect(restores.list({ job: 37 }).map((x) => `${x.node} ${x.state}`)).toEqual(['node-5.vsite pending']);
+  });
   it('resource ids refused by oarnodesetting: the hosts are set instead', async () => {
     fake.set('oarstat', { stdout: oarstatJson({ job: 41, nodes: N(3, 4) }) });
     fake.set('oarnodesetting', { stderr: '/!\\  1 resource(s) cannot be updated.', rc: 3 });

@@ -187,6 +187,35 @@ describe('restore worker', () => {
     await w.idle();
     expect(rows(w.repo)).toEqual(['9 node-1.vsite done 1']);
   });
+  it('a node a later job holds by now is not restored: the row is superseded', async () => {
+    const restored: string[] = [];
+    const w = new RestoreWorker({
+      db,
+      restoreNode: async (node) => {
+        restored.push(node);
+        return { ok: true };
+      },
+      config: config(),
+      logger: silentLogger,
+      pollMs: 50,
+      newestJobOn: (node) => (node === 'node-1.vsite' ? 12 : undefined),
+    });
+    workers.push(w);
+    w.repo.record({ job: 11, user: 'alice', nodes: N(1, 2), production: 'p' }, 1);
+    // Recorded before the later job took node-1 (the repo of the routes checks at record time too).
+    expect(rows(w.repo)).toEqual([
+      '11 node-1.vsite superseded 0 the node is in job 12 since',
+      '11 node-2.vsite pending 0',
+    ]);
+    db.exec("UPDATE oar_restores SET state = 'pending', reason = '' WHERE node = 'node-1.vsite'");
+    w.start();
+    await w.idle();
+    expect(restored).toEqual(['node-2.vsite']);
+    expect(rows(w.repo)).toEqual([
+      '11 node-1.vsite superseded 0 the node is in job 12 since',
+      '11 node-2.vsite done 1',
+    ]);
+  });
   it('a retried failed restore runs again (the admin retry)', async () => {
     let ok = false;
     const w = worker(async () => (ok ? { ok: true } : { ok: false, reason: 'no power' }), { maxAttempts: 1 });

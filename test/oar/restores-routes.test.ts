@@ -68,6 +68,60 @@ describe('/restores', () => {
       '9 node-2.vsite pending',
     ]);
   });
+  it("a request delivered late, once a later job has the node: that job's rights stay, the node is not restored", async () => {
+    const grant = (nodes: string[], job?: number) =>
+      admin.request('POST', '/rights', {
+        body: { user: 'alice', nodes, partitions: ['/dev/sda3'], ...(job ? { job } : {}) },
+      });
+    // Job 10's request was spooled (engine down); an admin put node-1 back by hand and alice's job
+    // 20 got it. node-2 still has the right job 10 was given; node-3 a right given by hand.
+    await grant(['node-1.vsite'], 20);
+    await grant(['node-2.vsite'], 10);
+    await grant(['node-3.vsite']);
+    const r = await admin.request('POST', '/restores', {
+      body: body(10, ['node-1.vsite', 'node-2.vsite', 'node-3.vsite']),
+    });
+    expect(r).toEqual({ job: 10, added: 3, revoked: 2, cancelled: [] });
+    expect(engine.rightsOf('alice')).toEqual(['node-1.vsite:/dev/sda3']);
+    expect(repo.list().map((x) => `${x.job} ${x.node} ${x.state} ${x.reason}`)).toEqual([
+      '10 node-1.vsite superseded the node is in job 20 since',
+      '10 node-2.vsite pending ',
+      '10 node-3.vsite pending ',
+    ]);
+    // A later job's own request recorded first: the late one is superseded at once.
+    await admin.request('POST', '/restores', { body: body(30, ['node-4.vsite'], 'bob') });
+    await admin.request('POST', '/restores', { body: body(12, ['node-4.vsite']) });
+    expect(repo.list({ job: 12 }).map((x) => x.state)).toEqual(['superseded']);
+    expect(repo.list({ job: 30 }).map((x) => x.state)).toEqual(['pending']);
+  });
+  it("revoking for a job's end (DELETE /rights with job) leaves a later job's rights", async () => {
+    await admin.request('POST', '/rights', {
+      body: { user: 'alice', nodes: ['node-1.vsite', 'node-2.vsite'], partitions: ['*'], job: 40 },
+    });
+    // Granted again for job 41 on node-2 (same right): it now belongs to job 41.
+    await admin.request('POST', '/rights', {
+      body: { user: 'alice', nodes: ['node-2.vsite'], partitions: ['*'], job: 41 },
+    });
+    const r = await admin.request('DELETE', '/rights', {
+      body: { user: 'alice', nodes: ['node-1.vsite', 'node-2.vsite'], partitions: ['*'], job: 40 },
+    });
+    expect(r).toEqual({ removed: 1, cancelled: [] });
+    expect(engine.rightsOf('alice')).toEqual(['node-2.vsite:*']);
+    expect(engine.server.ctx.store.rights.newestJobOn('node-2.vsite')).toBe(41);
+  });
+  it.each([0, -1, 1.5, '7x', null])(
+    'refuses a grant or revocation with job %s (400), changing nothing',
+    async (job) => {
+      for (const method of ['POST', 'DELETE'] as const) {
+        await expect(
+          admin.request(method, '/rights', {
+            body: { user: 'alice', nodes: ['node-1.vsite'], partitions: ['*'], job },
+          }),
+        ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
+      }
+      expect(engine.rightsOf('alice')).toEqual([]);
+    },
+  );
   it('filters by state and job; retry sets failed restores pending again', async () => {
     await admin.request('POST', '/restores', { body: body(10, ['node-1.vsite', 'node-2.vsite']) });
     await admin.request('POST', '/restores', { body: body(11, ['node-3.vsite']) });

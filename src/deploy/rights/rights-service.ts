@@ -30,7 +30,7 @@ export function listRights(
 export function addRights(
   ctx: EngineContext,
   caller: AuthenticatedUser,
-  opts: { user: string; nodes: string[]; partitions: string[]; overwrite?: boolean },
+  opts: { user: string; nodes: string[]; partitions: string[]; overwrite?: boolean; job?: number },
 ): { added: number; cancelled: string[] } {
   assertAdmin(caller);
   let cancelled: string[] = [];
@@ -38,7 +38,12 @@ export function addRights(
     if (opts.overwrite) for (const n of opts.nodes) ctx.store.rights.remove(opts.user, n);
     return ctx.store.rights.add(
       opts.nodes.flatMap((node) =>
-        opts.partitions.map((partition) => ({ user: opts.user, node, partition })),
+        opts.partitions.map((partition) => ({
+          user: opts.user,
+          node,
+          partition,
+          ...(opts.job !== undefined ? { job: opts.job } : {}),
+        })),
       ),
     );
   });
@@ -46,17 +51,21 @@ export function addRights(
   return { added, cancelled };
 }
 
-/** Removes rights; partitions undefined or ['*'] removes every partition. */
+/**
+ * Removes rights; partitions undefined or ['*'] removes every partition. `upToJob` (an OAR job's
+ * end): only the rights granted by hand or for that job or an older one.
+ */
 export function removeRights(
   ctx: EngineContext,
   caller: AuthenticatedUser,
-  opts: { user: string; nodes: string[]; partitions?: string[] },
+  opts: { user: string; nodes: string[]; partitions?: string[]; upToJob?: number },
 ): { removed: number; cancelled: string[] } {
   assertAdmin(caller);
   const parts = !opts.partitions || opts.partitions.includes('*') ? [undefined] : opts.partitions;
   const removed = ctx.store.transaction(() => {
     let n = 0;
-    for (const node of opts.nodes) for (const p of parts) n += ctx.store.rights.remove(opts.user, node, p);
+    for (const node of opts.nodes)
+      for (const p of parts) n += ctx.store.rights.remove(opts.user, node, p, opts.upToJob);
     return n;
   });
   return { removed, cancelled: cancelLost(ctx, opts.user, opts.nodes) };

@@ -46,7 +46,12 @@ export const rightsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (a
     },
   );
 
-  app.post<{ Body: { user: string; nodes: string[]; partitions: string[]; overwrite?: boolean } }>(
+  // The OAR job a grant is for, or whose end a revocation is (the server hooks send it).
+  const job = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+  app.post<{
+    Body: { user: string; nodes: string[]; partitions: string[]; overwrite?: boolean; job?: number };
+  }>(
     '/rights',
     {
       schema: {
@@ -59,6 +64,7 @@ export const rightsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (a
             nodes,
             partitions,
             overwrite: { type: 'boolean' },
+            job,
           },
         },
       },
@@ -71,12 +77,13 @@ export const rightsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (a
         nodes: assertSiteNodes(ctx.config, b.nodes),
         partitions: b.partitions,
         overwrite: b.overwrite === true,
+        ...(b.job !== undefined ? { job: b.job } : {}),
       });
       return reply.code(201).send(res);
     },
   );
 
-  app.delete<{ Body: { user: string; nodes: string[]; partitions?: string[] } }>(
+  app.delete<{ Body: { user: string; nodes: string[]; partitions?: string[]; job?: number } }>(
     '/rights',
     {
       schema: {
@@ -84,7 +91,7 @@ export const rightsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (a
           type: 'object',
           required: ['user', 'nodes'],
           additionalProperties: false,
-          properties: { user: { type: 'string', pattern: USER_PATTERN }, nodes, partitions },
+          properties: { user: { type: 'string', pattern: USER_PATTERN }, nodes, partitions, job },
         },
       },
     },
@@ -95,6 +102,7 @@ export const rightsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (a
         user: b.user,
         nodes: assertSiteNodes(ctx.config, b.nodes),
         ...(b.partitions ? { partitions: b.partitions } : {}),
+        ...(b.job !== undefined ? { upToJob: b.job } : {}),
       });
     },
   );

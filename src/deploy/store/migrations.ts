@@ -77,6 +77,9 @@ CREATE TABLE uploads (
 `,
   },
   { id: 2, name: 'statistics', up: STATS_SCHEMA_SQL },
+  // The OAR job a right was granted for (NULL: granted by hand): a restore request of an older job,
+  // delivered late, must not revoke a newer job's rights nor restore its nodes (src/oar).
+  { id: 3, name: 'rights-job', up: 'ALTER TABLE rights ADD COLUMN job INTEGER;' },
 ];
 
 /** Applies the pending migrations in id order; returns the ids applied. */
