@@ -120,11 +120,9 @@ export async function follow(
       await client.request('DELETE', `/${kind}/${wid}`).catch(() => undefined);
     }
     const asked = Date.now();
-    // Deployments answer as soon as there is news (long poll), so the end is seen at once; the
-    // other operations' routes are polled on the timer.
-    const longPoll = kind === 'deployment';
+    // Long poll: the engine answers as soon as there is news, so the end is seen at once.
     const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, {
-      query: { from, verbosity: o.verbose, ...(longPoll ? { wait_ms: o.pollIntervalMs ?? 1000 } : {}) },
+      query: { from, verbosity: o.verbose, wait_ms: o.pollIntervalMs ?? 1000 },
     });
     if (page.lines.length > 0) {
       if (tty) io.err.write('\r\x1b[K');
@@ -137,7 +135,7 @@ export async function follow(
       io.err.write(`\r\x1b[K${progressLine(st, (Date.now() - started) / 1000)}`);
     }
     // A long poll that answered early still leaves MIN_POLL_GAP_MS between requests.
-    const pause = longPoll ? MIN_POLL_GAP_MS - (Date.now() - asked) : (o.pollIntervalMs ?? 1000);
+    const pause = MIN_POLL_GAP_MS - (Date.now() - asked);
     if (pause > 0) await sleep(pause).catch(() => undefined);
   }
   if (tty) io.err.write('\r\x1b[K');

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import { recordStats } from '../../stats/record-stats.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { OperationStatus } from '../client/operation-status.js';
+import { longPollLog } from '../operations/log-long-poll.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
 import type { NodeUpdate } from '../store/nodes-repo.js';
@@ -297,6 +298,25 @@ export class NodeOpService {
     }
     const page = l.log.read(from, verbosity, debug || l.plan.debug);
     return { ...page, done: l.log.done && page.next >= l.log.entries.length };
+  }
+
+  /** `logs` as a long poll: answers at the next line this reader sees, or the end (see longPollLog). */
+  logsWait(
+    caller: AuthenticatedUser,
+    wid: string,
+    from: number,
+    verbosity: number,
+    debug: boolean,
+    waitMs: number,
+    signal: AbortSignal,
+  ) {
+    return longPollLog(
+      (at) => this.logs(caller, wid, at, verbosity, debug),
+      () => this.#get(caller, wid)?.log,
+      from,
+      waitMs,
+      signal,
+    );
   }
 
   cancel(caller: AuthenticatedUser, wid: string): void {

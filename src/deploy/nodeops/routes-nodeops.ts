@@ -23,7 +23,7 @@ export const nodeOpsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (
       return reply.code(201).send({ wid, discarded });
     },
   );
-  operationReadRoutes(app, 'reboot', () => svc().reboots);
+  operationReadRoutes(app, ctx, 'reboot', () => svc().reboots);
 
   app.put<{ Body: PowerRequest }>(
     '/power',
@@ -33,7 +33,7 @@ export const nodeOpsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (
       return reply.code(201).send({ wid, discarded });
     },
   );
-  operationReadRoutes(app, 'power', () => svc().powers);
+  operationReadRoutes(app, ctx, 'power', () => svc().powers);
 
   consoleRoutes(app, () => svc().consoles);
 

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from 'fastify';
+import type { EngineContext } from '../server/context.js';
+import { requestSignal } from '../server/request-signal.js';
 import type { NodeOpService } from './node-op-service.js';
 
 /**
  * GET /<op> (running ones), GET /<op>/:wid (status), GET /<op>/:wid/logs (at the reader's
- * verbosity), DELETE /<op>/:wid (cancel): the same shapes as /deployment, which
+ * verbosity; `wait_ms` makes it a long poll, as on /deployment), DELETE /<op>/:wid (cancel): the same shapes as /deployment, which
  * src/deploy/client/kadeploy.ts `follow` reads.
  */
 export function operationReadRoutes(
   app: FastifyInstance,
+  ctx: EngineContext,
   base: 'reboot' | 'power',
   svc: () => NodeOpService,
 ): void {
@@ -23,7 +26,10 @@ export function operationReadRoutes(
     svc().status(request.user, request.params.wid),
   );
 
-  app.get<{ Params: { wid: string }; Querystring: { from?: number; verbosity?: number; debug?: boolean } }>(
+  app.get<{
+    Params: { wid: string };
+    Querystring: { from?: number; verbosity?: number; debug?: boolean; wait_ms?: number };
+  }>(
     `/${base}/:wid/logs`,
     {
       schema: {
@@ -35,17 +41,20 @@ export function operationReadRoutes(
             from: { type: 'integer', minimum: 0 },
             verbosity: { type: 'integer', minimum: 0, maximum: 5 },
             debug: { type: 'boolean' },
+            wait_ms: { type: 'integer', minimum: 0, maximum: 30000 },
           },
         },
       },
     },
-    async (request) =>
-      svc().logs(
+    async (request, reply) =>
+      svc().logsWait(
         request.user,
         request.params.wid,
         request.query.from ?? 0,
         request.query.verbosity ?? 3,
         request.query.debug === true,
+        request.query.wait_ms ?? 0,
+        requestSignal(ctx, reply),
       ),
   );
 

@@ -10,6 +10,7 @@ import { resumePointOf } from '../workflow/resume-point.js';
 import { runWorkflow } from '../workflow/runner.js';
 import type { NodeOutcome } from '../workflow/types.js';
 import type { DeployRequest } from './deploy-request.js';
+import { longPollLog } from './log-long-poll.js';
 import { OperationLog } from './operation-log.js';
 import { OperationResults, toApiOutcome } from './operation-results.js';
 import { type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
@@ -385,15 +386,13 @@ export class DeploymentService {
     waitMs: number,
     signal: AbortSignal,
   ): Promise<{ lines: string[]; next: number; done: boolean }> {
-    const until = Date.now() + waitMs;
-    for (let at = from; ; ) {
-      const page = this.logs(caller, wid, at, verbosity, debug);
-      const live = this.#get(caller, wid);
-      const left = until - Date.now();
-      if (page.lines.length > 0 || page.done || !live || left <= 0 || signal.aborted) return page;
-      at = page.next;
-      await live.log.changed(left, signal);
-    }
+    return longPollLog(
+      (at) => this.logs(caller, wid, at, verbosity, debug),
+      () => this.#get(caller, wid)?.log,
+      from,
+      waitMs,
+      signal,
+    );
   }
 
   cancel(caller: AuthenticatedUser, wid: string): void {
