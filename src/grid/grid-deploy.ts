@@ -5,6 +5,7 @@ import { type Io, renderSummary } from '../deploy/client/kadeploy.js';
 import { assignNodes } from './assign-nodes.js';
 import { discoverServers, type LiveServer } from './discover-servers.js';
 import type { GridDeployOptions, GridResult, SiteEnvironment, SiteOutcome } from './grid-options.js';
+import { GridProgress } from './grid-progress.js';
 import type { GridServer } from './grid-servers.js';
 import { loadDescription } from './load-description.js';
 import { appendNodeFiles } from './node-files.js';
@@ -52,17 +53,28 @@ export async function gridDeploy(
       ...plan.deploy.map((p) => ({ ...p, live: byName.get(p.server) })),
       ...plan.unreachable.map((p) => ({ ...p, live: undefined })),
     ];
+    // On a terminal, one progress line over every site (the sites' own output is not a terminal).
+    const progress =
+      io.err.isTTY === true && o.wait && !o.dryRun
+        ? new GridProgress(
+            io.err,
+            jobs.map((j) => j.server),
+          )
+        : undefined;
+    progress?.start();
     const sites = await pMap(
       jobs,
       async (j): Promise<SiteOutcome> => {
-        const sio = siteIo(io, j.server);
+        const sio = siteIo(io, j.server, progress);
         try {
           if (!j.live) {
             const reason = `server ${j.server} unreachable: ${reasons.get(j.server) ?? 'dropped'}`;
             sio.err.write(`error: ${reason}\n`);
             return failedSite(j.server, j.nodes, 'unreachable', reason);
           }
-          return await deploySite(j.live, j.nodes, env, o, sio, signal);
+          return await deploySite(j.live, j.nodes, env, o, sio, signal, (st) =>
+            progress?.update(j.server, st),
+          );
         } finally {
           sio.out.end();
           sio.err.end();
@@ -72,7 +84,7 @@ export async function gridDeploy(
       // No signal: each site handles the abort itself (cancelling its deployment), and every
       // site must settle so its outcome is reported.
       { concurrency: GRID_SITE_CONCURRENCY },
-    );
+    ).finally(() => progress?.stop());
     const outcomes = sites.flatMap((s) => s.outcomes);
     const started = sites.some((s) => s.wid !== undefined || (o.dryRun && !s.failure));
     if (!started) throw noSiteStarted(sites);
@@ -111,10 +123,22 @@ function checkOptions(o: GridDeployOptions): void {
     throw new KaployError('KAPLOY_NODE_LIST', 'no node given: use -m NODE or -f FILE');
 }
 
-/** Each site's output, prefixed with its name, line by line, onto the shared streams. */
-function siteIo(io: Io, server: string) {
+/**
+ * Each site's output, prefixed with its name, line by line, onto the shared streams; the progress
+ * line (if any) is wiped before each line.
+ */
+function siteIo(io: Io, server: string, progress: GridProgress | undefined) {
   const prefix = serverPrefix(server);
-  return { out: prefixedLines(io.out, prefix), err: prefixedLines(io.err, prefix) };
+  const via = (s: NodeJS.WritableStream) =>
+    progress
+      ? {
+          write: (text: string) => {
+            progress.beforeLine();
+            return s.write(text);
+          },
+        }
+      : s;
+  return { out: prefixedLines(via(io.out), prefix), err: prefixedLines(via(io.err), prefix) };
 }
 
 /** Every site failed before starting: the run is an error, with the first site's code (exit 4/5/...). */

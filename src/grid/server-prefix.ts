@@ -12,7 +12,7 @@ export function serverPrefix(name: string): string {
  * A stream that writes whole lines, each prefixed, to `target`. Partial lines wait for their end so
  * two sites writing at once never interleave inside a line; `end()` flushes what is left.
  */
-export function prefixedLines(target: NodeJS.WritableStream, prefix: string): Writable {
+export function prefixedLines(target: { write(text: string): unknown }, prefix: string): Writable {
   let pending = '';
   const emit = (text: string) => {
     if (text !== '') target.write(text);

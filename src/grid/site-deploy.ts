@@ -1,5 +1,6 @@
 import type { ApiClient } from '../deploy/api/client.js';
 import { follow, type Io, runKadeploy } from '../deploy/client/kadeploy.js';
+import type { OperationStatus } from '../deploy/client/operation-status.js';
 import { prepareDescription } from '../deploy/environments/client-environments.js';
 import type { DeployRequest, EnvironmentRef } from '../deploy/operations/deploy-request.js';
 import { formatErrorLine } from './format-error.js';
@@ -17,6 +18,7 @@ export async function deploySite(
   o: GridDeployOptions,
   io: Io,
   signal: AbortSignal,
+  onStatus?: (st: OperationStatus) => void,
 ): Promise<SiteOutcome> {
   const { name, client } = server;
   if (signal.aborted) return failedSite(name, nodes, 'cancelled', signal.reason);
@@ -68,7 +70,11 @@ export async function deploySite(
     const status = await follow(
       client,
       wid,
-      { verbose: o.verbose, ...(o.pollIntervalMs ? { pollIntervalMs: o.pollIntervalMs } : {}) },
+      {
+        verbose: o.verbose,
+        ...(o.pollIntervalMs ? { pollIntervalMs: o.pollIntervalMs } : {}),
+        ...(onStatus ? { onStatus } : {}),
+      },
       io,
       signal,
     );

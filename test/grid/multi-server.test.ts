@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ApiClient } from '../../src/deploy/api/client.js';
 import { readToken } from '../../src/deploy/api/client-config.js';
 import type { OperationStatus } from '../../src/deploy/client/operation-status.js';
+import { gridDeploy } from '../../src/grid/grid-deploy.js';
 import { cli, type RunResult, type Site, startSite } from '../e2e/helpers/virtual-site.js';
 
 /**
@@ -218,6 +220,54 @@ describe('kadeploy3 -M (multi-server)', () => {
       expect(readFileSync(s.disk(n, 3, 'etc/os-release'), 'utf8')).toMatch(/ID=tiny-x64-base/);
       expect(readFileSync(s.disk(n, 3, 'root/.ssh/authorized_keys'), 'utf8')).toContain(key);
     }
+  });
+
+  it('on a terminal, one progress line over both sites on stderr, wiped before every log line', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const capture = (into: string[]) =>
+      new Writable({
+        write(chunk, _enc, cb) {
+          into.push(String(chunk));
+          cb();
+        },
+      });
+    const tty = Object.assign(capture(err), { isTTY: true });
+    const servers = (
+      [
+        [sa, 'gridsa'],
+        [sb, 'gridsb'],
+      ] as const
+    ).map(([s, name]) => ({
+      name,
+      url: engineUrl(s),
+      tokenFile: path.join(s.dir, 'tokens', user),
+    }));
+    const res = await gridDeploy(
+      servers,
+      {
+        nodes: [sa.nodes[0] as string, sb.nodes[0] as string],
+        environment: { kind: 'recorded', name: 'tiny-x64-base', user: 'deploy' },
+        request: {},
+        verbose: 2,
+        wait: true,
+        dryRun: false,
+      },
+      { out: capture(out), err: tty },
+      new AbortController().signal,
+    );
+    expect(res.outcomes.map((x) => x.status)).toEqual(['ok', 'ok']);
+    // Drawn at the start (and redrawn as the sites report), always on stderr, wiped at the end.
+    expect(err[0]).toBe(`\r\x1b[K[0s] gridsa: starting | gridsb: starting`);
+    expect(err.at(-1)).toBe('\r\x1b[K');
+    expect(err.filter((c) => c.startsWith('\r\x1b[K[')).every((c) => c.includes(` | gridsb: `))).toBe(true);
+    // The log and the summary carry no terminal control, and every log line is site-prefixed.
+    const text = out.join('');
+    expect(text).not.toContain('\x1b');
+    expect(text).toContain('The deployment is successful on nodes');
+    const log = lines(text.slice(0, text.indexOf('\nThe deployment is successful')));
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((l) => l.startsWith(`[gridsa]`) || l.startsWith(`[gridsb]`))).toBe(true);
   });
 
   it('refuses nodes no server serves, and starts nothing on any site', async () => {

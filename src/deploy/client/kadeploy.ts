@@ -98,12 +98,19 @@ export async function runKadeploy(
 
 /** Spacing of log requests when the engine answers a long poll at once (a busy -V 5 log). */
 const MIN_POLL_GAP_MS = 200;
+/** How often the operation's status is read for a progress display. */
+const STATUS_EVERY_MS = 500;
+
+export interface FollowOptions extends Pick<KadeployOptions, 'verbose' | 'pollIntervalMs'> {
+  /** Called with the operation's status while it runs (kadeploy3 -M's progress line). */
+  onStatus?: (st: OperationStatus) => void;
+}
 
 /** Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server. */
 export async function follow(
   client: ApiClient,
   wid: string,
-  o: Pick<KadeployOptions, 'verbose' | 'pollIntervalMs'>,
+  o: FollowOptions,
   io: Io,
   signal: AbortSignal,
 ): Promise<OperationStatus> {
@@ -112,6 +119,7 @@ export async function follow(
   let from = 0;
   let cancelled = false;
   const tty = io.err.isTTY === true;
+  let statusAt = 0;
   for (;;) {
     if (signal.aborted && !cancelled) {
       cancelled = true;
@@ -130,9 +138,11 @@ export async function follow(
     }
     from = page.next;
     if (page.done) break;
-    if (tty) {
+    if ((tty || o.onStatus) && Date.now() - statusAt >= STATUS_EVERY_MS) {
+      statusAt = Date.now();
       const st = await client.request<OperationStatus>('GET', `/${kind}/${wid}`);
-      io.err.write(`\r\x1b[K${progressLine(st, (Date.now() - started) / 1000)}`);
+      if (tty) io.err.write(`\r\x1b[K${progressLine(st, (Date.now() - started) / 1000)}`);
+      o.onStatus?.(st);
     }
     // A long poll that answered early still leaves MIN_POLL_GAP_MS between requests.
     const pause = MIN_POLL_GAP_MS - (Date.now() - asked);

@@ -6,6 +6,11 @@ import type { OperationStatus } from './operation-status.js';
  * shows no progress line at all.
  */
 export function progressLine(st: OperationStatus, elapsedS: number): string {
+  return `[${formatElapsed(elapsedS)}] ${Object.keys(st.nodes).length} nodes: ${nodeCounts(st)}`;
+}
+
+/** `Macro n, ..., ok n, ko n`: how many of the operation's nodes are where. */
+export function nodeCounts(st: OperationStatus): string {
   const counts = new Map<string, number>();
   let ok = 0;
   let ko = 0;
@@ -17,12 +22,11 @@ export function progressLine(st: OperationStatus, elapsedS: number): string {
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
   }
-  const total = Object.keys(st.nodes).length;
   const running = [...counts.entries()].map(([k, n]) => `${k} ${n}`).join(', ');
-  return `[${formatElapsed(elapsedS)}] ${total} nodes: ${running ? `${running}, ` : ''}ok ${ok}, ko ${ko}`;
+  return `${running ? `${running}, ` : ''}ok ${ok}, ko ${ko}`;
 }
 
-function formatElapsed(s: number): string {
+export function formatElapsed(s: number): string {
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s` : `${Math.floor(s)}s`;
 }
