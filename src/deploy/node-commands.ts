@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { shq } from '../common/shell-quote.js';
 
 /**
@@ -59,8 +60,12 @@ export const nodeCommands = {
   // A redirect, not `| dd`: sh has no pipefail, and a corrupt image must fail with the
   // decompressor's status instead of being reported written (Kadeploy: `gzip -cd > PART`).
   writeDd: (c: Compression, device: string) => `${decompressor(c)} > ${shq(device)}`,
-  /** Writes a file from stdin (e.g. grub.cfg). */
-  writeFile: (file: string) => `mkdir -p "$(dirname ${shq(file)})" && cat > ${shq(file)}`,
+  /**
+   * Writes a file from stdin (e.g. grub.cfg), creating its directory. The directory is computed
+   * here rather than by `$(dirname ...)`, so the line is an AND list of simple commands the virtual
+   * node answers without a sandbox (src/testbed/node/file-commands.ts).
+   */
+  writeFile: (file: string) => `mkdir -p ${shq(path.posix.dirname(file))} && cat > ${shq(file)}`,
   /** Checks that a kernel (and initrd) exist in the deployed system. */
   checkFiles: (files: string[]) => files.map((f) => `test -f ${shq(f)}`).join(' && '),
   /**

@@ -7,8 +7,8 @@ import type { StepEnv } from './step-env.js';
 
 /**
  * install_bootloader: writes /boot/grub/grub.cfg into the deployed system (booting its kernel from
- * the deploy partition), then installs GRUB in the MBR pointing at it. The PXE profile of
- * BootNewEnv chain-loads this partition's GRUB.
+ * the deploy partition), then installs GRUB in the MBR pointing at it, in one command per node.
+ * The PXE profile of BootNewEnv chain-loads this partition's GRUB.
  */
 export function installBootloader(env: StepEnv, nodes: readonly string[], ctx: MicroStepContext) {
   const e = env.spec.env;
@@ -16,19 +16,13 @@ export function installBootloader(env: StepEnv, nodes: readonly string[], ctx: M
   return forEachNode(nodes, ctx, env.nodeConcurrency, async (node) => {
     if (!e.kernel) return ko('the environment names no kernel to boot');
     const cfg = grubConfig(e.name, e.kernel, e.initrd, env.deployDevice(node), e.kernelParams ?? '');
-    const w = await runOnNode(
+    // One command per node (the grub.cfg write and grub-install joined by &&): one round trip.
+    return runOnNode(
       env,
       ctx,
       node,
-      nodeCommands.writeFile(path.posix.join(bootDir, 'grub', 'grub.cfg')),
-      {
-        label: 'grub.cfg',
-        stdin: cfg,
-      },
+      `${nodeCommands.writeFile(path.posix.join(bootDir, 'grub', 'grub.cfg'))} && ${nodeCommands.installBootloader(bootDir, env.blockDevice(node))}`,
+      { label: 'grub.cfg + grub-install', stdin: cfg },
     );
-    if (!w.ok) return w;
-    return runOnNode(env, ctx, node, nodeCommands.installBootloader(bootDir, env.blockDevice(node)), {
-      label: 'grub-install',
-    });
   });
 }

@@ -6,7 +6,42 @@
  * of recognising it as a hardware command.
  */
 export function simpleCommandWords(line: string): string[] | undefined {
-  const words: string[] = [];
+  const list = commandList(line);
+  if (list?.length === 0) return [];
+  if (list?.length !== 1) return undefined;
+  const [only] = list as [ListedCommand];
+  return only.stdoutTo === undefined ? only.words : undefined;
+}
+
+/** One command of an `&&` list: its literal words, and the file its stdout goes to (`> FILE`). */
+export interface ListedCommand {
+  words: string[];
+  stdoutTo?: string;
+}
+
+/**
+ * Splits an AND list of simple commands (`a && b && c`), each possibly with one output redirection
+ * `> FILE` written as a separate word, the way POSIX sh would. Anything else (other operators,
+ * expansions, globs, `2>`, `>>`, an empty command) makes the line "not simple": undefined.
+ */
+export function commandList(line: string): ListedCommand[] | undefined {
+  const list: ListedCommand[] = [];
+  let words: string[] = [];
+  let stdoutTo: string | undefined;
+  let redirect = false; // the next word is the redirection's target
+  const endCommand = (): boolean => {
+    if (words.length === 0 || redirect) return false;
+    list.push(stdoutTo === undefined ? { words } : { words, stdoutTo });
+    words = [];
+    stdoutTo = undefined;
+    return true;
+  };
+  const pushWord = (w: string) => {
+    if (redirect) {
+      stdoutTo = w;
+      redirect = false;
+    } else words.push(w);
+  };
   let word = '';
   let inWord = false;
   let i = 0;
@@ -14,7 +49,7 @@ export function simpleCommandWords(line: string): string[] | undefined {
   while (i < n) {
     const c = line[i] as string;
     if (c === ' ' || c === '\t') {
-      if (inWord) words.push(word);
+      if (inWord) pushWord(word);
       word = '';
       inWord = false;
       i++;
@@ -60,13 +95,32 @@ export function simpleCommandWords(line: string): string[] | undefined {
       i += 2;
       continue;
     }
-    // Operators, expansions and globs: not a simple command with literal words.
+    // `&&` between commands, and `>` starting a word (so not `2>`), followed by its target.
+    if (c === '&' && line[i + 1] === '&') {
+      if (inWord) pushWord(word);
+      word = '';
+      inWord = false;
+      if (!endCommand()) return undefined;
+      i += 2;
+      continue;
+    }
+    if (c === '>' && !redirect && stdoutTo === undefined && !'>&|'.includes(line[i + 1] ?? '')) {
+      if (inWord && /^\d+$/.test(word)) return undefined; // `2>`: another file descriptor
+      if (inWord) pushWord(word);
+      word = '';
+      inWord = false;
+      redirect = true;
+      i++;
+      continue;
+    }
+    // Other operators, expansions and globs: not a simple command with literal words.
     if ('|&;<>()$`*?[\n'.includes(c)) return undefined;
     if (!inWord && (c === '#' || c === '~')) return undefined;
     word += c;
     inWord = true;
     i++;
   }
-  if (inWord) words.push(word);
-  return words;
+  if (inWord) pushWord(word);
+  if (list.length === 0 && words.length === 0 && !redirect && stdoutTo === undefined) return [];
+  return endCommand() ? list : undefined;
 }

@@ -1,4 +1,5 @@
-import { simpleCommandWords } from './command-words.js';
+import { commandList, simpleCommandWords } from './command-words.js';
+import { type FileCommand, parseFileCommand } from './file-commands.js';
 
 /**
  * The hardware command shapes built by src/deploy/node-commands.ts, recognised so the virtual
@@ -37,7 +38,41 @@ const PROGRAMS = new Set([
 
 export function parseHardwareCommand(line: string): HardwareCommand | undefined {
   const w = simpleCommandWords(line);
-  if (!w || w.length === 0) return undefined;
+  return w ? hardwareCommandOfWords(w, line) : undefined;
+}
+
+/** One command of a line the node answers itself: a hardware command or a file command. */
+export type NativeCommand =
+  | { kind: 'hardware'; cmd: Exclude<HardwareCommand, { kind: 'relay' }> }
+  | { kind: 'file'; cmd: FileCommand };
+
+/**
+ * An AND list (`a && b && ...`) whose every command the node answers itself, without a sandbox:
+ * hardware commands and the file commands of file-commands.ts (`test -f`, `mkdir -p`,
+ * `cat > FILE`), e.g. `nodeCommands.writeFile(...) && nodeCommands.installBootloader(...)`.
+ * `reboot` and `kexec -e` only last. Undefined: the line runs in the sandbox.
+ */
+export function parseNativeList(line: string): NativeCommand[] | undefined {
+  const list = commandList(line);
+  if (!list || list.length === 0) return undefined;
+  const out: NativeCommand[] = [];
+  for (const [i, c] of list.entries()) {
+    const file = parseFileCommand(c);
+    if (file) {
+      out.push({ kind: 'file', cmd: file });
+      continue;
+    }
+    if (c.stdoutTo !== undefined) return undefined;
+    const hw = hardwareCommandOfWords(c.words, line);
+    if (!hw || hw.kind === 'relay') return undefined;
+    if ((hw.kind === 'reboot' || hw.kind === 'kexec-exec') && i !== list.length - 1) return undefined;
+    out.push({ kind: 'hardware', cmd: hw });
+  }
+  return out;
+}
+
+function hardwareCommandOfWords(w: string[], line: string): HardwareCommand | undefined {
+  if (w.length === 0) return undefined;
   const program = w[0] as string;
   if (!PROGRAMS.has(program)) return undefined;
   const shape = matchShape(w);

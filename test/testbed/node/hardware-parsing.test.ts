@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
-import { simpleCommandWords } from '../../../src/testbed/node/command-words.js';
-import { parseHardwareCommand } from '../../../src/testbed/node/hardware-commands.js';
+import { commandList, simpleCommandWords } from '../../../src/testbed/node/command-words.js';
+import { parseHardwareCommand, parseNativeList } from '../../../src/testbed/node/hardware-commands.js';
 import { parseSfdiskScript } from '../../../src/testbed/node/sfdisk-script.js';
 
 describe('simpleCommandWords', () => {
@@ -123,6 +123,96 @@ describe('parseHardwareCommand', () => {
       if (line.startsWith('mkfs.')) expect(r).toBeUndefined();
       else expect(r?.kind, line).toBe('unsupported');
     }
+  });
+});
+
+describe('commandList', () => {
+  it('splits AND lists of simple commands, each with at most one `> FILE`', () => {
+    expect(commandList(`mkdir -p '/mnt/a b' && cat > '/mnt/a b/c'&&x "y"`)).toEqual([
+      { words: ['mkdir', '-p', '/mnt/a b'] },
+      { words: ['cat'], stdoutTo: '/mnt/a b/c' },
+      { words: ['x', 'y'] },
+    ]);
+    expect(commandList('cat >f')).toEqual([{ words: ['cat'], stdoutTo: 'f' }]);
+    expect(commandList('cat>f')).toEqual([{ words: ['cat'], stdoutTo: 'f' }]);
+    expect(commandList(`echo '&&' ">"`)).toEqual([{ words: ['echo', '&&', '>'] }]);
+    expect(commandList('')).toEqual([]);
+  });
+  it('rejects every other operator, fd redirections, appends and empty commands', () => {
+    for (const line of [
+      'a || b',
+      'a & b',
+      'a && ',
+      '&& a',
+      'a && && b',
+      'cat >> f',
+      'cat 2> f',
+      'cat >&2',
+      'cat >| f',
+      'cat > f > g',
+      'cat >',
+      'cat > $F',
+      'cat < f',
+      'a && b | c',
+      'a && b; c',
+      'a && # c',
+    ]) {
+      expect(commandList(line), line).toBeUndefined();
+    }
+  });
+});
+
+describe('parseNativeList', () => {
+  it("recognises the engine's file commands and AND lists of them with hardware commands", () => {
+    expect(
+      parseNativeList(nodeCommands.checkFiles(['/mnt/dest/boot/vmlinuz', '/mnt/dest/boot/initrd'])),
+    ).toEqual([
+      { kind: 'file', cmd: { kind: 'test-f', path: '/mnt/dest/boot/vmlinuz' } },
+      { kind: 'file', cmd: { kind: 'test-f', path: '/mnt/dest/boot/initrd' } },
+    ]);
+    expect(
+      parseNativeList(
+        `${nodeCommands.writeFile('/mnt/dest/boot/grub/grub.cfg')} && ${nodeCommands.installBootloader('/mnt/dest/boot', '/dev/sda')}`,
+      ),
+    ).toEqual([
+      { kind: 'file', cmd: { kind: 'mkdir-p', path: '/mnt/dest/boot/grub' } },
+      { kind: 'file', cmd: { kind: 'write', path: '/mnt/dest/boot/grub/grub.cfg' } },
+      { kind: 'hardware', cmd: { kind: 'grub-install', bootDir: '/mnt/dest/boot', device: '/dev/sda' } },
+    ]);
+    expect(parseNativeList(nodeCommands.writeFile("/tmp/it's/x"))).toEqual([
+      { kind: 'file', cmd: { kind: 'mkdir-p', path: "/tmp/it's" } },
+      { kind: 'file', cmd: { kind: 'write', path: "/tmp/it's/x" } },
+    ]);
+    expect(parseNativeList('sync && reboot')).toEqual([
+      { kind: 'hardware', cmd: { kind: 'sync' } },
+      { kind: 'hardware', cmd: { kind: 'reboot' } },
+    ]);
+  });
+  it('leaves to the sandbox any list with another command, another form or a reboot before the end', () => {
+    for (const line of [
+      nodeCommands.extractTar('gzip', '/mnt/dest'),
+      nodeCommands.appendAuthorizedKeys(''),
+      'test -f /a && tar -xf x',
+      'test -e /a',
+      'test -f /a -a -f /b',
+      'mkdir /a',
+      'mkdir -p /a /b',
+      'cat /a > /b',
+      'echo x > /b',
+      'sync > /b',
+      'reboot && sync',
+      'kexec -e && sync',
+      'sync && kaploy-relay --port 1 -- sh -c x',
+      'test -f /a || test -f /b',
+      'mkdir -p "$(dirname /a/b)" && cat > /a/b',
+    ]) {
+      expect(parseNativeList(line), line).toBeUndefined();
+    }
+    // A hardware program in an unsupported form stays an error (status 2) when the list runs.
+    expect(parseNativeList('test -f /a && mount -o loop a b')?.[1]).toMatchObject({
+      kind: 'hardware',
+      cmd: { kind: 'unsupported' },
+    });
   });
 });
 
