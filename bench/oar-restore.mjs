@@ -14,9 +14,12 @@
 // the hooks at it (the file is saved and put back at the end; the admin token copied for user
 // oar); the nodes registered in OAR (`setup-oar.sh nodes`). For each case and size, as alice:
 // `oarsub -t deploy -l nodes=SIZE`, wait Running, `kadeploy3` of her environment on all the job's
-// nodes, then `oardel` and, polling every 250 ms, the time until
-//   - the job left Finishing (OAR's server epilogue, hooks/server_epilogue, is done), and
-//   - every node is Alive in `oarnodes -J -s` and its restore row (GET /restores?job=) is done.
+// nodes, then `oardel` and the time from it until
+//   - OAR's run of hooks/server_epilogue for the job logs its first and last lines (oar.log),
+//   - the job is seen ended (Error/Terminated) in `oarstat` (polled every 250 ms: under load a
+//     poll itself takes a while, so this one is coarse), and
+//   - every node is Alive in `oarnodes -J -s` and its restore row (GET /restores?job=) is done
+//     (polled every 250 ms).
 // Cases: plain = tiny-x64-base (not destructive: the restore reboots onto the recorded
 // production), destructive = alice's copy of it tagged destructive (the restore redeploys
 // production). Per node: the restore row's request-recorded -> done time (queue wait, reboot or
@@ -24,7 +27,18 @@
 // `kaploy server` process over the measured interval; load average before and after.
 // At the end the job is gone, the site down, the nodes Dead with deploy=NO, the hooks' file back.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +59,7 @@ const SITE = 'orbench';
 const HOOKS_CONFIG = '/etc/kaploy/oar-hooks.yaml';
 const SPOOL = '/var/lib/kaploy/oar-spool-restore-bench';
 const ENDED = ['Terminated', 'Error'];
+const OAR_LOG = '/var/log/oar.log';
 const POLL_MS = 250;
 const TIMEOUT_MS = 20 * 60_000;
 const cli = (n) => path.join(ROOT, 'dist', 'cli', `${n}.js`);
@@ -182,6 +197,25 @@ async function destructiveEnv() {
   return { env: name, user: 'alice' };
 }
 
+/** Times of the kaploy server_epilogue lines of a job appended to oar.log since byte `from`. */
+function epilogueLines(from, job) {
+  const size = statSync(OAR_LOG).size;
+  const buf = Buffer.alloc(Math.max(0, size - from));
+  const fd = openSync(OAR_LOG, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  const re = new RegExp(`^\\[kaploy\\] \\[([0-9-]+ [0-9:.]+)\\] \\[server_epilogue\\] \\[job ${job}\\] `);
+  return buf
+    .toString('utf8')
+    .split('\n')
+    .map((l) => re.exec(l)?.[1])
+    .filter(Boolean)
+    .map((t) => Date.parse(`${t.replace(' ', 'T')}Z`));
+}
+
 /** One run: SIZE-node deploy job, alice's deployment, oardel, the restore timed. */
 async function measure(kase, size, env, enginePid) {
   // Every node of the site Alive (the previous run's restore put them back).
@@ -214,6 +248,7 @@ async function measure(kase, size, env, enginePid) {
 
   const load0 = loadavg();
   const e0 = procStats(enginePid);
+  const logFrom = statSync(OAR_LOG).size;
   const t0 = Date.now();
   await must('oardel', [String(job)]);
   let tEpilogue;
@@ -241,13 +276,18 @@ async function measure(kase, size, env, enginePid) {
   }
   openJob = undefined;
   const e1 = procStats(enginePid);
+  // OAR's run of hooks/server_epilogue for this job: its first and last lines (UTC, ms).
+  const epi = epilogueLines(logFrom, job);
+  if (epi.length === 0) throw new Error(`job ${job}: no server_epilogue line in ${OAR_LOG}`);
   const perNode = rows.map((x) => x.updated - x.created);
   return {
     nodes: size,
     case: kase,
     job,
     deployS,
-    epilogueMs: tEpilogue - t0,
+    epilogueStartMs: epi[0] - t0,
+    epilogueMs: epi[epi.length - 1] - t0,
+    jobEndedMs: tEpilogue - t0,
     aliveMs: tAlive - t0,
     medianMs: median(perNode),
     maxMs: Math.max(...perNode),
@@ -313,7 +353,9 @@ try {
     'case',
     'job',
     'user_deploy_s',
+    'end_to_epilogue_start',
     'end_to_epilogue_done',
+    'end_to_job_ended',
     'end_to_all_alive',
     'per_node_median',
     'per_node_max',
@@ -332,7 +374,9 @@ try {
         r.case,
         r.job,
         r.deployS.toFixed(1),
+        sec(r.epilogueStartMs),
         sec(r.epilogueMs),
+        sec(r.jobEndedMs),
         sec(r.aliveMs),
         sec(r.medianMs),
         sec(r.maxMs),

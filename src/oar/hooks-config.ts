@@ -40,8 +40,13 @@ export interface RestoreConfig {
   nodeTimeoutMs: number;
   /** One put-back / hold-out command. */
   commandTimeoutMs: number;
-  /** Puts a restored node back in service; `{node}` is replaced. */
+  /** Puts restored nodes back in service; `{node}` is replaced (repeated per node, see aliveBatch). */
   aliveCommand: string[];
+  /**
+   * Most nodes put back by one run of aliveCommand (nodes restored while a run is going are put
+   * back together by the next one); 1: one run per node.
+   */
+  aliveBatch: number;
   /** Holds a node out of service; `{node}` and `{reason}` are replaced. */
   holdCommands: string[][];
 }
@@ -67,6 +72,8 @@ export const RESTORE_DEFAULTS: RestoreConfig = {
   nodeTimeoutMs: 3_600_000,
   commandTimeoutMs: 30_000,
   aliveCommand: ['/usr/sbin/oarnodesetting', '-s', 'Alive', '-h', '{node}'],
+  // `oarnodesetting -s Alive -h N1 -h N2 ...`: one Perl start and one OAR call for many nodes.
+  aliveBatch: 100,
   // OAR 2.5.9's oarnodesetting allows only Alive, Absent and Dead (Suspected came with 2.5.10), so
   // the node is held Absent and the reason recorded in a resource property the setup creates
   // (oarproperty -a kaploy_reason -c). -n: no job runs there, nothing to wait for.
@@ -128,6 +135,7 @@ const RESTORE_KEYS = new Set([
   'node_timeout_seconds',
   'command_timeout_seconds',
   'alive_command',
+  'alive_batch',
   'hold_commands',
 ]);
 
@@ -197,6 +205,16 @@ function parseRestore(v: Validator, raw: unknown): RestoreConfig {
   if (raw === undefined) return { ...RESTORE_DEFAULTS };
   const r = v.object(raw, 'restore');
   v.noUnknownKeys(r, RESTORE_KEYS, 'restore.');
+  const aliveCommand =
+    r.alive_command === undefined
+      ? RESTORE_DEFAULTS.aliveCommand
+      : v.argv(r.alive_command, 'restore.alive_command', ['{node}']);
+  const aliveBatch = v.int(r.alive_batch, 'restore.alive_batch', RESTORE_DEFAULTS.aliveBatch, 1, 10_000);
+  if (aliveBatch > 1 && aliveCommand.some((w) => w.includes('{node}') && w !== '{node}'))
+    v.fail(
+      'restore.alive_command',
+      '{node} must be a word of its own to be repeated for several nodes (or set restore.alive_batch: 1)',
+    );
   return {
     concurrency: v.int(r.concurrency, 'restore.concurrency', RESTORE_DEFAULTS.concurrency, 1, 10_000),
     maxAttempts: v.int(r.max_attempts, 'restore.max_attempts', RESTORE_DEFAULTS.maxAttempts, 1, 100),
@@ -221,10 +239,8 @@ function parseRestore(v: Validator, raw: unknown): RestoreConfig {
       0.1,
       3600,
     ),
-    aliveCommand:
-      r.alive_command === undefined
-        ? RESTORE_DEFAULTS.aliveCommand
-        : v.argv(r.alive_command, 'restore.alive_command', ['{node}']),
+    aliveCommand,
+    aliveBatch,
     holdCommands:
       r.hold_commands === undefined
         ? RESTORE_DEFAULTS.holdCommands

@@ -22,6 +22,26 @@ export function fillArgv(argv: readonly string[], vars: { node: string; reason?:
   );
 }
 
+/**
+ * One command for several nodes: each word `{node}` is repeated once per node, together with the
+ * option word just before it (`-h {node}` -> `-h A -h B`). Words embedding `{node}` in other text
+ * are refused by the configuration unless the batch is 1 (then it is fillArgv).
+ */
+export function fillArgvNodes(argv: readonly string[], nodes: readonly string[]): string[] {
+  if (nodes.length === 1) return fillArgv(argv, { node: nodes[0] as string });
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i] as string;
+    const next = argv[i + 1];
+    if (w.startsWith('-') && next === '{node}') {
+      for (const n of nodes) out.push(w, n);
+      i++;
+    } else if (w === '{node}') out.push(...nodes);
+    else out.push(w);
+  }
+  return out;
+}
+
 async function run(argv: string[], cfg: RestoreConfig, signal: AbortSignal): Promise<StepOutcome> {
   try {
     const r = await runCommand(argv, { timeoutMs: cfg.commandTimeoutMs, signal });
@@ -31,13 +51,16 @@ async function run(argv: string[], cfg: RestoreConfig, signal: AbortSignal): Pro
   }
 }
 
-/** A node restored to production goes back into scheduling (`oarnodesetting -s Alive -h NODE`). */
+/**
+ * Nodes restored to production go back into scheduling, in one run
+ * (`oarnodesetting -s Alive -h N1 -h N2 ...`; at most cfg.aliveBatch nodes: the caller's share).
+ */
 export function putBackInService(
   cfg: RestoreConfig,
-  node: string,
+  nodes: readonly string[],
   signal: AbortSignal,
 ): Promise<StepOutcome> {
-  return run(fillArgv(cfg.aliveCommand, { node }), cfg, signal);
+  return run(fillArgvNodes(cfg.aliveCommand, nodes), cfg, signal);
 }
 
 /** Holds a node whose restore failed out of scheduling, with the reason; every command is tried. */

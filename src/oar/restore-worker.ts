@@ -25,7 +25,7 @@ export interface RestoreWorkerOptions {
   /** The newest OAR job holding rights on a node: a restore for an older job is then superseded. */
   newestJobOn?: (node: string) => number | undefined;
   /** Overrides for tests; default: the configured oarnodesetting commands. */
-  putBack?: (node: string, signal: AbortSignal) => Promise<StepOutcome>;
+  putBack?: (nodes: string[], signal: AbortSignal) => Promise<StepOutcome>;
   holdOut?: (node: string, reason: string, signal: AbortSignal) => Promise<StepOutcome>;
 }
 
@@ -38,6 +38,10 @@ export function restoreRetryDelayMs(retryDelayMs: number, failedAttempts: number
  * Runs pending restores, at most `concurrency` at once and one per node, and puts each node back
  * in service (Alive) once it runs production, or holds it out (Absent + reason) after
  * `maxAttempts`. Survives restarts: rows cut short by a stop are pending again at start.
+ * Put-backs are grouped: one run of the alive command at a time, for every node restored while
+ * the previous run was going (at most `aliveBatch`); a node waits for no other node's restore.
+ * Fifty `oarnodesetting` processes at once (one per node) took seconds of CPU on a small OAR
+ * server and delayed every node's return (bench/oar-restore.mjs).
  */
 export class RestoreWorker {
   readonly repo: RestoresRepo;
@@ -48,6 +52,8 @@ export class RestoreWorker {
   #timer: NodeJS.Timeout | undefined;
   #started = false;
   #idleWaiters: (() => void)[] = [];
+  #backQueue: { node: string; done: (o: StepOutcome) => void }[] = [];
+  #backRunning = false;
 
   constructor(o: RestoreWorkerOptions) {
     this.#o = o;
@@ -118,6 +124,45 @@ export class RestoreWorker {
     this.#timer.unref();
   }
 
+  /** Queues a restored node for the next put-back run (started now if none is going). */
+  #putBack(node: string): Promise<StepOutcome> {
+    return new Promise((done) => {
+      this.#backQueue.push({ node, done });
+      if (!this.#backRunning) void this.#runPutBacks();
+    });
+  }
+
+  async #runPutBacks(): Promise<void> {
+    this.#backRunning = true;
+    const { config } = this.#o;
+    const putBack = this.#o.putBack ?? ((ns: string[], s: AbortSignal) => putBackInService(config, ns, s));
+    const attempt = async (nodes: string[]): Promise<StepOutcome> => {
+      try {
+        return await putBack(nodes, this.#ac.signal);
+      } catch (e) {
+        return { ok: false, reason: (e as Error).message };
+      }
+    };
+    try {
+      while (this.#backQueue.length > 0) {
+        const batch = this.#backQueue.splice(0, Math.max(1, config.aliveBatch));
+        const out = await attempt(batch.map((b) => b.node));
+        if (out.ok || batch.length === 1 || this.#ac.signal.aborted) {
+          for (const b of batch) b.done(out);
+          continue;
+        }
+        // The grouped run failed: each node alone, so that one bad node fails only itself.
+        this.#o.logger.warn(
+          { nodes: batch.length, reason: out.reason },
+          'oar restore: putting nodes back together failed, trying each alone',
+        );
+        for (const b of batch) b.done(await attempt([b.node]));
+      }
+    } finally {
+      this.#backRunning = false;
+    }
+  }
+
   async #restore(row: RestoreRow): Promise<void> {
     const { config, logger } = this.#o;
     const log = logger.child({ job: row.job, node: row.node });
@@ -139,10 +184,7 @@ export class RestoreWorker {
       return;
     }
     if (outcome.ok) {
-      const back = await (this.#o.putBack ?? ((n, s) => putBackInService(config, n, s)))(
-        row.node,
-        this.#ac.signal,
-      );
+      const back = await this.#putBack(row.node);
       if (back.ok) {
         this.repo.finish(row.job, row.node, 'done', '', this.#now());
         log.info('oar restore: production restored, node back in service (Alive)');

@@ -51,6 +51,7 @@ restore:
   node_timeout_seconds: 900
   command_timeout_seconds: 3
   alive_command: [/opt/oar/sbin/oarnodesetting, -s, Alive, -h, '{node}']
+  alive_batch: 20
   hold_commands: [[/opt/oar/sbin/oarnodesetting, -s, Absent, -h, '{node}']]
 `),
     );
@@ -68,6 +69,7 @@ restore:
       nodeTimeoutMs: 900_000,
       commandTimeoutMs: 3000,
       aliveCommand: ['/opt/oar/sbin/oarnodesetting', '-s', 'Alive', '-h', '{node}'],
+      aliveBatch: 20,
       holdCommands: [['/opt/oar/sbin/oarnodesetting', '-s', 'Absent', '-h', '{node}']],
     });
   });
@@ -127,6 +129,16 @@ restore:
       'a restore command without {node}',
       `${MIN}restore: {alive_command: [/usr/sbin/oarnodesetting, -s, Alive]}\n`,
       'restore.alive_command: must contain {node}',
+    ],
+    [
+      'a put-back command that cannot be repeated per node, batched',
+      `${MIN}restore: {alive_command: [/usr/bin/ssh, oar, 'oarnodesetting -s Alive -h {node}']}\n`,
+      'restore.alive_command: {node} must be a word of its own to be repeated for several nodes (or set restore.alive_batch: 1)',
+    ],
+    [
+      'a zero put-back batch',
+      `${MIN}restore: {alive_batch: 0}\n`,
+      'restore.alive_batch: expected an integer from 1',
     ],
     [
       'a relative restore program',

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { RESTORE_DEFAULTS, type RestoreConfig } from '../../src/oar/hooks-config.js';
-import { fillArgv, sanitizeReason } from '../../src/oar/node-service.js';
+import { fillArgv, fillArgvNodes, putBackInService, sanitizeReason } from '../../src/oar/node-service.js';
 import { type RestoreNodeFn, RestoreWorker, restoreRetryDelayMs } from '../../src/oar/restore-worker.js';
 import { RestoresRepo } from '../../src/oar/restores-repo.js';
 import { type FakeOar, makeFakeOar } from './helpers/fake-oar.js';
@@ -42,13 +42,19 @@ function config(over: Partial<RestoreConfig> = {}): RestoreConfig {
   };
 }
 
-function worker(restoreNode: RestoreNodeFn, over: Partial<RestoreConfig> = {}, database = db): RestoreWorker {
+function worker(
+  restoreNode: RestoreNodeFn,
+  over: Partial<RestoreConfig> = {},
+  database = db,
+  putBack?: (nodes: string[], signal: AbortSignal) => Promise<{ ok: true } | { ok: false; reason: string }>,
+): RestoreWorker {
   const w = new RestoreWorker({
     db: database,
     restoreNode,
     config: config(over),
     logger: silentLogger,
     pollMs: 50,
+    ...(putBack ? { putBack } : {}),
   });
   workers.push(w);
   return w;
@@ -232,6 +238,107 @@ describe('restore worker', () => {
   it('waits between attempts: retry delay doubled each time', () => {
     expect([1, 2, 3, 4].map((n) => restoreRetryDelayMs(60_000, n))).toEqual([
       60_000, 120_000, 240_000, 480_000,
+    ]);
+  });
+});
+
+describe('grouped put-back', () => {
+  /**
+   * node-1 is restored at once; the others only once its put-back has started (and before it
+   * ends): they are put back by the next run, together.
+   */
+  function scenario(over: Partial<RestoreConfig>, fail?: (nodes: string[]) => string | undefined) {
+    const runs: string[][] = [];
+    let started: () => void = () => {};
+    const firstStarted = new Promise<void>((r) => {
+      started = r;
+    });
+    let endFirst: () => void = () => {};
+    const firstMayEnd = new Promise<void>((r) => {
+      endFirst = r;
+    });
+    const w = worker(
+      async (node) => {
+        if (node !== 'node-1.vsite') await firstStarted;
+        return { ok: true };
+      },
+      { maxAttempts: 1, ...over },
+      db,
+      async (nodes) => {
+        runs.push([...nodes].sort());
+        if (runs.length === 1) {
+          started();
+          await firstMayEnd;
+        }
+        const bad = fail?.(nodes);
+        return bad ? { ok: false, reason: bad } : { ok: true };
+      },
+    );
+    return { w, runs, endFirst };
+  }
+
+  it('nodes restored while a put-back runs go back together in the next run', async () => {
+    const { w, runs, endFirst } = scenario({});
+    w.repo.record({ job: 11, user: 'alice', nodes: N(1, 2, 3, 4, 5), production: 'p' }, 1);
+    w.start();
+    // The 4 others are queued behind the first run; let it end.
+    await new Promise((r) => setTimeout(r, 0));
+    endFirst();
+    await w.idle();
+    expect(runs).toEqual([N(1), N(2, 3, 4, 5)]);
+    expect(w.repo.list({ state: 'done' })).toHaveLength(5);
+  });
+  it('at most alive_batch nodes per run; alive_batch 1 is one run per node', async () => {
+    const a = scenario({ aliveBatch: 3 });
+    a.w.repo.record({ job: 12, user: 'alice', nodes: N(1, 2, 3, 4, 5, 6), production: 'p' }, 1);
+    a.w.start();
+    await new Promise((r) => setTimeout(r, 0));
+    a.endFirst();
+    await a.w.idle();
+    expect(a.runs).toEqual([N(1), N(2, 3, 4), N(5, 6)]);
+
+    await a.w.stop();
+    const b = scenario({ aliveBatch: 1 });
+    b.w.repo.record({ job: 13, user: 'alice', nodes: N(1, 2, 3), production: 'p' }, 1);
+    b.w.start();
+    await new Promise((r) => setTimeout(r, 0));
+    b.endFirst();
+    await b.w.idle();
+    expect(b.runs).toEqual([N(1), N(2), N(3)]);
+  });
+  it('a grouped run that fails is tried node by node: only the bad node fails', async () => {
+    const { w, runs, endFirst } = scenario({}, (nodes) =>
+      nodes.includes('node-3.vsite') ? 'unknown host node-3.vsite' : undefined,
+    );
+    w.repo.record({ job: 14, user: 'alice', nodes: N(1, 2, 3, 4), production: 'p' }, 1);
+    w.start();
+    await new Promise((r) => setTimeout(r, 0));
+    endFirst();
+    await w.idle();
+    expect(runs).toEqual([N(1), N(2, 3, 4), N(2), N(3), N(4)]);
+    expect(rows(w.repo)).toEqual([
+      '14 node-1.vsite done 1',
+      '14 node-2.vsite done 1',
+      '14 node-3.vsite failed 1 production restored but putting the node back in service failed: unknown host node-3.vsite',
+      '14 node-4.vsite done 1',
+    ]);
+  });
+  it('one oarnodesetting run for several nodes: the {node} word repeated with its option', async () => {
+    expect(fillArgvNodes(['/usr/sbin/oarnodesetting', '-s', 'Alive', '-h', '{node}'], N(1, 2, 3))).toEqual([
+      '/usr/sbin/oarnodesetting',
+      '-s',
+      'Alive',
+      ...['-h', 'node-1.vsite', '-h', 'node-2.vsite', '-h', 'node-3.vsite'],
+    ]);
+    expect(fillArgvNodes(['/usr/local/bin/back', '{node}'], N(1, 2))).toEqual([
+      '/usr/local/bin/back',
+      'node-1.vsite',
+      'node-2.vsite',
+    ]);
+    const r = await putBackInService(config(), N(1, 2), new AbortController().signal);
+    expect(r).toEqual({ ok: true });
+    expect(fake.calls('oarnodesetting').map((c) => c.join(' '))).toEqual([
+      '-s Alive -h node-1.vsite -h node-2.vsite',
     ]);
   });
 });
