@@ -66,7 +66,9 @@ export const HOOKS_DEFAULTS = {
 } as const;
 
 export const RESTORE_DEFAULTS: RestoreConfig = {
-  concurrency: 50,
+  // A job's nodes in one wave: with 50, a 64-node job's last 14 nodes waited for a whole restore
+  // of the first 50 (bench/oar-restore.mjs: +2.5 s on virtual nodes, a redeployment on real ones).
+  concurrency: 200,
   maxAttempts: 2,
   retryDelayMs: 60_000,
   nodeTimeoutMs: 3_600_000,
