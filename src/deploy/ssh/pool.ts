@@ -1,6 +1,7 @@
 import ssh2, { type ParsedKey } from 'ssh2';
 import { KaployError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/logger.js';
+import { withKeyObjects } from '../../common/ssh-key-objects.js';
 import { PREFERRED_ALGORITHMS } from './algorithms.js';
 import { NodeConnection, NotStartedError } from './connection.js';
 import { Deadline, raceDeadline } from './deadline.js';
@@ -45,7 +46,7 @@ export class SshPool {
         key: 'ssh_key',
       });
     }
-    this.privateKey = parsed;
+    this.privateKey = withKeyObjects(parsed);
     this.logger = opts.logger ?? silentLogger;
     this.o = {
       hostKeys: opts.hostKeys,

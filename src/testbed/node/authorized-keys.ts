@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-
+import { withKeyObjects } from '../../common/ssh-key-objects.js';
 import type { ResolvedPath } from './booted-system.js';
 import { statWithoutSymlinks } from './view-paths.js';
 
@@ -12,6 +12,21 @@ type PublicKey = ReturnType<typeof utils.parseKey>;
 const MAX_BYTES = 1024 * 1024;
 const KEY_TYPE = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-\S+)$/;
 
+// Keys already parsed, by their `type base64` text: sshd reads authorized_keys at every attempt,
+// and every node of a site has the engine's key there.
+const parsedKeys = new Map<string, Exclude<PublicKey, Error>>();
+const MAX_CACHED = 4096;
+
+function parsePublicKey(text: string): Exclude<PublicKey, Error> | undefined {
+  const known = parsedKeys.get(text);
+  if (known) return known;
+  const k = utils.parseKey(text);
+  if (k instanceof Error || Array.isArray(k)) return undefined;
+  if (parsedKeys.size >= MAX_CACHED) parsedKeys.clear();
+  parsedKeys.set(text, withKeyObjects(k));
+  return k;
+}
+
 /** Public keys of an authorized_keys text (options before the key type are skipped, bad lines ignored as sshd does). */
 export function parseAuthorizedKeys(text: string): Exclude<PublicKey, Error>[] {
   const keys: Exclude<PublicKey, Error>[] = [];
@@ -21,9 +36,8 @@ export function parseAuthorizedKeys(text: string): Exclude<PublicKey, Error>[] {
     const words = line.split(/\s+/);
     const i = words.findIndex((w) => KEY_TYPE.test(w));
     if (i < 0 || !words[i + 1]) continue;
-    const k = utils.parseKey(`${words[i]} ${words[i + 1]}`);
-    if (k instanceof Error) continue;
-    keys.push(k);
+    const k = parsePublicKey(`${words[i]} ${words[i + 1]}`);
+    if (k) keys.push(k);
   }
   return keys;
 }

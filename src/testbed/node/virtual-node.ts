@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/logger.js';
+import { withKeyObjects } from '../../common/ssh-key-objects.js';
 import { type BootOutcome, checkBootable, readBootTarget, resolveBoot } from './boot-resolver.js';
 import { BootServices } from './boot-services.js';
 import { BootedSystem } from './booted-system.js';
@@ -65,7 +66,8 @@ export class VirtualNode extends EventEmitter {
     this.diskBucket = h.diskBytesPerSec ? new TokenBucket(h.diskBytesPerSec) : undefined;
     // One ssh2 Server per node, built once (its host key parsed once); each boot hands it sockets.
     this.ssh = new ssh2.Server({
-      hostKeys: [this.o.hostKey],
+      // Parsed here so that its signatures (one per SSH login) use a KeyObject made once.
+      hostKeys: [{ key: withKeyObjects(ssh2.utils.parseKey(this.o.hostKey) as ParsedKey) }],
       algorithms: {
         kex: [
           'curve25519-sha256',
