@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { EngineContext } from '../deploy/server/context.js';
-import { engineRestoreNode } from './engine-restore.js';
+import { engineRestoreGroup } from './engine-restore.js';
 import { hooksConfigFile, loadHooksConfig, RESTORE_DEFAULTS, type RestoreConfig } from './hooks-config.js';
-import { type RestoreNodeFn, RestoreWorker } from './restore-worker.js';
+import { type RestoreGroupFn, RestoreWorker } from './restore-worker.js';
 import { createRestoreRoutes } from './routes-restores.js';
 
 export interface OarRestores {
@@ -22,13 +22,13 @@ export interface OarRestores {
  */
 export function createOarRestores(
   ctx: EngineContext,
-  opts: { config?: RestoreConfig; restoreNode?: RestoreNodeFn; pollMs?: number; configFile?: string } = {},
+  opts: { config?: RestoreConfig; restoreGroup?: RestoreGroupFn; pollMs?: number; configFile?: string } = {},
 ): OarRestores {
   const file = opts.configFile ?? hooksConfigFile();
   const config = opts.config ?? (existsSync(file) ? loadHooksConfig(file).restore : RESTORE_DEFAULTS);
   const worker = new RestoreWorker({
     db: ctx.store.db,
-    restoreNode: opts.restoreNode ?? engineRestoreNode(ctx),
+    restoreGroup: opts.restoreGroup ?? engineRestoreGroup(ctx),
     config,
     logger: ctx.logger.child({ part: 'oar-restores' }),
     newestJobOn: (node) => ctx.store.rights.newestJobOn(node),

@@ -30,13 +30,18 @@ export interface HooksConfig {
 }
 
 export interface RestoreConfig {
-  /** Nodes restored at once by the engine. */
+  /** Nodes restored at once by the engine (all groups together). */
   concurrency: number;
+  /**
+   * Most nodes restored together, by one reboot operation and one deployment (nodes due at the
+   * same time with the same production environment, typically a job's nodes).
+   */
+  groupMax: number;
   /** Attempts per node before it is held out of service (an admin's retry starts a new round). */
   maxAttempts: number;
   /** Delay before the second attempt; doubled for each further one. */
   retryDelayMs: number;
-  /** Bound on one node's restore (reboot or full redeployment). */
+  /** Bound on one restore, of a node or of a group (reboot, then full redeployment if needed). */
   nodeTimeoutMs: number;
   /** One put-back / hold-out command. */
   commandTimeoutMs: number;
@@ -69,6 +74,9 @@ export const RESTORE_DEFAULTS: RestoreConfig = {
   // A job's nodes in one wave: with 50, a 64-node job's last 14 nodes waited for a whole restore
   // of the first 50 (bench/oar-restore.mjs: +2.5 s on virtual nodes, a redeployment on real ones).
   concurrency: 200,
+  // A job's nodes restored by one reboot / one deployment (one image broadcast, not one stream
+  // per node); a bound keeps one bad group from holding too many nodes.
+  groupMax: 500,
   maxAttempts: 2,
   retryDelayMs: 60_000,
   nodeTimeoutMs: 3_600_000,
@@ -132,6 +140,7 @@ const TOP_KEYS = new Set([
 ]);
 const RESTORE_KEYS = new Set([
   'concurrency',
+  'group_max',
   'max_attempts',
   'retry_delay_seconds',
   'node_timeout_seconds',
@@ -219,6 +228,7 @@ function parseRestore(v: Validator, raw: unknown): RestoreConfig {
     );
   return {
     concurrency: v.int(r.concurrency, 'restore.concurrency', RESTORE_DEFAULTS.concurrency, 1, 10_000),
+    groupMax: v.int(r.group_max, 'restore.group_max', RESTORE_DEFAULTS.groupMax, 1, 10_000),
     maxAttempts: v.int(r.max_attempts, 'restore.max_attempts', RESTORE_DEFAULTS.maxAttempts, 1, 100),
     retryDelayMs: v.seconds(
       r.retry_delay_seconds,

@@ -36,27 +36,91 @@ export function restorePlan(node: NodeRecord | undefined): RestorePlan {
 export type StepOutcome = { ok: true } | { ok: false; reason: string };
 export type StepRunner = (signal: AbortSignal) => Promise<StepOutcome>;
 
+export type RestoreResult = { ok: true; via: RestoreStep } | { ok: false; reason: string };
+
+/** One step for several nodes at once (one operation): an outcome per node; a missing one is a failure. */
+export type GroupStepRunner = (
+  nodes: readonly string[],
+  signal: AbortSignal,
+) => Promise<ReadonlyMap<string, StepOutcome>>;
+
 /**
- * Runs the plan's steps in order until one succeeds. Each step reports failure as a value; a
- * thrown error counts as that step's failure. Stops at once when the signal aborts.
+ * Runs the plans of several nodes with one operation per step: nodes with the same steps go
+ * together (a lane), and each lane runs its first step for all its nodes, its next step for the
+ * nodes the previous one did not restore, and so on. Lanes run side by side (a group of nodes
+ * whose last environment is destructive is redeployed while the others are rebooted). Each node's
+ * result is reported as soon as it is known (a node rebooted onto production does not wait for
+ * another one's redeployment); a thrown step counts as that step's failure for each of its nodes.
+ * Stops at once when the signal aborts: the nodes left are reported failed ("cancelled").
+ */
+export async function runGroupRestorePlan(
+  items: readonly { node: string; plan: RestorePlan }[],
+  runners: Record<RestoreStep, GroupStepRunner>,
+  signal: AbortSignal,
+  report: (node: string, result: RestoreResult) => void,
+): Promise<void> {
+  const lanes = new Map<string, { steps: RestoreStep[]; nodes: string[] }>();
+  for (const { node, plan } of items) {
+    const key = plan.steps.join(',');
+    const lane = lanes.get(key) ?? { steps: plan.steps, nodes: [] };
+    if (!lane.nodes.includes(node)) lane.nodes.push(node);
+    lanes.set(key, lane);
+  }
+  await Promise.all(
+    [...lanes.values()].map(async ({ steps, nodes }) => {
+      const reasons = new Map<string, string[]>(nodes.map((n) => [n, []]));
+      let left = nodes;
+      for (const step of steps) {
+        if (signal.aborted || left.length === 0) break;
+        let out: ReadonlyMap<string, StepOutcome>;
+        try {
+          out = await runners[step](left, signal);
+        } catch (e) {
+          const reason = (e as Error).message;
+          out = new Map(left.map((n) => [n, { ok: false, reason }]));
+        }
+        const failed: string[] = [];
+        for (const n of left) {
+          const o = out.get(n) ?? { ok: false, reason: 'no outcome' };
+          if (o.ok) report(n, { ok: true, via: step });
+          else {
+            reasons.get(n)?.push(`${step}: ${o.reason}`);
+            failed.push(n);
+          }
+        }
+        left = failed;
+      }
+      for (const n of left) {
+        const r = reasons.get(n) ?? [];
+        if (signal.aborted) r.push('cancelled');
+        report(n, { ok: false, reason: r.join('; ') });
+      }
+    }),
+  );
+}
+
+/**
+ * Runs one node's plan: its steps in order until one succeeds. Each step reports failure as a
+ * value; a thrown error counts as that step's failure. Stops at once when the signal aborts.
  */
 export async function runRestorePlan(
   plan: RestorePlan,
   runners: Record<RestoreStep, StepRunner>,
   signal: AbortSignal,
-): Promise<{ ok: true; via: RestoreStep } | { ok: false; reason: string }> {
-  const reasons: string[] = [];
-  for (const step of plan.steps) {
-    if (signal.aborted) break;
-    let out: StepOutcome;
-    try {
-      out = await runners[step](signal);
-    } catch (e) {
-      out = { ok: false, reason: (e as Error).message };
-    }
-    if (out.ok) return { ok: true, via: step };
-    reasons.push(`${step}: ${out.reason}`);
-  }
-  if (signal.aborted) reasons.push('cancelled');
-  return { ok: false, reason: reasons.join('; ') };
+): Promise<RestoreResult> {
+  const node = 'node';
+  const one =
+    (run: StepRunner): GroupStepRunner =>
+    async (_nodes, sig) =>
+      new Map([[node, await run(sig)]]);
+  let result: RestoreResult = { ok: false, reason: 'no outcome' };
+  await runGroupRestorePlan(
+    [{ node, plan }],
+    { reboot: one(runners.reboot), deploy: one(runners.deploy) },
+    signal,
+    (_n, r) => {
+      result = r;
+    },
+  );
+  return result;
 }

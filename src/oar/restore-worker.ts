@@ -5,18 +5,28 @@ import { holdOutOfService, putBackInService } from './node-service.js';
 import type { StepOutcome } from './restore-plan.js';
 import { type RestoreRow, RestoresRepo } from './restores-repo.js';
 
+/** Rows restored together: nodes due at the same time with the same production environment. */
+export interface RestoreGroup {
+  production: string;
+  /** One entry per node (a node is never twice in a group, nor in two running groups). */
+  nodes: readonly { node: string; job: number; user: string }[];
+}
+
 /**
- * Restores one node to production (the lead wires it to the deployment service, using
- * restorePlan/runRestorePlan). Failures are values; a throw counts as a failure.
+ * Restores a group of nodes to production, with as few operations as it can (the engine's: one
+ * reboot for the nodes that only need one, one deployment for the others and those whose reboot
+ * failed; see engineRestoreGroup). Each node's outcome is a value given to `report`, as soon as it
+ * is known (the first report of a node counts); a node not reported when the promise settles has
+ * failed (with the thrown error's message if it threw). Aborting `signal` cancels the operations.
  */
-export type RestoreNodeFn = (
-  node: string,
-  opts: { user: string; job: number; production: string; signal: AbortSignal },
-) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type RestoreGroupFn = (
+  group: RestoreGroup,
+  opts: { signal: AbortSignal; report: (node: string, outcome: StepOutcome) => void },
+) => Promise<void>;
 
 export interface RestoreWorkerOptions {
   db: Database;
-  restoreNode: RestoreNodeFn;
+  restoreGroup: RestoreGroupFn;
   config: RestoreConfig;
   logger: Logger;
   /** How often the table is looked at when nothing woke the worker (rows from another process, backoff). */
@@ -35,11 +45,16 @@ export function restoreRetryDelayMs(retryDelayMs: number, failedAttempts: number
 }
 
 /**
- * Runs pending restores, at most `concurrency` at once and one per node, and puts each node back
- * in service (Alive) once it runs production, or holds it out (Absent + reason) after
- * `maxAttempts`. Survives restarts: rows cut short by a stop are pending again at start.
+ * Runs pending restores, at most `concurrency` nodes at once and one restore per node, and puts
+ * each node back in service (Alive) once it runs production, or holds it out (Absent + reason)
+ * after `maxAttempts`. Rows due at the same time (a job's nodes, whose request is recorded at
+ * once) are claimed together and restored as groups of at most `groupMax` nodes with the same
+ * production environment: one reboot operation, one deployment (one image broadcast) for the
+ * group, instead of one per node. Outcomes, retries and hold-outs stay per node: a node that
+ * fails does not fail the others. Survives restarts: rows cut short by a stop are pending again.
  * Put-backs are grouped: one run of the alive command at a time, for every node restored while
- * the previous run was going (at most `aliveBatch`); a node waits for no other node's restore.
+ * the previous run was going (at most `aliveBatch`); a node put back waits only for its own
+ * group's operation, not for other nodes' fallbacks (results are reported as they are known).
  * Fifty `oarnodesetting` processes at once (one per node) took seconds of CPU on a small OAR
  * server and delayed every node's return (bench/oar-restore.mjs).
  */
@@ -48,7 +63,9 @@ export class RestoreWorker {
   readonly #o: RestoreWorkerOptions;
   readonly #now: () => number;
   readonly #ac = new AbortController();
-  readonly #inflight = new Map<string, Promise<void>>();
+  /** Nodes claimed and not settled yet (their group's operation running, or their put-back). */
+  readonly #inflight = new Set<string>();
+  readonly #groups = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #started = false;
   #idleWaiters: (() => void)[] = [];
@@ -86,30 +103,45 @@ export class RestoreWorker {
   async stop(): Promise<void> {
     this.#ac.abort(new Error('restore worker stopping'));
     if (this.#timer) clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#inflight.values()]);
+    await Promise.allSettled([...this.#groups]);
   }
 
   #isIdle(): boolean {
-    if (this.#inflight.size > 0) return false;
+    if (this.#inflight.size > 0 || this.#groups.size > 0) return false;
     const next = this.repo.nextDueAt();
     return next === undefined || next > this.#now();
   }
 
   #tick(): void {
     if (this.#ac.signal.aborted) return;
-    const free = this.#o.config.concurrency - this.#inflight.size;
+    const { concurrency, groupMax } = this.#o.config;
+    const free = concurrency - this.#inflight.size;
     if (free > 0) {
       // Fetch a little more than needed: rows for nodes already being restored are skipped.
+      const claimed: RestoreRow[] = [];
       for (const row of this.repo.due(this.#now(), free + this.#inflight.size)) {
-        if (this.#inflight.size >= this.#o.config.concurrency) break;
+        if (claimed.length >= free) break;
         if (this.#inflight.has(row.node)) continue;
+        // Each row on its own: a row another worker claimed or a later job superseded is skipped.
         if (!this.repo.claim(row.job, row.node, this.#now())) continue;
-        const p = this.#restore({ ...row, attempts: row.attempts + 1 }).finally(() => {
-          this.#inflight.delete(row.node);
-          this.#tick();
-        });
-        this.#inflight.set(row.node, p);
+        this.#inflight.add(row.node);
+        claimed.push({ ...row, attempts: row.attempts + 1 });
       }
+      const byProduction = new Map<string, RestoreRow[]>();
+      for (const row of claimed) {
+        const same = byProduction.get(row.production) ?? [];
+        same.push(row);
+        byProduction.set(row.production, same);
+      }
+      const size = Math.max(1, groupMax);
+      for (const same of byProduction.values())
+        for (let i = 0; i < same.length; i += size) {
+          const g = this.#restoreGroup(same.slice(i, i + size)).finally(() => {
+            this.#groups.delete(g);
+            this.#tick();
+          });
+          this.#groups.add(g);
+        }
     }
     this.#schedule();
     if (this.#isIdle()) for (const w of this.#idleWaiters.splice(0)) w();
@@ -163,21 +195,51 @@ export class RestoreWorker {
     }
   }
 
-  async #restore(row: RestoreRow): Promise<void> {
+  /** One group's restore; each node is settled (put back, retried or held out) once reported. */
+  async #restoreGroup(rows: RestoreRow[]): Promise<void> {
+    const { config, logger } = this.#o;
+    const [first] = rows;
+    if (!first) return;
+    const waiting = new Map(rows.map((r) => [r.node, r]));
+    const settling: Promise<void>[] = [];
+    const report = (node: string, outcome: StepOutcome): void => {
+      const row = waiting.get(node);
+      if (!row) return;
+      waiting.delete(node);
+      settling.push(
+        this.#settle(row, outcome).finally(() => {
+          this.#inflight.delete(node);
+          this.#tick();
+        }),
+      );
+    };
+    const signal = AbortSignal.any([this.#ac.signal, AbortSignal.timeout(config.nodeTimeoutMs)]);
+    let missing = 'the restore reported no outcome for the node';
+    if (rows.length > 1)
+      logger.info(
+        { nodes: rows.length, jobs: [...new Set(rows.map((r) => r.job))], production: first.production },
+        'oar restore: restoring nodes together',
+      );
+    try {
+      await this.#o.restoreGroup(
+        {
+          production: first.production,
+          nodes: rows.map((r) => ({ node: r.node, job: r.job, user: r.user })),
+        },
+        { signal, report },
+      );
+    } catch (e) {
+      missing = (e as Error).message;
+    }
+    for (const node of [...waiting.keys()]) report(node, { ok: false, reason: missing });
+    await Promise.allSettled(settling);
+  }
+
+  /** A node's outcome: put back in service, or tried again later, or held out of service. */
+  async #settle(row: RestoreRow, result: StepOutcome): Promise<void> {
     const { config, logger } = this.#o;
     const log = logger.child({ job: row.job, node: row.node });
-    const signal = AbortSignal.any([this.#ac.signal, AbortSignal.timeout(config.nodeTimeoutMs)]);
-    let outcome: StepOutcome;
-    try {
-      outcome = await this.#o.restoreNode(row.node, {
-        user: row.user,
-        job: row.job,
-        production: row.production,
-        signal,
-      });
-    } catch (e) {
-      outcome = { ok: false, reason: (e as Error).message };
-    }
+    let outcome = result;
     if (this.#ac.signal.aborted) {
       // Engine stopping: not the node's fault, try again after the restart.
       this.repo.reschedule(row.job, row.node, 0, 'interrupted by an engine stop', this.#now(), false);

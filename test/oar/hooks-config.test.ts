@@ -46,6 +46,7 @@ oarstat: /opt/oar/bin/oarstat
 oarnodesetting: /opt/oar/sbin/oarnodesetting
 restore:
   concurrency: 4
+  group_max: 64
   max_attempts: 3
   retry_delay_seconds: 1
   node_timeout_seconds: 900
@@ -64,6 +65,7 @@ restore:
     });
     expect(c.restore).toEqual({
       concurrency: 4,
+      groupMax: 64,
       maxAttempts: 3,
       retryDelayMs: 1000,
       nodeTimeoutMs: 900_000,
@@ -145,6 +147,7 @@ restore:
       `${MIN}restore: {hold_commands: [[oarnodesetting, '{node}']]}\n`,
       'restore.hold_commands[0][0]: the program must be an absolute path',
     ],
+    ['a zero group size', `${MIN}restore: {group_max: 0}\n`, 'restore.group_max: expected an integer from 1'],
     [
       'zero concurrency',
       `${MIN}restore: {concurrency: 0}\n`,

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { RESTORE_DEFAULTS, type RestoreConfig } from '../../src/oar/hooks-config.js';
 import { fillArgv, fillArgvNodes, putBackInService, sanitizeReason } from '../../src/oar/node-service.js';
-import { type RestoreNodeFn, RestoreWorker, restoreRetryDelayMs } from '../../src/oar/restore-worker.js';
+import type { StepOutcome } from '../../src/oar/restore-plan.js';
+import { type RestoreGroupFn, RestoreWorker, restoreRetryDelayMs } from '../../src/oar/restore-worker.js';
 import { RestoresRepo } from '../../src/oar/restores-repo.js';
 import { type FakeOar, makeFakeOar } from './helpers/fake-oar.js';
 
@@ -42,15 +43,32 @@ function config(over: Partial<RestoreConfig> = {}): RestoreConfig {
   };
 }
 
+/** A node's restore in the tests that look at one node at a time. */
+type NodeFn = (
+  node: string,
+  o: { user: string; job: number; production: string; signal: AbortSignal },
+) => Promise<StepOutcome>;
+
+/** A group restore made of independent per-node restores, each reported when it ends. */
+const each =
+  (fn: NodeFn): RestoreGroupFn =>
+  async (g, { signal, report }) => {
+    await Promise.all(
+      g.nodes.map(async (n) =>
+        report(n.node, await fn(n.node, { user: n.user, job: n.job, production: g.production, signal })),
+      ),
+    );
+  };
+
 function worker(
-  restoreNode: RestoreNodeFn,
+  restore: NodeFn | { group: RestoreGroupFn },
   over: Partial<RestoreConfig> = {},
   database = db,
   putBack?: (nodes: string[], signal: AbortSignal) => Promise<{ ok: true } | { ok: false; reason: string }>,
 ): RestoreWorker {
   const w = new RestoreWorker({
     db: database,
-    restoreNode,
+    restoreGroup: typeof restore === 'function' ? each(restore) : restore.group,
     config: config(over),
     logger: silentLogger,
     pollMs: 50,
@@ -122,7 +140,7 @@ describe('restore worker', () => {
       `5 node-1.vsite failed 2 production restored but putting the node back in service failed: ${fake.oarnodesetting} exit code 1: Cannot connect to the database; holding it out of service also failed: ${fake.oarnodesetting} exit code 1: Cannot connect to the database; ${fake.oarnodesetting} exit code 1: Cannot connect to the database`,
     ]);
   });
-  it('a throwing restoreNode counts as a failure', async () => {
+  it('a throwing restore counts as a failure', async () => {
     const w = worker(
       async () => {
         throw new Error('deployment service not ready');
@@ -197,10 +215,10 @@ describe('restore worker', () => {
     const restored: string[] = [];
     const w = new RestoreWorker({
       db,
-      restoreNode: async (node) => {
+      restoreGroup: each(async (node) => {
         restored.push(node);
         return { ok: true };
-      },
+      }),
       config: config(),
       logger: silentLogger,
       pollMs: 50,

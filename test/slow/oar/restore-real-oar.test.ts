@@ -16,7 +16,7 @@ import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { ApiClient } from '../../../src/deploy/api/client.js';
 import { ROUTE_PLUGINS } from '../../../src/deploy/server/app.js';
 import { type RunningServer, startServer } from '../../../src/deploy/server/start.js';
-import { engineRestoreNode } from '../../../src/oar/engine-restore.js';
+import { engineRestoreGroup } from '../../../src/oar/engine-restore.js';
 import { RESTORE_DEFAULTS } from '../../../src/oar/hooks-config.js';
 import { RestoreWorker } from '../../../src/oar/restore-worker.js';
 import { createRestoreRoutes } from '../../../src/oar/routes-restores.js';
@@ -27,8 +27,8 @@ import { job, nodeStates, oarsubAs, queueStates, sh, waitFor, waitState } from '
 
 // The whole loop on a virtual site: real OAR 2.5.9 runs the hooks; the engine (in this process, on
 // the site's address) records the restore and its RestoreWorker, wired to the engine's own reboot
-// and deployment services (engineRestoreNode), restores production and puts the node back with the
-// real oarnodesetting, or holds it out with the reason.
+// and deployment services (engineRestoreGroup: a job's nodes restored together), restores
+// production and puts the node back with the real oarnodesetting, or holds it out with the reason.
 const SITE = 'rsite';
 const HOOKS_CONFIG = '/etc/kaploy/oar-hooks.yaml';
 const SPOOL = '/var/lib/kaploy/oar-spool-restore-test';
@@ -135,7 +135,7 @@ beforeAll(async () => {
   });
   worker = new RestoreWorker({
     db: server.ctx.store.db,
-    restoreNode: engineRestoreNode(server.ctx),
+    restoreGroup: engineRestoreGroup(server.ctx),
     config: { ...RESTORE_DEFAULTS, maxAttempts: 1, nodeTimeoutMs: 600_000 },
     logger: silentLogger,
     pollMs: 500,
