@@ -84,6 +84,7 @@ export async function waitReboot(
     if (env.tuning.waitRebootInitialDelayMs > 0)
       await sleep(env.tuning.waitRebootInitialDelayMs, undefined, { signal: ctx.signal });
     while (pending().length > 0) {
+      const roundStart = Date.now();
       await pMap(
         pending(),
         async (node) => {
@@ -118,7 +119,10 @@ export async function waitReboot(
       const late = pending().filter((n) => Date.now() >= (deadline.get(n) ?? 0));
       await Promise.all(late.map((node) => escalate(node)));
       flushBatch();
-      if (pending().length > 0) await sleep(env.tuning.waitRebootPollMs, undefined, { signal: ctx.signal });
+      // Rounds start every poll period (a round's own probes and logins count in it): nodes that
+      // came back while a long round logged others in are not held for a whole extra period.
+      const rest = env.tuning.waitRebootPollMs - (Date.now() - roundStart);
+      if (pending().length > 0 && rest > 0) await sleep(rest, undefined, { signal: ctx.signal });
     }
   } catch (e) {
     if (!ctx.signal.aborted) throw e;
