@@ -34,7 +34,8 @@
 // load average before and after; and which bound the run hit:
 //   - "model":    wall <= modelled x 1.05 (the NIC model set the time);
 //   - "host CPU": otherwise, if the processes above used >= 85% of the cores over the run;
-//   - "host CPU (other work)": otherwise, if the whole machine was >= 85% busy (others' load);
+//   - "host CPU (machine X% busy, ours Y%)": otherwise, if the whole machine was >= 85% busy
+//                 (the rest being other work on the machine);
 //   - "other":    none of these (latency the model does not have, a stall...).
 import { execFile, execFileSync } from 'node:child_process';
 import {
@@ -244,7 +245,7 @@ function modelledWithSourceNic(method, n) {
 function verdict(wall, model, cpuShare, hostBusy) {
   if (wall <= model * (1 + MODEL_SLACK)) return 'model';
   if (cpuShare >= CPU_BOUND) return 'host CPU';
-  if (hostBusy >= CPU_BOUND) return 'host CPU (other work)';
+  if (hostBusy >= CPU_BOUND) return `host CPU (machine ${pct(hostBusy)} busy, ours ${pct(cpuShare)})`;
   return 'other';
 }
 
@@ -484,7 +485,7 @@ line(
   `image ${(imgBytes / 1048576).toFixed(2)} MiB tar.gz (${MIB} MiB incompressible, gzip -1), node NIC ${(NIC / 1048576).toFixed(2)} MiB/s in and out, one transfer T = ${(imgBytes / NIC).toFixed(1)} s, ${CORES} cores, node disks on ${onTmpfs ? 'tmpfs' : 'the host disk'}`,
 );
 line(
-  `bound: "model" if wall <= model x ${1 + MODEL_SLACK}; else "host CPU" if the processes below used >= ${pct(CPU_BOUND)} of the ${CORES} cores; else "host CPU (other work)" if the whole machine was >= ${pct(CPU_BOUND)} busy; else "other". Runs whose model exceeds ${MAX_RUN_S} s are not run (--max-run-s).`,
+  `bound: "model" if wall <= model x ${1 + MODEL_SLACK}; else "host CPU" if the processes below used >= ${pct(CPU_BOUND)} of the ${CORES} cores; else "host CPU (machine X% busy, ours Y%)" if the whole machine was >= ${pct(CPU_BOUND)} busy; else "other". Runs whose model exceeds ${MAX_RUN_S} s are not run (--max-run-s).`,
 );
 line(
   `cpu accounting: ${cg ? `${cg.kind} (every process counted)` : '/proc only (no cgroup: the sandboxes are undercounted)'}`,
