@@ -373,3 +373,234 @@ describe('put-back and hold-out commands', () => {
     expect(sanitizeReason('x'.repeat(500))).toHaveLength(200);
   });
 });
+
+describe('restores in groups', () => {
+  /** A group restore that records each call's nodes (sorted) and answers with `answer`. */
+  function recording(
+    answer: (node: string, call: number) => StepOutcome | 'no report' = () => ({ ok: true }),
+  ) {
+    const calls: { production: string; nodes: string[] }[] = [];
+    const group: RestoreGroupFn = async (g, { report }) => {
+      calls.push({ production: g.production, nodes: g.nodes.map((n) => n.node).sort() });
+      for (const n of g.nodes) {
+        const a = answer(n.node, calls.length);
+        if (a !== 'no report') report(n.node, a);
+      }
+    };
+    return { calls, group };
+  }
+
+  it("a job's nodes are restored by one call, with each node's job and user", async () => {
+    const seen: string[] = [];
+    const w = worker({
+      group: async (g, { report }) => {
+        seen.push(`${g.production}: ${g.nodes.map((n) => `${n.node} ${n.user} ${n.job}`).join(', ')}`);
+        for (const n of g.nodes) report(n.node, { ok: true });
+      },
+    });
+    w.repo.record({ job: 20, user: 'alice', nodes: N(1, 2, 3), production: 'prod-env' }, 1);
+    w.start();
+    await w.idle();
+    expect(seen).toEqual(['prod-env: node-1.vsite alice 20, node-2.vsite alice 20, node-3.vsite alice 20']);
+    expect(rows(w.repo)).toEqual([
+      '20 node-1.vsite done 1',
+      '20 node-2.vsite done 1',
+      '20 node-3.vsite done 1',
+    ]);
+  });
+
+  it('nodes due together with the same production go together; another production is another group', async () => {
+    const { calls, group } = recording();
+    const w = worker({ group });
+    w.repo.record({ job: 21, user: 'alice', nodes: N(1, 2), production: 'prod-a' }, 1);
+    w.repo.record({ job: 22, user: 'bob', nodes: N(3), production: 'prod-a' }, 1);
+    w.repo.record({ job: 23, user: 'carol', nodes: N(4, 5), production: 'prod-b' }, 1);
+    w.start();
+    await w.idle();
+    expect(calls.sort((a, b) => a.production.localeCompare(b.production))).toEqual([
+      { production: 'prod-a', nodes: N(1, 2, 3) },
+      { production: 'prod-b', nodes: N(4, 5) },
+    ]);
+    expect(w.repo.list({ state: 'done' })).toHaveLength(5);
+  });
+
+  it('at most group_max nodes per group', async () => {
+    const { calls, group } = recording();
+    const w = worker({ group }, { groupMax: 2 });
+    w.repo.record({ job: 24, user: 'alice', nodes: N(1, 2, 3, 4, 5), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(calls.map((c) => c.nodes)).toEqual([N(1, 2), N(3, 4), N(5)]);
+    expect(w.repo.list({ state: 'done' })).toHaveLength(5);
+  });
+
+  it('concurrency bounds the nodes in flight over all groups', async () => {
+    let running = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    const w = worker(
+      {
+        group: async (g, { report }) => {
+          running += g.nodes.length;
+          peak = Math.max(peak, running);
+          sizes.push(g.nodes.length);
+          await new Promise((r) => setTimeout(r, 5));
+          running -= g.nodes.length;
+          for (const n of g.nodes) report(n.node, { ok: true });
+        },
+      },
+      { concurrency: 3 },
+    );
+    w.repo.record({ job: 25, user: 'alice', nodes: N(1, 2, 3, 4, 5, 6, 7, 8), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(peak).toBe(3);
+    expect(sizes[0]).toBe(3);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(w.repo.list({ state: 'done' })).toHaveLength(8);
+  });
+
+  it("one node's failure fails only that node: retried alone, then held out; the others go back", async () => {
+    const { calls, group } = recording((node) =>
+      node === 'node-2.vsite'
+        ? { ok: false, reason: 'reboot: no SSH; deploy: broadcast failed' }
+        : { ok: true },
+    );
+    const w = worker({ group }, { maxAttempts: 2 });
+    w.repo.record({ job: 26, user: 'alice', nodes: N(1, 2, 3), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(calls.map((c) => c.nodes)).toEqual([N(1, 2, 3), N(2)]);
+    expect(rows(w.repo)).toEqual([
+      '26 node-1.vsite done 1',
+      '26 node-2.vsite failed 2 reboot: no SSH; deploy: broadcast failed',
+      '26 node-3.vsite done 1',
+    ]);
+    const oar = fake.calls('oarnodesetting').map((c) => c.join(' '));
+    expect(oar.filter((c) => c.includes('node-2'))).toEqual([
+      '-n -s Absent -h node-2.vsite',
+      '-h node-2.vsite -p kaploy_reason=reboot: no SSH_ deploy: broadcast failed',
+    ]);
+    expect(
+      oar
+        .filter((c) => c.includes('Alive'))
+        .flatMap((c) => c.split(' -h ').slice(1))
+        .sort(),
+    ).toEqual(N(1, 3));
+  });
+
+  it('a node the group did not report, or a group that threw, fails only the nodes not reported', async () => {
+    const a = recording((node) => (node === 'node-2.vsite' ? 'no report' : { ok: true }));
+    const w = worker({ group: a.group }, { maxAttempts: 1 });
+    w.repo.record({ job: 27, user: 'alice', nodes: N(1, 2), production: 'p' }, 1);
+    w.start();
+    await w.idle();
+    expect(rows(w.repo)).toEqual([
+      '27 node-1.vsite done 1',
+      '27 node-2.vsite failed 1 the restore reported no outcome for the node',
+    ]);
+    await w.stop();
+
+    const w2 = worker(
+      {
+        group: async (g, { report }) => {
+          report(g.nodes[0]?.node ?? '', { ok: true });
+          throw new Error('deployment service not ready');
+        },
+      },
+      { maxAttempts: 1 },
+    );
+    w2.repo.record({ job: 28, user: 'alice', nodes: N(3, 4), production: 'p' }, 1);
+    w2.start();
+    await w2.idle();
+    expect(rows(w2.repo).filter((r) => r.startsWith('28 '))).toEqual([
+      '28 node-3.vsite done 1',
+      '28 node-4.vsite failed 1 deployment service not ready',
+    ]);
+  });
+
+  it('a node reported restored is put back at once, without waiting for the rest of its group', async () => {
+    let finish: () => void = () => {};
+    const rest = new Promise<void>((r) => {
+      finish = r;
+    });
+    const w = worker({
+      group: async (g, { report }) => {
+        report('node-1.vsite', { ok: true });
+        await rest;
+        for (const n of g.nodes) report(n.node, { ok: true });
+      },
+    });
+    w.repo.record({ job: 29, user: 'alice', nodes: N(1, 2), production: 'p' }, 1);
+    w.start();
+    while (w.repo.list({ state: 'done' }).length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(rows(w.repo)).toEqual(['29 node-1.vsite done 1', '29 node-2.vsite running 1']);
+    expect(fake.calls('oarnodesetting').map((c) => c.join(' '))).toEqual(['-s Alive -h node-1.vsite']);
+    finish();
+    await w.idle();
+    expect(rows(w.repo)).toEqual(['29 node-1.vsite done 1', '29 node-2.vsite done 1']);
+  });
+
+  it('rows superseded by a later job or claimed elsewhere are left out of the group', async () => {
+    const { calls, group } = recording();
+    const w = new RestoreWorker({
+      db,
+      restoreGroup: group,
+      config: config(),
+      logger: silentLogger,
+      pollMs: 50,
+      newestJobOn: (node) => (node === 'node-1.vsite' ? 31 : undefined),
+    });
+    workers.push(w);
+    w.start();
+    // Synchronously (no timer of the worker can run in between): recorded; node-1 given back
+    // pending as if recorded before job 31 got it; node-3 claimed by another engine process on
+    // the store first.
+    w.repo.record({ job: 30, user: 'alice', nodes: N(1, 2, 3), production: 'p' }, 1);
+    db.exec("UPDATE oar_restores SET state = 'pending', reason = '' WHERE node = 'node-1.vsite'");
+    expect(new RestoresRepo(db).claim(30, 'node-3.vsite', 2)).toBe(true);
+    w.wake();
+    await w.idle();
+    expect(calls.map((c) => c.nodes)).toEqual([N(2)]);
+    expect(rows(w.repo)).toEqual([
+      '30 node-1.vsite superseded 0 the node is in job 31 since',
+      '30 node-2.vsite done 1',
+      '30 node-3.vsite running 1',
+    ]);
+  });
+
+  it('stop mid-group: the operations are cancelled, the nodes not restored yet are pending again, attempt given back', async () => {
+    let started: () => void = () => {};
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    let sawAbort = false;
+    const w = worker({
+      group: async (g, { signal, report }) => {
+        report('node-1.vsite', { ok: true });
+        started();
+        await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+        sawAbort = true;
+        for (const n of g.nodes) report(n.node, { ok: false, reason: 'cancelled' });
+      },
+    });
+    w.repo.record({ job: 32, user: 'alice', nodes: N(1, 2, 3), production: 'p' }, 1);
+    w.start();
+    await running;
+    while (w.repo.list({ state: 'done' }).length === 0) await new Promise((r) => setTimeout(r, 10));
+    await w.stop();
+    expect(sawAbort).toBe(true);
+    expect(rows(w.repo)).toEqual([
+      '32 node-1.vsite done 1',
+      '32 node-2.vsite pending 0 interrupted by an engine stop',
+      '32 node-3.vsite pending 0 interrupted by an engine stop',
+    ]);
+    // A new worker on the store restores the two left, together.
+    const { calls, group } = recording();
+    const w2 = worker({ group });
+    w2.start();
+    await w2.idle();
+    expect(calls.map((c) => c.nodes)).toEqual([N(2, 3)]);
+    expect(w2.repo.list({ state: 'done' })).toHaveLength(3);
+  });
+});
