@@ -21,9 +21,10 @@
 //   --json           where to write the rows (default $TMPDIR/kaploy-broadcast-chain.json)
 //
 // Why 1 MiB/s by default: on one machine every byte a virtual node receives, relays or
-// decompresses costs this machine's cores. Measured at 8 MiB/s and 4 MiB/s per node, the chain
-// to 64 nodes was bound by the two cores (about 110 MiB/s of relay + decompression in all); at
-// 1 MiB/s the 64 nodes need 64 MiB/s, and the NIC model, not the host, should set the time.
+// decompresses costs this machine's cores. The chain to 64 nodes used about 0.6-0.75 of a core
+// at 1 MiB/s, 1.2 at 2 MiB/s and 1.6 at 4 MiB/s (the edge of the two cores; at 8 MiB/s, or at
+// 4 MiB/s with other work on the machine, the host was the bound): 1 MiB/s keeps the NIC model
+// the bound with room for the machine's other work (figures in docs/performance.md).
 //
 // For each run it prints: the wall time; the modelled time (what the NIC model allows, see
 // `modelled()` below); the CPU time of every process involved: this process (the engine and the
