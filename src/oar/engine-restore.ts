@@ -90,7 +90,7 @@ export function engineRestoreGroup(ctx: EngineContext): RestoreGroupFn {
           }),
           { reboot, deploy },
           signal,
-          (node, r) => report(node, r.ok ? { ok: true } : r),
+          (ns, r) => report(ns, r.ok ? { ok: true } : r),
         );
       }),
     );

@@ -48,16 +48,17 @@ export type GroupStepRunner = (
  * Runs the plans of several nodes with one operation per step: nodes with the same steps go
  * together (a lane), and each lane runs its first step for all its nodes, its next step for the
  * nodes the previous one did not restore, and so on. Lanes run side by side (a group of nodes
- * whose last environment is destructive is redeployed while the others are rebooted). Each node's
- * result is reported as soon as it is known (a node rebooted onto production does not wait for
- * another one's redeployment); a thrown step counts as that step's failure for each of its nodes.
+ * whose last environment is destructive is redeployed while the others are rebooted). Results are
+ * reported as soon as they are known, the nodes a step restored in one call (a node rebooted onto
+ * production does not wait for another one's redeployment); a thrown step counts as that step's
+ * failure for each of its nodes.
  * Stops at once when the signal aborts: the nodes left are reported failed ("cancelled").
  */
 export async function runGroupRestorePlan(
   items: readonly { node: string; plan: RestorePlan }[],
   runners: Record<RestoreStep, GroupStepRunner>,
   signal: AbortSignal,
-  report: (node: string, result: RestoreResult) => void,
+  report: (nodes: readonly string[], result: RestoreResult) => void,
 ): Promise<void> {
   const lanes = new Map<string, { steps: RestoreStep[]; nodes: string[] }>();
   for (const { node, plan } of items) {
@@ -80,20 +81,22 @@ export async function runGroupRestorePlan(
           out = new Map(left.map((n) => [n, { ok: false, reason }]));
         }
         const failed: string[] = [];
+        const restored: string[] = [];
         for (const n of left) {
           const o = out.get(n) ?? { ok: false, reason: 'no outcome' };
-          if (o.ok) report(n, { ok: true, via: step });
+          if (o.ok) restored.push(n);
           else {
             reasons.get(n)?.push(`${step}: ${o.reason}`);
             failed.push(n);
           }
         }
+        if (restored.length > 0) report(restored, { ok: true, via: step });
         left = failed;
       }
       for (const n of left) {
         const r = reasons.get(n) ?? [];
         if (signal.aborted) r.push('cancelled');
-        report(n, { ok: false, reason: r.join('; ') });
+        report([n], { ok: false, reason: r.join('; ') });
       }
     }),
   );
@@ -118,7 +121,7 @@ export async function runRestorePlan(
     [{ node, plan }],
     { reboot: one(runners.reboot), deploy: one(runners.deploy) },
     signal,
-    (_n, r) => {
+    (_nodes, r) => {
       result = r;
     },
   );

@@ -15,13 +15,14 @@ export interface RestoreGroup {
 /**
  * Restores a group of nodes to production, with as few operations as it can (the engine's: one
  * reboot for the nodes that only need one, one deployment for the others and those whose reboot
- * failed; see engineRestoreGroup). Each node's outcome is a value given to `report`, as soon as it
- * is known (the first report of a node counts); a node not reported when the promise settles has
- * failed (with the thrown error's message if it threw). Aborting `signal` cancels the operations.
+ * failed; see engineRestoreGroup). Each node's outcome is a value given to `report` as soon as it
+ * is known (the first report of a node counts); nodes reported restored by one call go back in
+ * service by one put-back run. A node not reported when the promise settles has failed (with the
+ * thrown error's message if it threw). Aborting `signal` cancels the operations.
  */
 export type RestoreGroupFn = (
   group: RestoreGroup,
-  opts: { signal: AbortSignal; report: (node: string, outcome: StepOutcome) => void },
+  opts: { signal: AbortSignal; report: (nodes: string | readonly string[], outcome: StepOutcome) => void },
 ) => Promise<void>;
 
 export interface RestoreWorkerOptions {
@@ -156,12 +157,16 @@ export class RestoreWorker {
     this.#timer.unref();
   }
 
-  /** Queues a restored node for the next put-back run (started now if none is going). */
-  #putBack(node: string): Promise<StepOutcome> {
-    return new Promise((done) => {
-      this.#backQueue.push({ node, done });
-      if (!this.#backRunning) void this.#runPutBacks();
-    });
+  /**
+   * Queues restored nodes for the next put-back run (started now if none is going): nodes
+   * reported restored together (by one operation) are queued together.
+   */
+  #putBack(nodes: readonly string[]): Promise<StepOutcome>[] {
+    const outs = nodes.map(
+      (node) => new Promise<StepOutcome>((done) => this.#backQueue.push({ node, done })),
+    );
+    if (!this.#backRunning) void this.#runPutBacks();
+    return outs;
   }
 
   async #runPutBacks(): Promise<void> {
@@ -202,16 +207,23 @@ export class RestoreWorker {
     if (!first) return;
     const waiting = new Map(rows.map((r) => [r.node, r]));
     const settling: Promise<void>[] = [];
-    const report = (node: string, outcome: StepOutcome): void => {
-      const row = waiting.get(node);
-      if (!row) return;
-      waiting.delete(node);
-      settling.push(
-        this.#settle(row, outcome).finally(() => {
-          this.#inflight.delete(node);
-          this.#tick();
-        }),
-      );
+    const report = (nodes: string | readonly string[], outcome: StepOutcome): void => {
+      const mine = (typeof nodes === 'string' ? [nodes] : nodes).flatMap((n) => {
+        const row = waiting.get(n);
+        if (!row) return [];
+        waiting.delete(n);
+        return [row];
+      });
+      const backs =
+        outcome.ok && !this.#ac.signal.aborted ? this.#putBack(mine.map((r) => r.node)) : undefined;
+      mine.forEach((row, i) => {
+        settling.push(
+          this.#settle(row, outcome, backs?.[i]).finally(() => {
+            this.#inflight.delete(row.node);
+            this.#tick();
+          }),
+        );
+      });
     };
     const signal = AbortSignal.any([this.#ac.signal, AbortSignal.timeout(config.nodeTimeoutMs)]);
     let missing = 'the restore reported no outcome for the node';
@@ -235,8 +247,11 @@ export class RestoreWorker {
     await Promise.allSettled(settling);
   }
 
-  /** A node's outcome: put back in service, or tried again later, or held out of service. */
-  async #settle(row: RestoreRow, result: StepOutcome): Promise<void> {
+  /**
+   * A node's outcome: put back in service (`back`: its queued put-back), or tried again later, or
+   * held out of service.
+   */
+  async #settle(row: RestoreRow, result: StepOutcome, back?: Promise<StepOutcome>): Promise<void> {
     const { config, logger } = this.#o;
     const log = logger.child({ job: row.job, node: row.node });
     let outcome = result;
@@ -246,15 +261,15 @@ export class RestoreWorker {
       return;
     }
     if (outcome.ok) {
-      const back = await this.#putBack(row.node);
-      if (back.ok) {
+      const b = await (back ?? this.#putBack([row.node])[0] ?? { ok: false, reason: 'not queued' });
+      if (b.ok) {
         this.repo.finish(row.job, row.node, 'done', '', this.#now());
         log.info('oar restore: production restored, node back in service (Alive)');
         return;
       }
       outcome = {
         ok: false,
-        reason: `production restored but putting the node back in service failed: ${back.reason}`,
+        reason: `production restored but putting the node back in service failed: ${b.reason}`,
       };
     }
     if (row.attempts < config.maxAttempts) {

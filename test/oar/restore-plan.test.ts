@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { restorePlan, runRestorePlan } from '../../src/oar/restore-plan.js';
+import {
+  type GroupStepRunner,
+  type RestoreResult,
+  restorePlan,
+  runGroupRestorePlan,
+  runRestorePlan,
+  type StepOutcome,
+} from '../../src/oar/restore-plan.js';
 
 describe('restore plan', () => {
   it('a non-destructive last environment: reboot onto production, redeploy if it does not boot', () => {
@@ -68,5 +75,108 @@ describe('restore plan', () => {
     expect(
       await runRestorePlan(restorePlan({ state: 'x', env: '', destructive: 0 }), runners, ac.signal),
     ).toEqual({ ok: false, reason: 'reboot: cancelled; cancelled' });
+  });
+});
+
+describe('restore plan of a group', () => {
+  const plain = restorePlan({ state: 'deployed', env: 'tiny:1', destructive: 0 });
+  const destructive = restorePlan({ state: 'deployed', env: 'wipe:2', destructive: 1 });
+  /** Runners recording each call's nodes; `fail` says which nodes a step fails for. */
+  function runners(fail: (step: string, node: string) => string | undefined) {
+    const calls: string[] = [];
+    const step =
+      (name: string): GroupStepRunner =>
+      async (nodes) => {
+        calls.push(`${name} ${nodes.join(',')}`);
+        return new Map(
+          nodes.map((n): [string, StepOutcome] => {
+            const reason = fail(name, n);
+            return [n, reason ? { ok: false, reason } : { ok: true }];
+          }),
+        );
+      };
+    return { calls, runners: { reboot: step('reboot'), deploy: step('deploy') } };
+  }
+  const run = async (
+    items: { node: string; plan: typeof plain }[],
+    r: Record<'reboot' | 'deploy', GroupStepRunner>,
+    signal = new AbortController().signal,
+  ) => {
+    const reports: string[] = [];
+    await runGroupRestorePlan(items, r, signal, (nodes, res: RestoreResult) =>
+      reports.push(`${nodes.join(',')} ${res.ok ? `ok via ${res.via}` : res.reason}`),
+    );
+    return reports;
+  };
+
+  it('one reboot for the nodes that need one, one deployment for the destructive ones, side by side', async () => {
+    const { calls, runners: r } = runners(() => undefined);
+    const reports = await run(
+      [
+        { node: 'a', plan: plain },
+        { node: 'b', plan: destructive },
+        { node: 'c', plan: plain },
+        { node: 'd', plan: destructive },
+      ],
+      r,
+    );
+    expect(calls.sort()).toEqual(['deploy b,d', 'reboot a,c']);
+    expect(reports.sort()).toEqual(['a,c ok via reboot', 'b,d ok via deploy']);
+  });
+  it('the nodes whose reboot failed are redeployed by one deployment; each failure reported alone', async () => {
+    const { calls, runners: r } = runners((step, n) =>
+      step === 'reboot' && n !== 'a'
+        ? `${n} not back`
+        : step === 'deploy' && n === 'c'
+          ? 'broadcast failed'
+          : undefined,
+    );
+    const reports = await run(
+      ['a', 'b', 'c', 'd'].map((node) => ({ node, plan: plain })),
+      r,
+    );
+    expect(calls).toEqual(['reboot a,b,c,d', 'deploy b,c,d']);
+    expect(reports).toEqual([
+      'a ok via reboot',
+      'b,d ok via deploy',
+      'c reboot: c not back; deploy: broadcast failed',
+    ]);
+  });
+  it('a step that throws fails each of its nodes; a node missing from the outcomes failed', async () => {
+    const r = {
+      reboot: async () => new Map<string, StepOutcome>([['a', { ok: true }]]),
+      deploy: async (): Promise<Map<string, StepOutcome>> => {
+        throw new Error('no image');
+      },
+    };
+    expect(
+      await run(
+        ['a', 'b'].map((node) => ({ node, plan: plain })),
+        r,
+      ),
+    ).toEqual(['a ok via reboot', 'b reboot: no outcome; deploy: no image']);
+  });
+  it('stops when aborted: no further step, the nodes left reported cancelled', async () => {
+    const ac = new AbortController();
+    const calls: string[] = [];
+    const r = {
+      reboot: async (nodes: readonly string[]) => {
+        calls.push('reboot');
+        ac.abort();
+        return new Map(nodes.map((n): [string, StepOutcome] => [n, { ok: false, reason: 'cancelled' }]));
+      },
+      deploy: async () => {
+        calls.push('deploy');
+        return new Map<string, StepOutcome>();
+      },
+    };
+    expect(
+      await run(
+        ['a', 'b'].map((node) => ({ node, plan: plain })),
+        r,
+        ac.signal,
+      ),
+    ).toEqual(['a reboot: cancelled; cancelled', 'b reboot: cancelled; cancelled']);
+    expect(calls).toEqual(['reboot']);
   });
 });

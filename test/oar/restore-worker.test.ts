@@ -390,12 +390,15 @@ describe('restores in groups', () => {
     return { calls, group };
   }
 
-  it("a job's nodes are restored by one call, with each node's job and user", async () => {
+  it("a job's nodes are restored by one call, with each node's job and user, and put back by one run", async () => {
     const seen: string[] = [];
     const w = worker({
       group: async (g, { report }) => {
         seen.push(`${g.production}: ${g.nodes.map((n) => `${n.node} ${n.user} ${n.job}`).join(', ')}`);
-        for (const n of g.nodes) report(n.node, { ok: true });
+        report(
+          g.nodes.map((n) => n.node),
+          { ok: true },
+        );
       },
     });
     w.repo.record({ job: 20, user: 'alice', nodes: N(1, 2, 3), production: 'prod-env' }, 1);
@@ -406,6 +409,10 @@ describe('restores in groups', () => {
       '20 node-1.vsite done 1',
       '20 node-2.vsite done 1',
       '20 node-3.vsite done 1',
+    ]);
+    // Reported restored together: put back by one run.
+    expect(fake.calls('oarnodesetting').map((c) => c.join(' '))).toEqual([
+      '-s Alive -h node-1.vsite -h node-2.vsite -h node-3.vsite',
     ]);
   });
 
