@@ -9,6 +9,9 @@ import { execOnNode } from './node-exec.js';
 import { powerReboot, type RebootDeps } from './reboot.js';
 export type TimeoutEvaluator = (expr: string, n: number) => number;
 
+/** Nodes found back are held at most this many poll periods for the others coming back with them. */
+export const GROUP_HOLD_ROUNDS = 5;
+
 import type { StepEnv } from './step-env.js';
 
 /** What the nodes must be up in after this step: the deployment env, or the deployed system. */
@@ -46,14 +49,17 @@ export async function waitReboot(
 ): Promise<Map<string, NodeResult>> {
   const results = new Map<string, NodeResult>();
   // A node that is back (or finally KO) goes on without waiting for slow or dead nodes (the
-  // runner splits the group on early reports). But nodes found back in one poll round are
-  // reported together, at the end of the round: reported one by one as their probes answer,
-  // they split the group into many small groups, each paying its own executor calls and its own
-  // broadcast chain (100 zero-delay nodes made 21 chains). A round is bounded by the probe and
-  // login timeouts; a batch older than one poll period is reported even mid-round, so a slow
-  // round holds the nodes already back at most that long.
+  // runner splits the group on early reports). But nodes coming back together are reported
+  // together: reported one by one as their probes answer, they split the group into many small
+  // groups, each paying its own executor calls and its own broadcast chain (100 zero-delay nodes
+  // made 21 chains). So the nodes found back are held while more keep coming back: the batch is
+  // reported at the end of the first round that finds no new node (or once none is pending), or
+  // once it is GROUP_HOLD_ROUNDS poll periods old (mid-round if need be), so a slow or endless
+  // stream of arrivals holds the first ones at most that long, and a node that does not come back
+  // holds the others at most one round.
   let batch: [string, NodeResult][] = [];
   let batchTimer: ReturnType<typeof setTimeout> | undefined;
+  let foundThisRound = 0;
   const flushBatch = () => {
     if (batchTimer !== undefined) clearTimeout(batchTimer);
     batchTimer = undefined;
@@ -64,7 +70,12 @@ export async function waitReboot(
   const settle = (node: string, r: NodeResult) => {
     results.set(node, r);
     batch.push([node, r]);
-    batchTimer ??= setTimeout(flushBatch, env.tuning.waitRebootPollMs);
+    foundThisRound++;
+    batchTimer ??= setTimeout(flushBatch, env.tuning.waitRebootPollMs * GROUP_HOLD_ROUNDS);
+  };
+  /** At a round's end: report the batch unless nodes are still coming back. */
+  const flushUnlessArriving = () => {
+    if (foundThisRound === 0 || pending().length === 0) flushBatch();
   };
   const want = expectedSystem(ctx);
   const deadline = new Map<string, number>();
@@ -85,6 +96,7 @@ export async function waitReboot(
       await sleep(env.tuning.waitRebootInitialDelayMs, undefined, { signal: ctx.signal });
     while (pending().length > 0) {
       const roundStart = Date.now();
+      foundThisRound = 0;
       await pMap(
         pending(),
         async (node) => {
@@ -115,10 +127,9 @@ export async function waitReboot(
         },
         { concurrency: env.spec.site.windows.check },
       );
-      flushBatch();
       const late = pending().filter((n) => Date.now() >= (deadline.get(n) ?? 0));
       await Promise.all(late.map((node) => escalate(node)));
-      flushBatch();
+      flushUnlessArriving();
       // Rounds start every poll period (a round's own probes and logins count in it): nodes that
       // came back while a long round logged others in are not held for a whole extra period.
       const rest = env.tuning.waitRebootPollMs - (Date.now() - roundStart);
