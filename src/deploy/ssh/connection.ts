@@ -191,6 +191,9 @@ export class NodeConnection {
           keepaliveInterval: p.keepaliveIntervalMs,
           keepaliveCountMax: 3,
         });
+        // Commands are small request/answer exchanges (channel open, exec, stdin + EOF): Nagle's
+        // algorithm would hold each second small packet until the node's (delayed) ACK.
+        client.setNoDelay(true);
       } catch (e) {
         fail(classifyConnectError(t.node, where, e as Error, verdict));
       }
