@@ -22,10 +22,20 @@ async function eventually(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * Whether the process still runs. A killed process stays a zombie until its parent reaps it, and
+ * when sshd's session process exits first, the zombie waits for PID 1 (here a container runtime
+ * that may reap late): killed is what counts, so a zombie is dead.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
