@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grubConfig, nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
 import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
@@ -14,6 +13,7 @@ import {
   makeSite,
   nodeOptions,
   type Site,
+  startInDeployEnv,
   VirtualNode,
   waitFor,
   waitState,
@@ -27,14 +27,7 @@ describe('deployment commands run for real, hardware commands act on the model',
   let o: ReturnType<typeof nodeOptions>;
   beforeEach(async () => {
     site = makeSite();
-    o = nodeOptions(site, 'node-1.deploy');
-    writeFileSync(
-      join(site.bootDir, ipHex(o.address)),
-      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'initrd', params: '' }),
-    );
-    node = new VirtualNode(o);
-    await node.start();
-    await waitState(node, 'deploy_env');
+    ({ node, o } = await startInDeployEnv(site, 'node-1.deploy'));
   });
   afterEach(async () => {
     await node.stop();

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { grubConfig, nodeCommands } from '../../../src/deploy/node-commands.js';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { ipHex } from '../../../src/deploy/pxe-profile.js';
 import { BootedSystem } from '../../../src/testbed/node/booted-system.js';
 import { DiskModel } from '../../../src/testbed/node/disk-model.js';
 import {
@@ -25,13 +25,12 @@ import {
 import { HardwareError } from '../../../src/testbed/node/hardware-error.js';
 import {
   connect,
-  DEPLOY_KERNEL,
   exec,
   makeSite,
-  nodeOptions,
+  type nodeOptions,
   type Site,
-  VirtualNode,
-  waitState,
+  startInDeployEnv,
+  type VirtualNode,
 } from './fixtures.js';
 
 const stdinOf = (text: string) => () => Readable.from([Buffer.from(text)]);
@@ -187,14 +186,7 @@ describe('file commands over SSH: native on plain paths, the sandbox otherwise',
   const MARK = `kaploy-filecmd-${process.pid}`;
   beforeAll(async () => {
     site = makeSite();
-    o = nodeOptions(site, 'node-1.filecmd');
-    writeFileSync(
-      join(site.bootDir, ipHex(o.address)),
-      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
-    );
-    node = new VirtualNode(o);
-    await node.start();
-    await waitState(node, 'deploy_env');
+    ({ node, o } = await startInDeployEnv(site, 'node-1.filecmd'));
   });
   afterAll(async () => {
     await node.stop();

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, utils } from 'ssh2';
+import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
 import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import type { NodeStatus } from '../../../src/testbed/node/index.js';
 import { VirtualNode, type VirtualNodeOptions } from '../../../src/testbed/node/index.js';
@@ -145,6 +146,26 @@ export function waitFor(node: VirtualNode, pred: (s: NodeStatus) => boolean): Pr
 
 export const waitState = (node: VirtualNode, state: NodeStatus['state']) =>
   waitFor(node, (s) => s.state === state);
+
+/**
+ * A node started with a PXE profile on the deployment environment (its own profile file, or the
+ * site's `default` one), once it runs it.
+ */
+export async function startInDeployEnv(
+  site: Site,
+  name: string,
+  profile: 'own' | 'default' = 'own',
+): Promise<{ node: VirtualNode; o: VirtualNodeOptions }> {
+  const o = nodeOptions(site, name);
+  writeFileSync(
+    join(site.bootDir, profile === 'own' ? ipHex(o.address) : 'default'),
+    renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
+  );
+  const node = new VirtualNode(o);
+  await node.start();
+  await waitState(node, 'deploy_env');
+  return { node, o };
+}
 
 export function connect(
   address: string,

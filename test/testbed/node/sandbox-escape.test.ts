@@ -5,12 +5,12 @@ import { nodeCommands } from '../../../src/deploy/node-commands.js';
 import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
 import {
   connect,
-  DEPLOY_KERNEL,
   exec,
   makeSite,
-  nodeOptions,
+  type nodeOptions,
   type Site,
-  VirtualNode,
+  startInDeployEnv,
+  type VirtualNode,
   waitState,
 } from './fixtures.js';
 
@@ -24,14 +24,7 @@ describe('nothing run on a virtual node reaches the host outside its sandbox', (
   const profile = () => join(site.bootDir, ipHex(o.address));
   beforeAll(async () => {
     site = makeSite();
-    o = nodeOptions(site, 'node-1.escape');
-    writeFileSync(
-      join(site.bootDir, 'default'),
-      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
-    );
-    node = new VirtualNode(o);
-    await node.start();
-    await waitState(node, 'deploy_env');
+    ({ node, o } = await startInDeployEnv(site, 'node-1.escape', 'default'));
   });
   afterAll(async () => {
     await node.stop();

@@ -1,18 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Client, type ClientChannel, utils } from 'ssh2';
+import { Client, type ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
 import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import {
   connect,
-  DEPLOY_KERNEL,
   exec,
   makeSite,
-  nodeOptions,
+  type nodeOptions,
   type Site,
-  VirtualNode,
-  waitState,
+  startInDeployEnv,
+  type VirtualNode,
 } from './fixtures.js';
 
 describe("the node's SSH server", () => {
@@ -21,14 +17,7 @@ describe("the node's SSH server", () => {
   let o: ReturnType<typeof nodeOptions>;
   beforeAll(async () => {
     site = makeSite();
-    o = nodeOptions(site, 'node-1.ssh');
-    writeFileSync(
-      join(site.bootDir, 'default'),
-      renderProfile({ kind: 'deploy_env', kernel: DEPLOY_KERNEL, initrd: 'i', params: '' }),
-    );
-    node = new VirtualNode(o);
-    await node.start();
-    await waitState(node, 'deploy_env');
+    ({ node, o } = await startInDeployEnv(site, 'node-1.ssh', 'default'));
   });
   afterAll(async () => {
     await node.stop();
