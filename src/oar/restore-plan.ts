@@ -34,7 +34,6 @@ export function restorePlan(node: NodeRecord | undefined): RestorePlan {
 }
 
 export type StepOutcome = { ok: true } | { ok: false; reason: string };
-export type StepRunner = (signal: AbortSignal) => Promise<StepOutcome>;
 
 export type RestoreResult = { ok: true; via: RestoreStep } | { ok: false; reason: string };
 
@@ -100,30 +99,4 @@ export async function runGroupRestorePlan(
       }
     }),
   );
-}
-
-/**
- * Runs one node's plan: its steps in order until one succeeds. Each step reports failure as a
- * value; a thrown error counts as that step's failure. Stops at once when the signal aborts.
- */
-export async function runRestorePlan(
-  plan: RestorePlan,
-  runners: Record<RestoreStep, StepRunner>,
-  signal: AbortSignal,
-): Promise<RestoreResult> {
-  const node = 'node';
-  const one =
-    (run: StepRunner): GroupStepRunner =>
-    async (_nodes, sig) =>
-      new Map([[node, await run(sig)]]);
-  let result: RestoreResult = { ok: false, reason: 'no outcome' };
-  await runGroupRestorePlan(
-    [{ node, plan }],
-    { reboot: one(runners.reboot), deploy: one(runners.deploy) },
-    signal,
-    (_nodes, r) => {
-      result = r;
-    },
-  );
-  return result;
 }

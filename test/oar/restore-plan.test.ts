@@ -1,12 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import {
   type GroupStepRunner,
+  type RestorePlan,
   type RestoreResult,
   restorePlan,
   runGroupRestorePlan,
-  runRestorePlan,
   type StepOutcome,
 } from '../../src/oar/restore-plan.js';
+
+type StepRunner = (signal: AbortSignal) => Promise<StepOutcome>;
+
+/** One node's plan through the group runner (a group of one). */
+async function runRestorePlan(
+  plan: RestorePlan,
+  runners: Record<'reboot' | 'deploy', StepRunner>,
+  signal: AbortSignal,
+): Promise<RestoreResult> {
+  const one =
+    (run: StepRunner): GroupStepRunner =>
+    async (nodes, sig) =>
+      new Map([[nodes[0] as string, await run(sig)]]);
+  let result: RestoreResult = { ok: false, reason: 'no outcome' };
+  await runGroupRestorePlan(
+    [{ node: 'n1', plan }],
+    { reboot: one(runners.reboot), deploy: one(runners.deploy) },
+    signal,
+    (_nodes, r) => {
+      result = r;
+    },
+  );
+  return result;
+}
 
 describe('restore plan', () => {
   it('a non-destructive last environment: reboot onto production, redeploy if it does not boot', () => {
