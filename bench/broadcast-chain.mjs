@@ -53,8 +53,8 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-const { createStepExecutor } = await import('../dist/deploy/steps/index.js');
-const { MemoryHostKeyStore, SshPool } = await import('../dist/deploy/ssh/index.js');
+const { createStepExecutor } = await import('../dist/engine/steps/index.js');
+const { MemoryHostKeyStore, SshPool } = await import('../dist/engine/ssh/index.js');
 const { VirtualNode } = await import('../dist/testbed/node/index.js');
 const { ensureTestImages } = await import('../dist/testbed/images/index.js');
 const { silentLogger } = await import('../dist/common/logger.js');

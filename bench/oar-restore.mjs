@@ -10,7 +10,7 @@
 // Root only; runs `scripts/setup-oar.sh reset` first (an empty OAR database: no job left by a
 // killed run holds the nodes). Then: a virtual site of N nodes (`kaploy testbed up`, boot delay
 // 200 ms by default) whose engine is the site's own `kaploy server` process (it runs the OAR
-// restore worker itself, src/oar/engine-oar.ts), restarted once /etc/kaploy/oar-hooks.yaml points
+// restore worker itself, src/engine/oar-restore/engine-oar.ts), restarted once /etc/kaploy/oar-hooks.yaml points
 // the hooks at it (the file is saved and put back at the end; the admin token copied for user
 // oar); the nodes registered in OAR (`setup-oar.sh nodes`). For each case and size, as alice:
 // `oarsub -t deploy -l nodes=SIZE`, wait Running, `kadeploy3` of her environment on all the job's

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pMap from 'p-map';
 import ssh2 from 'ssh2';
-import { MemoryHostKeyStore, PREFERRED_ALGORITHMS, SshPool } from '../dist/deploy/ssh/index.js';
+import { MemoryHostKeyStore, PREFERRED_ALGORITHMS, SshPool } from '../dist/engine/ssh/index.js';
 import { benchAddress } from './lib/ssh-bench-servers.mjs';
 
 const { utils } = ssh2;

@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isPortOpen } from '../dist/deploy/net/port-check.js';
-import { MemoryHostKeyStore, PREFERRED_ALGORITHMS, SshPool } from '../dist/deploy/ssh/index.js';
+import { isPortOpen } from '../dist/engine/net/port-check.js';
+import { MemoryHostKeyStore, PREFERRED_ALGORITHMS, SshPool } from '../dist/engine/ssh/index.js';
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);

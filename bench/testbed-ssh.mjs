@@ -18,7 +18,7 @@ const sizes = args.length ? args.map(Number) : [100, 500];
 
 const { testbedUp, testbedDown, testbedLayout } = await import('../dist/testbed/manager/index.js');
 // The engine's transport when built; otherwise plain ssh2 (said in the output).
-const transport = await import('../dist/deploy/ssh/index.js').catch(() => undefined);
+const transport = await import('../dist/engine/ssh/index.js').catch(() => undefined);
 
 const USER_HZ = 100; // Linux clock ticks in /proc/PID/stat
 function procStats(pid) {
@@ -48,7 +48,7 @@ function poolRunner(l, port, key) {
     connectTimeoutMs: 60_000,
   });
   return {
-    name: 'SshPool from dist/deploy/ssh',
+    name: 'SshPool from dist/engine/ssh',
     run: async (n, cmd) => {
       const r = await pool.exec({ node: n.name, host: n.address, port, username: 'root' }, cmd);
       if (r.exitCode !== 0) throw new Error(`${n.name}: exit ${r.exitCode} ${r.stderr}`);

@@ -179,7 +179,7 @@ create_spool() {
 
 check_hooks_reachable() {
   # OAR runs the hooks as user oar: every directory up to them and the built code must be readable.
-  su -s /bin/sh oar -c "test -x '$REPO/hooks/server_prologue' && test -r '$REPO/dist/oar/hook-main.js'" \
+  su -s /bin/sh oar -c "test -x '$REPO/hooks/server_prologue' && test -r '$REPO/dist/hook/hook-main.js'" \
     || say "warning: user oar cannot run $REPO/hooks/server_prologue or read $REPO/dist (run npm run build)"
 }
 
@@ -232,7 +232,7 @@ cmd_nodes() {
   known=$(oarnodes -l 2>>"$LOG" | awk '{print $1}' || true)
   while read -r name addr rest; do
     case "$name" in ''|'#'*) continue ;; esac
-    # Same rule as the hooks (src/common/node-names.ts): nothing else reaches OAR or /etc/hosts.
+    # Same rule as the hooks (src/formats/node-names.ts): nothing else reaches OAR or /etc/hosts.
     [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$ ]] || fail "invalid node name '$name' in $file"
     if [ -n "$addr" ]; then
       [[ "$addr" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || fail "invalid loopback address '$addr' for $name in $file"

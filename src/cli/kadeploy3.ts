@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, Option, type OptionValues } from 'commander';
+import type { EnvironmentRef } from '../api/deploy-request.js';
+import { clientConfigPath, loadClientConfig } from '../client/client-config.js';
+import { type KadeployOptions, runKadeploy } from '../client/deploy/kadeploy.js';
+import { selectNodes } from '../client/deploy/node-selection.js';
+import { readKeys } from '../client/deploy/read-keys.js';
+import { resolveEnvironmentForDeploy } from '../client/environments/environments.js';
+import { fetchKeys, gridDeploy, gridServers, isUrl } from '../client/grid/index.js';
+import { createClient } from '../client/http-client.js';
 import { KaployError } from '../common/errors.js';
-import { createClient } from '../deploy/api/client.js';
-import { clientConfigPath, loadClientConfig } from '../deploy/api/client-config.js';
-import { type KadeployOptions, runKadeploy } from '../deploy/client/kadeploy.js';
-import { selectNodes } from '../deploy/client/node-selection.js';
-import { readKeys } from '../deploy/client/read-keys.js';
-import { resolveEnvironmentForDeploy } from '../deploy/environments/client-environments.js';
-import type { EnvironmentRef } from '../deploy/operations/deploy-request.js';
-import { fetchKeys, gridDeploy, gridServers, isUrl } from '../grid/index.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';
@@ -69,7 +69,7 @@ await runCli('kadeploy3', async (signal) => {
     );
   }
   if (o.multiServer) {
-    // The grid orchestrator (src/grid): every configured server, one deployment per site.
+    // The grid orchestrator (src/client/grid): every configured server, one deployment per site.
     const bad = [o.resume && '--resume', o.writeWorkflowId && '--write-workflow-id', o.server && '-S'].filter(
       Boolean,
     );

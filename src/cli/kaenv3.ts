@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { assertVisibility, type KaenvAction, runKaenv } from '../client/environments/kaenv.js';
+import { createClient } from '../client/http-client.js';
 import { KaployError } from '../common/errors.js';
-import { createClient } from '../deploy/api/client.js';
-import { assertUserName } from '../deploy/auth/enrol.js';
-import { assertVisibility, type KaenvAction, runKaenv } from '../deploy/environments/kaenv.js';
-import { parseFileMoves } from '../deploy/environments/move-files.js';
-import { KAPLOY_VERSION } from '../deploy/server/version.js';
+import { assertUserName } from '../engine/auth/enrol.js';
+import { parseFileMoves } from '../engine/environments/move-files.js';
+import { KAPLOY_VERSION } from '../engine/server/version.js';
 import { runCli } from './common/run-cli.js';
 
 /** kaenv3: manage environments (Kadeploy 3.1 option names, plus the 3.3 ones that do not conflict). */

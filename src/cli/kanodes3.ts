@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { selectNodes } from '../client/deploy/node-selection.js';
+import { createClient } from '../client/http-client.js';
+import { type KanodesMode, runKanodes } from '../client/nodeops/nodes.js';
 import { KaployError } from '../common/errors.js';
-import { createClient } from '../deploy/api/client.js';
-import { selectNodes } from '../deploy/client/node-selection.js';
-import { type KanodesMode, runKanodes } from '../deploy/nodeops/client-nodes.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect } from './common/options.js';
 import { runCli } from './common/run-cli.js';

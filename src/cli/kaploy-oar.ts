@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { KaployError } from '../common/errors.js';
-import { HookEngine } from '../oar/hook-engine.js';
-import { hooksConfigFile, loadHooksConfig } from '../oar/hooks-config.js';
-import { parseJobId } from '../oar/job-id.js';
-import { adminRestores, formatRestoresReport } from '../oar/restores-admin.js';
-import { RESTORE_STATES, type RestoreState } from '../oar/restores-repo.js';
+import { hooksConfigFile, loadHooksConfig } from '../common/hooks-config.js';
+import { RESTORE_STATES, type RestoreState } from '../engine/oar-restore/restores-repo.js';
+import { HookEngine } from '../hook/hook-engine.js';
+import { parseJobId } from '../hook/job-id.js';
+import { adminRestores, formatRestoresReport } from '../hook/restores-admin.js';
 import { EXIT } from './common/exit-codes.js';
 import type { SubcommandContext } from './common/subcommand.js';
 

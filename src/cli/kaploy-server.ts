@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { KaployError } from '../common/errors.js';
 import { createLogger, silentLogger } from '../common/logger.js';
 import { loadSiteConfig, type SiteConfig } from '../common/site-config.js';
-import { assertUserName, enrolUser } from '../deploy/auth/enrol.js';
-import { FileCache } from '../deploy/environments/file-cache.js';
-import { seedEnvironments } from '../deploy/environments/seed.js';
-import { defaultSiteConfig } from '../deploy/server/default-config.js';
-import { OperationRegistry } from '../deploy/server/operations-registry.js';
-import { startServer } from '../deploy/server/start.js';
-import { openStore, storePath } from '../deploy/store/store.js';
+import { assertUserName, enrolUser } from '../engine/auth/enrol.js';
+import { FileCache } from '../engine/environments/file-cache.js';
+import { seedEnvironments } from '../engine/environments/seed.js';
+import { defaultSiteConfig } from '../engine/server/default-config.js';
+import { OperationRegistry } from '../engine/server/operations-registry.js';
+import { startServer } from '../engine/server/start.js';
+import { openStore, storePath } from '../engine/store/store.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
 function siteConfig(file: string | undefined): SiteConfig {

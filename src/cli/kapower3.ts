@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import type { PowerAction } from '../api/power-request.js';
+import { parseLevel } from '../api/reboot-request.js';
+import { selectNodes } from '../client/deploy/node-selection.js';
+import { createClient } from '../client/http-client.js';
+import { runKapower } from '../client/nodeops/reboot.js';
 import { KaployError } from '../common/errors.js';
-import { createClient } from '../deploy/api/client.js';
-import { selectNodes } from '../deploy/client/node-selection.js';
-import { runKapower } from '../deploy/nodeops/client-reboot.js';
-import type { PowerAction } from '../deploy/nodeops/power-request.js';
-import { parseLevel } from '../deploy/nodeops/reboot-request.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';

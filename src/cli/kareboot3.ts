@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { KaployError } from '../common/errors.js';
-import { createClient } from '../deploy/api/client.js';
-import { selectNodes } from '../deploy/client/node-selection.js';
-import { readKeys } from '../deploy/client/read-keys.js';
-import { runKareboot } from '../deploy/nodeops/client-reboot.js';
-import { checkPxeProfile } from '../deploy/nodeops/pxe-profile-check.js';
 import {
   checkRebootRequest,
   parseLevel,
   parseRebootKind,
   type RebootRequest,
-} from '../deploy/nodeops/reboot-request.js';
+} from '../api/reboot-request.js';
+import { selectNodes } from '../client/deploy/node-selection.js';
+import { readKeys } from '../client/deploy/read-keys.js';
+import { createClient } from '../client/http-client.js';
+import { runKareboot } from '../client/nodeops/reboot.js';
+import { KaployError } from '../common/errors.js';
+import { checkPxeProfile } from '../engine/nodeops/pxe-profile-check.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { createClient } from '../client/http-client.js';
+import { runKarights } from '../client/rights/karights.js';
 import { KaployError } from '../common/errors.js';
-import { expandRange, parseNodeFile } from '../common/node-names.js';
-import { createClient } from '../deploy/api/client.js';
-import { assertUserName } from '../deploy/auth/enrol.js';
-import { runKarights } from '../deploy/rights/karights.js';
-import { assertPartition } from '../deploy/rights/validate.js';
-import { KAPLOY_VERSION } from '../deploy/server/version.js';
+import { assertUserName } from '../engine/auth/enrol.js';
+import { assertPartition } from '../engine/rights/validate.js';
+import { KAPLOY_VERSION } from '../engine/server/version.js';
+import { expandRange, parseNodeFile } from '../formats/node-names.js';
 import { runCli } from './common/run-cli.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

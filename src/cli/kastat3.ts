@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { createClient } from '../deploy/api/client.js';
+import { createClient } from '../client/http-client.js';
+import { fetchStats } from '../client/stats/fetch-stats.js';
+import { type KastatFlags, kastatQuery } from '../client/stats/kastat-flags.js';
 import { DATE_FORMATS } from '../stats/dates.js';
-import { fetchStats } from '../stats/fetch-stats.js';
 import { DEFAULT_FIELDS, STATS_FIELDS } from '../stats/fields.js';
-import { type KastatFlags, kastatQuery } from '../stats/kastat-flags.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect } from './common/options.js';
 import { runCli } from './common/run-cli.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseAutomata } from '../deploy/workflow/force-steps.js';
+import { parseAutomata } from '../engine/workflow/force-steps.js';
+import { expandRange } from '../formats/node-names.js';
 import { KaployError } from './errors.js';
-import { expandRange } from './node-names.js';
 import {
   type ClusterConfig,
   type CommandSpec,

@@ -1,8 +1,10 @@
 /** Deployment statistics: recording, querying, CSV export, failure rates, the /stats routes. */
+
+export { fetchStats } from '../client/stats/fetch-stats.js';
+export { type KastatFlags, kastatQuery } from '../client/stats/kastat-flags.js';
 export { DATE_FORMATS, parseStatsDate } from './dates.js';
 export { type CsvExportOptions, exportStatsCsv } from './export-csv.js';
 export { failureRates, formatFailureRate, type NodeFailureRate } from './failure-rates.js';
-export { fetchStats } from './fetch-stats.js';
 export {
   DEFAULT_FIELDS,
   parseFields,
@@ -10,7 +12,6 @@ export {
   STATS_FIELDS,
   type StatsField,
 } from './fields.js';
-export { type KastatFlags, kastatQuery } from './kastat-flags.js';
 export { neutraliseFormula } from './neutralise.js';
 export { parseStatsQuery, type RawStatsQuery, type StatsQuery } from './query.js';
 export { recordStats } from './record-stats.js';

@@ -1,5 +1,5 @@
 import { KaployError } from '../common/errors.js';
-import { expandRange } from '../common/node-names.js';
+import { expandRange } from '../formats/node-names.js';
 import { parseStatsDate } from './dates.js';
 import { DEFAULT_FIELDS, parseFields, RETRY_DEFAULT_FIELDS, type StatsField } from './fields.js';
 

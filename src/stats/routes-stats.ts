@@ -7,7 +7,7 @@ import { parseStatsQuery, type RawStatsQuery, STATS_OPERATIONS } from './query.j
 
 /**
  * What the stats routes need from the engine; the engine's EngineContext
- * (src/deploy/server/context.ts) satisfies it.
+ * (src/engine/server/context.ts) satisfies it.
  */
 export interface StatsRouteContext {
   config: { site: string };

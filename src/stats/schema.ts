@@ -1,7 +1,7 @@
 /**
  * The statistics table: one row per node per operation (deploy, reboot, power), written by every
  * operation including failed and cancelled ones. Columns follow Kadeploy's stats table
- * (reference §4). Included in the engine store's migrations (src/deploy/store).
+ * (reference §4). Included in the engine store's migrations (src/engine/store).
  */
 export const STATS_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS stats (

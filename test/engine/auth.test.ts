@@ -1,9 +1,9 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../src/client/http-client.js';
 import { silentLogger } from '../../src/common/logger.js';
-import { ApiClient } from '../../src/deploy/api/client.js';
-import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
+import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite } from './helpers/site.js';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../../src/deploy/api/client.js';
-import { storePath } from '../../src/deploy/store/store.js';
+import type { ApiClient } from '../../src/client/http-client.js';
+import { storePath } from '../../src/engine/store/store.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { type EngineProcess, spawnEngine } from './helpers/engine-process.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';

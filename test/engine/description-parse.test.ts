@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDescription } from '../../src/deploy/environments/parse.js';
-import { printDescription } from '../../src/deploy/environments/print.js';
+import { parseDescription } from '../../src/formats/environment/parse.js';
+import { printDescription } from '../../src/formats/environment/print.js';
 
 const YAML = `---
 name: deb

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCache } from '../../src/deploy/environments/file-cache.js';
+import { FileCache } from '../../src/engine/environments/file-cache.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { longPollLog } from '../../src/deploy/operations/log-long-poll.js';
-import { OperationLog } from '../../src/deploy/operations/operation-log.js';
+import { longPollLog } from '../../src/engine/operations/log-long-poll.js';
+import { OperationLog } from '../../src/engine/operations/operation-log.js';
 
 /** The long poll behind GET /deployment|reboot|power/:wid/logs?wait_ms=N. */
 function setup() {

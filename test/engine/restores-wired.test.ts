@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
+import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { ADMIN, makeSite, type TestSite } from './helpers/site.js';
 
 /** `kaploy server` (the default plugin list) serves the OAR restores and runs their worker. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { addEnvironment } from '../../src/deploy/environments/environment-service.js';
-import { type RunningServer, startServer } from '../../src/deploy/server/start.js';
+import { addEnvironment } from '../../src/engine/environments/environment-service.js';
+import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';

@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const cli = path.join(root, 'dist/cli/kastat3.js');
 
 function ensureBuilt(): void {
-  const sources = ['src/cli/kastat3.ts', 'src/stats', 'src/deploy/api', 'src/cli/common'].map((p) =>
+  const sources = ['src/cli/kastat3.ts', 'src/stats', 'src/client', 'src/cli/common'].map((p) =>
     path.join(root, p),
   );
   const newest = Math.max(

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kastatQuery } from '../../src/client/stats/kastat-flags.js';
 import { parseStatsDate } from '../../src/stats/dates.js';
-import { kastatQuery } from '../../src/stats/kastat-flags.js';
 import { parseStatsQuery } from '../../src/stats/query.js';
 
 let tz: string | undefined;

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../src/deploy/api/client.js';
+import { ApiClient } from '../../src/client/http-client.js';
 import { exportStatsCsv } from '../../src/stats/export-csv.js';
 import { parseStatsQuery } from '../../src/stats/query.js';
 import { recordStats } from '../../src/stats/record-stats.js';

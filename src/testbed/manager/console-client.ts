@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { KaployError } from '../../common/errors.js';
-import { assertHostname } from '../../common/node-names.js';
+import { assertHostname } from '../../formats/node-names.js';
 import { CONSOLE_PROTOCOL } from './console-server.js';
 import { runningState } from './status.js';
 

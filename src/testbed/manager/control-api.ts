@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { isKaployError, KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { isValidHostname } from '../../common/node-names.js';
+import { isValidHostname } from '../../formats/node-names.js';
 import type { VirtualNode } from '../node/index.js';
 import { attachConsoleUpgrade } from './console-server.js';
 import { parseFault } from './fault-parse.js';

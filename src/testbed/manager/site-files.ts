@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { shq } from '../../common/shell-quote.js';
-import { renderProfile } from '../../deploy/pxe-profile.js';
+import { renderProfile } from '../../formats/pxe-profile.js';
 import { fakeKernel } from '../images/rootfs-tree.js';
 import type { PlannedNode } from './addresses.js';
 import type { TestbedLayout } from './layout.js';

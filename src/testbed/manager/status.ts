@@ -1,5 +1,5 @@
 import { KaployError } from '../../common/errors.js';
-import { assertHostname } from '../../common/node-names.js';
+import { assertHostname } from '../../formats/node-names.js';
 import type { Fault, NodeStatus } from '../node/index.js';
 import { callControl, listStatuses } from './control-client.js';
 import { isDaemonAlive } from './daemon-process.js';

@@ -1,6 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BootTarget, parseProfile, profileFileName } from '../../deploy/pxe-profile.js';
+import { type BootTarget, parseProfile, profileFileName } from '../../formats/pxe-profile.js';
 import type { DiskModel } from './disk-model.js';
 import { normalizeViewPath, statWithoutSymlinks } from './view-paths.js';
 

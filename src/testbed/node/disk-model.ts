@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { isExtendedType, type PartitionTable } from '../../formats/sfdisk-script.js';
 import { HardwareError } from './hardware-error.js';
-import { isExtendedType, type PartitionTable } from './sfdisk-script.js';
 
 /** A partition of the model: its table entry and the file system "on" it. */
 export interface PartitionState {

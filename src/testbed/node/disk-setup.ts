@@ -2,10 +2,10 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KaployError } from '../../common/errors.js';
 import { shq } from '../../common/shell-quote.js';
-import { partitionScript } from '../../deploy/node-commands.js';
+import { partitionScript } from '../../formats/node-commands.js';
+import { parseSfdiskScript } from '../../formats/sfdisk-script.js';
 import { DiskModel } from './disk-model.js';
 import { runSandboxed } from './sandbox-process.js';
-import { parseSfdiskScript } from './sfdisk-script.js';
 
 export interface DiskSetup {
   nodeDir: string;

@@ -2,7 +2,7 @@ import { commandList, simpleCommandWords } from './command-words.js';
 import { type FileCommand, parseFileCommand } from './file-commands.js';
 
 /**
- * The hardware command shapes built by src/deploy/node-commands.ts, recognised so the virtual
+ * The hardware command shapes built by src/formats/node-commands.ts, recognised so the virtual
  * node can act them on its hardware model instead of running them. A line naming one of these
  * programs in another shape is `unsupported` (a clear error, never a silent success).
  */

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { parseSfdiskScript, SfdiskScriptError } from '../../formats/sfdisk-script.js';
 import type { BootOutcome } from './boot-resolver.js';
 import type { BootedSystem } from './booted-system.js';
 import type { HardwareCommand } from './hardware-commands.js';
 import { HardwareError } from './hardware-error.js';
 import { importRawImage } from './raw-image.js';
-import { parseSfdiskScript, SfdiskScriptError } from './sfdisk-script.js';
 import { normalizeViewPath, statWithoutSymlinks } from './view-paths.js';
 
 /** What the node does once a hardware command answered. */

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import ssh2 from 'ssh2';
 
 import { KaployError } from '../../common/errors.js';
-import { isValidHostname } from '../../common/node-names.js';
+import { isValidHostname } from '../../formats/node-names.js';
 import type { VirtualNodeOptions } from './types.js';
 
 // ssh2 is CommonJS: Node's ESM loader finds no named exports in it (vitest does), so destructure.

@@ -21,7 +21,7 @@ const CONNECT_BACKOFF_MS = 50;
 
 /**
  * `kaploy-relay`, a built-in of the deployment environment (one stage of a chain or tree
- * broadcast; contract in src/deploy/node-commands.ts and docs/steps.md): listens on the node's
+ * broadcast; contract in src/formats/node-commands.ts and docs/steps.md): listens on the node's
  * address, prints `kaploy-relay: listening on ADDR:PORT` on stderr, accepts one upstream
  * connection, then connects (from its own address, retrying refused connects) to each next and
  * copies every byte to each of them and to the sink command run in the sandbox. Both directions

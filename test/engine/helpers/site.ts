@@ -2,11 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { ApiClient } from '../../../src/client/http-client.js';
 import { loadSiteConfig, type SiteConfig } from '../../../src/common/site-config.js';
-import { ApiClient } from '../../../src/deploy/api/client.js';
-import { enrolUser } from '../../../src/deploy/auth/enrol.js';
-import { ensureEngineKey } from '../../../src/deploy/server/engine-key.js';
-import { openStore, storePath } from '../../../src/deploy/store/store.js';
+import { enrolUser } from '../../../src/engine/auth/enrol.js';
+import { ensureEngineKey } from '../../../src/engine/server/engine-key.js';
+import { openStore, storePath } from '../../../src/engine/store/store.js';
 
 /** A temporary site: config, image dir, one token and client config per user. */
 export interface TestSite {

@@ -10,8 +10,8 @@ import {
   MemoryHostKeyStore,
   SshPool,
   type SshTarget,
-} from '../../../src/deploy/ssh/index.js';
-import { newEd25519 } from '../../ssh/helpers/test-ssh-server.js';
+} from '../../../src/engine/ssh/index.js';
+import { newEd25519 } from '../../engine/ssh/helpers/test-ssh-server.js';
 import { type OpenSshServer, startOpenSsh } from './helpers/openssh-server.js';
 
 async function eventually(cond: () => boolean, ms = 10_000): Promise<void> {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig, nodeIndex } from '../../../src/common/site-config.js';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import { pickFreePort } from '../../../src/testbed/manager/ports.js';
 import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
 import { buildOnce, kaploy, kaployJs, knownHostKey, sshExec, waitFor } from './helpers.js';

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { nodeCommands, partitionScript } from '../../../src/formats/node-commands.js';
+import { renderProfile } from '../../../src/formats/pxe-profile.js';
 import {
   connect,
   DEPLOY_KERNEL,

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import {
   connect,
   DEPLOY_KERNEL,

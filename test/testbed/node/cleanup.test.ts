@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { renderProfile } from '../../../src/formats/pxe-profile.js';
 import {
   connect,
   DEPLOY_KERNEL,

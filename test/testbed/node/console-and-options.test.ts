@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { renderProfile } from '../../../src/formats/pxe-profile.js';
 import { makeSite, nodeOptions, type Site, VirtualNode, waitState } from './fixtures.js';
 
 /** Collects console output and resolves once it contains `text` (counting from `from`). */

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { grubConfig, nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { grubConfig, nodeCommands, partitionScript } from '../../../src/formats/node-commands.js';
+import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import {
   buildImage,

@@ -3,8 +3,8 @@ import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeCommands } from '../../../src/deploy/node-commands.js';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { nodeCommands } from '../../../src/formats/node-commands.js';
+import { renderProfile } from '../../../src/formats/pxe-profile.js';
 import {
   buildImage,
   connect,

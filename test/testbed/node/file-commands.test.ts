@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { grubConfig, nodeCommands } from '../../../src/deploy/node-commands.js';
-import { ipHex } from '../../../src/deploy/pxe-profile.js';
+import { grubConfig, nodeCommands } from '../../../src/formats/node-commands.js';
+import { ipHex } from '../../../src/formats/pxe-profile.js';
 import { BootedSystem } from '../../../src/testbed/node/booted-system.js';
 import { DiskModel } from '../../../src/testbed/node/disk-model.js';
 import {

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, utils } from 'ssh2';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import { generateReadableKeyPair } from '../../../src/testbed/manager/keys.js';
 import type { NodeStatus } from '../../../src/testbed/node/index.js';
 import { VirtualNode, type VirtualNodeOptions } from '../../../src/testbed/node/index.js';

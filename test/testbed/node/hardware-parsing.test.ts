@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nodeCommands, partitionScript } from '../../../src/deploy/node-commands.js';
+import { nodeCommands, partitionScript } from '../../../src/formats/node-commands.js';
+import { parseSfdiskScript } from '../../../src/formats/sfdisk-script.js';
 import { commandList, simpleCommandWords } from '../../../src/testbed/node/command-words.js';
 import { parseHardwareCommand, parseNativeList } from '../../../src/testbed/node/hardware-commands.js';
-import { parseSfdiskScript } from '../../../src/testbed/node/sfdisk-script.js';
 
 describe('simpleCommandWords', () => {
   it('honours POSIX quotes and backslashes', () => {

@@ -3,8 +3,8 @@ import { type AddressInfo, createServer, type Socket, connect as tcpConnect } fr
 import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { nodeCommands } from '../../../src/deploy/node-commands.js';
-import { renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { nodeCommands } from '../../../src/formats/node-commands.js';
+import { renderProfile } from '../../../src/formats/pxe-profile.js';
 import { TokenBucket } from '../../../src/testbed/node/token-bucket.js';
 import {
   buildImage,

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeCommands } from '../../../src/deploy/node-commands.js';
-import { ipHex, renderProfile } from '../../../src/deploy/pxe-profile.js';
+import { nodeCommands } from '../../../src/formats/node-commands.js';
+import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import {
   connect,
   exec,

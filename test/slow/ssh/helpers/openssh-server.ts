@@ -13,7 +13,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { isPortOpen } from '../../../../src/deploy/net/port-check.js';
+import { isPortOpen } from '../../../../src/engine/net/port-check.js';
 
 /**
  * Debian's real sshd, started for one test file: its own config, host key, authorized_keys, pid

@@ -1,0 +1,130 @@
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { KaployError } from '../common/errors.js';
+
+/**
+ * Client configuration read by every command: servers by name and a default, as in Kadeploy's
+ * client config. `$KAPLOY_CLIENT_CONFIG` or `~/.kaploy/client.yaml`:
+ *
+ *   default: rennes
+ *   servers:
+ *     rennes: { url: http://127.0.0.1:25300, token_file: ~/.kaploy/tokens/rennes }
+ *
+ * `$KAPLOY_TOKEN_FILE` overrides the token file of whatever server is used.
+ */
+export interface ServerEntry {
+  name: string;
+  url: string;
+  tokenFile: string;
+  /** token_file was written in the configuration (not the default): `kadeploy3 -M` prefers it to $KAPLOY_TOKEN_FILE. */
+  tokenFileConfigured: boolean;
+}
+export interface ClientConfig {
+  file: string;
+  defaultServer: string;
+  servers: Map<string, ServerEntry>;
+}
+
+const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
+
+export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KAPLOY_CLIENT_CONFIG ?? path.join(os.homedir(), '.kaploy', 'client.yaml');
+}
+
+export function loadClientConfig(file = clientConfigPath()): ClientConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KaployError(
+      'KAPLOY_CONFIG',
+      `cannot read the client configuration ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); set KAPLOY_CLIENT_CONFIG or source a testbed's env file`,
+      { file, cause: e },
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new KaployError('KAPLOY_CONFIG', `${file}: not valid YAML: ${(e as Error).message}`, { file });
+  }
+  const o = (doc ?? {}) as Record<string, unknown>;
+  const servers = new Map<string, ServerEntry>();
+  const raw = o.servers;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new KaployError('KAPLOY_CONFIG', `${file}: servers: expected a mapping of server names`, {
+      file,
+      key: 'servers',
+    });
+  }
+  for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
+    const e = (v ?? {}) as Record<string, unknown>;
+    if (typeof e.url !== 'string' || !/^https?:\/\//.test(e.url)) {
+      throw new KaployError('KAPLOY_CONFIG', `${file}: servers.${name}.url: expected an http(s) URL`, {
+        file,
+        key: `servers.${name}.url`,
+      });
+    }
+    const tokenFile = typeof e.token_file === 'string' ? e.token_file : `~/.kaploy/tokens/${name}`;
+    servers.set(name, {
+      name,
+      url: e.url.replace(/\/+$/, ''),
+      tokenFile: path.resolve(path.dirname(file), expandHome(tokenFile)),
+      tokenFileConfigured: typeof e.token_file === 'string',
+    });
+  }
+  const def = typeof o.default === 'string' ? o.default : [...servers.keys()][0];
+  if (!def || !servers.has(def)) {
+    throw new KaployError('KAPLOY_CONFIG', `${file}: default: '${def ?? ''}' is not one of the servers`, {
+      file,
+      key: 'default',
+    });
+  }
+  return { file, defaultServer: def, servers };
+}
+
+export function pickServer(cfg: ClientConfig, name?: string): ServerEntry {
+  const s = cfg.servers.get(name ?? cfg.defaultServer);
+  if (!s) {
+    throw new KaployError(
+      'KAPLOY_OPTION',
+      `unknown server '${name}'; known: ${[...cfg.servers.keys()].join(', ')}`,
+    );
+  }
+  return s;
+}
+
+/**
+ * Reads the caller's secret. Like ssh with private keys, a token file others can read is refused:
+ * on a shared frontend that would let them act as its owner.
+ */
+export function readToken(file: string): string {
+  let st: import('node:fs').Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new KaployError(
+      'KAPLOY_AUTH',
+      `no credentials: cannot read token file ${file} (${(e as NodeJS.ErrnoException).code}); ask a site admin to enrol you`,
+      {
+        file,
+      },
+    );
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw new KaployError(
+      'KAPLOY_AUTH',
+      `token file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`,
+      {
+        file,
+      },
+    );
+  }
+  const token = readFileSync(file, 'utf8').trim();
+  if (!/^[A-Za-z0-9_-]{16,200}$/.test(token)) {
+    throw new KaployError('KAPLOY_AUTH', `token file ${file} does not hold a valid token`, { file });
+  }
+  return token;
+}

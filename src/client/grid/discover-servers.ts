@@ -1,0 +1,75 @@
+import pMap from 'p-map';
+import { errorMessage } from '../../common/errors.js';
+import { readToken } from '../client-config.js';
+import { ApiClient } from '../http-client.js';
+import type { GridServer } from './grid-servers.js';
+
+/** Reference §1: a server that does not answer GET /version within 5 s is dropped. */
+export const PROBE_TIMEOUT_MS = 5_000;
+/** Bounds GET /nodes?list=true on a server that answered the probe. */
+export const NODE_LIST_TIMEOUT_MS = 30_000;
+/** Servers asked at once (a grid has a handful of sites; this only caps a runaway config). */
+export const DISCOVERY_CONCURRENCY = 16;
+
+/** A server that answered: its client (the caller closes it) and the names of its nodes. */
+export interface LiveServer {
+  name: string;
+  client: ApiClient;
+  nodes: string[];
+}
+/** A server left out of this run, and why (shown as a warning). */
+export interface DroppedServer {
+  name: string;
+  reason: string;
+}
+export interface Discovery {
+  live: LiveServer[];
+  dropped: DroppedServer[];
+}
+
+/**
+ * Asks every configured server, concurrently, whether it answers and which nodes it serves. A
+ * server without credentials, unreachable, or refusing the caller is dropped, never fatal: the
+ * other sites can still deploy. Order of `live` is configuration order.
+ */
+export async function discoverServers(
+  servers: readonly GridServer[],
+  signal: AbortSignal,
+  o: { probeTimeoutMs?: number; nodeListTimeoutMs?: number } = {},
+): Promise<Discovery> {
+  const found = await pMap(
+    servers,
+    async (s): Promise<LiveServer | DroppedServer> => {
+      let token: string;
+      try {
+        token = readToken(s.tokenFile);
+      } catch (e) {
+        return { name: s.name, reason: errorMessage(e) };
+      }
+      const client = new ApiClient({ url: s.url, token, serverName: s.name });
+      try {
+        await client.request('GET', '/version', { signal, timeoutMs: o.probeTimeoutMs ?? PROBE_TIMEOUT_MS });
+        const nodes = await client.request<unknown>('GET', '/nodes', {
+          query: { list: true },
+          signal,
+          timeoutMs: o.nodeListTimeoutMs ?? NODE_LIST_TIMEOUT_MS,
+        });
+        if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string')) {
+          throw new Error('GET /nodes?list=true did not answer a list of node names');
+        }
+        return { name: s.name, client, nodes };
+      } catch (e) {
+        await client.close();
+        return { name: s.name, reason: errorMessage(e) };
+      }
+    },
+    // No signal here: every mapper settles (requests carry the signal), so no client is leaked.
+    { concurrency: DISCOVERY_CONCURRENCY },
+  );
+  const live = found.filter((x): x is LiveServer => 'client' in x);
+  if (signal.aborted) {
+    await Promise.all(live.map((l) => l.client.close()));
+    throw signal.reason;
+  }
+  return { live, dropped: found.filter((x): x is DroppedServer => !('client' in x)) };
+}

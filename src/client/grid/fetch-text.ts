@@ -1,0 +1,34 @@
+import { fetch } from 'undici';
+import { KaployError } from '../../common/errors.js';
+
+/** Bounds the download of a small file given as a URL (a description, an authorized_keys). */
+export const SMALL_DOWNLOAD_TIMEOUT_MS = 30_000;
+/** Descriptions and key files are a few kilobytes; this bounds what is held in memory. */
+export const MAX_SMALL_DOWNLOAD_BYTES = 1024 * 1024;
+
+export const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+/**
+ * Downloads a small text file the multi-site tutorial publishes on a web server ("the best
+ * practice is to store all the common files in a single site"), once for every site.
+ */
+export async function fetchText(url: string, what: string, signal: AbortSignal): Promise<string> {
+  try {
+    const res = await fetch(url, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(SMALL_DOWNLOAD_TIMEOUT_MS)]),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`HTTP ${res.status}`);
+    }
+    const text = await res.text();
+    if (Buffer.byteLength(text) > MAX_SMALL_DOWNLOAD_BYTES)
+      throw new Error(`larger than ${MAX_SMALL_DOWNLOAD_BYTES} bytes`);
+    return text;
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new KaployError('KAPLOY_FILE', `cannot download the ${what} ${url}: ${(e as Error).message}`, {
+      file: url,
+    });
+  }
+}

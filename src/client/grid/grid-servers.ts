@@ -1,0 +1,29 @@
+import path from 'node:path';
+import type { ClientConfig, ServerEntry } from '../client-config.js';
+
+/** One configured server with the token file `kadeploy3 -M` uses for it. */
+export interface GridServer {
+  name: string;
+  url: string;
+  tokenFile: string;
+}
+
+/**
+ * Every configured server, in configuration order (the order decides which server a node known
+ * to several belongs to). Each site's engine issues its own secrets, so one $KAPLOY_TOKEN_FILE
+ * cannot serve every server: per server the token is `$KAPLOY_TOKEN_DIR/<name>` when that is
+ * set, else the entry's own `token_file`, else $KAPLOY_TOKEN_FILE, else ~/.kaploy/tokens/<name>.
+ */
+export function gridServers(cfg: ClientConfig, env: NodeJS.ProcessEnv = process.env): GridServer[] {
+  return [...cfg.servers.values()].map((s) => ({
+    name: s.name,
+    url: s.url,
+    tokenFile: tokenFileFor(s, env),
+  }));
+}
+
+function tokenFileFor(s: ServerEntry, env: NodeJS.ProcessEnv): string {
+  if (env.KAPLOY_TOKEN_DIR) return path.resolve(env.KAPLOY_TOKEN_DIR, s.name);
+  if (s.tokenFileConfigured) return s.tokenFile;
+  return env.KAPLOY_TOKEN_FILE ?? s.tokenFile;
+}

@@ -1,0 +1,98 @@
+import type { NodeStateView } from '../../api/operation-status.js';
+import type { WorkflowEvent } from '../workflow/events.js';
+import { renderEvent } from '../workflow/render-event.js';
+import type { NodeOutcome } from '../workflow/types.js';
+
+/**
+ * The live record of one operation in the engine: its events (rendered on demand at the reader's
+ * verbosity, so one run serves kadeploy3 -V 0 and -V 5 alike) and each node's current step.
+ */
+export type LogEntry = { kind: 'line'; level: number; text: string } | { kind: 'event'; ev: WorkflowEvent };
+
+export class OperationLog {
+  readonly entries: LogEntry[] = [];
+  readonly nodes = new Map<string, NodeStateView>();
+  done = false;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(nodes: readonly string[]) {
+    for (const n of nodes) this.nodes.set(n, { state: 'waiting' });
+  }
+
+  line(level: number, text: string): void {
+    this.entries.push({ kind: 'line', level, text });
+    this.#notify();
+  }
+
+  event(ev: WorkflowEvent): void {
+    this.entries.push({ kind: 'event', ev });
+    this.#notify();
+    switch (ev.kind) {
+      case 'micro_start':
+        for (const n of ev.nodes) this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'running' });
+        break;
+      case 'nodes_ko':
+        for (const n of ev.nodes)
+          this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'ko', error: ev.reason });
+        break;
+      case 'breakpoint':
+        for (const n of ev.nodes)
+          this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'breakpoint' });
+        break;
+      default:
+        break;
+    }
+  }
+
+  finish(outcomes: readonly NodeOutcome[]): void {
+    for (const o of outcomes) {
+      this.nodes.set(o.node, {
+        ...(o.macro ? { macro: o.macro } : {}),
+        ...(o.micro ? { micro: o.micro } : {}),
+        state: o.status,
+        ...(o.reason ? { error: o.reason } : {}),
+      });
+    }
+    this.done = true;
+    this.#notify();
+  }
+
+  /**
+   * Resolves at the next entry or at the end of the operation, after `ms` at the latest, or when
+   * `signal` aborts: lets a reader wait for news (a long poll) instead of polling on a timer.
+   */
+  changed(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+      if (this.done || signal?.aborted) done();
+    });
+  }
+
+  #notify(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Rendered lines from entry `from` on; `next` is where the reader continues. */
+  read(from: number, verbosity: number, debug: boolean): { lines: string[]; next: number } {
+    const lines: string[] = [];
+    const end = this.entries.length;
+    for (let i = Math.max(0, from); i < end; i++) {
+      const e = this.entries[i];
+      if (!e) continue;
+      if (e.kind === 'line') {
+        if (verbosity >= e.level) lines.push(e.text);
+      } else {
+        lines.push(...renderEvent(e.ev, verbosity, { debug }));
+      }
+    }
+    return { lines, next: end };
+  }
+}

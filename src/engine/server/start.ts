@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createLogger, type Logger } from '../../common/logger.js';
+import { nodeIndex, type SiteConfig } from '../../common/site-config.js';
+import { FileCache } from '../environments/file-cache.js';
+import { createOarRestores } from '../oar-restore/engine-oar.js';
+import { openStore, storePath } from '../store/store.js';
+import { buildApp, type EnginePlugin, ROUTE_PLUGINS } from './app.js';
+import type { EngineContext } from './context.js';
+import { ensureEngineKey } from './engine-key.js';
+import { OperationRegistry } from './operations-registry.js';
+
+export interface StartOptions {
+  /** Overrides the configuration's listen port (0 = any free port). */
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  plugins?: readonly EnginePlugin[];
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: EngineContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** State of a node the engine has never touched: it runs the site's production system. */
+export const INITIAL_NODE_STATE = 'prod_env';
+
+/** Opens the store (migrating it), records the site's nodes, and listens. */
+export async function startServer(config: SiteConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // A real site's key is provided by its admins; the embedded default makes its own.
+  if (config.source === '<embedded>') ensureEngineKey(config.ssh.keyFile);
+  const store = openStore(storePath(config.dataDir));
+  store.nodes.ensure([...nodeIndex(config).keys()], INITIAL_NODE_STATE);
+  const ac = new AbortController();
+  const ctx: EngineContext = {
+    config,
+    store,
+    operations: new OperationRegistry(),
+    logger: opts.logger ?? createLogger('kaploy-server'),
+    files: new FileCache(config.dataDir),
+    signal: ac.signal,
+  };
+  const removed = ctx.files.removeStaleTemporaries();
+  if (removed > 0) ctx.logger.info({ removed }, 'removed partial files left in the image cache');
+  // OAR deploy jobs: /restores and the worker that restores production after a job (src/oar).
+  // A caller giving its own plugin list (tests) wires the restores itself, or not at all.
+  const oar = opts.plugins ? undefined : createOarRestores(ctx);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(ctx, oar ? [...ROUTE_PLUGINS, oar.plugin] : (opts.plugins ?? ROUTE_PLUGINS));
+    await app.listen({ port: opts.port ?? config.listen.port, host: opts.host ?? config.listen.host });
+  } catch (e) {
+    await oar?.stop();
+    store.close();
+    throw e;
+  }
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closed = false;
+  return {
+    app,
+    ctx,
+    url: `http://${host}:${addr.port}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      ac.abort(new Error('server shutting down'));
+      ctx.operations.cancelAll('server shutting down');
+      await oar?.stop();
+      await app.close();
+      store.close();
+    },
+  };
+}

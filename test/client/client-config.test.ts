@@ -1,0 +1,48 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadClientConfig, pickServer, readToken } from '../../src/client/client-config.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kaploy-cc-'));
+
+describe('client configuration', () => {
+  it('reads servers, the default and -S NAME', () => {
+    const d = tmp();
+    const f = path.join(d, 'client.yaml');
+    writeFileSync(
+      f,
+      'default: rennes\nservers:\n  rennes: { url: "http://127.0.0.1:1/", token_file: tok }\n  nancy: { url: "http://127.0.0.1:2" }\n',
+    );
+    const cfg = loadClientConfig(f);
+    expect(pickServer(cfg).url).toBe('http://127.0.0.1:1');
+    expect(pickServer(cfg).tokenFile).toBe(path.join(d, 'tok'));
+    expect(pickServer(cfg, 'nancy').url).toBe('http://127.0.0.1:2');
+    expect(() => pickServer(cfg, 'lyon')).toThrow(/unknown server 'lyon'; known: rennes, nancy/);
+  });
+
+  it('refuses bad configurations with file and key', () => {
+    const d = tmp();
+    const f = path.join(d, 'c.yaml');
+    writeFileSync(f, 'servers:\n  a: { url: "ftp://x" }\n');
+    expect(() => loadClientConfig(f)).toThrow(/servers\.a\.url: expected an http\(s\) URL/);
+    writeFileSync(f, 'default: b\nservers:\n  a: { url: "http://x" }\n');
+    expect(() => loadClientConfig(f)).toThrow(/default: 'b' is not one of the servers/);
+    expect(() => loadClientConfig(path.join(d, 'missing.yaml'))).toThrow(
+      /cannot read the client configuration/,
+    );
+  });
+
+  it('refuses a token file that others can read, like ssh', () => {
+    const d = tmp();
+    const f = path.join(d, 'token');
+    writeFileSync(f, 'abcdefghijklmnopqrstuvwxyz012345\n');
+    chmodSync(f, 0o644);
+    expect(() => readToken(f)).toThrow(/readable by others .* chmod 600/);
+    chmodSync(f, 0o600);
+    expect(readToken(f)).toBe('abcdefghijklmnopqrstuvwxyz012345');
+    writeFileSync(f, 'short');
+    expect(() => readToken(f)).toThrow(/does not hold a valid token/);
+    expect(() => readToken(path.join(d, 'none'))).toThrow(/no credentials/);
+  });
+});
