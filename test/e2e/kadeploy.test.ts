@@ -101,6 +101,20 @@ describe('kadeploy3 on a virtual site', () => {
     );
   });
 
+  it("-s runs once after the deployment: a missing script prints Fail ! once, the exit code is the nodes'", async () => {
+    const n = site.nodes[3] as string;
+    const missing = path.join(site.dir, 'no-such-script.sh');
+    const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base', '-m', n, '-s', missing]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^Fail !$/gm)).toHaveLength(1);
+    // After the summary, as Kadeploy runs it.
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `The deployment is successful on nodes\\n${n.replace(/\./g, '\\.')}\\nRunning ${missing}\\nFail !\\n$`,
+      ),
+    );
+  });
+
   it('runs the postinstall of the environment with the KADEPLOY_* variables', async () => {
     const n = site.nodes[0] as string;
     const r = await site.run('kadeploy3', ['-e', 'tiny-x64-base-post', '-m', n]);
@@ -248,6 +262,12 @@ describe('kadeploy3 on a virtual site', () => {
         'alice',
       ],
       ['verbosity out of range', ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '-V', '9'], 3, /0 to 5/],
+      [
+        '--no-wait with -s',
+        ['-e', 'tiny-x64-base', '-m', 'node-1.e2edeploy', '--no-wait', '-s', '/bin/true'],
+        3,
+        /^kadeploy3: -s\/--script cannot be used with --no-wait \(the script runs after the deployment, which kadeploy3 does not wait for\) \[KAPLOY_CONFLICTING_OPTIONS\]\n$/,
+      ],
     ];
     for (const [what, args, code, re, user] of cases) {
       it(what, async () => {

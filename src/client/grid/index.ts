@@ -8,14 +8,8 @@ export {
 } from './discover-servers.js';
 export { fetchKeys } from './fetch-keys.js';
 export { fetchText, isUrl } from './fetch-text.js';
-export { GRID_SITE_CONCURRENCY, gridDeploy } from './grid-deploy.js';
-export type {
-  GridDeployOptions,
-  GridEnvironment,
-  GridResult,
-  SiteEnvironment,
-  SiteOutcome,
-} from './grid-options.js';
+export { gridOutputs } from './grid-output.js';
 export { type GridServer, gridServers } from './grid-servers.js';
+export { gridSites } from './grid-sites.js';
 export { type GridDescription, loadDescription } from './load-description.js';
 export { prefixedLines, serverPrefix } from './server-prefix.js';

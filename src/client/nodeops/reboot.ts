@@ -3,9 +3,10 @@ import type { OperationOutcome } from '../../api/operation-status.js';
 import type { PowerRequest } from '../../api/power-request.js';
 import type { RebootRequest } from '../../api/reboot-request.js';
 import { KaployError } from '../../common/errors.js';
-import { follow, type Io, renderSummary } from '../deploy/kadeploy.js';
+import { follow, type Io } from '../deploy/follow.js';
+import { appendNodeFiles, checkNodeFiles } from '../deploy/node-files.js';
+import { renderSummary } from '../deploy/summary.js';
 import type { ApiClient } from '../http-client.js';
-import { appendNodeFiles, checkNodeFiles } from './node-files.js';
 
 export interface NodeOpClientOptions {
   verbose: number;
@@ -28,7 +29,7 @@ export async function runKareboot(
   io: Io,
   signal: AbortSignal,
 ): Promise<NodeOpResult> {
-  checkNodeFiles(o.outputOk, o.outputKo);
+  checkNodeFiles(o);
   const { wid } = await client.request<{ wid: string }>('POST', '/reboot', { body: req, signal });
   return followOperation(client, wid, 'reboot', o, io, signal);
 }
@@ -41,7 +42,7 @@ export async function runKapower(
   io: Io,
   signal: AbortSignal,
 ): Promise<NodeOpResult> {
-  checkNodeFiles(o.outputOk, o.outputKo);
+  checkNodeFiles(o);
   const { wid } = await client.request<{ wid: string }>('PUT', '/power', { body: req, signal });
   return followOperation(client, wid, req.action === 'status' ? 'status' : 'power operation', o, io, signal);
 }
@@ -74,7 +75,7 @@ async function followOperation(
   } else {
     io.out.write(renderSummary(outcomes, what));
   }
-  appendNodeFiles(outcomes, o.outputOk, o.outputKo);
+  appendNodeFiles(o, outcomes);
   if (status.error) throw new KaployError(status.error.code as never, status.error.message);
   return { wid, outcomes };
 }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { OperationStatus } from '../../../src/api/operation-status.js';
 import { readToken } from '../../../src/client/client-config.js';
-import { gridDeploy } from '../../../src/client/grid/grid-deploy.js';
+import { runDeployment } from '../../../src/client/deploy/run.js';
+import { gridSites } from '../../../src/client/grid/grid-sites.js';
 import { ApiClient } from '../../../src/client/http-client.js';
 import { cli, type RunResult, type Site, startSite } from '../../e2e/helpers/virtual-site.js';
 
@@ -243,8 +244,7 @@ describe('kadeploy3 -M (multi-server)', () => {
       url: engineUrl(s),
       tokenFile: path.join(s.dir, 'tokens', user),
     }));
-    const res = await gridDeploy(
-      servers,
+    const res = await runDeployment(
       {
         nodes: [sa.nodes[0] as string, sb.nodes[0] as string],
         environment: { kind: 'recorded', name: 'tiny-x64-base', user: 'deploy' },
@@ -252,9 +252,11 @@ describe('kadeploy3 -M (multi-server)', () => {
         verbose: 2,
         wait: true,
         dryRun: false,
+        multiServer: true,
       },
       { out: capture(out), err: tty },
       new AbortController().signal,
+      gridSites(servers),
     );
     expect(res.outcomes.map((x) => x.status)).toEqual(['ok', 'ok']);
     // Drawn at the start (and redrawn as the sites report), always on stderr, wiped at the end.
@@ -358,6 +360,58 @@ describe('kadeploy3 -M (multi-server)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[gridsa\] {2}Dry run: deployment of grid-tiny\S* on 1 node\(s\)$/m);
     expect(r.stdout).toMatch(/^\[gridsb\] {2}Dry run: deployment of grid-tiny\S* on 1 node\(s\)$/m);
+    expect(await Promise.all([statRows(sa), statRows(sb)])).toEqual(before);
+  });
+
+  it('runs -s once after every site finished; a missing script prints Fail ! once (exit 0)', async () => {
+    const missing = path.join(work, 'no-such-script.sh');
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '-s',
+      missing,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^Fail !$/gm)).toHaveLength(1);
+    // Unprefixed, after the merged summary.
+    const summary = r.stdout.slice(r.stdout.indexOf('The deployment is successful on nodes'));
+    expect(lines(summary)).toEqual([
+      'The deployment is successful on nodes',
+      ...[sa.nodes[0], sb.nodes[0]],
+      `Running ${missing}`,
+      'Fail !',
+    ]);
+  });
+
+  it('refuses --no-wait with -s as on one site (exit 3), starting nothing on any site', async () => {
+    const before = await Promise.all([statRows(sa), statRows(sb)]);
+    const r = await kadeploy3([
+      '-M',
+      '-m',
+      sa.nodes[0] as string,
+      '-m',
+      sb.nodes[0] as string,
+      '-e',
+      'tiny-x64-base',
+      '-u',
+      'deploy',
+      '--no-wait',
+      '-s',
+      '/bin/true',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      'kadeploy3: -s/--script cannot be used with --no-wait (the script runs after the deployment, which kadeploy3 does not wait for) [KAPLOY_CONFLICTING_OPTIONS]\n',
+    );
+    expect(r.stdout).toBe('');
     expect(await Promise.all([statRows(sa), statRows(sb)])).toEqual(before);
   });
 

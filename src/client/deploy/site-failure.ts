@@ -1,6 +1,12 @@
 import type { OperationOutcome } from '../../api/operation-status.js';
-import { errorMessage, isKaployError } from '../../common/errors.js';
-import type { SiteFailureStage, SiteOutcome } from './grid-options.js';
+import {
+  APP_CODES,
+  errorMessage,
+  isKaployError,
+  KaployError,
+  type KaployErrorCode,
+} from '../../common/errors.js';
+import type { SiteFailureStage, SiteOutcome } from './run-options.js';
 
 /**
  * A site that failed as a whole: every node of it gets a KO outcome whose step says how the site
@@ -20,7 +26,7 @@ export function failedSite(
     server,
     nodes: [...nodes],
     ...(wid !== undefined ? { wid } : {}),
-    failure: { stage, code, message },
+    failure: { stage, code, message, cause: e },
     outcomes: nodes.map((node) => siteNodeOutcome(node, stage, message)),
   };
 }
@@ -33,4 +39,13 @@ export function siteNodeOutcome(node: string, stage: SiteFailureStage, reason: s
     micro: stage,
     reason,
   };
+}
+
+/** -M, every site failed before starting: the run is an error, with the first site's code (exit 4/5/...). */
+export function noSiteStarted(sites: readonly SiteOutcome[]): KaployError {
+  const first = sites.find((s) => s.failure)?.failure;
+  const code: KaployErrorCode =
+    first && first.code in APP_CODES ? (first.code as KaployErrorCode) : 'KAPLOY_CLIENT';
+  const detail = sites.map((s) => `${s.server}: ${s.failure?.message ?? 'not started'}`).join('; ');
+  return new KaployError(code, `no site started a deployment (${detail})`);
 }

@@ -2,30 +2,39 @@ import { appendFileSync } from 'node:fs';
 import type { OperationOutcome } from '../../api/operation-status.js';
 import { KaployError } from '../../common/errors.js';
 
+/** The -o/-n files of kadeploy3, kareboot3 and kapower3. */
+export interface NodeFiles {
+  outputOk?: string | undefined;
+  outputKo?: string | undefined;
+}
+
 /** -o/-n must name different files (Kadeploy). */
-export function checkNodeFiles(ok?: string, ko?: string): void {
-  if (ok && ko && ok === ko)
+export function checkNodeFiles(o: NodeFiles): void {
+  if (o.outputOk && o.outputKo && o.outputOk === o.outputKo)
     throw new KaployError(
       'KAPLOY_CONFLICTING_OPTIONS',
       '-o/--output-ok-nodes and -n/--output-ko-nodes must name different files',
     );
 }
 
-/** Appends the OK and KO nodes to the -o/-n files (Kadeploy opens them in append mode). */
-export function appendNodeFiles(outcomes: readonly OperationOutcome[], ok?: string, ko?: string): void {
+/**
+ * Appends the OK and KO nodes to the -o/-n files: Kadeploy opens them in append mode; both exist
+ * afterwards even when empty, so scripts can `cat` them. Cancelled nodes were not done: KO file.
+ */
+export function appendNodeFiles(o: NodeFiles, outcomes: readonly OperationOutcome[]): void {
   const lines = (pick: (s: OperationOutcome['status']) => boolean) =>
     outcomes
       .filter((x) => pick(x.status))
       .map((x) => `${x.node}\n`)
       .join('');
-  if (ok)
+  if (o.outputOk)
     appendFileSync(
-      ok,
+      o.outputOk,
       lines((s) => s === 'ok'),
     );
-  if (ko)
+  if (o.outputKo)
     appendFileSync(
-      ko,
+      o.outputKo,
       lines((s) => s === 'ko' || s === 'cancelled'),
     );
 }

@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LogPage, OperationStatus } from '../../api/operation-status.js';
+import type { ApiClient } from '../http-client.js';
+import { progressLine } from './progress-line.js';
+
+/** Where a command writes: its log and results on `out`, errors and the progress line on `err`. */
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Spacing of log requests when the engine answers a long poll at once (a busy -V 5 log). */
+const MIN_POLL_GAP_MS = 200;
+/** How often the operation's status is read for a progress display. */
+const STATUS_EVERY_MS = 500;
+
+export interface FollowOptions {
+  verbose: number;
+  pollIntervalMs?: number | undefined;
+  /** Called with the operation's status while it runs (kadeploy3 -M's progress line). */
+  onStatus?: (st: OperationStatus) => void;
+}
+
+/** Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server. */
+export async function follow(
+  client: ApiClient,
+  wid: string,
+  o: FollowOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<OperationStatus> {
+  const kind = wid.startsWith('R-') ? 'reboot' : wid.startsWith('P-') ? 'power' : 'deployment';
+  const started = Date.now();
+  let from = 0;
+  let cancelled = false;
+  const tty = io.err.isTTY === true;
+  let statusAt = 0;
+  for (;;) {
+    if (signal.aborted && !cancelled) {
+      cancelled = true;
+      if (tty) io.err.write('\r\x1b[K');
+      io.err.write(`Cancelling ${wid}...\n`);
+      await client.request('DELETE', `/${kind}/${wid}`).catch(() => undefined);
+    }
+    const asked = Date.now();
+    // Long poll: the engine answers as soon as there is news, so the end is seen at once.
+    const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, {
+      query: { from, verbosity: o.verbose, wait_ms: o.pollIntervalMs ?? 1000 },
+    });
+    if (page.lines.length > 0) {
+      if (tty) io.err.write('\r\x1b[K');
+      io.out.write(page.lines.map((l) => `${l}\n`).join(''));
+    }
+    from = page.next;
+    if (page.done) break;
+    if ((tty || o.onStatus) && Date.now() - statusAt >= STATUS_EVERY_MS) {
+      statusAt = Date.now();
+      const st = await client.request<OperationStatus>('GET', `/${kind}/${wid}`);
+      if (tty) io.err.write(`\r\x1b[K${progressLine(st, (Date.now() - started) / 1000)}`);
+      o.onStatus?.(st);
+    }
+    // A long poll that answered early still leaves MIN_POLL_GAP_MS between requests.
+    const pause = MIN_POLL_GAP_MS - (Date.now() - asked);
+    if (pause > 0) await sleep(pause).catch(() => undefined);
+  }
+  if (tty) io.err.write('\r\x1b[K');
+  return client.request<OperationStatus>('GET', `/${kind}/${wid}`);
+}

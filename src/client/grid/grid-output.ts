@@ -1,0 +1,42 @@
+import { finished } from 'node:stream/promises';
+import type { Io } from '../deploy/follow.js';
+import type { SiteOutputs } from '../deploy/site-output.js';
+import { GridProgress } from './grid-progress.js';
+import { prefixedLines, serverPrefix } from './server-prefix.js';
+
+/**
+ * kadeploy3 -M's output: each site's lines prefixed with its name onto the shared streams, and on a
+ * terminal (when `progress` is wanted) one progress line over every site, wiped before each line.
+ * The sites' own streams are not terminals, so follow() draws no line of its own.
+ */
+export function gridOutputs(io: Io, sites: readonly string[], progress: boolean): SiteOutputs {
+  const line = progress && io.err.isTTY === true ? new GridProgress(io.err, sites) : undefined;
+  const via = (s: NodeJS.WritableStream) =>
+    line
+      ? {
+          write: (text: string) => {
+            line.beforeLine();
+            return s.write(text);
+          },
+        }
+      : s;
+  return {
+    open(site) {
+      const prefix = serverPrefix(site);
+      const out = prefixedLines(via(io.out), prefix);
+      const err = prefixedLines(via(io.err), prefix);
+      return {
+        out,
+        err,
+        async close() {
+          out.end();
+          err.end();
+          await Promise.all([finished(out), finished(err)]);
+        },
+      };
+    },
+    onStatus: (site) => (line ? (st) => line.update(site, st) : undefined),
+    start: () => line?.start(),
+    stop: () => line?.stop(),
+  };
+}
