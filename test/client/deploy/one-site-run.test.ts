@@ -69,8 +69,17 @@ function scripted(deploy: 'refuse' | 'fail'): Handler {
             error: { code: 'KAPLOY_RIGHTS', message: 'You do not have the right to deploy on n-1.fake' },
           })
         : json(res, 200, { wid: 'D-1' });
-    if (p === '/deployment/D-1/logs')
-      return json(res, 200, { lines: ['Deployment #D-1 failed'], next: 1, done: true });
+    if (p === '/deployment/D-1/logs') {
+      // The first page leaves the deployment running, so a progress line is drawn once.
+      const first = new URL(req.url ?? '', url).searchParams.get('from') === '0';
+      return json(
+        res,
+        200,
+        first
+          ? { lines: ['Deployment #D-1 started'], next: 1, done: false }
+          : { lines: ['Deployment #D-1 failed'], next: 2, done: true },
+      );
+    }
     if (p === '/deployment/D-1') return json(res, 200, failed);
     json(res, 404, { error: { code: 'KAPLOY_NOT_FOUND', message: `no ${p}` } });
   };
@@ -89,9 +98,10 @@ function capture() {
   };
 }
 
-async function run(multi: boolean, extra: Partial<DeployRunOptions> = {}) {
+async function run(multi: boolean, extra: Partial<DeployRunOptions> = {}, tty = false) {
   const out = capture();
   const err = capture();
+  if (tty) Object.assign(err.s, { isTTY: true });
   const o: DeployRunOptions = {
     nodes: ['n-1.fake'],
     environment: { kind: 'recorded', name: 'tiny' },
@@ -146,7 +156,7 @@ describe('a deployment that fails as a whole after it started', () => {
     handle = scripted('fail');
     const r = await run(false, { outputKo: ko, script: missing });
     expect(r.out).toBe(
-      `Deployment #D-1 failed\n\nThe deployment failed on nodes\nn-1.fake (?-?: Checksum mismatch)\nRunning ${missing}\nFail !\n`,
+      `Deployment #D-1 started\nDeployment #D-1 failed\n\nThe deployment failed on nodes\nn-1.fake (?-?: Checksum mismatch)\nRunning ${missing}\nFail !\n`,
     );
     expect(readFileSync(ko, 'utf8')).toBe('n-1.fake\n');
     expect((r.error as KaployError).code).toBe('KAPLOY_CHECKSUM');
@@ -159,11 +169,30 @@ describe('a deployment that fails as a whole after it started', () => {
     const r = await run(true, { outputKo: ko, script: missing });
     expect(r.error).toBeUndefined();
     expect(r.out).toBe(
-      `[fake]    Deployment #D-1 failed\n\nThe deployment failed on nodes\nn-1.fake (?-?: Checksum mismatch)\nRunning ${missing}\nFail !\n`,
+      `[fake]    Deployment #D-1 started\n[fake]    Deployment #D-1 failed\n\nThe deployment failed on nodes\nn-1.fake (?-?: Checksum mismatch)\nRunning ${missing}\nFail !\n`,
     );
     expect(r.err).toBe('[fake]    error: Checksum mismatch [KAPLOY_CHECKSUM]\n');
     expect(readFileSync(ko, 'utf8')).toBe('n-1.fake\n');
     expect(r.res?.outcomes.map((x) => x.status)).toEqual(['ko']);
+  });
+});
+
+describe('on a terminal', () => {
+  it('one site: the progress line of follow() on stderr, wiped before the log; the log carries no terminal control', async () => {
+    handle = scripted('fail');
+    const r = await run(false, { pollIntervalMs: 50 }, true);
+    expect(r.out).not.toContain('\x1b');
+    expect(r.out).toContain('Deployment #D-1 failed\n');
+    expect(r.err).toMatch(/^\r\x1b\[K\r\x1b\[K\[0s\] 0 nodes: ok 0, ko 0\r\x1b\[K\r\x1b\[K$/);
+  });
+
+  it('with -M: one progress line over every site instead', async () => {
+    handle = scripted('fail');
+    const r = await run(true, { pollIntervalMs: 50 }, true);
+    expect(r.out).not.toContain('\x1b');
+    expect(r.err.startsWith('\r\x1b[K[0s] fake: starting')).toBe(true);
+    // The line is wiped before the site's error line, which stays the last thing on stderr.
+    expect(r.err.endsWith('\r\x1b[K[fake]    error: Checksum mismatch [KAPLOY_CHECKSUM]\n')).toBe(true);
   });
 });
 
