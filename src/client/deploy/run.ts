@@ -17,7 +17,7 @@ import { runSite, type SiteEnvironment } from './site-run.js';
 import { renderSummary } from './summary.js';
 
 /** Sites deploying at once; each site bounds its own nodes, so this only caps a runaway config. */
-export const SITE_CONCURRENCY = 16;
+const SITE_CONCURRENCY = 16;
 
 /** The sites of the client configuration: `-S`'s (or the default) server, or with -M every server. */
 export const configuredSites: Sites = (o, signal) =>

@@ -2,7 +2,7 @@ import type { ApiClient } from '../http-client.js';
 import type { DeployRunOptions } from './run-options.js';
 
 /** One site of a run and the nodes it deploys, in its own spelling of their names. */
-export interface PlannedSite {
+interface PlannedSite {
   name: string;
   nodes: string[];
   /** Absent when the server could not be reached: `unreachable` says why, and its nodes are KO. */
