@@ -25,7 +25,7 @@ await runCli('kadeploy3', async (signal) => {
     .option('-b, --block-device <dev>', 'block device')
     .option('-o, --output-ok-nodes <file>', 'append the nodes deployed successfully to FILE')
     .option('-n, --output-ko-nodes <file>', 'append the nodes that failed to FILE')
-    .option('-s, --script <file>', 'run FILE at the end')
+    .option('-s, --script <file>', 'run FILE once after the deployment (not with --no-wait)')
     .addOption(new Option('-V, --verbose-level <n>', 'verbosity 0..5').default(3).argParser(intInRange(0, 5)))
     .option('-d, --debug-mode', 'print the output of the commands run on each node')
     .option('--force', 'deploy on nodes already involved in an operation')

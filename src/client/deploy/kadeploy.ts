@@ -54,7 +54,7 @@ export async function runKadeploy(
   a: KadeployArgs,
   io: Io,
   signal: AbortSignal,
-  o: { readStdin?: () => string; cwd?: string; sites?: Sites } = {},
+  deps: { readStdin?: () => string; cwd?: string; sites?: Sites } = {},
 ): Promise<RunResult> {
   if (!a.resume && !a.envName === !a.envFile) {
     throw new KaployError(
@@ -66,11 +66,11 @@ export async function runKadeploy(
   // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
   const nodes = a.resume
     ? []
-    : selectNodes(a.machine, a.file, o.readStdin ?? (() => readFileSync(0, 'utf8')), say);
+    : selectNodes(a.machine, a.file, deps.readStdin ?? (() => readFileSync(0, 'utf8')), say);
   const keys = a.key ? await keysFrom(a.key, signal) : undefined;
   const run: DeployRunOptions = {
     nodes,
-    environment: environmentOf(a, o.cwd ?? process.cwd()),
+    environment: environmentOf(a, deps.cwd ?? process.cwd()),
     ...(keys ? { keys } : {}),
     request: deployRequest(a),
     verbose: a.verboseLevel,
@@ -86,7 +86,7 @@ export async function runKadeploy(
     ...(a.writeWorkflowId ? { writeWorkflowId: a.writeWorkflowId } : {}),
     warn: (m) => say(`warning: ${m}`),
   };
-  return runDeployment(run, io, signal, o.sites ?? configuredSites);
+  return runDeployment(run, io, signal, deps.sites ?? configuredSites);
 }
 
 function environmentOf(a: KadeployArgs, cwd: string): RunEnvironment {

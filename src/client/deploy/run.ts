@@ -12,7 +12,7 @@ import { appendNodeFiles } from './node-files.js';
 import { checkRunOptions, type DeployRunOptions, type RunResult, type SiteOutcome } from './run-options.js';
 import { failedSite, noSiteStarted } from './site-failure.js';
 import { directOutputs } from './site-output.js';
-import { oneSite, type SitePlan, type Sites } from './site-plan.js';
+import { oneSite, type Sites } from './site-plan.js';
 import { runSite, type SiteEnvironment } from './site-run.js';
 import { renderSummary } from './summary.js';
 
@@ -41,8 +41,10 @@ export async function runDeployment(
   const env = await environmentOnce(o, signal);
   const plan = await sites(o, signal);
   try {
+    // -M: site-prefixed output, each site's failure reported and merged; one site: its failure thrown.
+    const multi = o.multiServer === true;
     const waited = o.wait && !o.dryRun;
-    const outputs = plan.multi
+    const outputs = multi
       ? gridOutputs(
           io,
           plan.sites.map((s) => s.name),
@@ -66,7 +68,7 @@ export async function runDeployment(
                 outputs.onStatus(s.name),
               )
             : failedSite(s.name, s.nodes, 'unreachable', s.unreachable ?? `server ${s.name} unreachable`);
-          if (plan.multi && r.failure) sio.err.write(formatErrorLine(r.failure.cause));
+          if (multi && r.failure) sio.err.write(formatErrorLine(r.failure.cause));
           return r;
         } finally {
           await sio.close();
@@ -76,7 +78,7 @@ export async function runDeployment(
       // site must settle so its outcome is reported.
       { concurrency: SITE_CONCURRENCY },
     ).finally(() => outputs.stop());
-    return await merge(plan, results, o, io, waited);
+    return await merge(multi, results, o, io, waited);
   } finally {
     await plan.close();
   }
@@ -91,13 +93,13 @@ async function environmentOnce(o: DeployRunOptions, signal: AbortSignal): Promis
 }
 
 async function merge(
-  plan: SitePlan,
+  multi: boolean,
   sites: SiteOutcome[],
   o: DeployRunOptions,
   io: Io,
   waited: boolean,
 ): Promise<RunResult> {
-  const one = plan.multi ? undefined : sites[0];
+  const one = multi ? undefined : sites[0];
   // One site that did not start, or whose engine went away: nothing to summarize, its error is the run's.
   if (one?.failure && (one.wid === undefined || one.failure.stage === 'lost')) throw one.failure.cause;
   const started = sites.some((s) => s.wid !== undefined || (o.dryRun && !s.failure));

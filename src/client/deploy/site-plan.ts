@@ -12,8 +12,6 @@ interface PlannedSite {
 
 /** The sites of a run; `close` releases their clients once the run is over. */
 export interface SitePlan {
-  /** -M: site-prefixed output, per-site failures reported and merged; else one site, errors thrown. */
-  multi: boolean;
   sites: PlannedSite[];
   close(): Promise<void>;
 }
@@ -24,7 +22,6 @@ export type Sites = (o: DeployRunOptions, signal: AbortSignal) => Promise<SitePl
 /** Without -M: the one server, all the nodes (the engine says which it does not know). */
 export function oneSite(client: ApiClient): Sites {
   return async (o) => ({
-    multi: false,
     sites: [{ name: client.serverName, nodes: o.nodes, client }],
     close: () => client.close(),
   });

@@ -30,7 +30,6 @@ export function gridSites(servers: readonly GridServer[]): Sites {
       const byName = new Map<string, LiveServer>(live.map((l) => [l.name, l]));
       const reasons = new Map(dropped.map((d) => [d.name, d.reason]));
       return {
-        multi: true,
         sites: [
           ...plan.deploy.map((p) => ({
             name: p.server,
