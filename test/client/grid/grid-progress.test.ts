@@ -7,8 +7,14 @@ function capture() {
   return { chunks, stream: { write: (s: string) => chunks.push(s) } as unknown as NodeJS.WritableStream };
 }
 
-const status = (nodes: OperationStatus['nodes']): OperationStatus =>
-  ({ wid: 'D-x', kind: 'deployment', user: 'u', status: 'running', startedAt: 0, nodes }) as OperationStatus;
+const status = (nodes: OperationStatus['nodes']): OperationStatus => ({
+  wid: 'D-x',
+  kind: 'deploy',
+  user: 'u',
+  status: 'running',
+  startedAt: 0,
+  nodes,
+});
 
 describe('kadeploy3 -M progress line', () => {
   it("shows every site's counts on one line, with the elapsed time", () => {
