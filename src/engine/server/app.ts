@@ -5,6 +5,7 @@ import { deploymentRoutes } from '../operations/routes-deployment.js';
 import { installAuthHook } from './auth-hook.js';
 import type { EngineContext } from './context.js';
 import { errorHandler } from './error-handler.js';
+import { registerOpenApi } from './openapi-plugin.js';
 import { environmentsRoutes } from './routes-environments.js';
 import { filesRoutes } from './routes-files.js';
 import { infoRoutes } from './routes-info.js';
@@ -51,6 +52,8 @@ export async function buildApp(
     });
   });
   installAuthHook(app, ctx);
+  // Before the routes: it records each route added after it (GET /openapi.json).
+  await registerOpenApi(app);
   for (const p of plugins) await app.register(p, { ctx });
   return app;
 }

@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DIST = path.join(ROOT, 'dist');
-const BINS = ['cli/kaploy-server.js', 'cli/kaenv3.js', 'cli/karights3.js', 'cli/kadeploy3.js'].map((b) =>
-  path.join(DIST, b),
-);
+const BINS = [
+  'cli/kaploy-server.js',
+  'cli/kaenv3.js',
+  'cli/karights3.js',
+  'cli/kadeploy3.js',
+  'engine/server/openapi.js',
+].map((b) => path.join(DIST, b));
 const LOCK = path.join(os.tmpdir(), 'kaploy-engine-tests-build.lock');
 const CACHE = path.join(ROOT, 'node_modules/.cache');
 // Written after each build: incremental builds do not rewrite unchanged outputs, so the
