@@ -2,10 +2,8 @@ import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 
 import type { ParsedKey } from 'ssh2';
 
 /**
- * ssh2's parsed keys sign and verify from PEM text, so Node parses the key again on every call:
- * about 0.3 ms per Ed25519 signature instead of 0.02 ms with a KeyObject, paid at each SSH login
- * by the engine (its key) and by a virtual node (its host key, the engine's key it verifies).
- * This makes an Ed25519 key's `sign` and `verify` use KeyObjects made once (the same signatures:
+ * ssh2's parsed keys sign and verify from PEM text, parsing the key again at each SSH login (15x
+ * the cost: see docs/decisions/0008-ed25519-keyobjects.md). This makes an Ed25519 key's `sign` and `verify` use KeyObjects made once (the same signatures:
  * Ed25519 is deterministic). Other key types, and calls naming a hash algorithm, keep ssh2's own
  * methods. Returns the same object.
  */

@@ -3,10 +3,10 @@ import https from 'node:https';
 import { APP_CODES, KaployError, type KaployErrorCode } from '../common/errors.js';
 
 /**
- * A minimal JSON client for the hooks, on node:http: loading undici (src/client/http-client.ts)
- * costs a few hundred ms of the hook's start on a busy frontend, and the prologue delays the job.
- * Same contract as ApiClient.request: engine errors come back as KaployError with the engine's
- * code; an unreachable engine is KAPLOY_CLIENT.
+ * A minimal JSON client for the hooks, on node:http: loading undici would delay every job's start
+ * (see docs/decisions/0002-hook-http-client-on-node-http.md). Same contract as ApiClient.request:
+ * engine errors come back as KaployError with the engine's code; an unreachable engine is
+ * KAPLOY_CLIENT.
  */
 export interface EngineRequester {
   request<T>(

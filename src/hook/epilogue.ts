@@ -17,7 +17,8 @@ const SPOOL_BUDGET_MS = 3_000;
 /**
  * Deploy job ending (normally, oardel, walltime, shell exit): record the restore request durably
  * (spool), take the nodes out of scheduling, revoke the owner's rights (ending their operations
- * there), hand the restore to the engine. Returns the exit code.
+ * there), hand the restore to the engine, whose first delivery revokes again (the engine may be
+ * down now: see docs/decisions/0004-double-revoke.md). Returns the exit code.
  *
  * Exit 1 only when the nodes may go back into scheduling without production: the job's hosts
  * could not be read, or could not be set Absent. OAR then stops every queue (SERVER_EPILOGUE_*

@@ -1,6 +1,6 @@
 /**
  * Exit codes shared by every kaploy command. Unlike Kadeploy (0 even with KO nodes), a script can
- * tell from the code alone what happened.
+ * tell from the code alone what happened (see docs/decisions/0003-exit-codes.md).
  */
 export const EXIT = {
   OK: 0, // everything asked was done on every node

@@ -4,9 +4,8 @@ import type { Readable } from 'node:stream';
 
 /**
  * GET of an image URL with node:http(s), following up to 5 redirects; resolves with the body
- * stream once the status is 2xx. Not undici: undici 7 asserts (and takes the whole engine down)
- * when a server closes the connection right after the body (nodejs/undici#5360, fixed in 8 only,
- * which needs Node 22).
+ * stream once the status is 2xx. Not undici: undici 7 can take the whole engine down on a bad
+ * server (see docs/decisions/0007-image-downloads-on-node-http.md).
  */
 export function httpGet(url: string, signal?: AbortSignal, redirects = 5): Promise<Readable> {
   return new Promise((resolve, reject) => {

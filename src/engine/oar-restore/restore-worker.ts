@@ -56,8 +56,7 @@ export function restoreRetryDelayMs(retryDelayMs: number, failedAttempts: number
  * Put-backs are grouped: one run of the alive command at a time, for every node restored while
  * the previous run was going (at most `aliveBatch`); a node put back waits only for its own
  * group's operation, not for other nodes' fallbacks (results are reported as they are known).
- * Fifty `oarnodesetting` processes at once (one per node) took seconds of CPU on a small OAR
- * server and delayed every node's return (bench/oar-restore.mjs).
+ * Why groups: see docs/decisions/0009-grouped-oar-restores.md.
  */
 export class RestoreWorker {
   readonly repo: RestoresRepo;

@@ -24,7 +24,7 @@ export interface RestoreRoutesOptions {
  * `POST /restores {job, user, nodes, production?}` records one pending row per node, idempotent
  * per job (a re-delivered request adds nothing) and answers after the commit; on first delivery it
  * also revokes the user's rights on those nodes (ending their operations), in case the epilogue
- * could not (engine down). A node that a later job already has (its rights, or its own request) is
+ * could not (engine down: see docs/decisions/0004-double-revoke.md). A node that a later job already has (its rights, or its own request) is
  * recorded superseded, and that job's rights are left alone. `GET /restores?state=&job=` lists; `POST /restores/retry {job?, nodes?}`
  * sets failed restores pending again.
  */

@@ -22,7 +22,7 @@ const OPENAPI_BASE: FastifyDynamicSwaggerOptions['openapi'] = {
  * Makes `app` describe itself: registers @fastify/swagger, which records every route added after it
  * (so call this before the route plugins), and serves the document at `GET /openapi.json`. The
  * route goes through authentication like every other one: the same document is committed as
- * docs/openapi.json for readers without a token.
+ * docs/openapi.json for readers without a token (see docs/decisions/0010-openapi-from-route-schemas.md).
  */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, { openapi: OPENAPI_BASE });

@@ -55,14 +55,13 @@ const bindArgs = (flag: string, binds: readonly Bind[]): string[] =>
   binds.flatMap((b) => [flag, b.host, b.at]);
 
 /**
- * bubblewrap argv running `spec.argv` in the node's view. Two nested sandboxes:
+ * bubblewrap argv running `spec.argv` in the node's view. Two nested sandboxes, so that nothing
+ * run on a node can touch a host path outside its directory (see
+ * docs/decisions/0005-virtual-node-confinement.md):
  * - the outer one's mount namespace holds only the host's program directories (read-only) and
- *   the node's own directory, so whatever the inner bubblewrap resolves while building the view
- *   (including a mount point a sandboxed process swapped for a symlink after we checked it)
- *   cannot reach any other host path;
- * - the inner one builds the view and runs the command with every capability dropped (bwrap
- *   run by root keeps them otherwise), in its own PID/IPC/UTS namespaces and session, dying with
- *   its parent, with a cleared environment.
+ *   the node's own directory: what the inner bubblewrap resolves cannot reach any other host path;
+ * - the inner one builds the view and runs the command with every capability dropped, in its own
+ *   PID/IPC/UTS namespaces and session, dying with its parent, with a cleared environment.
  */
 export function sandboxArgs(spec: SandboxSpec): string[] {
   const inner = [

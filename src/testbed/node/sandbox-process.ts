@@ -15,7 +15,8 @@ export interface SandboxProcess extends EventEmitter {
 
 /**
  * Starts a command in the node's sandbox, in its own process group (so it can be killed whole).
- * Started by a small helper process, not forked from the daemon (why: spawn-helper.ts).
+ * Started by a small helper process, not forked from the daemon (see
+ * docs/decisions/0006-sandbox-spawn-helper.md); confinement: docs/decisions/0005-virtual-node-confinement.md.
  */
 export function spawnSandboxed(spec: SandboxSpec): SandboxProcess {
   return spawnViaHelper('bwrap', sandboxArgs(spec), { PATH: '/usr/bin:/bin' });

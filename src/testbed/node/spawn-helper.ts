@@ -5,12 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 
 /**
- * Why a helper process starts the sandboxes: Node's spawn() forks the calling process, and fork
- * copies its page tables, so its cost grows with the caller's memory (2 ms from a 50 MB process,
- * 7 ms at 170 MB, 21 ms at 400 MB, measured here). The testbed daemon holds every node of a site
- * (150-250 MB) and starts thousands of sandboxes in a deployment, each fork blocking its event
- * loop: 42% of the daemon's time with 200 nodes. The helper is a small Node process that forks
- * cheaply, on the other core, while the daemon keeps serving SSH.
+ * A small Node process that starts the sandboxes: a fork from the big daemon would block its event
+ * loop for a time growing with its memory (see docs/decisions/0006-sandbox-spawn-helper.md).
  *
  * Each sandbox's stdin, stdout and stderr are Unix socket connections from the helper to the
  * daemon, handed to the sandbox as its fds: its bytes never pass through the helper. Each
