@@ -3,9 +3,9 @@ import type { ParsedKey } from 'ssh2';
 
 /**
  * ssh2's parsed keys sign and verify from PEM text, parsing the key again at each SSH login (15x
- * the cost: see docs/decisions/0008-ed25519-keyobjects.md). This makes an Ed25519 key's `sign` and `verify` use KeyObjects made once (the same signatures:
- * Ed25519 is deterministic). Other key types, and calls naming a hash algorithm, keep ssh2's own
- * methods. Returns the same object.
+ * the cost: see docs/decisions/0008-ed25519-keyobjects.md). This makes an Ed25519 key's `sign`
+ * and `verify` use KeyObjects made once (the same signatures: Ed25519 is deterministic). Other key
+ * types, and calls naming a hash algorithm, keep ssh2's own methods. Returns the same object.
  */
 export function withKeyObjects<K extends ParsedKey>(key: K): K {
   if (key.type !== 'ssh-ed25519') return key;
