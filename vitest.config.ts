@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Build dist/ once for the run; fail the run if a test leaves a temporary entry behind.
+    globalSetup: ['test/global/temp-dirs.ts', 'test/global/build-dist.ts'],
   },
 });

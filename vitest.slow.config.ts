@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    globalSetup: ['test/global/temp-dirs.ts', 'test/global/build-dist.ts'],
     fileParallelism: false,
     passWithNoTests: true,
   },

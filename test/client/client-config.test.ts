@@ -1,10 +1,18 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadClientConfig, pickServer, readToken } from '../../src/client/client-config.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'kaploy-cc-'));
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'kaploy-cc-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('client configuration', () => {
   it('reads servers, the default and -S NAME', () => {

@@ -8,7 +8,6 @@ import { silentLogger } from '../../src/common/logger.js';
 import { enrolUser } from '../../src/engine/auth/enrol.js';
 import { resolveImage } from '../../src/engine/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { spawnEngine } from './helpers/engine-process.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
@@ -17,10 +16,9 @@ let site: TestSite;
 let server: RunningServer;
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice'] });
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/client/http-client.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite } from './helpers/site.js';
 
@@ -12,10 +11,9 @@ let site: TestSite;
 let server: RunningServer;
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice', 'bob'] });
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

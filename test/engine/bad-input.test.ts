@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -11,14 +10,13 @@ let site: TestSite;
 let server: RunningServer;
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice'] });
   writeFile(site.imageDir, 'ok.tgz', 'ok\n');
   writeFile(site.dir, 'secret/shadow', 'root:x\n');
   mkdirSync(path.join(site.imageDir, 'sub'));
   symlinkSync(path.join(site.dir, 'secret/shadow'), path.join(site.imageDir, 'sub/escape.tgz'));
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

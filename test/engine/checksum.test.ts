@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { resolveEnvironmentFiles, resolveImage } from '../../src/engine/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -20,7 +19,6 @@ let depot: string;
 const files = new Map<string, string>();
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice'] });
   server = await startServer(site.config, { port: 0, logger: silentLogger });
   // A web depot for http images (the multi-site tutorial's public.site/~login/).
@@ -31,7 +29,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   depot = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

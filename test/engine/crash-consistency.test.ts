@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/client/http-client.js';
 import { storePath } from '../../src/engine/store/store.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { type EngineProcess, spawnEngine } from './helpers/engine-process.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -10,10 +9,9 @@ let site: TestSite;
 let engine: EngineProcess | undefined;
 
 beforeAll(() => {
-  ensureBuilt();
   site = makeSite({ users: [], nodes: 4 });
   writeFile(site.imageDir, 'img.tgz', 'image\n');
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   if (engine && engine.proc.exitCode === null) {

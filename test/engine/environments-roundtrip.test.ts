@@ -6,7 +6,6 @@ import { resolveEnvironmentForDeploy } from '../../src/client/environments/envir
 import { silentLogger } from '../../src/common/logger.js';
 import { resolveImage } from '../../src/engine/environments/resolve-image.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -17,7 +16,6 @@ let server: RunningServer;
 const IMAGE = 'squeeze image bytes\n';
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice'] });
   writeFile(site.imageDir, 'squeeze-x64-base-1.1.tgz', IMAGE);
   writeFile(site.imageDir, 'post.tgz', 'postinstall bytes\n');
@@ -83,7 +81,7 @@ beforeAll(async () => {
   );
   expect(seeded.stderr).toBe('');
   expect(seeded.stdout).toContain('added squeeze-x64-base:5 for deploy');
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { checkRights, hasRight } from '../../src/engine/rights/check.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -10,10 +9,9 @@ let site: TestSite;
 let server: RunningServer;
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice', 'bob'], nodes: 4 });
   server = await startServer(site.config, { port: 0, logger: silentLogger });
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

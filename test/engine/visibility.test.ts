@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { addEnvironment } from '../../src/engine/environments/environment-service.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt } from './helpers/build.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -26,7 +25,6 @@ const desc = (name: string, visibility: string, description = name) =>
   ].join('\n');
 
 beforeAll(async () => {
-  ensureBuilt();
   site = makeSite({ users: ['alice', 'bob', 'carol'] });
   const img = writeFile(site.imageDir, 'img.tgz', 'image\n');
   server = await startServer(site.config, { port: 0, logger: silentLogger });
@@ -40,7 +38,7 @@ beforeAll(async () => {
   await add('alice', false, 'alice-shared', 'shared');
   await add('deploy', true, 'ref-env', 'public', 'public reference');
   await add('bob', false, 'ref-env', 'private', 'bob own copy');
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RestoresRepo } from '../../src/engine/oar-restore/restores-repo.js';
 import { listSpooled } from '../../src/hook/spool.js';
-import { ensureOarBuilt, HOOKS_DIR, KAPLOY } from './helpers/build.js';
 import { startTestEngine, type TestEngine } from './helpers/engine.js';
 import { type FakeOar, makeFakeOar, oarstatJson } from './helpers/fake-oar.js';
 import { writeHooksConfig } from './helpers/hooks.js';
+import { HOOKS_DIR, KAPLOY } from './helpers/paths.js';
 
 let engine: TestEngine;
 let dir: string;
@@ -16,7 +16,6 @@ let fake: FakeOar;
 let configFile: string;
 
 beforeAll(async () => {
-  ensureOarBuilt();
   engine = await startTestEngine({ nodes: 4 });
 });
 afterAll(async () => {

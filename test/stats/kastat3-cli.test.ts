@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -14,27 +14,6 @@ import { appUrl, MD5, row, statsApp, tempDb } from './helpers.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'dist/cli/kastat3.js');
 
-function ensureBuilt(): void {
-  const sources = ['src/cli/kastat3.ts', 'src/stats', 'src/client', 'src/cli/common'].map((p) =>
-    path.join(root, p),
-  );
-  const newest = Math.max(
-    ...sources.flatMap((p) => (statSync(p).isDirectory() ? listMtimes(p) : [statSync(p).mtimeMs])),
-  );
-  if (existsSync(cli) && statSync(cli).mtimeMs >= newest) return;
-  try {
-    // Errors in other parts' work in progress do not stop tsc from emitting ours.
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'ignore' });
-  } catch {}
-  if (!existsSync(cli)) throw new Error('dist/cli/kastat3.js was not built');
-}
-function listMtimes(dir: string): number[] {
-  return execFileSync('find', [dir, '-name', '*.ts', '-printf', '%T@\\n'], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((s) => Number(s) * 1000);
-}
-
 let t: ReturnType<typeof tempDb>;
 let app: FastifyInstance;
 let env: NodeJS.ProcessEnv;
@@ -44,7 +23,6 @@ const now = Math.floor(Date.now() / 1000);
 const LAST = `gsimo,gdx-121.orsay.grid5000.fr,SetDeploymentEnvUntrusted,BroadcastEnvKastafior,BootNewEnvClassical,550,1200,400,0,0,0,${now - 3600},107,50,0,squeeze-x64-base:5,false,${MD5},true,`;
 
 beforeAll(async () => {
-  ensureBuilt();
   t = tempDb();
   recordStats(t.db, [row({ wid: 'D-old', start: now - 86_400 })]);
   recordStats(t.db, [

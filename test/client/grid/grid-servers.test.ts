@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../../src/client/client-config.js';
 import { gridServers } from '../../../src/client/grid/grid-servers.js';
 
 describe('gridServers: one token per server', () => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'kaploy-grid-cfg-'));
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
   const f = path.join(d, 'client.yaml');
   writeFileSync(
     f,

@@ -1,5 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -138,10 +146,15 @@ const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const sorted = (file: string) => lines(readFileSync(file, 'utf8')).sort();
 
 beforeAll(async () => {
-  [sa, sb] = await Promise.all([
+  // Settled, not Promise.all: when one site fails to start, afterAll still stops the other.
+  const started = await Promise.allSettled([
     startSite({ nodes: 2, site: 'gridsa' }),
     startSite({ nodes: 2, site: 'gridsb' }),
   ]);
+  const [a, b] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  sa = a as Site;
+  sb = b as Site;
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
   work = mkdtempSync(path.join(os.tmpdir(), 'kaploy-grid-'));
   writeFileSync(
     path.join(work, 'client.yaml'),
@@ -176,6 +189,7 @@ beforeAll(async () => {
 afterAll(async () => {
   depot?.close();
   await Promise.all([sa?.down(), sb?.down()]);
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('kadeploy3 -M (multi-server)', () => {

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { testbedDown, testbedUp } from '../../../src/testbed/index.js';
 
 /**
  * A real virtual site for end-to-end tests: nodes (daemon), engine (kaploy server) and the real
- * commands (dist/cli/*.js, built by `npm test`), run as the users the site enrolled.
+ * commands (dist/cli/*.js, built once per run by test/global/build-dist.ts), run as the users the
+ * site enrolled. The site's directory is removed by down(), and at once when the site fails to start.
  */
 export interface Site {
   dir: string;
@@ -31,7 +32,13 @@ export const cli = (name: string) => path.join(root, 'dist', 'cli', `${name}.js`
 
 export async function startSite(o: { nodes: number; site: string; bootDelayMs?: number }): Promise<Site> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `kaploy-e2e-${o.site}-`));
-  await testbedUp({ nodes: o.nodes, site: o.site, dir, bootDelay: o.bootDelayMs ?? 50 });
+  try {
+    await testbedUp({ nodes: o.nodes, site: o.site, dir, bootDelay: o.bootDelayMs ?? 50 });
+  } catch (e) {
+    // Whatever started is stopped; the start's own error is the one worth reporting.
+    await removeSite(dir).catch(() => undefined);
+    throw e;
+  }
   const nodes = readFileSync(path.join(dir, 'nodes'), 'utf8').trim().split('\n');
   const baseEnv = (user?: string): NodeJS.ProcessEnv => ({
     ...process.env,
@@ -65,8 +72,15 @@ export async function startSite(o: { nodes: number; site: string; bootDelayMs?: 
       exec(process.execPath, [cli(cmd), ...args], { ...baseEnv(ro.user), ...ro.env }, ro.input),
     sh: (script, ro = {}) => exec('/bin/bash', ['-c', script], baseEnv(ro.user)),
     disk: (node, part, file) => path.join(dir, 'vnodes', node, 'disk', `sda${part}`, file),
-    down: async () => {
-      await testbedDown(dir);
-    },
+    down: () => removeSite(dir),
   };
+}
+
+/** Stops whatever of the site runs (a half-started one too), then removes its directory. */
+async function removeSite(dir: string): Promise<void> {
+  try {
+    await testbedDown(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

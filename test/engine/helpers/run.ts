@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST } from './build.js';
+
+/** dist/, built once for the run by the global setup (test/global/build-dist.ts). */
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist');
 
 /** `kaploy` restricted to its `server` subcommands (see kaploy-server-only.mjs). */
 export const KAPLOY_SERVER_BIN = path.join(

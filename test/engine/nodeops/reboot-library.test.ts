@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -25,7 +24,8 @@ beforeAll(async () => {
   const base = loadSiteConfig(path.join(site.dir, 'site.yaml'));
   const config = {
     ...base,
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'kaploy-nodeops-lib-')),
+    // Inside the site's directory: removed with the site.
+    dataDir: mkdtempSync(path.join(site.dir, 'nodeops-lib-')),
     clusters: base.clusters.map((c) => {
       const { very_hard: _vh, ...reboot } = c.commands.reboot;
       const { console: _console, ...commands } = c.commands;

@@ -20,10 +20,11 @@ import {
 import { OperationRegistry } from '../../../src/engine/server/operations-registry.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { openStore } from '../../../src/engine/store/store.js';
-import { BUILD_TIMEOUT_MS, ensureBuilt, ROOT } from '../helpers/build.js';
 import { makeSite, type TestSite } from '../helpers/site.js';
 
 const exec = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
+// Runs dist/ (built once for the run by test/global/build-dist.ts).
 const SCRIPT = path.join(ROOT, 'scripts', 'openapi.mjs');
 
 interface SeenRoute {
@@ -185,8 +186,6 @@ describe('check mode', () => {
 });
 
 describe('scripts/openapi.mjs (npm run openapi)', () => {
-  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT_MS);
-
   it('writes the document, then --check passes; a stale file makes --check exit 1', async () => {
     const f = path.join(dir, 'script.json');
     await exec('node', [SCRIPT, '--file', f]);

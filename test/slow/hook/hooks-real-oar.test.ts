@@ -16,7 +16,7 @@ import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
 import { ensureEngineKey } from '../../../src/engine/server/engine-key.js';
 import { openStore, storePath } from '../../../src/engine/store/store.js';
-import { ensureOarBuilt, HOOKS_DIR, ROOT } from '../../hook/helpers/build.js';
+import { HOOKS_DIR, ROOT } from '../../hook/helpers/paths.js';
 import { type EngineProc, startEngineProc } from './helpers/engine.js';
 import {
   interactiveJob,
@@ -92,7 +92,6 @@ async function allAlive(): Promise<void> {
 }
 
 beforeAll(async () => {
-  ensureOarBuilt();
   const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh'), 'reset'], {
     timeoutMs: 600_000,
   });

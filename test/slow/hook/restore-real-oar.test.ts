@@ -22,7 +22,7 @@ import { ROUTE_PLUGINS } from '../../../src/engine/server/app.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { testbedDown, testbedFault, testbedLayout, testbedUp } from '../../../src/testbed/index.js';
 import { startEngine, stopEngine } from '../../../src/testbed/manager/engine-process.js';
-import { ensureOarBuilt, ROOT } from '../../hook/helpers/build.js';
+import { ROOT } from '../../hook/helpers/paths.js';
 import { job, nodeStates, oarsubAs, queueStates, sh, waitFor, waitState } from './helpers/oar.js';
 
 // The whole loop on a virtual site: real OAR 2.5.9 runs the hooks; the engine (in this process, on
@@ -115,7 +115,6 @@ async function waitAlive(ns: string[], timeoutMs = 90_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  ensureOarBuilt();
   const setup = await sh('bash', [path.join(ROOT, 'scripts', 'setup-oar.sh'), 'reset'], {
     timeoutMs: 600_000,
   });

@@ -1,14 +1,13 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/cli/common/exit-codes.js';
 import { exitCodeFor } from '../../../src/cli/common/run-cli.js';
 import { type RawUpOptions, validateUpOptions } from '../../../src/testbed/manager/up-options.js';
-import { buildOnce, kaploy } from './helpers.js';
+import { kaploy } from './helpers.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-bad-'));
-beforeAll(() => buildOnce());
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.concurrent('kaploy testbed up: bad input is refused with exit 3 and nothing started', () => {

@@ -1,50 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
 
 export const root = path.resolve(import.meta.dirname, '..', '..', '..');
 export const kaployJs = path.join(root, 'dist', 'cli', 'kaploy.js');
-
-/**
- * Builds dist/ (the CLI and the daemon run from there). Type errors in other parts' work in
- * progress do not stop tsc from emitting, so only the files this suite runs are checked.
- */
-export function buildOnce(): void {
-  if (distIsFresh()) return;
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: root,
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    // emitted anyway; checked below
-  }
-  for (const f of [kaployJs, path.join(root, 'dist', 'testbed', 'manager', 'daemon-main.js')]) {
-    if (!existsSync(f)) throw new Error(`build did not produce ${f}`);
-  }
-}
-
-/** dist/ is newer than every source file: another suite (or the user) just built it. */
-function distIsFresh(): boolean {
-  let built: number;
-  try {
-    built = statSync(kaployJs).mtimeMs;
-  } catch {
-    return false;
-  }
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = path.join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-    }, 0);
-  return newest(path.join(root, 'src')) <= built;
-}
 
 export interface CliResult {
   code: number;

@@ -8,7 +8,7 @@ import { loadSiteConfig, nodeIndex } from '../../../src/common/site-config.js';
 import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
 import { pickFreePort } from '../../../src/testbed/manager/ports.js';
 import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
-import { buildOnce, kaploy, kaployJs, knownHostKey, sshExec, waitFor } from './helpers.js';
+import { kaploy, kaployJs, knownHostKey, sshExec, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-'));
 const site = `t${process.pid}`;
@@ -41,7 +41,6 @@ const status = async () =>
 const nodeState = async (n: string) => (await status()).find((s) => s.name === n)?.state;
 
 beforeAll(async () => {
-  buildOnce();
   sshPort = await pickFreePort();
   const r = await kaploy([
     'testbed',

@@ -92,16 +92,15 @@ export interface Site {
 
 export function makeSite(): Site {
   const dir = mkdtempSync(join(tmpdir(), 'kaploy-vnode-'));
-  const bootDir = join(dir, 'pxelinux.cfg');
-  mkdirSync(bootDir);
-  const prodImage = buildImage(dir, 'prod');
-  return {
-    dir,
-    bootDir,
-    prodImage,
-    keys: makeKeys(),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const bootDir = join(dir, 'pxelinux.cfg');
+    mkdirSync(bootDir);
+    return { dir, bootDir, prodImage: buildImage(dir, 'prod'), keys: makeKeys(), cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
 }
 
 export const DEPLOY_KERNEL = 'kaploy-deploy-vmlinuz';

@@ -109,7 +109,15 @@ export async function startVSite(o: {
     byName.set(name, v);
     return v;
   });
-  await Promise.all(nodes.map((n) => n.start()));
+  try {
+    await Promise.all(nodes.map((n) => n.start()));
+  } catch (e) {
+    // A node that did not start must not leave the others running nor the directory behind.
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+    await new Promise<void>((r) => bmc.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const store = new MemoryHostKeyStore();
   if (o.pinHostKeys) {
     names.forEach((name, i) => {
