@@ -39,8 +39,9 @@ await runCli('kanodes3', async (signal) => {
   if (picked.length > 1)
     throw new KaployError('KAPLOY_CONFLICTING_OPTIONS', 'give one of -s, -d, -r, -p, -c, -a');
   const mode: KanodesMode = picked[0] ?? (o.workflowId ? 'all' : 'nodes');
+  // A malformed id is a bad command line (3); KAPLOY_INVALID_WORKFLOW_ID is the server's "no such operation" (4).
   if (o.workflowId && !/^[DRPC]-[0-9a-f-]{36}$/.test(o.workflowId))
-    throw new KaployError('KAPLOY_INVALID_WORKFLOW_ID', `invalid workflow id '${o.workflowId}'`);
+    throw new KaployError('KAPLOY_OPTION', `invalid workflow id '${o.workflowId}'`);
   const nodes =
     o.machine.length > 0 || o.file.length > 0
       ? selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'))

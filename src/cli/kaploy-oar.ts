@@ -6,6 +6,7 @@ import { HookEngine } from '../hook/hook-engine.js';
 import { parseJobId } from '../hook/job-id.js';
 import { adminRestores, formatRestoresReport } from '../hook/restores-admin.js';
 import { EXIT } from './common/exit-codes.js';
+import { exitCodeForErrorCode } from './common/run-cli.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
 interface RestoresFlags {
@@ -57,11 +58,11 @@ export function registerOar(program: Command, ctx: SubcommandContext): void {
           ...(o.all ? { all: true } : {}),
         });
         process.stdout.write(formatRestoresReport(report));
-        const engineDown = 'error' in report.engine;
-        const failed =
-          !engineDown && 'rows' in report.engine && report.engine.rows.some((r) => r.state === 'failed');
+        // The engine's answer decides first: unreachable or bad token 5, refused 4 (README's table).
+        if ('error' in report.engine) return ctx.setCode(exitCodeForErrorCode(report.engine.code));
+        const failed = report.engine.rows.some((r) => r.state === 'failed');
         const undelivered = report.spool.pending.length + report.spool.rejected.length > 0;
-        ctx.setCode(engineDown ? EXIT.UNREACHABLE : failed || undelivered ? EXIT.SOME_FAILED : EXIT.OK);
+        ctx.setCode(failed || undelivered ? EXIT.SOME_FAILED : EXIT.OK);
       } finally {
         await engine.close();
       }

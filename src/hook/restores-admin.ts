@@ -1,4 +1,4 @@
-import { errorMessage } from '../common/errors.js';
+import { errorMessage, isKaployError, type KaployErrorCode } from '../common/errors.js';
 import type { HooksConfig } from '../common/hooks-config.js';
 import type { RestoreRow, RestoreState } from '../engine/oar-restore/restores-repo.js';
 import { type DeliveryReport, deliverSpool } from './deliver-spool.js';
@@ -6,8 +6,11 @@ import type { HookEngine } from './hook-engine.js';
 import { listSpooled, type SpoolListing } from './spool.js';
 
 export interface RestoresReport {
-  /** The engine's restores (unfinished ones unless `all`), or why they could not be read. */
-  engine: { rows: RestoreRow[] } | { error: string };
+  /**
+   * The engine's restores (unfinished ones unless `all`), or why they could not be read: `code`
+   * tells an engine that did not answer (KAPLOY_CLIENT, KAPLOY_AUTH) from one that refused.
+   */
+  engine: { rows: RestoreRow[] } | { error: string; code: KaployErrorCode };
   /** Requests still on this host, not yet acknowledged by the engine. */
   spool: SpoolListing;
   delivery?: DeliveryReport;
@@ -57,7 +60,7 @@ export async function adminRestores(opts: {
     report.engine = { rows };
   } catch (e) {
     if (opts.signal.aborted) throw e;
-    report.engine = { error: errorMessage(e) };
+    report.engine = { error: errorMessage(e), code: isKaployError(e) ? e.code : 'KAPLOY_INTERNAL' };
   }
   report.spool = listSpooled(opts.config.spoolDir);
   return report as RestoresReport;

@@ -42,7 +42,7 @@ describe('admin tools and client configuration', () => {
     const live = await run('kaenv3', ['-l', '-S', 'live'], { env });
     expect(live.code).toBe(0);
     const down = await run('kaenv3', ['-l'], { env });
-    expect(down.code).not.toBe(0);
+    expect(down.code).toBe(5);
     expect(down.stderr).toContain('cannot reach the kaploy server down at http://127.0.0.1:9');
     const unknown = await run('kaenv3', ['-l', '-S', 'nancy'], { env });
     expect(unknown.code).toBe(3);

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { errorMessage, isKaployError } from '../../common/errors.js';
+import { errorMessage, isKaployError, type KaployErrorCode } from '../../common/errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /**
@@ -41,23 +41,27 @@ export function formatError(e: unknown): string {
 export function exitCodeFor(e: unknown, interrupted = false): ExitCode {
   if (interrupted) return EXIT.CANCELLED;
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-  if (isKaployError(e)) {
-    switch (e.code) {
-      case 'KAPLOY_OPTION':
-      case 'KAPLOY_MISSING_OPTION':
-      case 'KAPLOY_CONFLICTING_OPTIONS':
-      case 'KAPLOY_FILE':
-      case 'KAPLOY_CONFIG':
-      case 'KAPLOY_CLIENT':
-      case 'KAPLOY_NODE_LIST':
-        return EXIT.USAGE;
-      case 'KAPLOY_AUTH':
-        return EXIT.UNREACHABLE;
-      case 'KAPLOY_INTERNAL':
-        return EXIT.INTERNAL;
-      default:
-        return EXIT.REFUSED;
-    }
-  }
+  if (isKaployError(e)) return exitCodeForErrorCode(e.code);
   return EXIT.INTERNAL;
+}
+
+/** The README's exit-code contract, from an error's stable code (also for errors a report carries). */
+export function exitCodeForErrorCode(code: KaployErrorCode): ExitCode {
+  switch (code) {
+    case 'KAPLOY_OPTION':
+    case 'KAPLOY_MISSING_OPTION':
+    case 'KAPLOY_CONFLICTING_OPTIONS':
+    case 'KAPLOY_FILE':
+    case 'KAPLOY_CONFIG':
+    case 'KAPLOY_NODE_LIST':
+      return EXIT.USAGE;
+    // KAPLOY_CLIENT is what the HTTP clients throw when no answer came from the server.
+    case 'KAPLOY_CLIENT':
+    case 'KAPLOY_AUTH':
+      return EXIT.UNREACHABLE;
+    case 'KAPLOY_INTERNAL':
+      return EXIT.INTERNAL;
+    default:
+      return EXIT.REFUSED;
+  }
 }

@@ -23,7 +23,13 @@ export interface TestSite {
 
 export const ADMIN = 'admin';
 
-export function makeSite(opts: { users: string[]; nodes?: number; name?: string }): TestSite {
+export function makeSite(opts: {
+  users: string[];
+  nodes?: number;
+  name?: string;
+  /** The cluster's `commands` (reboot, power_on, power_off, ... as in site.yaml). */
+  commands?: Record<string, unknown>;
+}): TestSite {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-engine-'));
   const imageDir = path.join(dir, 'images');
   mkdirSync(imageDir);
@@ -37,7 +43,13 @@ export function makeSite(opts: { users: string[]; nodes?: number; name?: string 
       admins: ['root', ADMIN, 'deploy'],
       image_dirs: [imageDir],
       ssh: { key: path.join(dir, 'keys', 'engine') },
-      clusters: [{ name: 'c1', nodes: [{ names: `node-[1-${n}].testsite`, addresses: `127.0.9.[1-${n}]` }] }],
+      clusters: [
+        {
+          name: 'c1',
+          nodes: [{ names: `node-[1-${n}].testsite`, addresses: `127.0.9.[1-${n}]` }],
+          ...(opts.commands ? { commands: opts.commands } : {}),
+        },
+      ],
     }),
   );
   const config = loadSiteConfig(configFile);
