@@ -101,89 +101,96 @@ async function freePort(): Promise<number> {
 export async function startOpenSsh(): Promise<OpenSshServer> {
   const username = ensureTestUser();
   const dir = mkdtempSync(join(tmpdir(), 'kaploy-sshd-'));
-  chmodSync(dir, 0o755); // sshd reads authorized_keys as the login user
-  const workDir = join(dir, 'work');
-  mkdirSync(workDir, { mode: 0o777 });
-  chmodSync(workDir, 0o777);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_ed25519')]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'engine')]);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'engine.pub')), { mode: 0o644 });
-  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-  const port = await freePort();
-  const cfg = join(dir, 'sshd_config');
-  writeFileSync(
-    cfg,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'host_ed25519')}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'StrictModes no',
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      `AllowUsers ${username}`,
-      'PermitRootLogin prohibit-password',
-      'PrintMotd no',
-      'PrintLastLog no',
-      'MaxSessions 10',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
-  );
-  const hostKeyBlob = Buffer.from(
-    readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').split(' ')[1] ?? '',
-    'base64',
-  );
   let child: ChildProcess | undefined;
-  let stderr = '';
-  const start = async () => {
-    stderr = '';
-    const c = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = c;
-    c.stderr?.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    for (let i = 0; i < 200; i++) {
-      if (c.exitCode !== null) throw new Error(`sshd exited ${c.exitCode}: ${stderr}`);
-      if (await isPortOpen('127.0.0.1', port, 500)) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`sshd did not listen on ${port}: ${stderr}`);
-  };
-  const stop = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null) return;
-    // The listener's per-connection children outlive it; a node going down takes them too.
-    const sessions = sessionPids(c.pid);
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    await exited;
-    for (const pid of sessions) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
+  // A server that fails to start leaves neither its directory nor a half-started sshd behind.
+  try {
+    chmodSync(dir, 0o755); // sshd reads authorized_keys as the login user
+    const workDir = join(dir, 'work');
+    mkdirSync(workDir, { mode: 0o777 });
+    chmodSync(workDir, 0o777);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_ed25519')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'engine')]);
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'engine.pub')), { mode: 0o644 });
+    if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+    const port = await freePort();
+    const cfg = join(dir, 'sshd_config');
+    writeFileSync(
+      cfg,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${join(dir, 'host_ed25519')}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'StrictModes no',
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        `AllowUsers ${username}`,
+        'PermitRootLogin prohibit-password',
+        'PrintMotd no',
+        'PrintLastLog no',
+        'MaxSessions 10',
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    const hostKeyBlob = Buffer.from(
+      readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').split(' ')[1] ?? '',
+      'base64',
+    );
+    let stderr = '';
+    const start = async () => {
+      stderr = '';
+      const c = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr?.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      for (let i = 0; i < 200; i++) {
+        if (c.exitCode !== null) throw new Error(`sshd exited ${c.exitCode}: ${stderr}`);
+        if (await isPortOpen('127.0.0.1', port, 500)) return;
+        await new Promise((r) => setTimeout(r, 25));
       }
-    }
-  };
-  await start();
-  return {
-    dir,
-    workDir,
-    port,
-    username,
-    engineKey: readFileSync(join(dir, 'engine'), 'utf8'),
-    hostKeyBlob,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    stop: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+      throw new Error(`sshd did not listen on ${port}: ${stderr}`);
+    };
+    const stop = async () => {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      // The listener's per-connection children outlive it; a node going down takes them too.
+      const sessions = sessionPids(c.pid);
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+      for (const pid of sessions) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    await start();
+    return {
+      dir,
+      workDir,
+      port,
+      username,
+      engineKey: readFileSync(join(dir, 'engine'), 'utf8'),
+      hostKeyBlob,
+      restart: async () => {
+        await stop();
+        await start();
+      },
+      stop: async () => {
+        await stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
