@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
 
-export const root = path.resolve(import.meta.dirname, '..', '..', '..');
+const root = path.resolve(import.meta.dirname, '..', '..', '..');
 export const kaployJs = path.join(root, 'dist', 'cli', 'kaploy.js');
 
 export interface CliResult {
