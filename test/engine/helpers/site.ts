@@ -52,13 +52,23 @@ export function makeSite(opts: {
       ],
     }),
   );
-  const config = loadSiteConfig(configFile);
-  ensureEngineKey(config.ssh.keyFile);
-  const store = openStore(storePath(config.dataDir));
-  for (const u of new Set([...opts.users, ADMIN, 'deploy'])) {
-    enrolUser(store, { user: u, site: config.site, out: path.join(dir, 'tokens', u) });
+  let config: SiteConfig;
+  try {
+    config = loadSiteConfig(configFile);
+    ensureEngineKey(config.ssh.keyFile);
+    const store = openStore(storePath(config.dataDir));
+    try {
+      for (const u of new Set([...opts.users, ADMIN, 'deploy'])) {
+        enrolUser(store, { user: u, site: config.site, out: path.join(dir, 'tokens', u) });
+      }
+    } finally {
+      store.close();
+    }
+  } catch (e) {
+    // A site that could not be set up leaves no directory behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  store.close();
   const clientConfigs = new Map<string, string>();
   const clientConfig = (user: string, url: string) => {
     const key = `${user} ${url}`;

@@ -58,19 +58,29 @@ export async function startTestEngine(opts: {
       ],
     }),
   );
-  const config = loadSiteConfig(configFile);
-  ensureEngineKey(config.ssh.keyFile);
-  const store = openStore(storePath(config.dataDir));
-  for (const u of new Set([...(opts.users ?? ['alice', 'bob']), ADMIN]))
-    enrolUser(store, { user: u, site, out: path.join(dir, 'tokens', u) });
-  store.close();
   const state = { changes: 0 };
-  const server = await startServer(config, {
-    port: 0,
-    host: '127.0.0.1',
-    logger: silentLogger,
-    plugins: [...ROUTE_PLUGINS, createRestoreRoutes({ onChange: () => state.changes++ })],
-  });
+  let server: RunningServer;
+  try {
+    const config = loadSiteConfig(configFile);
+    ensureEngineKey(config.ssh.keyFile);
+    const store = openStore(storePath(config.dataDir));
+    try {
+      for (const u of new Set([...(opts.users ?? ['alice', 'bob']), ADMIN]))
+        enrolUser(store, { user: u, site, out: path.join(dir, 'tokens', u) });
+    } finally {
+      store.close();
+    }
+    server = await startServer(config, {
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      plugins: [...ROUTE_PLUGINS, createRestoreRoutes({ onChange: () => state.changes++ })],
+    });
+  } catch (e) {
+    // An engine that did not start leaves no directory behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const tokenFile = (u: string) => path.join(dir, 'tokens', u);
   return {
     dir,
