@@ -5,7 +5,7 @@ import type { NodeUpdate } from '../store/nodes-repo.js';
 import type { OperationLog } from './operation-log.js';
 
 /** The kinds of operations with per-node outcomes: deployments (D-), reboots (R-), power (P-). */
-export type PlanKindName = OperationStatus['kind'];
+type PlanKindName = OperationStatus['kind'];
 
 /** What every per-node outcome has, whatever the kind. Outcomes are values, never exceptions. */
 export interface BaseOutcome {
@@ -15,7 +15,7 @@ export interface BaseOutcome {
 }
 
 /** What the statistics rows of one operation share. */
-export interface StatsMeta {
+interface StatsMeta {
   wid: string;
   user: string;
   startMs: number;
@@ -26,7 +26,7 @@ export interface StatsMeta {
 }
 
 /** How the service ends a node the work returned no outcome for. */
-export interface UnfinishedNode {
+interface UnfinishedNode {
   status: 'ko' | 'cancelled';
   reason: string;
   durationMs: number;

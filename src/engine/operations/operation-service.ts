@@ -167,23 +167,36 @@ export class OperationService {
     const { plan, wid, log } = live;
     live.outcomes = outcomes;
     live.finishedAt = Date.now();
-    const rows = plan.kind.statsRows(outcomes, {
-      wid,
-      user: plan.user,
-      startMs: live.startedAt,
-      env: plan.env,
-      anonymous: plan.anonymous ?? false,
-      md5: plan.md5 ?? '',
-    });
-    this.ctx.store.transaction(() => {
-      for (const o of outcomes) {
-        const update = plan.settle(o);
-        if (update) this.ctx.store.nodes.update(o.node, update);
-      }
-      recordStats(this.ctx.store.db, rows);
-      this.#results.save(wid, outcomes, live.error);
-      this.ctx.store.workflows.setStatus(wid, live.status, true);
-    });
+    try {
+      const rows = plan.kind.statsRows(outcomes, {
+        wid,
+        user: plan.user,
+        startMs: live.startedAt,
+        env: plan.env,
+        anonymous: plan.anonymous ?? false,
+        md5: plan.md5 ?? '',
+      });
+      this.ctx.store.transaction(() => {
+        for (const o of outcomes) {
+          const update = plan.settle(o);
+          if (update) this.ctx.store.nodes.update(o.node, update);
+        }
+        recordStats(this.ctx.store.db, rows);
+        this.#results.save(wid, outcomes, live.error);
+        this.ctx.store.workflows.setStatus(wid, live.status, true);
+      });
+    } catch (e) {
+      // Nothing of the end was written (one transaction): the row stays unfinished and the next
+      // start settles it as interrupted. The nodes' outcomes are still what happened to them, so
+      // readers and run()'s caller get them, with the operation failed.
+      this.ctx.logger.error({ err: e, workflow: wid }, 'the end of the operation could not be recorded');
+      live.status = 'failed';
+      live.error = {
+        code: 'KAPLOY_INTERNAL',
+        message: `the end of the operation could not be recorded: ${errorMessage(e)}`,
+      };
+      log.line(0, `${plan.kind.title} #${wid} failed: ${live.error.message}`);
+    }
     const ok = outcomes.filter((o) => o.status === 'ok').length;
     log.line(0, `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK)`);
     log.finish(outcomes.map((o) => [o.node, plan.kind.view(o)]));

@@ -188,6 +188,39 @@ describe('OperationService', () => {
     );
   });
 
+  it('an end that cannot be recorded: the operation fails, its readers still hear the end, the next start settles it', async () => {
+    let wid = '';
+    const plan = reboot([N1], async (r) => {
+      wid = r.wid;
+      return [outcome(N1, 'ok')];
+    });
+    const out = await ops.run({
+      ...plan,
+      settle: () => {
+        throw new Error('disk full');
+      },
+    });
+    expect(out.map((o) => o.status)).toEqual(['ok']);
+    expect(ops.status(alice, REBOOT, wid)).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'KAPLOY_INTERNAL',
+        message: 'the end of the operation could not be recorded: disk full',
+      },
+      outcomes: [{ node: N1, status: 'ok' }],
+    });
+    const log = ops.logs(alice, REBOOT, wid, { from: 0, verbosity: 0, debug: false });
+    expect(log.done).toBe(true);
+    expect(log.lines).toContain(
+      `Reboot #${wid} failed: the end of the operation could not be recorded: disk full`,
+    );
+    expect(ctx.store.workflows.get(wid)?.status).toBe('running');
+    expect(stats(wid)).toEqual([]);
+    new OperationService(ctx, [REBOOT]);
+    expect(ctx.store.workflows.get(wid)?.status).toBe('failed');
+    expect(stats(wid)).toMatchObject([{ hostname: N1, success: 0 }]);
+  });
+
   it('cancel: only the owner (or an admin) sees and cancels it; the nodes left end cancelled', async () => {
     const g = gated();
     const done = ops.run(
