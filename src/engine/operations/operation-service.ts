@@ -123,11 +123,11 @@ export class OperationService {
       nodes: plan.nodes,
       cancel: (reason) => this.#cancel(live, reason),
     });
+    this.#live.set(wid, live);
     live.done = this.#drive(live).finally(() => {
       unregister();
       this.ctx.signal.removeEventListener('abort', onShutdown);
     });
-    this.#live.set(wid, live);
     return live;
   }
 
