@@ -23,6 +23,9 @@ export interface ConsoleView {
  * kaconsole3 sessions (C- ids): one per node at a time, as a physical console has one keyboard.
  * Each is an operation in ctx.operations (kind console), so `karights3 -d` closes it, and a row
  * in the workflows table while it is open.
+ * Not a kind of OperationService: a session has no per-node outcome, no statistics row, no log to
+ * read at a verbosity and no result to keep; it is a byte stream that lasts as long as its reader,
+ * and a crash leaves nothing to settle but its row (closed at start, below).
  */
 export class ConsoleService {
   readonly #sessions = new Map<string, ConsoleSession>();

@@ -1,10 +1,10 @@
 import type { Logger } from '../../common/logger.js';
 import type { Level, NodeConfig, SiteConfig } from '../../common/site-config-types.js';
+import type { OperationRun } from '../operations/operation-kind.js';
 import type { EnvironmentSpec, NodeShell, StepTuning } from '../steps/deployment-spec.js';
 import { RebootState } from '../steps/reboot-state.js';
 import { StepEnv } from '../steps/step-env.js';
 import type { Implementation, MacroStep, MicroStep, MicroStepContext } from '../workflow/types.js';
-import type { NodeOpRun } from './node-op-service.js';
 
 export interface NodeStepDeps {
   pool: NodeShell;
@@ -62,7 +62,7 @@ export function nodeStepEnv(
  * a system installed on disk.
  */
 export function microStepContext(
-  r: NodeOpRun,
+  r: OperationRun,
   macro: MacroStep,
   micro: MicroStep,
   log: { debugLine(node: string, text: string): void },

@@ -3,13 +3,13 @@ import { POWER_IMPL, type PowerRequest } from '../../api/power-request.js';
 import type { Level } from '../../common/site-config-types.js';
 import { LEVELS } from '../../common/site-config-types.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
+import type { OperationPlan } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';
 import { DEFAULT_TUNING } from '../steps/deployment-spec.js';
 import { createWindow } from '../workflow/window.js';
-import type { NodeOpLog } from './node-op-log.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
-import type { NodeOpPlan } from './node-op-service.js';
 import type { NodeStepDeps } from './node-step-env.js';
+import { POWER } from './nodeop-kinds.js';
 import { type PowerNodeOutcome, powerNode, powerStatus } from './power-node.js';
 import { dropBusy, targetNodes } from './target-nodes.js';
 
@@ -23,7 +23,7 @@ export function planPower(
   deps: NodeStepDeps,
   caller: AuthenticatedUser,
   req: PowerRequest,
-): NodeOpPlan {
+): OperationPlan<NodeOpOutcome> {
   const nodes = targetNodes(ctx, caller, req.nodes, 'power');
   const status = req.action === 'status';
   const { kept, discarded } = status
@@ -33,18 +33,18 @@ export function planPower(
   const impl = POWER_IMPL[req.action];
   const timeoutMs = deps.tuning?.powerCommandTimeoutMs ?? DEFAULT_TUNING.powerCommandTimeoutMs;
   const clusters = new Map(ctx.config.clusters.map((c) => [c.name, c]));
+  const names = kept.map((n) => n.name);
   return {
-    kind: 'power',
+    kind: POWER,
     user: caller.name,
-    nodes: kept.map((n) => n.name),
-    request: { action: req.action, level },
-    impl,
+    nodes: names,
+    request: { action: req.action, level, nodes: names, impl },
     env: '',
     discarded,
     ...(status ? {} : { runningState: 'powering' }),
     debug: req.debug === true,
     run: async (r) => {
-      const log = r.log as NodeOpLog;
+      const { log } = r;
       const window = createWindow(ctx.config.windows.reboot);
       log.line(1, `Performing a Power[${impl}] step on ${kept.length} node(s)`);
       const started = Date.now();

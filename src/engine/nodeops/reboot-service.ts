@@ -4,13 +4,13 @@ import { LEVELS } from '../../common/site-config-types.js';
 import type { BootTarget } from '../../formats/pxe-profile.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
+import type { OperationPlan } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';
 import { evalTimeout } from '../workflow/timeout-expr.js';
 import { createWindow } from '../workflow/window.js';
-import type { NodeOpLog } from './node-op-log.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
-import type { NodeOpPlan } from './node-op-service.js';
 import { type NodeStepDeps, nodeStepEnv, TrackedRebootState } from './node-step-env.js';
+import { REBOOT } from './nodeop-kinds.js';
 import { checkPxeProfile } from './pxe-profile-check.js';
 import { rebootStages } from './reboot-stages.js';
 import { runStages } from './run-stages.js';
@@ -40,7 +40,7 @@ export function planReboot(
   deps: NodeStepDeps,
   caller: AuthenticatedUser,
   request: RebootRequest,
-): NodeOpPlan {
+): OperationPlan<NodeOpOutcome> {
   const req = checkRebootRequest(request);
   const nodes = targetNodes(ctx, caller, req.nodes, 'reboot');
   if (req.checkDestructive) {
@@ -77,18 +77,17 @@ export function planReboot(
   const impl = REBOOT_IMPL[req.kind];
   const production = ctx.config.production;
   const { keys: _keys, pxeProfile: _pxe, ...stored } = req;
+  const names = kept.map((n) => n.name);
   return {
-    kind: 'reboot',
+    kind: REBOOT,
     user: caller.name,
-    nodes: kept.map((n) => n.name),
-    request: stored,
-    impl,
+    nodes: names,
+    request: { ...stored, nodes: names, impl },
     env: envName,
     discarded,
     runningState: 'rebooting',
     debug: req.debug === true,
     run: async (r) => {
-      const log = r.log as NodeOpLog;
       const stepEnv = nodeStepEnv(ctx.config, deps, r.logger, {
         wid: r.wid,
         user: caller.name,
@@ -101,7 +100,7 @@ export function planReboot(
         debug: req.debug === true,
       });
       const state = new TrackedRebootState((node, lv) =>
-        log.line(3, `   * Performing a ${lv} reboot on ${node}`),
+        r.log.line(3, `   * Performing a ${lv} reboot on ${node}`),
       );
       const rd = { state, window: createWindow(ctx.config.windows.reboot) };
       const first = kept[0];
@@ -113,26 +112,19 @@ export function planReboot(
         level,
         env: stepEnv,
         rd,
-        run: { ...r, log },
+        run: r,
         ...(pxeTarget ? { pxeTarget } : {}),
         keys: req.keys !== undefined,
       });
-      return runStages(
-        r,
-        'Reboot',
-        impl,
-        kept.map((n) => n.name),
-        stages,
-        {
-          timeoutSec,
-          retries: (node) => {
-            const top = state.highest.get(node);
-            return top ? Math.max(0, LEVELS.indexOf(top) - LEVELS.indexOf(level)) : 0;
-          },
+      return runStages(r, 'Reboot', impl, names, stages, {
+        timeoutSec,
+        retries: (node) => {
+          const top = state.highest.get(node);
+          return top ? Math.max(0, LEVELS.indexOf(top) - LEVELS.indexOf(level)) : 0;
         },
-      );
+      });
     },
-    settle: (o: NodeOpOutcome) => {
+    settle: (o) => {
       if (o.status === 'cancelled') return { state: 'aborted' };
       if (o.status === 'ko') return { state: 'reboot_failed' };
       if (req.kind === 'deploy_env') return { state: 'deploy_env' };

@@ -4,6 +4,7 @@ import type { RebootKind } from '../../api/reboot-request.js';
 import type { Level } from '../../common/site-config-types.js';
 import { type BootTarget, parseProfile, profileFileName, renderProfile } from '../../formats/pxe-profile.js';
 import { writeProfileAtomic } from '../boot/write-profile.js';
+import type { OperationRun } from '../operations/operation-kind.js';
 import { forEachNode, ko, OK } from '../steps/for-each-node.js';
 import { powerReboot, type RebootDeps } from '../steps/reboot.js';
 import { sendKeyInDeployEnv } from '../steps/send-key.js';
@@ -12,8 +13,6 @@ import { switchPxe } from '../steps/switch-pxe.js';
 import { waitReboot } from '../steps/wait-reboot.js';
 import { evalTimeout } from '../workflow/timeout-expr.js';
 import type { MacroStep, NodeResult } from '../workflow/types.js';
-import type { NodeOpLog } from './node-op-log.js';
-import type { NodeOpRun } from './node-op-service.js';
 import { microStepContext } from './node-step-env.js';
 import type { Stage } from './run-stages.js';
 
@@ -22,7 +21,7 @@ export interface StageParams {
   level: Level;
   env: StepEnv;
   rd: RebootDeps;
-  run: NodeOpRun & { log: NodeOpLog };
+  run: OperationRun;
   /** set_pxe: what the user's profile boots. */
   pxeTarget?: BootTarget;
   keys: boolean;

@@ -1,41 +1,43 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { POWER_REQUEST_SCHEMA, type PowerRequest } from '../../api/power-request.js';
 import { REBOOT_REQUEST_SCHEMA, type RebootRequest } from '../../api/reboot-request.js';
+import { engineServices } from '../operations/engine-services.js';
+import { operationRoutes } from '../operations/operation-routes.js';
 import type { EngineContext } from '../server/context.js';
-import { nodeOpsServices, startPower, startReboot } from './nodeops-services.js';
+import type { NodeOpOutcome } from './node-op-outcome.js';
+import { POWER, REBOOT } from './nodeop-kinds.js';
+import { planPower } from './power-service.js';
+import { planReboot } from './reboot-service.js';
 import { consoleRoutes } from './routes-console.js';
-import { operationReadRoutes } from './routes-operation.js';
 
 /**
- * Reboots (/reboot), power (/power), consoles (/console) and the running operations of every kind
- * (/operations, for kanodes3). One plugin so the engine registers it with one line.
+ * Reboots (/reboot) and power (/power) — the routes of every operation kind, with their own body
+ * and plan —, consoles (/console) and the running operations of every kind (/operations, for
+ * kanodes3). One plugin so the engine registers it with one line.
  */
 export const nodeOpsRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (app, { ctx }) => {
-  const svc = () => nodeOpsServices(ctx);
+  const s = () => engineServices(ctx);
   // Created at registration so operations a crashed engine left unfinished are settled at start.
-  svc();
+  s();
 
-  app.post<{ Body: RebootRequest }>(
-    '/reboot',
-    { schema: { body: REBOOT_REQUEST_SCHEMA }, bodyLimit: 1024 * 1024 },
-    async (request, reply) => {
-      const { wid, discarded } = startReboot(ctx, request.user, request.body);
-      return reply.code(201).send({ wid, discarded });
-    },
-  );
-  operationReadRoutes(app, ctx, 'reboot', () => svc().reboots);
+  operationRoutes<RebootRequest, NodeOpOutcome>(app, ctx, () => s().operations, {
+    kind: REBOOT,
+    path: '/reboot',
+    method: 'POST',
+    body: REBOOT_REQUEST_SCHEMA,
+    bodyLimit: 1024 * 1024,
+    plan: (caller, body) => planReboot(ctx, s().deps, caller, body),
+  });
 
-  app.put<{ Body: PowerRequest }>(
-    '/power',
-    { schema: { body: POWER_REQUEST_SCHEMA } },
-    async (request, reply) => {
-      const { wid, discarded } = startPower(ctx, request.user, request.body);
-      return reply.code(201).send({ wid, discarded });
-    },
-  );
-  operationReadRoutes(app, ctx, 'power', () => svc().powers);
+  operationRoutes<PowerRequest, NodeOpOutcome>(app, ctx, () => s().operations, {
+    kind: POWER,
+    path: '/power',
+    method: 'PUT',
+    body: POWER_REQUEST_SCHEMA,
+    plan: (caller, body) => planPower(ctx, s().deps, caller, body),
+  });
 
-  consoleRoutes(app, () => svc().consoles);
+  consoleRoutes(app, () => s().consoles);
 
   // Every running operation, every user's (kanodes3 shows what each node is doing): ids, kinds,
   // owners and nodes only; details through /<op>/:wid for the owner.

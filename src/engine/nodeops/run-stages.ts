@@ -1,6 +1,6 @@
+import type { OperationRun } from '../operations/operation-kind.js';
 import type { MicroStep, NodeResult } from '../workflow/types.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
-import type { NodeOpRun } from './node-op-service.js';
 
 /** One micro-step of a reboot, run on the nodes still OK. */
 export interface Stage {
@@ -14,7 +14,7 @@ export interface Stage {
  * verbosity 1, micro-steps at 3, failures at 1).
  */
 export async function runStages(
-  r: NodeOpRun,
+  r: OperationRun,
   title: string,
   impl: string,
   nodes: readonly string[],

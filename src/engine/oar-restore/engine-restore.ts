@@ -1,7 +1,9 @@
 import { clusterOf, nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
-import { rebootNodes } from '../nodeops/index.js';
+import { planReboot } from '../nodeops/index.js';
+import { planDeployment } from '../operations/deployment-plan.js';
 import { engineServices } from '../operations/engine-services.js';
+import type { BaseOutcome } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';
 import { type GroupStepRunner, restorePlan, runGroupRestorePlan, type StepOutcome } from './restore-plan.js';
 import type { RestoreGroupFn } from './restore-worker.js';
@@ -21,6 +23,7 @@ export function engineRestoreGroup(ctx: EngineContext): RestoreGroupFn {
   const actor: AuthenticatedUser = { name: ctx.config.production.user, admin: true };
   const index = nodeIndex(ctx.config);
   return async (group, { signal, report }) => {
+    const { operations, deps } = engineServices(ctx);
     const env = {
       name: group.production || ctx.config.production.environment,
       user: ctx.config.production.user,
@@ -40,43 +43,25 @@ export function engineRestoreGroup(ctx: EngineContext): RestoreGroupFn {
       [...byCluster].map(async ([cluster, nodes]) => {
         const partition = clusterOf(ctx.config, cluster).partitioning.prod;
         const reboot: GroupStepRunner = async (ns, sig) => {
-          const outs = await rebootNodes(
-            ctx,
-            actor,
-            {
-              kind: 'recorded_env',
-              nodes: [...ns],
-              environment: env,
-              partition,
-              checkDestructive: true,
-              force: true,
-            },
-            sig,
-          );
-          return new Map(outs.map((o) => [o.node, outcomeOf(o)]));
+          const plan = planReboot(ctx, deps, actor, {
+            kind: 'recorded_env',
+            nodes: [...ns],
+            environment: env,
+            partition,
+            checkDestructive: true,
+            force: true,
+          });
+          return outcomesOf(await operations.run(plan, sig));
         };
         const deploy: GroupStepRunner = async (ns, sig) => {
-          const svc = engineServices(ctx).deployments;
-          const { wid } = await svc.start(
+          const plan = await planDeployment(
+            ctx,
+            deps,
             actor,
             { nodes: [...ns], environment: { kind: 'recorded', ...env }, partition, force: true },
             sig,
           );
-          const onAbort = () => {
-            try {
-              svc.cancel(actor, wid);
-            } catch {
-              // Already over.
-            }
-          };
-          sig.addEventListener('abort', onAbort, { once: true });
-          if (sig.aborted) onAbort();
-          try {
-            const outs = await svc.wait(wid);
-            return new Map(outs.map((o) => [o.node, outcomeOf(o)]));
-          } finally {
-            sig.removeEventListener('abort', onAbort);
-          }
+          return outcomesOf(await operations.run(plan, sig));
         };
         await runGroupRestorePlan(
           nodes.map((node) => {
@@ -97,6 +82,11 @@ export function engineRestoreGroup(ctx: EngineContext): RestoreGroupFn {
   };
 }
 
-function outcomeOf(o: { status: string; reason?: string }): StepOutcome {
-  return o.status === 'ok' ? { ok: true } : { ok: false, reason: o.reason ?? `ended ${o.status}` };
+function outcomesOf(outs: readonly BaseOutcome[]): Map<string, StepOutcome> {
+  return new Map(
+    outs.map((o) => [
+      o.node,
+      o.status === 'ok' ? { ok: true } : { ok: false, reason: o.reason ?? `ended ${o.status}` },
+    ]),
+  );
 }

@@ -1,17 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { KaployError } from '../../common/errors.js';
+import { ConsoleService } from '../nodeops/console-service.js';
+import type { NodeStepDeps } from '../nodeops/node-step-env.js';
+import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
 import type { EngineContext } from '../server/context.js';
 import { SshPool } from '../ssh/index.js';
-import { DeploymentService } from './deployment-service.js';
+import { DEPLOY } from './deploy-kind.js';
+import { OperationService } from './operation-service.js';
 import { StoreHostKeys } from './store-host-keys.js';
 
 /**
  * The engine's long-lived services that talk to nodes, created once per engine context: one SSH
- * pool (one connection per node, reused across steps and operations) and the deployment service.
+ * pool (one connection per node, reused across steps and operations), what the per-node work of
+ * every plan needs (`deps`), the one operation service (deployments, reboots, power) and the
+ * consoles.
  */
 export interface EngineServices {
   pool: SshPool;
-  deployments: DeploymentService;
+  deps: NodeStepDeps;
+  operations: OperationService;
+  consoles: ConsoleService;
 }
 
 const services = new WeakMap<EngineContext, EngineServices>();
@@ -44,15 +52,21 @@ export function engineServices(ctx: EngineContext): EngineServices {
     maxChannelsPerConnection: ctx.config.ssh.maxChannels,
     logger: ctx.logger.child({ part: 'ssh' }),
   });
-  const deployments = new DeploymentService(ctx, {
+  const deps: NodeStepDeps = {
     pool,
     tuning: {
       waitRebootInitialDelayMs: ctx.config.waitReboot.initialDelayMs,
       waitRebootPollMs: ctx.config.waitReboot.pollMs,
     },
-  });
+  };
   ctx.signal.addEventListener('abort', () => void pool.closeAll(), { once: true });
-  const s = { pool, deployments };
+  // Created with the engine so the operations a crash left unfinished are settled at start.
+  const s: EngineServices = {
+    pool,
+    deps,
+    operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER]),
+    consoles: new ConsoleService(ctx),
+  };
   services.set(ctx, s);
   return s;
 }

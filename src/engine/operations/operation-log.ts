@@ -1,11 +1,15 @@
 import type { NodeStateView } from '../../api/operation-status.js';
 import type { WorkflowEvent } from '../workflow/events.js';
 import { renderEvent } from '../workflow/render-event.js';
-import type { NodeOutcome } from '../workflow/types.js';
+
+/** Level given to per-node debug lines (-d): shown with -d whatever the verbosity, never without. */
+const DEBUG_LEVEL = 100;
 
 /**
- * The live record of one operation in the engine: its events (rendered on demand at the reader's
- * verbosity, so one run serves kadeploy3 -V 0 and -V 5 alike) and each node's current step.
+ * The log of one operation in the engine, whatever its kind: workflow events (deployments; rendered
+ * on demand at the reader's verbosity, so one run serves kadeploy3 -V 0 and -V 5 alike), plain lines
+ * at Kadeploy's verbosity levels, per-node debug lines (`  [node] text`) that only -d shows, and
+ * each node's current step (the progress line).
  */
 export type LogEntry = { kind: 'line'; level: number; text: string } | { kind: 'event'; ev: WorkflowEvent };
 
@@ -22,6 +26,10 @@ export class OperationLog {
   line(level: number, text: string): void {
     this.entries.push({ kind: 'line', level, text });
     this.#notify();
+  }
+
+  debugLine(node: string, text: string): void {
+    this.line(DEBUG_LEVEL, `  [${node}] ${text}`);
   }
 
   event(ev: WorkflowEvent): void {
@@ -44,15 +52,9 @@ export class OperationLog {
     }
   }
 
-  finish(outcomes: readonly NodeOutcome[]): void {
-    for (const o of outcomes) {
-      this.nodes.set(o.node, {
-        ...(o.macro ? { macro: o.macro } : {}),
-        ...(o.micro ? { micro: o.micro } : {}),
-        state: o.status,
-        ...(o.reason ? { error: o.reason } : {}),
-      });
-    }
+  /** The end of the operation: each node's final view, then readers hear it is over. */
+  finish(views: Iterable<[string, NodeStateView]>): void {
+    for (const [node, view] of views) this.nodes.set(node, view);
     this.done = true;
     this.#notify();
   }
@@ -88,7 +90,7 @@ export class OperationLog {
       const e = this.entries[i];
       if (!e) continue;
       if (e.kind === 'line') {
-        if (verbosity >= e.level) lines.push(e.text);
+        if (e.level === DEBUG_LEVEL ? debug : verbosity >= e.level) lines.push(e.text);
       } else {
         lines.push(...renderEvent(e.ev, verbosity, { debug }));
       }

@@ -3,108 +3,57 @@ import { DEPLOY_REQUEST_SCHEMA, type DeployRequest } from '../../api/deploy-requ
 import { printDescription } from '../../formats/environment/print.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';
+import type { NodeOutcome } from '../workflow/types.js';
+import { DEPLOY } from './deploy-kind.js';
+import { planDeployment, planResume } from './deployment-plan.js';
 import { engineServices } from './engine-services.js';
-import { describeSteps } from './prepare-deployment.js';
-
-const WID = {
-  type: 'object',
-  required: ['wid'],
-  properties: { wid: { type: 'string', pattern: '^D-[0-9a-f-]{36}$' } },
-} as const;
+import { operationRoutes, widParams } from './operation-routes.js';
+import { describeSteps, prepareDeployment } from './prepare-deployment.js';
 
 /**
- * /deployment: start (POST, `?dry_run=true` checks everything and touches nothing), status, logs
- * (rendered at the reader's verbosity), cancel (DELETE), resume a stopped one (POST .../resume).
+ * /deployment: the routes of every operation kind (start — `?dry_run=true` checks everything and
+ * touches nothing —, list, status, logs, cancel), and POST /deployment/:wid/resume (a deployment
+ * stopped at its breakpoint goes on, as a new one).
  */
 export const deploymentRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (app, { ctx }) => {
-  const svc = () => engineServices(ctx).deployments;
+  const s = () => engineServices(ctx);
   // Created at registration so interrupted workflows of a previous run are settled at start.
-  svc();
+  s();
 
-  app.post<{ Body: DeployRequest; Querystring: { dry_run?: boolean } }>(
-    '/deployment',
-    {
-      schema: {
-        body: DEPLOY_REQUEST_SCHEMA,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { dry_run: { type: 'boolean' } },
-        },
-      },
-      bodyLimit: 4 * 1024 * 1024,
+  operationRoutes<DeployRequest, NodeOutcome>(app, ctx, () => s().operations, {
+    kind: DEPLOY,
+    path: '/deployment',
+    method: 'POST',
+    body: DEPLOY_REQUEST_SCHEMA,
+    bodyLimit: 4 * 1024 * 1024,
+    plan: (caller, body, signal) => planDeployment(ctx, s().deps, caller, body, signal),
+    dryRun: async (caller, body, signal) => {
+      const p = await prepareDeployment(ctx, caller, body, signal);
+      return {
+        environment: `${p.env.name}:${p.env.version}`,
+        description: printDescription(p.env),
+        nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
+        discarded: p.discarded,
+        steps: describeSteps(p),
+        warnings: p.warnings,
+      };
     },
-    async (request, reply) => {
-      if (request.query.dry_run) {
-        const p = await svc().dryRun(request.user, request.body);
-        return {
-          environment: `${p.env.name}:${p.env.version}`,
-          description: printDescription(p.env),
-          nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
-          discarded: p.discarded,
-          steps: describeSteps(p),
-          warnings: p.warnings,
-        };
-      }
-      const res = await svc().start(request.user, request.body);
-      return reply.code(201).send(res);
-    },
-  );
-
-  app.get('/deployment', async (request) => svc().list(request.user));
-
-  app.get<{ Params: { wid: string } }>('/deployment/:wid', { schema: { params: WID } }, async (request) =>
-    svc().status(request.user, request.params.wid),
-  );
-
-  app.get<{
-    Params: { wid: string };
-    Querystring: { from?: number; verbosity?: number; debug?: boolean; wait_ms?: number };
-  }>(
-    '/deployment/:wid/logs',
-    {
-      schema: {
-        params: WID,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: { type: 'integer', minimum: 0 },
-            verbosity: { type: 'integer', minimum: 0, maximum: 5 },
-            debug: { type: 'boolean' },
-            // Long poll: with no new line yet, answer at the next one (or the end) within this.
-            wait_ms: { type: 'integer', minimum: 0, maximum: 30000 },
-          },
-        },
-      },
-    },
-    async (request, reply) =>
-      svc().logsWait(
-        request.user,
-        request.params.wid,
-        request.query.from ?? 0,
-        request.query.verbosity ?? 3,
-        request.query.debug === true,
-        request.query.wait_ms ?? 0,
-        requestSignal(ctx, reply),
-      ),
-  );
-
-  app.delete<{ Params: { wid: string } }>(
-    '/deployment/:wid',
-    { schema: { params: WID } },
-    async (request) => {
-      svc().cancel(request.user, request.params.wid);
-      return { cancelled: request.params.wid };
-    },
-  );
+  });
 
   app.post<{ Params: { wid: string } }>(
     '/deployment/:wid/resume',
-    { schema: { params: WID } },
+    { schema: { params: widParams(DEPLOY) } },
     async (request, reply) => {
-      const res = await svc().resume(request.user, request.params.wid);
-      return reply.code(201).send(res);
+      const { operations, deps } = s();
+      const plan = await planResume(
+        ctx,
+        deps,
+        operations,
+        request.user,
+        request.params.wid,
+        requestSignal(ctx, reply),
+      );
+      return reply.code(201).send({ wid: operations.launch(plan) });
     },
   );
 };

@@ -4,14 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
-import { nodeOpsServices, rebootNodes } from '../../../src/engine/nodeops/index.js';
-import { NodeOpService } from '../../../src/engine/nodeops/node-op-service.js';
+import { planReboot, REBOOT, type RebootRequest } from '../../../src/engine/nodeops/index.js';
+import { engineServices } from '../../../src/engine/operations/engine-services.js';
+import { OperationService } from '../../../src/engine/operations/operation-service.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { type Site, startSite } from '../../e2e/helpers/virtual-site.js';
 
 /**
- * rebootNodes as a library (the OAR restore's entry point), in an engine started in-process over
- * the virtual site's nodes with a cluster whose very_hard reboot and console are not configured.
+ * A reboot as a library call (the OAR restore's entry point: planReboot run by the operation
+ * service), in an engine started in-process over the virtual site's nodes with a cluster whose
+ * very_hard reboot and console are not configured.
  */
 let site: Site;
 let server: RunningServer;
@@ -39,6 +41,16 @@ afterAll(async () => {
   await server?.close();
   await site?.down();
 }, 60_000);
+
+const rebootNodes = async (
+  ctx: RunningServer['ctx'],
+  who: { name: string; admin: boolean },
+  req: RebootRequest,
+  signal?: AbortSignal,
+) => {
+  const { operations, deps } = engineServices(ctx);
+  return operations.run(planReboot(ctx, deps, who, req), signal);
+};
 
 const statsRows = (wid: string) =>
   server.ctx.store.db
@@ -129,7 +141,9 @@ describe('rebootNodes', () => {
     const waiting = () => {
       const op = server.ctx.operations.list().find((o) => o.kind === 'reboot');
       return (
-        op && nodeOpsServices(server.ctx).reboots.status(caller, op.wid).nodes[n1]?.micro === 'wait_reboot'
+        op &&
+        engineServices(server.ctx).operations.status(caller, REBOOT, op.wid).nodes[n1]?.micro ===
+          'wait_reboot'
       );
     };
     while (!waiting()) await new Promise((r) => setTimeout(r, 20));
@@ -162,7 +176,7 @@ describe('rebootNodes', () => {
   });
 
   it('an unconfigured console is refused with a clear error', () => {
-    expect(() => nodeOpsServices(server.ctx).consoles.open(caller, n1)).toThrow(
+    expect(() => engineServices(server.ctx).consoles.open(caller, n1)).toThrow(
       /console command is not provided/,
     );
   });
@@ -177,7 +191,7 @@ describe('rebootNodes', () => {
       request: { nodes: [n1], impl: 'DeployEnv' },
     });
     server.ctx.store.nodes.update(n1, { state: 'rebooting', wid });
-    new NodeOpService(server.ctx, 'reboot');
+    new OperationService(server.ctx, [REBOOT]);
     expect(server.ctx.store.workflows.get(wid)?.status).toBe('failed');
     expect(server.ctx.store.nodes.get(n1)?.state).toBe('reboot_failed');
     expect(statsRows(wid)).toEqual([
@@ -224,6 +238,6 @@ describe('the API refuses malformed bodies (400) before anything runs', () => {
       expect([url, payload, res.statusCode]).toEqual([url, payload, 400]);
     }
     expect(workflows()).toBe(before);
-    expect(nodeOpsServices(server.ctx).consoles.list(caller)).toEqual([]);
+    expect(engineServices(server.ctx).consoles.list(caller)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { loadSiteConfig } from '../../../src/common/site-config.js';
 import type { AuthenticatedUser } from '../../../src/engine/auth/authenticate.js';
 import { findEnvironment } from '../../../src/engine/environments/environment-service.js';
 import { createOarRestores, type OarRestores } from '../../../src/engine/oar-restore/engine-oar.js';
+import { planDeployment } from '../../../src/engine/operations/deployment-plan.js';
 import { engineServices } from '../../../src/engine/operations/engine-services.js';
 import { ROUTE_PLUGINS } from '../../../src/engine/server/app.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
@@ -91,9 +92,12 @@ afterAll(async () => {
 
 /** alice's deployment during her job. */
 async function deployAs(nodes: string[], env: { name: string; user: string }): Promise<void> {
-  const svc = engineServices(server.ctx).deployments;
-  const { wid } = await svc.start(alice, { nodes, environment: { kind: 'recorded', ...env } });
-  const outs = await svc.wait(wid);
+  const { operations, deps } = engineServices(server.ctx);
+  const plan = await planDeployment(server.ctx, deps, alice, {
+    nodes,
+    environment: { kind: 'recorded', ...env },
+  });
+  const outs = await operations.run(plan);
   expect(outs.map((o) => [o.node, o.status, o.reason ?? ''])).toEqual(nodes.map((n) => [n, 'ok', '']));
   for (const n of nodes)
     expect(server.ctx.store.nodes.get(n)?.destructive).toBe(env.user === 'alice' ? 1 : 0);

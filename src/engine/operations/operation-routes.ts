@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuthenticatedUser } from '../auth/authenticate.js';
+import type { EngineContext } from '../server/context.js';
+import { requestSignal } from '../server/request-signal.js';
+import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
+import type { OperationService } from './operation-service.js';
+
+/** What differs between the route families of two kinds: where it starts, its body, its plan. */
+export interface OperationRoute<B, O extends BaseOutcome> {
+  kind: PlanKind<O>;
+  /** `/deployment`, `/reboot`, `/power`. */
+  path: string;
+  /** How it starts (kapower3 has always PUT /power). */
+  method: 'POST' | 'PUT';
+  body: object;
+  bodyLimit?: number;
+  plan(caller: AuthenticatedUser, body: B, signal: AbortSignal): OperationPlan<O> | Promise<OperationPlan<O>>;
+  /** `?dry_run=true`: checks everything, touches nothing, answers this instead of starting. */
+  dryRun?(caller: AuthenticatedUser, body: B, signal: AbortSignal): Promise<unknown>;
+}
+
+/** The `:wid` parameter of a kind's routes: its prefix and a uuid. */
+export function widParams(kind: PlanKind<BaseOutcome>) {
+  return {
+    type: 'object',
+    required: ['wid'],
+    properties: { wid: { type: 'string', pattern: `^${kind.prefix}-[0-9a-f-]{36}$` } },
+  } as const;
+}
+
+const LOG_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: { type: 'integer', minimum: 0 },
+    verbosity: { type: 'integer', minimum: 0, maximum: 5 },
+    debug: { type: 'boolean' },
+    // Long poll: with no new line yet, answer at the next one (or the end) within this.
+    wait_ms: { type: 'integer', minimum: 0, maximum: 30000 },
+  },
+} as const;
+
+const DRY_RUN_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { dry_run: { type: 'boolean' } },
+} as const;
+
+/**
+ * The routes of one kind of operation, the same for every kind: start (201 `{wid, discarded}`),
+ * GET <path> (the caller's operations), GET <path>/:wid (status), GET <path>/:wid/logs (at the
+ * reader's verbosity; `wait_ms` makes it a long poll), DELETE <path>/:wid (cancel). The shapes
+ * src/client/deploy/kadeploy.ts `follow` reads for every kind.
+ */
+export function operationRoutes<B, O extends BaseOutcome>(
+  app: FastifyInstance,
+  ctx: EngineContext,
+  svc: () => OperationService,
+  route: OperationRoute<B, O>,
+): void {
+  const { kind, path } = route;
+  const params = widParams(kind);
+
+  app.route<{ Body: B; Querystring: { dry_run?: boolean } }>({
+    method: route.method,
+    url: path,
+    schema: { body: route.body, ...(route.dryRun ? { querystring: DRY_RUN_QUERY } : {}) },
+    ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
+    handler: async (request, reply) => {
+      const signal = requestSignal(ctx, reply);
+      // Validated by `route.body` (fastify's inferred type for a generic body is not B itself).
+      const body = request.body as B;
+      if (route.dryRun && request.query.dry_run) return route.dryRun(request.user, body, signal);
+      const plan = await route.plan(request.user, body, signal);
+      const wid = svc().launch(plan);
+      return reply.code(201).send({ wid, discarded: plan.discarded });
+    },
+  });
+
+  app.get(path, async (request) => svc().list(request.user, kind));
+
+  app.get<{ Params: { wid: string } }>(`${path}/:wid`, { schema: { params } }, async (request) =>
+    svc().status(request.user, kind, request.params.wid),
+  );
+
+  app.get<{
+    Params: { wid: string };
+    Querystring: { from?: number; verbosity?: number; debug?: boolean; wait_ms?: number };
+  }>(`${path}/:wid/logs`, { schema: { params, querystring: LOG_QUERY } }, async (request, reply) =>
+    svc().logsWait(
+      request.user,
+      kind,
+      request.params.wid,
+      {
+        from: request.query.from ?? 0,
+        verbosity: request.query.verbosity ?? 3,
+        debug: request.query.debug === true,
+        waitMs: request.query.wait_ms ?? 0,
+      },
+      requestSignal(ctx, reply),
+    ),
+  );
+
+  app.delete<{ Params: { wid: string } }>(`${path}/:wid`, { schema: { params } }, async (request) => {
+    svc().cancel(request.user, kind, request.params.wid);
+    return { cancelled: request.params.wid };
+  });
+}
