@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseAutomata } from '../engine/workflow/force-steps.js';
+import { parseAutomata } from '../formats/force-steps.js';
 import { expandRange } from '../formats/node-names.js';
 import { KaployError } from './errors.js';
 import {

@@ -10,7 +10,7 @@ import type { EngineContext } from '../server/context.js';
 import { withStatus } from '../server/http-errors.js';
 import type { EnvironmentSpec } from '../steps/deployment-spec.js';
 import { parseBreakpoint } from '../workflow/breakpoint.js';
-import { parseAutomata, parseForceSteps } from '../workflow/force-steps.js';
+import { parseAutomata, parseForceSteps } from '../../formats/force-steps.js';
 import { plannedSteps } from '../workflow/micro-steps.js';
 import { resolvePlan } from '../workflow/resolve-plan.js';
 import { evalTimeout } from '../workflow/timeout-expr.js';

@@ -1,5 +1,5 @@
 import { KaployError } from '../../common/errors.js';
-import { isImplementation } from './implementations.js';
+import { isImplementation } from '../../formats/macro-steps.js';
 import { type PlannedStep, plannedSteps } from './micro-steps.js';
 import {
   type Implementation,

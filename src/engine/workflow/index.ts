@@ -1,11 +1,11 @@
 /** The deployment workflow runner and its pure helpers (plans, timeouts, micro-steps, rendering). */
 
+export { formatPlan, parseAutomata, parseForceSteps } from '../../formats/force-steps.js';
+export { IMPLEMENTATIONS, isImplementation, macroOfImpl } from '../../formats/macro-steps.js';
 export { type Breakpoint, hitsBreakpoint, parseBreakpoint, type ResumePoint } from './breakpoint.js';
 export type { WorkflowEvent, WorkflowEventKind } from './events.js';
 export { exitCodeForOutcomes } from './exit-code.js';
 export { foldNodes } from './fold-nodes.js';
-export { formatPlan, parseAutomata, parseForceSteps } from './force-steps.js';
-export { IMPLEMENTATIONS, isImplementation, macroOfImpl } from './implementations.js';
 export {
   BASE_MICRO_STEPS,
   microSteps,

@@ -1,5 +1,5 @@
 import { KaployError } from '../../common/errors.js';
-import { macroOfImpl } from './implementations.js';
+import { macroOfImpl } from '../../formats/macro-steps.js';
 import { resolvePlan } from './resolve-plan.js';
 import {
   type Implementation,

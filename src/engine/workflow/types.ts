@@ -1,33 +1,22 @@
 import type { Logger } from '../../common/logger.js';
+import type { Implementation, MacroStep } from '../../formats/macro-steps.js';
 
 /**
  * The contract between the workflow runner (macro-steps, retries, timeouts, fallbacks, splits,
  * breakpoints: src/engine/workflow) and the micro-step implementations that act on nodes
- * (src/engine/steps). Per-node outcomes are values.
+ * (src/engine/steps). Per-node outcomes are values. The macro-step and implementation names are
+ * the --force-steps wire format's (src/formats/macro-steps.ts).
  */
-export type MacroStep = 'SetDeploymentEnv' | 'BroadcastEnv' | 'BootNewEnv';
-export const MACRO_STEPS: readonly MacroStep[] = ['SetDeploymentEnv', 'BroadcastEnv', 'BootNewEnv'];
-
-export type SetDeploymentEnvImpl =
-  | 'SetDeploymentEnvUntrusted'
-  | 'SetDeploymentEnvKexec'
-  | 'SetDeploymentEnvProd'
-  | 'SetDeploymentEnvNfsroot'
-  | 'SetDeploymentEnvUntrustedCustomPreInstall'
-  | 'SetDeploymentEnvDummy';
-export type BroadcastEnvImpl =
-  | 'BroadcastEnvChain'
-  | 'BroadcastEnvKastafior'
-  | 'BroadcastEnvKascade'
-  | 'BroadcastEnvTree'
-  | 'BroadcastEnvDummy';
-export type BootNewEnvImpl =
-  | 'BootNewEnvClassical'
-  | 'BootNewEnvKexec'
-  | 'BootNewEnvHardReboot'
-  | 'BootNewEnvDummy';
-export type Implementation = SetDeploymentEnvImpl | BroadcastEnvImpl | BootNewEnvImpl;
-
+export {
+  type BootNewEnvImpl,
+  type BroadcastEnvImpl,
+  type Implementation,
+  type ImplInstance,
+  MACRO_STEPS,
+  type MacroStep,
+  type SetDeploymentEnvImpl,
+  type WorkflowPlan,
+} from '../../formats/macro-steps.js';
 export type MicroStep =
   | 'switch_pxe'
   | 'set_vlan'
@@ -54,15 +43,6 @@ export type MicroStep =
   | 'umount_deploy_part'
   | 'reboot_from_deploy_env'
   | 'dummy';
-
-/** One `Implementation:retries:timeout` item of --force-steps / automata. timeout 0 = none. */
-export interface ImplInstance {
-  impl: Implementation;
-  retries: number;
-  timeoutSec: number;
-}
-/** Per macro-step, the implementations in fallback order. */
-export type WorkflowPlan = Record<MacroStep, ImplInstance[]>;
 
 /** What one node got from one micro-step. */
 export type NodeResult = { ok: true } | { ok: false; reason: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBreakpoint } from '../../../src/engine/workflow/breakpoint.js';
-import { parseForceSteps } from '../../../src/engine/workflow/force-steps.js';
+import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import {
   BASE_MICRO_STEPS,
   microSteps,

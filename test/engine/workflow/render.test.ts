@@ -4,7 +4,7 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { WorkflowEvent } from '../../../src/engine/workflow/events.js';
 import { exitCodeForOutcomes } from '../../../src/engine/workflow/exit-code.js';
 import { foldNodes } from '../../../src/engine/workflow/fold-nodes.js';
-import { parseForceSteps } from '../../../src/engine/workflow/force-steps.js';
+import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import { renderEvent } from '../../../src/engine/workflow/render-event.js';
 import { renderSummary } from '../../../src/engine/workflow/render-summary.js';
 import { resumePointOf } from '../../../src/engine/workflow/resume-point.js';

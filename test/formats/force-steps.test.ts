@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isKaployError } from '../../../src/common/errors.js';
-import { formatPlan, parseAutomata, parseForceSteps } from '../../../src/engine/workflow/force-steps.js';
+import { isKaployError } from '../../src/common/errors.js';
+import { formatPlan, parseAutomata, parseForceSteps } from '../../src/formats/force-steps.js';
 
 const TUTORIAL =
   'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:450&BroadcastEnv|BroadcastEnvKastafior:1:1200&BootNewEnv|BootNewEnvClassical:1:400';

@@ -1,6 +1,12 @@
-import { KaployError, type KaployErrorCode } from '../../common/errors.js';
-import { IMPLEMENTATIONS, macroOfImpl } from './implementations.js';
-import { type ImplInstance, MACRO_STEPS, type MacroStep, type WorkflowPlan } from './types.js';
+import { KaployError, type KaployErrorCode } from '../common/errors.js';
+import {
+  IMPLEMENTATIONS,
+  type ImplInstance,
+  MACRO_STEPS,
+  type MacroStep,
+  macroOfImpl,
+  type WorkflowPlan,
+} from './macro-steps.js';
 
 /**
  * Parses the --force-steps / automata syntax (Kadeploy3):
