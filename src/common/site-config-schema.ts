@@ -1,0 +1,218 @@
+import type { ConfigSchema } from './config/schema-types.js';
+
+/**
+ * The site configuration file, as a JSON Schema (loaded by site-config.ts). Numbers may be written
+ * as strings and names as numbers: the site configuration always accepted both.
+ */
+export const DEFAULT_AUTOMATA =
+  'SetDeploymentEnv|SetDeploymentEnvUntrusted:2:200&BroadcastEnv|BroadcastEnvKascade:2:300&BootNewEnv|BootNewEnvClassical:0:150,BootNewEnvHardReboot:1:120';
+
+const NAME = { pattern: '^[A-Za-z0-9_-]+$', message: { pattern: 'letters, digits, _ and - only' } };
+const str = (description: string, dflt?: string): ConfigSchema => ({
+  type: 'string',
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+const int = (description: string, dflt: number, minimum: number, maximum: number): ConfigSchema => ({
+  type: 'integer',
+  minimum,
+  maximum,
+  default: dflt,
+  description,
+  message: 'expected an integer between {minimum} and {maximum}',
+});
+const section = (description: string, properties: Record<string, ConfigSchema>): ConfigSchema => ({
+  type: 'object',
+  default: {},
+  additionalProperties: false,
+  description,
+  properties,
+});
+
+const COMMAND: ConfigSchema = {
+  type: 'object',
+  minProperties: 1,
+  additionalProperties: false,
+  message: {
+    type: 'expected a mapping: `argv: [...]` or `http: {method, url}`',
+    minProperties: 'expected `argv: [...]` or `http: {method, url}`',
+  },
+  description:
+    'An argument vector (`argv: [...]`, no shell) or an HTTP call (`http: {method, url}`); `{node}` `{short}` `{address}` `{cluster}` `{site}` are substituted.',
+  properties: {
+    argv: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'The program and its arguments.',
+      message: 'expected a non-empty list of strings (an argument vector, never a shell line)',
+    },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      description: 'A call to a BMC-like HTTP API.',
+      properties: {
+        method: {
+          type: 'string',
+          pattern: '^([Gg][Ee][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt])$',
+          default: 'POST',
+          description: 'GET, POST or PUT.',
+          message: 'expected GET, POST or PUT',
+        },
+        url: {
+          type: 'string',
+          pattern: '^https?://',
+          description: 'An http(s) URL.',
+          message: 'expected an http(s) URL',
+        },
+      },
+    },
+  },
+};
+
+const levels = (description: string): ConfigSchema => ({
+  type: 'object',
+  default: {},
+  additionalProperties: false,
+  message: { additionalProperties: 'unknown level (soft, hard, very_hard)' },
+  description,
+  properties: { soft: COMMAND, hard: COMMAND, very_hard: COMMAND },
+});
+
+const NODE_RANGE: Record<string, ConfigSchema> = {
+  names: str('Node names as OAR writes them, a range allowed (`node-[1-72].site`).'),
+  name: str('One node name (instead of names).'),
+  addresses: str('Their IPv4 addresses, a range of as many (`10.16.0.[1-72]`).'),
+  address: str('One address (instead of addresses).'),
+};
+
+const CLUSTER: ConfigSchema = {
+  type: 'object',
+  required: ['name', 'nodes'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', ...NAME, description: 'The cluster name.' },
+    nodes: {
+      type: ['array', 'object'],
+      items: { type: 'object', additionalProperties: false, properties: NODE_RANGE },
+      additionalProperties: false,
+      properties: NODE_RANGE,
+      message: { type: 'expected a mapping' },
+      description: 'Node ranges: a list (or one) of `{names, addresses}`.',
+    },
+    ssh_port: int('SSH port of the nodes.', 22, 1, 65535),
+    partitioning: section('Partition numbers of the nodes’ disk (all different).', {
+      block_device: str('The disk.', '/dev/sda'),
+      swap: int('Swap partition.', 1, 1, 128),
+      prod: int('Production system partition.', 2, 1, 128),
+      deploy: int('Partition deployments write to.', 3, 1, 128),
+      tmp: int('Scratch partition.', 5, 1, 128),
+    }),
+    deploy_env: section('PXE kernel of the deployment environment (paths relative to the TFTP root).', {
+      kernel: str('Kernel.', 'deploy/vmlinuz'),
+      initrd: str('Initrd.', 'deploy/initrd.img'),
+      params: str('Kernel command line.', ''),
+    }),
+    timeouts: section(
+      'Reboot timeouts, in seconds, expressions of n (the node count), e.g. `200+150*log(n)`.',
+      {
+        reboot: str('A reboot.', '120'),
+        kexec: str('A kexec.', '60'),
+      },
+    ),
+    automata: str('Default workflow, in --force-steps syntax (docs/workflow.md).', DEFAULT_AUTOMATA),
+    commands: section('Hardware commands (docs/nodeops.md).', {
+      reboot: levels('Reboot, per level (soft, hard, very_hard).'),
+      power_on: levels('Power on, per level.'),
+      power_off: levels('Power off, per level.'),
+      power_status: { ...COMMAND, description: `Power status (first output line). ${COMMAND.description}` },
+      console: { ...COMMAND, description: `Serial console (kaconsole3). ${COMMAND.description}` },
+    }),
+    admin_postinstall: {
+      type: 'object',
+      required: ['archive'],
+      additionalProperties: false,
+      description: 'Admin postinstall run on every deployment (BroadcastEnv manage_admin_post_install).',
+      properties: {
+        archive: str('The archive (relative to the configuration file).'),
+        compression: {
+          type: 'string',
+          enum: ['gzip', 'bzip2', 'xz', 'zstd'],
+          default: 'gzip',
+          description: 'Its compression.',
+        },
+        script: str('Script run from the archive, or `none`.', 'none'),
+      },
+    },
+  },
+};
+
+export const SITE_SCHEMA: ConfigSchema = {
+  type: 'object',
+  required: ['site', 'clusters'],
+  additionalProperties: false,
+  message: { type: 'expected a mapping' },
+  properties: {
+    site: { type: 'string', ...NAME, description: 'The site name.' },
+    server: section('Where the engine listens.', {
+      host: str('Address.', '127.0.0.1'),
+      port: int('Port (0: any free port).', 25300, 0, 65535),
+    }),
+    data_dir: str('SQLite store and image cache; keep it on a local disk.', './kaploy-data'),
+    admins: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['root'],
+      description: 'Users who may grant rights and add public environments.',
+      message: 'expected a list of strings',
+    },
+    boot_dir: str('pxelinux.cfg directory the engine writes per-node profiles into.', './tftp/pxelinux.cfg'),
+    pxe_file_naming: {
+      type: 'string',
+      enum: ['ip_hex', 'ip', 'hostname'],
+      default: 'ip_hex',
+      description: 'How per-node PXE files are named.',
+    },
+    image_dirs: {
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      description: 'Directories whose files may be named as `server://PATH` images.',
+      message: 'expected a list of strings',
+    },
+    ssh: section('How the engine reaches the nodes.', {
+      key: str('The engine’s private key (created on first start).', './keys/engine'),
+      user: str('User on the nodes.', 'root'),
+      connect_timeout: int('Seconds to connect.', 10, 1, 3600),
+      keepalive_interval: int('Seconds between keepalives.', 15, 1, 3600),
+      max_channels: int('Channels at once on one connection.', 8, 1, 64),
+    }),
+    windows: section('Most nodes acted on at once.', {
+      reboot: int('Reboots.', 50, 1, 100_000),
+      check: int('Checks.', 50, 1, 100_000),
+    }),
+    extract_dir: str('Where the deploy partition is mounted in the deployment environment.', '/mnt/dest'),
+    marker_port: int(
+      'Port the deployment environment opens (tells it from the installed system).',
+      25300,
+      1,
+      65535,
+    ),
+    wait_reboot: section('wait_reboot polling (Kadeploy: 20 s, then every 5 s).', {
+      initial_delay_ms: int('Before the first probe, ms.', 20_000, 0, 3_600_000),
+      poll_ms: int('Between probes, ms.', 5_000, 10, 600_000),
+    }),
+    production: section('Production environment, used by the OAR restore.', {
+      environment: str('Its name.', 'prod-env'),
+      user: str('Its owner.', 'deploy'),
+    }),
+    clusters: {
+      type: 'array',
+      minItems: 1,
+      items: CLUSTER,
+      description: 'The clusters and their nodes.',
+      message: { type: 'expected a non-empty list', minItems: 'expected a non-empty list' },
+    },
+  },
+};
