@@ -1,8 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import {
+  adminReporter,
+  type ConfigReporter,
+  checkAgainstSchema,
+  parseAdminYaml,
+} from '../common/config/pipeline.js';
+import { readConfigText } from '../common/config/read-file.js';
+import { compileSchema } from '../common/config/schema.js';
 import { KaployError } from '../common/errors.js';
+import { CLIENT_SCHEMA } from './client-config-schema.js';
 
 /**
  * Client configuration read by every command: servers by name and a default, as in Kadeploy's
@@ -33,55 +41,38 @@ export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.KAPLOY_CLIENT_CONFIG ?? path.join(os.homedir(), '.kaploy', 'client.yaml');
 }
 
+// Coerced: a server named 5 is `default: 5` in YAML.
+const schema = compileSchema(CLIENT_SCHEMA, { coerceTypes: true });
+
+interface ClientFile {
+  default?: string;
+  servers: Record<string, { url: string; token_file?: string }>;
+}
+
+/** Read -> YAML -> schema (unknown keys refused) -> normalise (token paths) -> cross-field (default). */
 export function loadClientConfig(file = clientConfigPath()): ClientConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new KaployError(
-      'KAPLOY_CONFIG',
-      `cannot read the client configuration ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); set KAPLOY_CLIENT_CONFIG or source a testbed's env file`,
-      { file, cause: e },
-    );
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: not valid YAML: ${(e as Error).message}`, { file });
-  }
-  const o = (doc ?? {}) as Record<string, unknown>;
+  const text = readConfigText(
+    file,
+    'client configuration',
+    "; set KAPLOY_CLIENT_CONFIG or source a testbed's env file",
+  );
+  const source = parseAdminYaml(text, file);
+  const r: ConfigReporter = adminReporter(file, source);
+  const doc = source.data ?? {};
+  checkAgainstSchema(schema, doc, 'refuse', r);
+  const f = doc as ClientFile;
   const servers = new Map<string, ServerEntry>();
-  const raw = o.servers;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: servers: expected a mapping of server names`, {
-      file,
-      key: 'servers',
-    });
-  }
-  for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
-    const e = (v ?? {}) as Record<string, unknown>;
-    if (typeof e.url !== 'string' || !/^https?:\/\//.test(e.url)) {
-      throw new KaployError('KAPLOY_CONFIG', `${file}: servers.${name}.url: expected an http(s) URL`, {
-        file,
-        key: `servers.${name}.url`,
-      });
-    }
-    const tokenFile = typeof e.token_file === 'string' ? e.token_file : `~/.kaploy/tokens/${name}`;
+  for (const [name, e] of Object.entries(f.servers)) {
+    const tokenFile = e.token_file ?? `~/.kaploy/tokens/${name}`;
     servers.set(name, {
       name,
       url: e.url.replace(/\/+$/, ''),
       tokenFile: path.resolve(path.dirname(file), expandHome(tokenFile)),
-      tokenFileConfigured: typeof e.token_file === 'string',
+      tokenFileConfigured: e.token_file !== undefined,
     });
   }
-  const def = typeof o.default === 'string' ? o.default : [...servers.keys()][0];
-  if (!def || !servers.has(def)) {
-    throw new KaployError('KAPLOY_CONFIG', `${file}: default: '${def ?? ''}' is not one of the servers`, {
-      file,
-      key: 'default',
-    });
-  }
+  const def = f.default ?? [...servers.keys()][0];
+  if (!def || !servers.has(def)) r.fail(['default'], `'${def ?? ''}' is not one of the servers`);
   return { file, defaultServer: def, servers };
 }
 

@@ -102,7 +102,9 @@ function crossFieldRules(c: HooksConfig, r: ConfigReporter): void {
     r.fail(['command_timeout_seconds'], 'must be below deadline_seconds');
   const { aliveCommand, aliveBatch, holdCommands } = c.restore;
   argvRules(aliveCommand, ['restore', 'alive_command'], r);
-  holdCommands.forEach((cmd, i) => argvRules(cmd, ['restore', 'hold_commands', i], r));
+  holdCommands.forEach((cmd, i) => {
+    argvRules(cmd, ['restore', 'hold_commands', i], r);
+  });
   if (aliveBatch > 1 && aliveCommand.some((w) => w.includes('{node}') && w !== '{node}'))
     r.fail(
       ['restore', 'alive_command'],

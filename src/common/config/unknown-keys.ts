@@ -18,7 +18,8 @@ export interface UnknownKey {
 export function findUnknownKeys(schema: ConfigSchema, data: unknown, path: KeyPath = []): UnknownKey[] {
   const out: UnknownKey[] = [];
   if (Array.isArray(data)) {
-    if (schema.items) data.forEach((v, i) => out.push(...findUnknownKeys(schema.items!, v, [...path, i])));
+    const items = schema.items;
+    if (items) data.forEach((v, i) => void out.push(...findUnknownKeys(items, v, [...path, i])));
     return out;
   }
   if (data === null || typeof data !== 'object') return out;

@@ -1,0 +1,46 @@
+import type { ConfigSchema } from '../common/config/schema-types.js';
+
+/** The client configuration file (`$KAPLOY_CLIENT_CONFIG` or `~/.kaploy/client.yaml`), as a JSON Schema. */
+export const CLIENT_SCHEMA: ConfigSchema = {
+  type: 'object',
+  required: ['servers'],
+  additionalProperties: false,
+  message: { type: 'expected a mapping' },
+  properties: {
+    default: {
+      type: 'string',
+      defaultText: 'the first server listed',
+      description: 'The server used without -S NAME.',
+    },
+    servers: {
+      type: 'object',
+      minProperties: 1,
+      description: 'The sites’ engines, by the name -S takes.',
+      message: { type: 'expected a mapping of server names', minProperties: 'expected at least one server' },
+      additionalProperties: {
+        type: 'object',
+        required: ['url'],
+        additionalProperties: false,
+        message: {
+          type: 'expected a mapping with url (and token_file)',
+          required: 'expected an http(s) URL',
+        },
+        properties: {
+          url: {
+            type: 'string',
+            pattern: '^https?://',
+            description: 'The engine (http://HOST:PORT).',
+            message: 'expected an http(s) URL',
+          },
+          token_file: {
+            type: 'string',
+            minLength: 1,
+            defaultText: '`~/.kaploy/tokens/NAME`',
+            description:
+              'The caller’s token (mode 600), relative to this file or `~/`; $KAPLOY_TOKEN_FILE overrides it.',
+          },
+        },
+      },
+    },
+  },
+};
