@@ -72,7 +72,11 @@ function toProblem(err: ErrorObject, root: unknown, missing: string): SchemaProb
   if (err.keyword === 'additionalProperties') {
     return { path: [...path, String(err.params.additionalProperty)], message: 'unknown key' };
   }
-  const own = typeof parent.message === 'string' ? parent.message : parent.message?.[err.keyword];
+  // `message['enum:fsa']`: a value refused for a reason of its own (a known but unsupported kind).
+  const own =
+    typeof parent.message === 'string'
+      ? parent.message
+      : (parent.message?.[`${err.keyword}:${String(err.data)}`] ?? parent.message?.[err.keyword]);
   const text = own ?? genericMessage(err, parent);
   return { path, message: fill(text, err.data, parent) };
 }
