@@ -53,7 +53,7 @@ interface ClientFile {
 export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   const text = readConfigText(
     file,
-    'client configuration',
+    'the client configuration',
     "; set KAPLOY_CLIENT_CONFIG or source a testbed's env file",
   );
   const source = parseAdminYaml(text, file);

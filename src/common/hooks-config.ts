@@ -41,7 +41,7 @@ export function hooksConfigFile(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Reads and validates the file; throws KAPLOY_CONFIG naming the file and key (and line). */
 export function loadHooksConfig(file: string): HooksConfig {
-  const source = parseAdminYaml(readConfigText(file, 'OAR hooks configuration'), file);
+  const source = parseAdminYaml(readConfigText(file, 'the OAR hooks configuration'), file);
   return hooksConfigFrom(source.data, file, source);
 }
 

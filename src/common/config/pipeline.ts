@@ -26,11 +26,12 @@ export function checkAgainstSchema(
   reporter: ConfigReporter,
 ): void {
   for (const u of findUnknownKeys(schema.schema, data)) {
-    const near = nearestKey(u.key, u.known);
-    const hint = near === undefined ? '' : `; did you mean ${near}?`;
     if (unknownKeys === 'warn') {
-      reporter.warn([...u.path, u.key], `Unused field (unknown key, ignored)${hint}`);
+      // Kadeploy's wording, which users' scripts may grep for.
+      reporter.warn([...u.path, u.key], 'Unused field (unknown key, ignored)');
     } else {
+      const near = nearestKey(u.key, u.known);
+      const hint = near === undefined ? '' : `; did you mean ${near}?`;
       const known = u.known.length > 0 ? ` (known: ${u.known.join(', ')})` : '';
       reporter.fail([...u.path, u.key], u.message ?? `unknown key${hint}${known}`);
     }
