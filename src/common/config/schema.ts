@@ -31,7 +31,8 @@ function ajvFor(opts: SchemaOptions): Ajv {
   let ajv = instances.get(id);
   if (!ajv) {
     ajv = new Ajv({
-      allErrors: false,
+      // All errors, to report the first in the file's documented key order (see firstProblem).
+      allErrors: true,
       verbose: true,
       strict: true,
       strictTypes: false,
@@ -54,10 +55,50 @@ export function compileSchema(schema: ConfigSchema, opts: SchemaOptions = {}): C
       // Compiled on first use: a program that never reads this file pays nothing.
       validate ??= ajvFor(opts).compile(schema);
       if (validate(data)) return undefined;
-      const err = validate.errors?.[0];
-      return err ? toProblem(err, data, opts.missing ?? 'is mandatory') : { path: [], message: 'invalid' };
+      const problems = (validate.errors ?? []).map((e) => toProblem(e, data, opts.missing ?? 'is mandatory'));
+      return firstProblem(problems, schema) ?? { path: [], message: 'invalid' };
     },
   };
+}
+
+/**
+ * The problem of the key that comes first in the schema's order of properties (the order the
+ * reference documents them in): a wrong `engine_url` is reported before a missing
+ * `admin_token_file`, whatever order the validator found them in.
+ */
+function firstProblem(problems: SchemaProblem[], schema: ConfigSchema): SchemaProblem | undefined {
+  const rank = (path: KeyPath): number[] => {
+    const out: number[] = [];
+    let s: ConfigSchema | undefined = schema;
+    for (const seg of path) {
+      if (typeof seg === 'number') {
+        out.push(seg);
+        s = s?.items;
+      } else {
+        const keys = Object.keys(s?.properties ?? {});
+        const i = keys.indexOf(seg);
+        out.push(i < 0 ? keys.length : i);
+        s =
+          i < 0
+            ? typeof s?.additionalProperties === 'object'
+              ? s.additionalProperties
+              : undefined
+            : s?.properties?.[seg];
+      }
+    }
+    return out;
+  };
+  const before = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++)
+      if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number);
+    return a.length < b.length;
+  };
+  let best: { p: SchemaProblem; r: number[] } | undefined;
+  for (const p of problems) {
+    const r = rank(p.path);
+    if (!best || before(r, best.r)) best = { p, r };
+  }
+  return best?.p;
 }
 
 function toProblem(err: ErrorObject, root: unknown, missing: string): SchemaProblem {
