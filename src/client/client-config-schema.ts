@@ -30,7 +30,11 @@ export const CLIENT_SCHEMA: ConfigSchema = {
             type: 'string',
             pattern: '^https?://',
             description: 'The engine (http://HOST:PORT).',
-            message: 'expected an http(s) URL',
+            message: {
+              type: 'expected an http(s) URL',
+              pattern: 'expected an http(s) URL',
+              required: 'expected an http(s) URL',
+            },
           },
           token_file: {
             type: 'string',

@@ -41,6 +41,40 @@ describe('client configuration', () => {
     );
   });
 
+  it.each([
+    [
+      'an unknown key, near miss',
+      'servers:\n  a: { url: "http://x", tokenfile: t }\n',
+      'c.yaml: servers.a.tokenfile: unknown key; did you mean token_file? (known: url, token_file) (line 2)',
+    ],
+    [
+      'an unknown top key',
+      'defaults: a\nservers:\n  a: { url: "http://x" }\n',
+      'defaults: unknown key; did you mean default?',
+    ],
+    [
+      'servers of the wrong type',
+      'servers: [a, b]\n',
+      'servers: expected a mapping of server names (line 1)',
+    ],
+    [
+      'a server without url',
+      'servers:\n  a: { token_file: t }\n',
+      'servers.a.url: expected an http(s) URL (line 2)',
+    ],
+    ['no server at all', 'servers: {}\n', 'servers: expected at least one server'],
+    [
+      'a default that is no server',
+      'default: b\nservers:\n  a: { url: "http://x" }\n',
+      "default: 'b' is not one of the servers (line 1)",
+    ],
+  ])('refuses %s, naming file, key and line', (_what, text, message) => {
+    const f = path.join(tmp(), 'c.yaml');
+    writeFileSync(f, text);
+    expect(() => loadClientConfig(f)).toThrow(`${f}: `);
+    expect(() => loadClientConfig(f)).toThrow(message.replace('c.yaml: ', ''));
+  });
+
   it('refuses a token file that others can read, like ssh', () => {
     const d = tmp();
     const f = path.join(d, 'token');

@@ -157,6 +157,43 @@ describe('description parsers', () => {
     );
   });
 
+  it('reports each kind of bad input with file, line and key', () => {
+    // Unknown keys are warnings (as in Kadeploy), at any depth.
+    expect(
+      parseDescription(YAML.replace('  kernel: /vmlinuz', '  kernel: /vmlinuz\n  kernal: /x'), 'd').warnings,
+    ).toEqual(['d:25: boot.kernal: Unused field (unknown key, ignored)']);
+    expect(
+      parseDescription(YAML.replace('  script: pre.sh', '  script: pre.sh\n  scrpit: x'), 'd').warnings,
+    ).toEqual(['d:17: preinstall.scrpit: Unused field (unknown key, ignored)']);
+    // Wrong types.
+    expect(fail(YAML.replace('author: me', 'author: [me, you]')).message).toBe(
+      'f.env:5: author: expected a string',
+    );
+    expect(fail(YAML.replace('boot:\n', 'boot: 3\nold_boot:\n')).message).toBe(
+      'f.env:23: boot: expected a mapping of keys',
+    );
+    expect(fail(YAML.replace('destructive: true', 'destructive: maybe')).message).toBe(
+      "f.env:7: destructive: 'maybe' is not valid: expected true or false",
+    );
+    // Out of range.
+    expect(fail(YAML.replace('partition_type: 0x83', 'partition_type: 300')).message).toBe(
+      "f.env:28: partition_type: '300' is not valid: expected an integer between 0 and 255",
+    );
+    expect(fail(YAML.replace('partition_type: 0x83', 'partition_type: "0x1ff"')).message).toBe(
+      "f.env:28: partition_type: '0x1ff' is not valid: expected an integer between 0 and 255",
+    );
+    // Cross-field rules.
+    expect(fail(YAML.replace('os: linux', 'os: xen')).message).toBe(
+      'f.env:24: boot.hypervisor: is mandatory for a xen environment',
+    );
+    expect(fail(YAML.replace('filesystem: ext4', 'multipart: true')).message).toBe(
+      'f.env:2: filesystem: is mandatory for a tar image (expected e.g. ext4)',
+    );
+    expect(fail(YAML.replace('os: linux\n', '')).message).toBe(
+      'f.env:2: os: is mandatory (expected one of linux, xen, other)',
+    );
+  });
+
   it('reports malformed key/value descriptions by key and line', () => {
     expect(fail(KV.replace('tarball : /srv/img.ddzst|ddzst', 'tarball : /srv/img.tgz|zip')).message).toBe(
       "f.env:5: tarball: '/srv/img.tgz|zip' is not valid: expected FILE|KIND with KIND one of tgz, tbz2, txz, tzst, ddgz, ddbz2, ddxz, ddzst",

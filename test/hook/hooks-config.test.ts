@@ -153,6 +153,32 @@ restore:
       `${MIN}restore: {concurrency: 0}\n`,
       'restore.concurrency: expected an integer from 1',
     ],
+    [
+      'an unknown key, near miss',
+      `${MIN}deadline_second: 30\n`,
+      'deadline_second: unknown key; did you mean deadline_seconds? (known: engine_url,',
+    ],
+    [
+      'an unknown restore key, near miss',
+      `${MIN}restore: {alive_bacth: 3}\n`,
+      'restore.alive_bacth: unknown key; did you mean alive_batch?',
+    ],
+    [
+      'a wrong type, with its line',
+      `${MIN}restore:\n  concurrency: many\n`,
+      'restore.concurrency: expected an integer (line 4)',
+    ],
+    ['a list of the wrong type', `${MIN}partitions: /dev/sda3\n`, 'partitions: expected a list (line 3)'],
+    [
+      'out of range, with its line',
+      `${MIN}restore:\n  max_attempts: 101\n`,
+      'restore.max_attempts: expected an integer from 1 to 100 (line 4)',
+    ],
+    [
+      'a command timeout above the deadline',
+      `${MIN}deadline_seconds: 15\ncommand_timeout_seconds: 20\n`,
+      'command_timeout_seconds: must be below deadline_seconds (line 4)',
+    ],
   ])('refuses %s, naming file and key', (_what, text, message) => {
     const f = file(text);
     expect(() => loadHooksConfig(f)).toThrow(`${f}: `);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseBreakpoint } from '../../../src/engine/workflow/breakpoint.js';
-import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import {
   BASE_MICRO_STEPS,
   microSteps,
@@ -10,6 +9,7 @@ import {
 import { resolvePlan } from '../../../src/engine/workflow/resolve-plan.js';
 import type { Implementation, MicroStep } from '../../../src/engine/workflow/types.js';
 import type { WorkflowOptions } from '../../../src/engine/workflow/workflow-options.js';
+import { parseForceSteps } from '../../../src/formats/force-steps.js';
 
 /** Everything on: nothing pruned except what no option can keep (decompress is never listed). */
 const ALL: WorkflowOptions = {

@@ -4,13 +4,13 @@ import { silentLogger } from '../../../src/common/logger.js';
 import type { WorkflowEvent } from '../../../src/engine/workflow/events.js';
 import { exitCodeForOutcomes } from '../../../src/engine/workflow/exit-code.js';
 import { foldNodes } from '../../../src/engine/workflow/fold-nodes.js';
-import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import { renderEvent } from '../../../src/engine/workflow/render-event.js';
 import { renderSummary } from '../../../src/engine/workflow/render-summary.js';
 import { resumePointOf } from '../../../src/engine/workflow/resume-point.js';
 import { runWorkflow } from '../../../src/engine/workflow/runner.js';
 import { stepStats } from '../../../src/engine/workflow/step-stats.js';
 import type { NodeOutcome } from '../../../src/engine/workflow/types.js';
+import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import { fakeExecutor } from './fake-executor.js';
 
 const PLAN = parseForceSteps(

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { WorkflowEvent } from '../../../src/engine/workflow/events.js';
-import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import { type RunWorkflowParams, runWorkflow } from '../../../src/engine/workflow/runner.js';
 import type { WorkflowPlan } from '../../../src/engine/workflow/types.js';
 import type { WorkflowOptions } from '../../../src/engine/workflow/workflow-options.js';
+import { parseForceSteps } from '../../../src/formats/force-steps.js';
 import { fakeExecutor, type Script } from './fake-executor.js';
 
 const OPTS: WorkflowOptions = { os: 'linux', imageKind: 'tar', key: true };
