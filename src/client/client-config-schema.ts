@@ -21,6 +21,7 @@ export const CLIENT_SCHEMA: ConfigSchema = {
         type: 'object',
         required: ['url'],
         additionalProperties: false,
+        description: 'One server.',
         message: {
           type: 'expected a mapping with url (and token_file)',
           required: 'expected an http(s) URL',

@@ -21,6 +21,8 @@ export interface ConfigSchema {
   minItems?: number;
   minProperties?: number;
   message?: string | Partial<Record<string, string>>;
+  /** Shown in the reference instead of the type when the schema's types say it badly (loose text). */
+  typeText?: string;
   /** Shown in the reference instead of `default` when the default is computed (e.g. from the site). */
   defaultText?: string;
 }

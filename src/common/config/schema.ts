@@ -42,6 +42,7 @@ function ajvFor(opts: SchemaOptions): Ajv {
     });
     ajv.addKeyword({ keyword: 'message', schemaType: ['string', 'object'] });
     ajv.addKeyword({ keyword: 'defaultText', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'typeText', schemaType: 'string' });
     instances.set(id, ajv);
   }
   return ajv;

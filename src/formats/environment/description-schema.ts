@@ -12,6 +12,7 @@ export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$';
 const text = (description: string, extra: ConfigSchema = {}): ConfigSchema => ({
   type: ['string', 'number', 'boolean'],
   pattern: '^[^\\0\\r\\n]*$',
+  typeText: 'text (one line)',
   description,
   message: { type: 'expected a string', pattern: 'must be a single line' },
   ...extra,
@@ -19,6 +20,7 @@ const text = (description: string, extra: ConfigSchema = {}): ConfigSchema => ({
 const int = (description: string, max: number, pattern: string, dflt: number): ConfigSchema => ({
   type: ['integer', 'string'],
   pattern,
+  typeText: `integer 0..${max}`,
   minimum: 0,
   maximum: max,
   default: dflt,
@@ -27,6 +29,7 @@ const int = (description: string, max: number, pattern: string, dflt: number): C
 });
 const bool = (description: string): ConfigSchema => ({
   enum: [true, false, 'true', 'false', '1', '0', 1, 0],
+  typeText: 'boolean (true, false, 1, 0)',
   default: false,
   description,
   message: "'{value}' is not valid: expected true or false",
@@ -66,6 +69,7 @@ export const DESCRIPTION_SCHEMA: ConfigSchema = {
     name: {
       type: ['string', 'number'],
       pattern: NAME_PATTERN,
+      typeText: 'text',
       description: "The environment name: letters, digits, '.', '_', '+' and '-' (at most 128).",
       message: {
         type: 'expected the environment name',
