@@ -45,11 +45,6 @@ export function loadHooksConfig(file: string): HooksConfig {
   return hooksConfigFrom(source.data, file, source);
 }
 
-/** The same pipeline for a document already parsed (no line numbers in messages). */
-export function parseHooksConfig(doc: unknown, file: string): HooksConfig {
-  return hooksConfigFrom(doc, file);
-}
-
 function hooksConfigFrom(doc: unknown, file: string, source?: YamlSource): HooksConfig {
   const r = adminReporter(file, source, '(top level)');
   checkAgainstSchema(schema, doc, 'refuse', r);

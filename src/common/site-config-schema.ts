@@ -4,7 +4,7 @@ import type { ConfigSchema } from './config/schema-types.js';
  * The site configuration file, as a JSON Schema (loaded by site-config.ts). Numbers may be written
  * as strings and names as numbers: the site configuration always accepted both.
  */
-export const DEFAULT_AUTOMATA =
+const DEFAULT_AUTOMATA =
   'SetDeploymentEnv|SetDeploymentEnvUntrusted:2:200&BroadcastEnv|BroadcastEnvKascade:2:300&BootNewEnv|BootNewEnvClassical:0:150,BootNewEnvHardReboot:1:120';
 
 const NAME = { pattern: '^[A-Za-z0-9_-]+$', message: { pattern: 'letters, digits, _ and - only' } };

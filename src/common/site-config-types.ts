@@ -1,6 +1,6 @@
 /**
  * The site configuration, normalised (all durations in ms, ranges expanded, paths absolute).
- * Written in YAML by admins (see docs/site-config.md); the virtual site writes a working one.
+ * Written in YAML by admins (every key: docs/configuration.md); the virtual site writes a working one.
  * Loaded by src/common/site-config.ts (read -> validate -> normalise -> cross-field rules).
  */
 

@@ -44,7 +44,7 @@ export function checkAgainstSchema(
  * `FILE: KEY: MESSAGE (line N)`: the file and key first, as every admin message always was, so
  * they read the same with or without a line.
  */
-export function configError(file: string, key: string, message: string, line?: number): KaployError {
+function configError(file: string, key: string, message: string, line?: number): KaployError {
   const at = line === undefined ? '' : ` (line ${line})`;
   return new KaployError('KAPLOY_CONFIG', `${file}: ${key}: ${message}${at}`, {
     file,

@@ -8,13 +8,10 @@ import type { Implementation, MacroStep } from '../../formats/macro-steps.js';
  * the --force-steps wire format's (src/formats/macro-steps.ts).
  */
 export {
-  type BootNewEnvImpl,
-  type BroadcastEnvImpl,
   type Implementation,
   type ImplInstance,
   MACRO_STEPS,
   type MacroStep,
-  type SetDeploymentEnvImpl,
   type WorkflowPlan,
 } from '../../formats/macro-steps.js';
 export type MicroStep =

@@ -7,7 +7,7 @@ import { COMPRESSIONS, OS_KINDS, VISIBILITIES } from './types.js';
  * Kadeploy accepted numbers and booleans where text is meant; normalise.ts converts them.
  * Unknown keys are warned about ("Unused field"), not refused, as in Kadeploy.
  */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$';
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$';
 
 const text = (description: string, extra: ConfigSchema = {}): ConfigSchema => ({
   type: ['string', 'number', 'boolean'],

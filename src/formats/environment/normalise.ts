@@ -1,7 +1,7 @@
 import { type ConfigReporter, checkAgainstSchema } from '../../common/config/pipeline.js';
 import { compileSchema } from '../../common/config/schema.js';
 import { descriptionError, type Locator, warningAt } from './description-error.js';
-import { DESCRIPTION_SCHEMA, NAME_PATTERN } from './description-schema.js';
+import { DESCRIPTION_SCHEMA } from './description-schema.js';
 import type {
   ArchiveSpec,
   Compression,
@@ -23,7 +23,6 @@ type Raw = Record<string, unknown>;
 type Scalar = string | number | boolean;
 type Path = (string | number)[];
 
-export const NAME_RE = new RegExp(NAME_PATTERN);
 const schema = compileSchema(DESCRIPTION_SCHEMA, { missing: 'is mandatory' });
 
 export function normaliseDescription(
