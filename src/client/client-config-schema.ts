@@ -1,6 +1,10 @@
+import type { ValidatorOptions } from '../common/config/ajv-instance.js';
 import type { ConfigSchema } from '../common/config/schema-types.js';
 
 /** The client configuration file (`$KAPLOY_CLIENT_CONFIG` or `~/.kaploy/client.yaml`), as a JSON Schema. */
+/** How the client configuration's validator is built; coerced: a server named 5 is `default: 5` in YAML. */
+export const CLIENT_VALIDATOR: ValidatorOptions = { coerceTypes: true, precompiled: 'client-config' };
+
 export const CLIENT_SCHEMA: ConfigSchema = {
   type: 'object',
   required: ['servers'],

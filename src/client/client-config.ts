@@ -10,7 +10,7 @@ import {
 import { readConfigText } from '../common/config/read-file.js';
 import { compileSchema } from '../common/config/schema.js';
 import { KaployError } from '../common/errors.js';
-import { CLIENT_SCHEMA } from './client-config-schema.js';
+import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
 
 /**
  * Client configuration read by every command: servers by name and a default, as in Kadeploy's
@@ -41,8 +41,7 @@ export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.KAPLOY_CLIENT_CONFIG ?? path.join(os.homedir(), '.kaploy', 'client.yaml');
 }
 
-// Coerced: a server named 5 is `default: 5` in YAML.
-const schema = compileSchema(CLIENT_SCHEMA, { coerceTypes: true });
+const schema = compileSchema(CLIENT_SCHEMA, CLIENT_VALIDATOR);
 
 interface ClientFile {
   default?: string;

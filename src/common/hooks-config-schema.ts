@@ -1,3 +1,4 @@
+import type { ValidatorOptions } from './config/ajv-instance.js';
 import type { ConfigSchema } from './config/schema-types.js';
 import { HOOKS_DEFAULTS, RESTORE_DEFAULTS } from './hooks-config-types.js';
 
@@ -33,6 +34,9 @@ const ARGV: ConfigSchema = {
   items: { type: 'string', minLength: 1 },
 };
 const argv = (description: string, dflt: unknown): ConfigSchema => ({ ...ARGV, default: dflt, description });
+
+/** How the hooks configuration's validator is built (and precompiled: ajv-instance.ts). */
+export const HOOKS_VALIDATOR: ValidatorOptions = { useDefaults: true, precompiled: 'hooks-config' };
 
 export const HOOKS_SCHEMA: ConfigSchema = {
   type: 'object',

@@ -2,7 +2,7 @@ import { adminReporter, type ConfigReporter, checkAgainstSchema, parseAdminYaml 
 import { readConfigText } from './config/read-file.js';
 import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
-import { HOOKS_SCHEMA } from './hooks-config-schema.js';
+import { HOOKS_SCHEMA, HOOKS_VALIDATOR } from './hooks-config-schema.js';
 import { DEFAULT_HOOKS_CONFIG_FILE, type HooksConfig, type RestoreConfig } from './hooks-config-types.js';
 
 export * from './hooks-config-types.js';
@@ -33,7 +33,7 @@ interface HooksFile {
   };
 }
 
-const schema = compileSchema(HOOKS_SCHEMA, { useDefaults: true, missing: 'missing (required)' });
+const schema = compileSchema(HOOKS_SCHEMA, { ...HOOKS_VALIDATOR, missing: 'missing (required)' });
 
 export function hooksConfigFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.KAPLOY_OAR_HOOKS_CONFIG || DEFAULT_HOOKS_CONFIG_FILE;

@@ -1,3 +1,4 @@
+import type { ValidatorOptions } from './config/ajv-instance.js';
 import type { ConfigSchema } from './config/schema-types.js';
 
 /**
@@ -146,6 +147,13 @@ const CLUSTER: ConfigSchema = {
       },
     },
   },
+};
+
+/** How the site configuration's validator is built (and precompiled: ajv-instance.ts). */
+export const SITE_VALIDATOR: ValidatorOptions = {
+  useDefaults: true,
+  coerceTypes: true,
+  precompiled: 'site-config',
 };
 
 export const SITE_SCHEMA: ConfigSchema = {

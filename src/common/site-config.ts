@@ -6,7 +6,7 @@ import { readConfigText } from './config/read-file.js';
 import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { KaployError } from './errors.js';
-import { SITE_SCHEMA } from './site-config-schema.js';
+import { SITE_SCHEMA, SITE_VALIDATOR } from './site-config-schema.js';
 import type {
   ClusterConfig,
   CommandSpec,
@@ -71,7 +71,7 @@ interface SiteFile {
 }
 type Path = (string | number)[];
 
-const schema = compileSchema(SITE_SCHEMA, { useDefaults: true, coerceTypes: true });
+const schema = compileSchema(SITE_SCHEMA, SITE_VALIDATOR);
 
 export function parseSiteConfig(
   text: string,

@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { loadValidator, type ValidatorOptions } from './ajv-instance.js';
 import type { KeyPath } from './key-path.js';
 import type { ConfigSchema } from './schema-types.js';
 
@@ -8,11 +9,7 @@ export interface SchemaProblem {
   message: string;
 }
 
-export interface SchemaOptions {
-  /** Fill `default`s into the document (missing, null or '' values), as the normalise step expects. */
-  useDefaults?: boolean;
-  /** Accept "25300" for an integer and 5 for a string (the site configuration always did). */
-  coerceTypes?: boolean;
+export interface SchemaOptions extends ValidatorOptions {
   /** How a missing required key is reported (the key's own `message.required` wins). */
   missing?: string;
 }
@@ -23,38 +20,13 @@ export interface CompiledSchema {
   check(data: unknown): SchemaProblem | undefined;
 }
 
-const instances = new Map<string, Ajv>();
-
-// One ajv per option set: defaults and coercion are instance options, not schema ones.
-function ajvFor(opts: SchemaOptions): Ajv {
-  const id = `${opts.useDefaults === true} ${opts.coerceTypes === true}`;
-  let ajv = instances.get(id);
-  if (!ajv) {
-    ajv = new Ajv({
-      // All errors, to report the first in the file's documented key order (see firstProblem).
-      allErrors: true,
-      verbose: true,
-      strict: true,
-      strictTypes: false,
-      allowUnionTypes: true,
-      useDefaults: opts.useDefaults ? 'empty' : false,
-      coerceTypes: opts.coerceTypes === true,
-    });
-    ajv.addKeyword({ keyword: 'message', schemaType: ['string', 'object'] });
-    ajv.addKeyword({ keyword: 'defaultText', schemaType: 'string' });
-    ajv.addKeyword({ keyword: 'typeText', schemaType: 'string' });
-    instances.set(id, ajv);
-  }
-  return ajv;
-}
-
 export function compileSchema(schema: ConfigSchema, opts: SchemaOptions = {}): CompiledSchema {
   let validate: ValidateFunction | undefined;
   return {
     schema,
     check(data) {
       // Compiled on first use: a program that never reads this file pays nothing.
-      validate ??= ajvFor(opts).compile(schema);
+      validate ??= loadValidator(schema, opts);
       if (validate(data)) return undefined;
       const problems = (validate.errors ?? []).map((e) => toProblem(e, data, opts.missing ?? 'is mandatory'));
       return firstProblem(problems, schema) ?? { path: [], message: 'invalid' };

@@ -1,3 +1,4 @@
+import type { ValidatorOptions } from '../../common/config/ajv-instance.js';
 import type { ConfigSchema } from '../../common/config/schema-types.js';
 import { COMPRESSIONS, OS_KINDS, VISIBILITIES } from './types.js';
 
@@ -60,6 +61,9 @@ const ARCHIVE: ConfigSchema = {
     file: text('Accepted for compatibility, not used.'),
   },
 };
+
+/** How the description validator is built: no defaults filled, no coercion (normalise.ts converts). */
+export const DESCRIPTION_VALIDATOR: ValidatorOptions = { precompiled: 'description' };
 
 export const DESCRIPTION_SCHEMA: ConfigSchema = {
   type: 'object',

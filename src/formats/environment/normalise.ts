@@ -1,7 +1,7 @@
 import { type ConfigReporter, checkAgainstSchema } from '../../common/config/pipeline.js';
 import { compileSchema } from '../../common/config/schema.js';
 import { descriptionError, type Locator, warningAt } from './description-error.js';
-import { DESCRIPTION_SCHEMA } from './description-schema.js';
+import { DESCRIPTION_SCHEMA, DESCRIPTION_VALIDATOR } from './description-schema.js';
 import type {
   ArchiveSpec,
   Compression,
@@ -23,7 +23,7 @@ type Raw = Record<string, unknown>;
 type Scalar = string | number | boolean;
 type Path = (string | number)[];
 
-const schema = compileSchema(DESCRIPTION_SCHEMA, { missing: 'is mandatory' });
+const schema = compileSchema(DESCRIPTION_SCHEMA, { ...DESCRIPTION_VALIDATOR, missing: 'is mandatory' });
 
 export function normaliseDescription(
   raw: unknown,
