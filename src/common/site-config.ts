@@ -1,19 +1,14 @@
 import path from 'node:path';
 import { parseAutomata } from '../formats/force-steps.js';
-import { expandRange } from '../formats/node-names.js';
 import { adminReporter, type ConfigReporter, checkAgainstSchema, parseAdminYaml } from './config/pipeline.js';
 import { readConfigText } from './config/read-file.js';
 import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { KaployError } from './errors.js';
+import type { SiteFile } from './site-config-file.js';
+import { normaliseCluster } from './site-config-normalise.js';
 import { SITE_SCHEMA, SITE_VALIDATOR } from './site-config-schema.js';
-import type {
-  ClusterConfig,
-  CommandSpec,
-  LevelCommands,
-  NodeConfig,
-  SiteConfig,
-} from './site-config-types.js';
+import type { ClusterConfig, NodeConfig, SiteConfig } from './site-config-types.js';
 
 export * from './site-config-types.js';
 
@@ -22,54 +17,6 @@ export * from './site-config-types.js';
  * refused, types, ranges, defaults) -> normalise (ranges expanded, paths absolute, ms) ->
  * cross-field rules. Every problem names the file and the key (and the line).
  */
-type CommandFile = { argv?: string[]; http?: { method: string; url: string } };
-type LevelsFile = Partial<Record<'soft' | 'hard' | 'very_hard', CommandFile>>;
-interface NodeRangeFile {
-  names?: string;
-  name?: string;
-  addresses?: string;
-  address?: string;
-}
-interface ClusterFile {
-  name: string;
-  nodes: NodeRangeFile | NodeRangeFile[];
-  ssh_port: number;
-  partitioning: { block_device: string; swap: number; prod: number; deploy: number; tmp: number };
-  deploy_env: { kernel: string; initrd: string; params: string };
-  timeouts: { reboot: string; kexec: string };
-  automata: string;
-  commands: {
-    reboot: LevelsFile;
-    power_on: LevelsFile;
-    power_off: LevelsFile;
-    power_status?: CommandFile;
-    console?: CommandFile;
-  };
-  admin_postinstall?: { archive: string; compression: 'gzip' | 'bzip2' | 'xz' | 'zstd'; script: string };
-}
-interface SiteFile {
-  site: string;
-  server: { host: string; port: number };
-  data_dir: string;
-  admins: string[];
-  boot_dir: string;
-  pxe_file_naming: SiteConfig['pxeFileNaming'];
-  image_dirs: string[];
-  ssh: {
-    key: string;
-    user: string;
-    connect_timeout: number;
-    keepalive_interval: number;
-    max_channels: number;
-  };
-  windows: { reboot: number; check: number };
-  extract_dir: string;
-  marker_port: number;
-  wait_reboot: { initial_delay_ms: number; poll_ms: number };
-  production: { environment: string; user: string };
-  clusters: ClusterFile[];
-}
-type Path = (string | number)[];
 
 const schema = compileSchema(SITE_SCHEMA, SITE_VALIDATOR);
 
@@ -117,83 +64,6 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
   };
   crossFieldRules(cfg, f, r);
   return cfg;
-}
-
-function normaliseCluster(
-  c: ClusterFile,
-  at: Path,
-  abs: (p: string) => string,
-  r: ConfigReporter,
-): ClusterConfig {
-  const { commands: cmds } = c;
-  const cluster: ClusterConfig = {
-    name: c.name,
-    nodes: normaliseNodes(c.nodes, [...at, 'nodes'], c.name, r),
-    sshPort: c.ssh_port,
-    partitioning: {
-      blockDevice: c.partitioning.block_device,
-      swap: c.partitioning.swap,
-      prod: c.partitioning.prod,
-      deploy: c.partitioning.deploy,
-      tmp: c.partitioning.tmp,
-    },
-    deployEnv: { ...c.deploy_env },
-    timeouts: { ...c.timeouts },
-    automata: c.automata,
-    commands: {
-      reboot: levels(cmds.reboot, [...at, 'commands', 'reboot'], r),
-      powerOn: levels(cmds.power_on, [...at, 'commands', 'power_on'], r),
-      powerOff: levels(cmds.power_off, [...at, 'commands', 'power_off'], r),
-      ...(cmds.power_status
-        ? { powerStatus: command(cmds.power_status, [...at, 'commands', 'power_status'], r) }
-        : {}),
-      ...(cmds.console ? { console: command(cmds.console, [...at, 'commands', 'console'], r) } : {}),
-    },
-  };
-  const post = c.admin_postinstall;
-  if (post) cluster.adminPostinstall = { ...post, archive: abs(post.archive) };
-  return cluster;
-}
-
-function normaliseNodes(v: NodeRangeFile | NodeRangeFile[], at: Path, cluster: string, r: ConfigReporter) {
-  const out: NodeConfig[] = [];
-  (Array.isArray(v) ? v : [v]).forEach((range, i) => {
-    const where = Array.isArray(v) ? [...at, i] : at;
-    let names: string[];
-    let addrs: string[];
-    try {
-      names = expandRange(range.names ?? range.name ?? '');
-      addrs = expandRange(range.addresses ?? range.address ?? '');
-    } catch (e) {
-      r.fail(where, (e as Error).message);
-    }
-    if (names.length !== addrs.length) r.fail(where, `${names.length} names but ${addrs.length} addresses`);
-    names.forEach((name, j) => {
-      const address = addrs[j] as string;
-      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
-        r.fail(
-          [...where, range.addresses === undefined ? 'address' : 'addresses'],
-          `'${address}' is not an IPv4 address`,
-        );
-      out.push({ name, address, cluster });
-    });
-  });
-  return out;
-}
-
-function command(c: CommandFile, at: Path, r: ConfigReporter): CommandSpec {
-  // Which of the two would run is not for the engine to guess.
-  if (c.argv && c.http) r.fail(at, 'give either argv or http, not both');
-  if (c.argv) return { kind: 'argv', argv: c.argv };
-  const http = c.http as NonNullable<CommandFile['http']>;
-  return { kind: 'http', method: http.method.toUpperCase() as 'GET' | 'POST' | 'PUT', url: http.url };
-}
-
-function levels(l: LevelsFile, at: Path, r: ConfigReporter): LevelCommands {
-  const out: LevelCommands = {};
-  for (const [level, c] of Object.entries(l) as [keyof LevelCommands, CommandFile][])
-    out[level] = command(c, [...at, level], r);
-  return out;
 }
 
 /** Rules between keys: what a schema of each key alone cannot say. */

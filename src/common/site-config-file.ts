@@ -1,0 +1,50 @@
+import type { SiteConfig } from './site-config-types.js';
+
+/** The site configuration file as written, once the schema step has checked it and filled its defaults. */
+export type CommandFile = { argv?: string[]; http?: { method: string; url: string } };
+export type LevelsFile = Partial<Record<'soft' | 'hard' | 'very_hard', CommandFile>>;
+export interface NodeRangeFile {
+  names?: string;
+  name?: string;
+  addresses?: string;
+  address?: string;
+}
+export interface ClusterFile {
+  name: string;
+  nodes: NodeRangeFile | NodeRangeFile[];
+  ssh_port: number;
+  partitioning: { block_device: string; swap: number; prod: number; deploy: number; tmp: number };
+  deploy_env: { kernel: string; initrd: string; params: string };
+  timeouts: { reboot: string; kexec: string };
+  automata: string;
+  commands: {
+    reboot: LevelsFile;
+    power_on: LevelsFile;
+    power_off: LevelsFile;
+    power_status?: CommandFile;
+    console?: CommandFile;
+  };
+  admin_postinstall?: { archive: string; compression: 'gzip' | 'bzip2' | 'xz' | 'zstd'; script: string };
+}
+export interface SiteFile {
+  site: string;
+  server: { host: string; port: number };
+  data_dir: string;
+  admins: string[];
+  boot_dir: string;
+  pxe_file_naming: SiteConfig['pxeFileNaming'];
+  image_dirs: string[];
+  ssh: {
+    key: string;
+    user: string;
+    connect_timeout: number;
+    keepalive_interval: number;
+    max_channels: number;
+  };
+  windows: { reboot: number; check: number };
+  extract_dir: string;
+  marker_port: number;
+  wait_reboot: { initial_delay_ms: number; poll_ms: number };
+  production: { environment: string; user: string };
+  clusters: ClusterFile[];
+}

@@ -1,0 +1,84 @@
+import { expandRange } from '../formats/node-names.js';
+import type { ConfigReporter } from './config/pipeline.js';
+import type { ClusterFile, CommandFile, LevelsFile, NodeRangeFile } from './site-config-file.js';
+import type { ClusterConfig, CommandSpec, LevelCommands, NodeConfig } from './site-config-types.js';
+
+/** The normalise step of a cluster: node ranges expanded, commands typed, paths absolute. */
+type Path = (string | number)[];
+
+export function normaliseCluster(
+  c: ClusterFile,
+  at: Path,
+  abs: (p: string) => string,
+  r: ConfigReporter,
+): ClusterConfig {
+  const { commands: cmds } = c;
+  const cluster: ClusterConfig = {
+    name: c.name,
+    nodes: normaliseNodes(c.nodes, [...at, 'nodes'], c.name, r),
+    sshPort: c.ssh_port,
+    partitioning: {
+      blockDevice: c.partitioning.block_device,
+      swap: c.partitioning.swap,
+      prod: c.partitioning.prod,
+      deploy: c.partitioning.deploy,
+      tmp: c.partitioning.tmp,
+    },
+    deployEnv: { ...c.deploy_env },
+    timeouts: { ...c.timeouts },
+    automata: c.automata,
+    commands: {
+      reboot: levels(cmds.reboot, [...at, 'commands', 'reboot'], r),
+      powerOn: levels(cmds.power_on, [...at, 'commands', 'power_on'], r),
+      powerOff: levels(cmds.power_off, [...at, 'commands', 'power_off'], r),
+      ...(cmds.power_status
+        ? { powerStatus: command(cmds.power_status, [...at, 'commands', 'power_status'], r) }
+        : {}),
+      ...(cmds.console ? { console: command(cmds.console, [...at, 'commands', 'console'], r) } : {}),
+    },
+  };
+  const post = c.admin_postinstall;
+  if (post) cluster.adminPostinstall = { ...post, archive: abs(post.archive) };
+  return cluster;
+}
+
+function normaliseNodes(v: NodeRangeFile | NodeRangeFile[], at: Path, cluster: string, r: ConfigReporter) {
+  const out: NodeConfig[] = [];
+  (Array.isArray(v) ? v : [v]).forEach((range, i) => {
+    const where = Array.isArray(v) ? [...at, i] : at;
+    let names: string[];
+    let addrs: string[];
+    try {
+      names = expandRange(range.names ?? range.name ?? '');
+      addrs = expandRange(range.addresses ?? range.address ?? '');
+    } catch (e) {
+      r.fail(where, (e as Error).message);
+    }
+    if (names.length !== addrs.length) r.fail(where, `${names.length} names but ${addrs.length} addresses`);
+    names.forEach((name, j) => {
+      const address = addrs[j] as string;
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
+        r.fail(
+          [...where, range.addresses === undefined ? 'address' : 'addresses'],
+          `'${address}' is not an IPv4 address`,
+        );
+      out.push({ name, address, cluster });
+    });
+  });
+  return out;
+}
+
+function command(c: CommandFile, at: Path, r: ConfigReporter): CommandSpec {
+  // Which of the two would run is not for the engine to guess.
+  if (c.argv && c.http) r.fail(at, 'give either argv or http, not both');
+  if (c.argv) return { kind: 'argv', argv: c.argv };
+  const http = c.http as NonNullable<CommandFile['http']>;
+  return { kind: 'http', method: http.method.toUpperCase() as 'GET' | 'POST' | 'PUT', url: http.url };
+}
+
+function levels(l: LevelsFile, at: Path, r: ConfigReporter): LevelCommands {
+  const out: LevelCommands = {};
+  for (const [level, c] of Object.entries(l) as [keyof LevelCommands, CommandFile][])
+    out[level] = command(c, [...at, level], r);
+  return out;
+}
