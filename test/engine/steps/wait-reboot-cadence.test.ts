@@ -64,10 +64,19 @@ describe('wait_reboot rounds and the groups it reports', () => {
       tuning: { waitRebootInitialDelayMs: 0, waitRebootPollMs: pollMs, probeTimeoutMs: 1000 },
     });
     const reported: Record<string, number> = {};
+    // A batch is the nodes reported in one synchronous run of the step's report loop: its time is
+    // taken once, so nodes reported together compare equal even when the clock ticks mid-loop.
+    let batchAt: number | undefined;
     const ctx = {
       ...stepCtx('BootNewEnv', 'BootNewEnvClassical', 'wait_reboot', signal),
       report: (node: string) => {
-        reported[node] = Date.now() - t0.at;
+        if (batchAt === undefined) {
+          batchAt = Date.now() - t0.at;
+          queueMicrotask(() => {
+            batchAt = undefined;
+          });
+        }
+        reported[node] = batchAt;
       },
     };
     t0.at = Date.now();
