@@ -41,12 +41,11 @@ const freePort = () =>
     });
   });
 
-function poolRunner(l, port, key) {
-  const pool = new transport.SshPool({
-    privateKey: key,
-    hostKeys: new transport.KnownHostsFile(l.knownHosts, { port }),
-    connectTimeoutMs: 60_000,
-  });
+function poolRunner(nodes, key) {
+  // The host keys the testbed wrote to DIR/known_hosts, pinned as the engine pins them.
+  const hostKeys = new transport.MemoryHostKeyStore();
+  for (const n of nodes) hostKeys.learn(n.name, n.hostKey);
+  const pool = new transport.SshPool({ privateKey: key, hostKeys, connectTimeoutMs: 60_000 });
   return {
     name: 'SshPool from dist/engine/ssh',
     run: async (n, cmd) => {
@@ -102,14 +101,12 @@ for (const n of sizes) {
     .trim()
     .split('\n')
     .map((line) => {
-      const [address, name] = line
-        .split(' ')[0]
-        .split(',')
-        .map((h) => h.replace(/^\[(.*)\]:\d+$/, '$1'));
-      return { address, name };
+      const [hosts, , blob] = line.split(' ');
+      const [address, name] = hosts.split(',').map((h) => h.replace(/^\[(.*)\]:\d+$/, '$1'));
+      return { address, name, hostKey: Buffer.from(blob, 'base64') };
     });
   const key = readFileSync(l.engineKey);
-  const runner = transport ? poolRunner(l, sshPort, key) : plainRunner(l, sshPort, key);
+  const runner = transport ? poolRunner(nodes, key) : plainRunner(l, sshPort, key);
   try {
     const daemon0 = procStats(up.pid);
     const cpu0 = process.cpuUsage();

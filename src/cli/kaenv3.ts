@@ -4,9 +4,9 @@ import { Command, Option } from 'commander';
 import { assertVisibility, type KaenvAction, runKaenv } from '../client/environments/kaenv.js';
 import { createClient } from '../client/http-client.js';
 import { KaployError } from '../common/errors.js';
-import { assertUserName } from '../engine/auth/enrol.js';
-import { parseFileMoves } from '../engine/environments/move-files.js';
-import { KAPLOY_VERSION } from '../engine/server/version.js';
+import { assertUserName } from '../formats/user-name.js';
+import { parseFileMoves } from '../api/file-moves.js';
+import { KAPLOY_VERSION } from '../common/version.js';
 import { runCli } from './common/run-cli.js';
 
 /** kaenv3: manage environments (Kadeploy 3.1 option names, plus the 3.3 ones that do not conflict). */

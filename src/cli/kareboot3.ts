@@ -12,7 +12,7 @@ import { readKeys } from '../client/deploy/read-keys.js';
 import { createClient } from '../client/http-client.js';
 import { runKareboot } from '../client/nodeops/reboot.js';
 import { KaployError } from '../common/errors.js';
-import { checkPxeProfile } from '../engine/nodeops/pxe-profile-check.js';
+import { checkPxeProfile } from '../formats/pxe-profile-check.js';
 import { EXIT } from './common/exit-codes.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';

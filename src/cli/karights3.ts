@@ -4,9 +4,9 @@ import { Command } from 'commander';
 import { createClient } from '../client/http-client.js';
 import { runKarights } from '../client/rights/karights.js';
 import { KaployError } from '../common/errors.js';
-import { assertUserName } from '../engine/auth/enrol.js';
-import { assertPartition } from '../engine/rights/validate.js';
-import { KAPLOY_VERSION } from '../engine/server/version.js';
+import { assertUserName } from '../formats/user-name.js';
+import { assertPartition } from '../api/rights.js';
+import { KAPLOY_VERSION } from '../common/version.js';
 import { expandRange, parseNodeFile } from '../formats/node-names.js';
 import { runCli } from './common/run-cli.js';
 

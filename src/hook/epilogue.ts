@@ -1,6 +1,6 @@
 import type { RestoreRequest } from '../api/restore-request.js';
 import { errorMessage, isKaployError } from '../common/errors.js';
-import { setNodesAbsent } from '../engine/oar-restore/oarnodesetting.js';
+import { setNodesAbsent } from './oarnodesetting.js';
 import { retryWithin } from './deadline.js';
 import { recordFailure } from './deliver-spool.js';
 import type { HookDeps } from './hook-deps.js';

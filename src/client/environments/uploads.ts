@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
 import { md5File } from '../../common/md5.js';
-import type { UploadedFile } from '../../engine/environments/record-files.js';
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import { isUnder } from '../../formats/environment/server-paths.js';
 import type { Environment } from '../../formats/environment/types.js';
 import type { ApiClient } from '../http-client.js';

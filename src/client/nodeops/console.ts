@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ConsoleView } from '../../engine/nodeops/console-service.js';
+import type { ConsoleView } from '../../api/console-view.js';
 import type { ApiClient } from '../http-client.js';
 import { createEscapeFilter, ESCAPE_HINT } from './escape-filter.js';
 

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { stringify } from 'yaml';
-import type { RightRow } from '../../engine/store/rights-repo.js';
+import type { RightRow } from '../../api/rights.js';
 import type { ApiClient } from '../http-client.js';
 
 /** karights3 as a library: grant (-a), revoke (-d) or list (-l) rights. */

@@ -13,21 +13,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
+import { assertUserName } from '../../formats/user-name.js';
 import type { Store } from '../store/store.js';
 import { generateToken, hashToken } from './token.js';
-
-/** Unix user names as useradd accepts them; the name is also used in paths (~NAME). */
-export const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
-
-export function assertUserName(name: string): string {
-  if (!USER_RE.test(name)) {
-    throw new KaployError(
-      'KAPLOY_OPTION',
-      `invalid user name '${name}': expected a Unix login (lower-case letters, digits, '_', '.', '-')`,
-    );
-  }
-  return name;
-}
 
 export interface EnrolOptions {
   user: string;

@@ -5,7 +5,8 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound, withStatus } from '../server/http-errors.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
-import { recordEnvironmentFiles, type UploadedFile } from './record-files.js';
+import type { UploadedFile } from '../../api/uploaded-file.js';
+import { recordEnvironmentFiles } from './record-files.js';
 import { canSee, latestVersions } from './visibility.js';
 
 /**

@@ -1,29 +1,10 @@
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
 import { isUnder } from '../../formats/environment/server-paths.js';
+import type { FileMove } from '../../api/file-moves.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
-
-/** One `SRC::DST` of `kaenv3 --move-files -m SRC::DST,...`: a file or directory prefix. */
-export interface FileMove {
-  from: string;
-  to: string;
-}
-
-/** Parses `src1::dst1,src2::dst2` (kaenv3 -m/--files-to-move). */
-export function parseFileMoves(spec: string): FileMove[] {
-  return spec.split(',').map((item) => {
-    const [from, to, ...rest] = item.split('::');
-    if (!from || !to || rest.length > 0 || /[\0\r\n]/.test(item)) {
-      throw new KaployError(
-        'KAPLOY_OPTION',
-        `invalid file move '${item}': expected SRC::DST (several separated by commas)`,
-      );
-    }
-    return { from, to };
-  });
-}
 
 function moved(ref: string, moves: readonly FileMove[]): string {
   for (const m of moves) {

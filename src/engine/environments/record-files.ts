@@ -1,20 +1,11 @@
 import path from 'node:path';
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
 import { MD5_RE } from '../../common/md5.js';
 import { isUnder, resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { EngineContext } from '../server/context.js';
 import { fetchIntoCache } from './fetch-url.js';
-
-/**
- * A file the client read on its own machine and uploaded: `ref` as written in the description,
- * `path` the absolute path it resolved to on the client, `md5` its content (PUT /files/:md5).
- */
-export interface UploadedFile {
-  ref: string;
-  path: string;
-  md5: string;
-}
 
 export interface RecordedFile {
   file: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PassThrough } from 'node:stream';
+import type { ConsoleView } from '../../api/console-view.js';
 import { KaployError } from '../../common/errors.js';
 import { clusterOf } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
@@ -11,13 +12,6 @@ import { targetNodes } from './target-nodes.js';
 
 /** A session nobody reads within this delay is closed (the client died between its two requests). */
 const ATTACH_TIMEOUT_MS = 30_000;
-
-export interface ConsoleView {
-  wid: string;
-  user: string;
-  node: string;
-  startedAt: number;
-}
 
 /**
  * kaconsole3 sessions (C- ids): one per node at a time, as a physical console has one keyboard.

@@ -11,7 +11,7 @@ import { createWindow } from '../workflow/window.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
 import { type NodeStepDeps, nodeStepEnv, TrackedRebootState } from './node-step-env.js';
 import { REBOOT } from './nodeop-kinds.js';
-import { checkPxeProfile } from './pxe-profile-check.js';
+import { checkPxeProfile } from '../../formats/pxe-profile-check.js';
 import { rebootStages } from './reboot-stages.js';
 import { runStages } from './run-stages.js';
 import { dropBusy, targetNodes } from './target-nodes.js';

@@ -3,7 +3,8 @@ import type { RestoreConfig } from '../../common/hooks-config.js';
 import type { Logger } from '../../common/logger.js';
 import { holdOutOfService, putBackInService } from './node-service.js';
 import type { StepOutcome } from './restore-plan.js';
-import { type RestoreRow, RestoresRepo } from './restores-repo.js';
+import type { RestoreRow } from '../../api/restores.js';
+import { RestoresRepo } from './restores-repo.js';
 
 /** Rows restored together: nodes due at the same time with the same production environment. */
 export interface RestoreGroup {

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RestoreRow, RestoreState } from '../../api/restores.js';
 
 /**
  * Durable restore requests, one row per (job, node), in the engine's SQLite store. The table is
@@ -8,22 +9,6 @@ import type { Database } from 'better-sqlite3';
  * delivered late, after an admin put the node back by hand and a new deploy job got it: restoring
  * it would reboot that job's node and the later job's own end restores it anyway).
  */
-export const RESTORE_STATES = ['pending', 'running', 'done', 'failed', 'superseded'] as const;
-export type RestoreState = (typeof RESTORE_STATES)[number];
-
-export interface RestoreRow {
-  job: number;
-  node: string;
-  user: string;
-  production: string;
-  state: RestoreState;
-  attempts: number;
-  reason: string;
-  next_attempt: number;
-  created: number;
-  updated: number;
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS oar_restores (
   job INTEGER NOT NULL,

@@ -3,7 +3,8 @@ import { USER_PATTERN } from '../../api/schemas.js';
 import { KaployError } from '../../common/errors.js';
 import { removeRights } from '../rights/rights-service.js';
 import type { EngineContext } from '../server/context.js';
-import { RESTORE_STATES, type RestoreState, RestoresRepo } from './restores-repo.js';
+import { RESTORE_STATES, type RestoreState } from '../../api/restores.js';
+import { RestoresRepo } from './restores-repo.js';
 
 const HOST_PATTERN = '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$';
 const ENV_OR_EMPTY_PATTERN = '^([A-Za-z0-9][A-Za-z0-9._+-]{0,127})?$';

@@ -16,7 +16,7 @@ import {
   updateEnvironment,
 } from '../environments/environment-service.js';
 import { moveEnvironmentFiles } from '../environments/move-files.js';
-import type { UploadedFile } from '../environments/record-files.js';
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
 import type { EngineContext } from './context.js';
 import { requestSignal } from './request-signal.js';

@@ -1,11 +1,5 @@
 import type { Database } from 'better-sqlite3';
-
-/** One right: `user` may act on `node` (or '*') for `partition` (or '*'). */
-export interface RightRow {
-  user: string;
-  node: string;
-  partition: string;
-}
+import type { RightRow } from '../../api/rights.js';
 
 /** A right to add; `job`: the OAR job it was granted for (the prologue's grants). */
 export interface NewRight extends RightRow {

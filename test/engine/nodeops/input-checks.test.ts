@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkRebootRequest, parseRebootKind } from '../../../src/api/reboot-request.js';
 import { createEscapeFilter } from '../../../src/client/nodeops/escape-filter.js';
-import { checkPxeProfile } from '../../../src/engine/nodeops/pxe-profile-check.js';
+import { checkPxeProfile } from '../../../src/formats/pxe-profile-check.js';
 
 describe('the console escape sequence', () => {
   const run = (...chunks: string[]) => {

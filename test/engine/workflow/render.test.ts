@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../../src/cli/common/exit-codes.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { WorkflowEvent } from '../../../src/engine/workflow/events.js';
-import { exitCodeForOutcomes } from '../../../src/engine/workflow/exit-code.js';
 import { foldNodes } from '../../../src/engine/workflow/fold-nodes.js';
 import { renderEvent } from '../../../src/engine/workflow/render-event.js';
 import { renderSummary } from '../../../src/engine/workflow/render-summary.js';
@@ -247,17 +245,7 @@ describe('renderSummary', () => {
   });
 });
 
-describe('exitCodeForOutcomes and resumePointOf', () => {
-  it('maps outcomes to exit codes; a breakpoint counts as done', () => {
-    expect(exitCodeForOutcomes([outcome('a', 'ok'), outcome('b', 'ok')])).toBe(EXIT.OK);
-    expect(exitCodeForOutcomes([outcome('a', 'ok'), outcome('b', 'breakpoint')])).toBe(EXIT.OK);
-    expect(exitCodeForOutcomes([outcome('a', 'breakpoint')])).toBe(EXIT.OK);
-    expect(exitCodeForOutcomes([outcome('a', 'ok'), outcome('b', 'ko')])).toBe(EXIT.SOME_FAILED);
-    expect(exitCodeForOutcomes([outcome('a', 'ko'), outcome('b', 'ko')])).toBe(EXIT.ALL_FAILED);
-    expect(exitCodeForOutcomes([])).toBe(EXIT.ALL_FAILED);
-    expect(exitCodeForOutcomes([outcome('a', 'ok'), outcome('b', 'cancelled')])).toBe(EXIT.CANCELLED);
-  });
-
+describe('resumePointOf', () => {
   it('reads the resume point of a breakpoint outcome only', () => {
     const at = { macro: 'BroadcastEnv', impl: 'BroadcastEnvKastafior', micro: 'send_key' } as const;
     expect(resumePointOf(outcome('a', 'breakpoint', at))).toEqual(at);

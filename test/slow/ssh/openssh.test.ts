@@ -5,12 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shq } from '../../../src/common/shell-quote.js';
-import {
-  KnownHostsFile,
-  MemoryHostKeyStore,
-  SshPool,
-  type SshTarget,
-} from '../../../src/engine/ssh/index.js';
+import { MemoryHostKeyStore, SshPool, type SshTarget } from '../../../src/engine/ssh/index.js';
 import { newEd25519 } from '../../engine/ssh/helpers/test-ssh-server.js';
 import { type OpenSshServer, startOpenSsh } from './helpers/openssh-server.js';
 
@@ -183,33 +178,5 @@ describe('SshPool against Debian OpenSSH', () => {
     });
     await expect(p2.exec(target, 'true')).rejects.toMatchObject({ kind: 'auth_failed', node: 'node-1' });
     await p2.closeAll();
-  });
-
-  it('pins through a known_hosts file that OpenSSH itself accepts', async () => {
-    const kh = join(sshd.dir, 'known_hosts');
-    const file = new KnownHostsFile(kh, { port: sshd.port });
-    const p2 = new SshPool({ privateKey: sshd.engineKey, hostKeys: file });
-    await p2.exec({ ...target, node: '127.0.0.1' }, 'true', { trustOnFirstUse: true });
-    await p2.closeAll();
-    const { execFileSync } = await import('node:child_process');
-    const out = execFileSync(
-      'ssh',
-      [
-        '-o',
-        `UserKnownHostsFile=${kh}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-i',
-        join(sshd.dir, 'engine'),
-        '-p',
-        String(sshd.port),
-        `${sshd.username}@127.0.0.1`,
-        'echo via-openssh',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(out).toBe('via-openssh\n');
   });
 });

@@ -1,4 +1,4 @@
-import { describeFailure, runCommand } from '../../common/run-command.js';
+import { describeFailure, runCommand } from '../common/run-command.js';
 
 export interface NodesStateResult {
   ok: boolean;

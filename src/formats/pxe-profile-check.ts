@@ -1,5 +1,5 @@
-import { KaployError } from '../../common/errors.js';
-import { type BootTarget, parseProfile } from '../../formats/pxe-profile.js';
+import { KaployError } from '../common/errors.js';
+import { type BootTarget, parseProfile } from './pxe-profile.js';
 
 /** pxelinux keywords accepted in a -w profile; anything else (INCLUDE, CONFIG, MENU...) is refused. */
 const KEYWORDS = new Set([
