@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { parseFileMoves } from '../api/file-moves.js';
 import { assertVisibility, type KaenvAction, runKaenv } from '../client/environments/kaenv.js';
 import { createClient } from '../client/http-client.js';
 import { KaployError } from '../common/errors.js';
-import { assertUserName } from '../formats/user-name.js';
-import { parseFileMoves } from '../api/file-moves.js';
 import { KAPLOY_VERSION } from '../common/version.js';
+import { assertUserName } from '../formats/user-name.js';
 import { runCli } from './common/run-cli.js';
 
 /** kaenv3: manage environments (Kadeploy 3.1 option names, plus the 3.3 ones that do not conflict). */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { RESTORE_STATES, type RestoreState } from '../api/restores.js';
 import { KaployError } from '../common/errors.js';
 import { hooksConfigFile, loadHooksConfig } from '../common/hooks-config.js';
-import { RESTORE_STATES, type RestoreState } from '../api/restores.js';
 import { HookEngine } from '../hook/hook-engine.js';
 import { parseJobId } from '../hook/job-id.js';
 import { adminRestores, formatRestoresReport } from '../hook/restores-admin.js';

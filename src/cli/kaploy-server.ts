@@ -1,14 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { KaployError } from '../common/errors.js';
-import { createLogger, silentLogger } from '../common/logger.js';
+import { createLogger } from '../common/logger.js';
 import { loadSiteConfig, type SiteConfig } from '../common/site-config.js';
-import { assertUserName, enrolUser } from '../engine/auth/enrol.js';
-import { FileCache } from '../engine/environments/file-cache.js';
-import { seedEnvironments } from '../engine/environments/seed.js';
-import { defaultSiteConfig } from '../engine/server/default-config.js';
-import { OperationRegistry } from '../engine/server/operations-registry.js';
-import { startServer } from '../engine/server/start.js';
-import { openStore, storePath } from '../engine/store/store.js';
+import { addReferenceEnvironments, defaultSiteConfig, enrolUsers, startEngine } from '../engine/main.js';
+import { assertUserName } from '../formats/user-name.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
 function siteConfig(file: string | undefined): SiteConfig {
@@ -37,7 +33,7 @@ export function registerServer(program: Command, ctx: SubcommandContext): void {
     .option('--host <ADDR>', 'listen on this address instead of the configured one')
     .action(async (o: { config?: string; port?: string; host?: string }) => {
       const config = siteConfig(o.config);
-      const running = await startServer(config, {
+      const running = await startEngine(config, {
         ...(o.port !== undefined ? { port: parsePort(o.port) } : {}),
         ...(o.host !== undefined ? { host: o.host } : {}),
         logger: createLogger(`kaploy-server:${config.site}`),
@@ -55,29 +51,39 @@ export function registerServer(program: Command, ctx: SubcommandContext): void {
   server
     .command('token')
     .description(
-      "create or rotate a user's secret and write it to a mode-600 file (admin, needs the data directory)",
+      "create or rotate users' secrets and write each to a mode-600 file (admin, needs the data directory)",
     )
     .option('-c, --config <FILE>', 'site configuration (YAML)')
-    .requiredOption('--user <NAME>', 'the user to enrol')
-    .option('--out <FILE>', 'where to write the secret (default ~USER/.kaploy/tokens/<site>)')
+    .requiredOption('--user <NAME...>', 'the user(s) to enrol')
+    .option('--out <FILE>', 'where to write the secret of the one user (default ~USER/.kaploy/tokens/<site>)')
+    .option('--out-dir <DIR>', "write each user's secret to DIR/USER (several users at once)")
     .option('--owner <UID:GID>', 'chown the token file (and its directory) to this owner')
     .action((_o: unknown, cmd: Command) => {
       // optsWithGlobals: `--config` may have been taken by the parent `server` command.
-      const o = cmd.optsWithGlobals<{ config?: string; user: string; out?: string; owner?: string }>();
+      const o = cmd.optsWithGlobals<{
+        config?: string;
+        user: string[];
+        out?: string;
+        outDir?: string;
+        owner?: string;
+      }>();
+      if (o.out !== undefined && o.outDir !== undefined)
+        throw new KaployError('KAPLOY_OPTION', '--out and --out-dir are exclusive');
+      if (o.out !== undefined && o.user.length > 1)
+        throw new KaployError('KAPLOY_OPTION', '--out names one file: give --out-dir DIR for several users');
       const config = siteConfig(o.config);
-      assertUserName(o.user);
-      const store = openStore(storePath(config.dataDir));
-      try {
-        const { file } = enrolUser(store, {
-          user: o.user,
-          site: config.site,
+      const users = [...new Set(o.user.map(assertUserName))];
+      const owner = o.owner !== undefined ? parseOwner(o.owner) : undefined;
+      const written = enrolUsers(
+        config,
+        users.map((user) => ({
+          user,
           ...(o.out !== undefined ? { out: o.out } : {}),
-          ...(o.owner !== undefined ? { owner: parseOwner(o.owner) } : {}),
-        });
-        process.stdout.write(`token for ${o.user} written to ${file}\n`);
-      } finally {
-        store.close();
-      }
+          ...(o.outDir !== undefined ? { out: path.join(o.outDir, user) } : {}),
+          ...(owner ? { owner } : {}),
+        })),
+      );
+      for (const w of written) process.stdout.write(`token for ${w.user} written to ${w.file}\n`);
     });
 
   server
@@ -92,26 +98,9 @@ export function registerServer(program: Command, ctx: SubcommandContext): void {
       const o = cmd.optsWithGlobals<{ config?: string; user: string }>();
       const config = siteConfig(o.config);
       assertUserName(o.user);
-      const store = openStore(storePath(config.dataDir));
-      try {
-        const res = await seedEnvironments(
-          {
-            config,
-            store,
-            operations: new OperationRegistry(),
-            logger: silentLogger,
-            files: new FileCache(config.dataDir),
-            signal: ctx.signal,
-          },
-          o.user,
-          files,
-          ctx.signal,
-        );
-        for (const w of res.warnings) process.stderr.write(`Warning: ${w}\n`);
-        for (const a of res.added) process.stdout.write(`added ${a} for ${o.user}\n`);
-        for (const s of res.skipped) process.stdout.write(`kept ${s} of ${o.user} (already recorded)\n`);
-      } finally {
-        store.close();
-      }
+      const res = await addReferenceEnvironments(config, o.user, files, ctx.signal);
+      for (const w of res.warnings) process.stderr.write(`Warning: ${w}\n`);
+      for (const a of res.added) process.stdout.write(`added ${a} for ${o.user}\n`);
+      for (const s of res.skipped) process.stdout.write(`kept ${s} of ${o.user} (already recorded)\n`);
     });
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { assertPartition } from '../api/rights.js';
 import { createClient } from '../client/http-client.js';
 import { runKarights } from '../client/rights/karights.js';
 import { KaployError } from '../common/errors.js';
-import { assertUserName } from '../formats/user-name.js';
-import { assertPartition } from '../api/rights.js';
 import { KAPLOY_VERSION } from '../common/version.js';
 import { expandRange, parseNodeFile } from '../formats/node-names.js';
+import { assertUserName } from '../formats/user-name.js';
 import { runCli } from './common/run-cli.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

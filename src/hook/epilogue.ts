@@ -1,12 +1,12 @@
 import type { RestoreRequest } from '../api/restore-request.js';
 import { errorMessage, isKaployError } from '../common/errors.js';
-import { setNodesAbsent } from './oarnodesetting.js';
 import { retryWithin } from './deadline.js';
 import { recordFailure } from './deliver-spool.js';
 import type { HookDeps } from './hook-deps.js';
 import { isRetryableEngineError } from './hook-engine.js';
 import { decideJob, type NodeHookArgs } from './job-source.js';
 import { endReason, type OarJob } from './oar-job.js';
+import { setNodesAbsent } from './oarnodesetting.js';
 import { deliverPending } from './prologue.js';
 import { markRejected, removeSpooled, type SpoolEntry, spoolFile, writeSpooled } from './spool.js';
 

@@ -1,6 +1,6 @@
+import type { RestoreRow, RestoreState } from '../api/restores.js';
 import { errorMessage, isKaployError, type KaployErrorCode } from '../common/errors.js';
 import type { HooksConfig } from '../common/hooks-config.js';
-import type { RestoreRow, RestoreState } from '../api/restores.js';
 import { type DeliveryReport, deliverSpool } from './deliver-spool.js';
 import type { HookEngine } from './hook-engine.js';
 import { listSpooled, type SpoolListing } from './spool.js';

@@ -7,7 +7,7 @@ import { ApiClient } from '../../src/client/http-client.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { enrolUser } from '../../src/engine/auth/enrol.js';
 import { resolveImage } from '../../src/engine/environments/resolve-image.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { spawnEngine } from './helpers/engine-process.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
@@ -17,7 +17,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice'] });
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
 });
 
 afterAll(async () => {

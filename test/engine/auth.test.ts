@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/client/http-client.js';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite } from './helpers/site.js';
 
@@ -12,7 +12,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice', 'bob'] });
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
   writeFile(site.dir, 'secret/shadow', 'root:x\n');
   mkdirSync(path.join(site.imageDir, 'sub'));
   symlinkSync(path.join(site.dir, 'secret/shadow'), path.join(site.imageDir, 'sub/escape.tgz'));
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { resolveEnvironmentFiles, resolveImage } from '../../src/engine/environments/resolve-image.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -20,7 +20,7 @@ const files = new Map<string, string>();
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice'] });
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
   // A web depot for http images (the multi-site tutorial's public.site/~login/).
   http = createServer((req, res) => {
     const body = files.get(req.url ?? '');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEnvironmentForDeploy } from '../../src/client/environments/environments.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { resolveImage } from '../../src/engine/environments/resolve-image.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
   // Reference environments are recorded by the site admin, as `deploy`, with the real command.
   const seeded = await run(
     'kaploy',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { ADMIN, makeSite, type TestSite } from './helpers/site.js';
 
 /** `kaploy server` (the default plugin list) serves the OAR restores and runs their worker. */
@@ -9,7 +9,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice'], name: 'restorewired' });
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
 });
 afterAll(async () => {
   await server?.close();

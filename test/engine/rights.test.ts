@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
+import { type RunningServer, type RunningServer, startEngine, startEngine } from '../../src/engine/main.js';
 import { checkRights, hasRight } from '../../src/engine/rights/check.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -10,7 +10,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice', 'bob'], nodes: 4 });
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
 });
 
 afterAll(async () => {

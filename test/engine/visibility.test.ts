@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { addEnvironment } from '../../src/engine/environments/environment-service.js';
-import { type RunningServer, startServer } from '../../src/engine/server/start.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';
 
@@ -27,7 +27,7 @@ const desc = (name: string, visibility: string, description = name) =>
 beforeAll(async () => {
   site = makeSite({ users: ['alice', 'bob', 'carol'] });
   const img = writeFile(site.imageDir, 'img.tgz', 'image\n');
-  server = await startServer(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(site.config, { port: 0, logger: silentLogger });
   const add = (user: string, admin: boolean, name: string, vis: string, d?: string) =>
     addEnvironment(
       server.ctx,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KaployError } from '../../common/errors.js';
 import type { UploadedFile } from '../../api/uploaded-file.js';
+import { KaployError } from '../../common/errors.js';
 import { parseDescription } from '../../formats/environment/parse.js';
 import type { Environment, Visibility } from '../../formats/environment/types.js';
 import type { ApiClient } from '../http-client.js';

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { KaployError } from '../../common/errors.js';
 import type { FileMove } from '../../api/file-moves.js';
+import { KaployError } from '../../common/errors.js';
 import { printDescription } from '../../formats/environment/print.js';
 import { VISIBILITIES, type Visibility } from '../../formats/environment/types.js';
 import type { ApiClient } from '../http-client.js';

@@ -1,8 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
 import { md5File } from '../../common/md5.js';
-import type { UploadedFile } from '../../api/uploaded-file.js';
 import { isUnder } from '../../formats/environment/server-paths.js';
 import type { Environment } from '../../formats/environment/types.js';
 import type { ApiClient } from '../http-client.js';

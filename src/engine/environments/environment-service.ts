@@ -1,3 +1,4 @@
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
 import { parseDescription } from '../../formats/environment/parse.js';
 import type { Environment, Visibility } from '../../formats/environment/types.js';
@@ -5,7 +6,6 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound, withStatus } from '../server/http-errors.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
-import type { UploadedFile } from '../../api/uploaded-file.js';
 import { recordEnvironmentFiles } from './record-files.js';
 import { canSee, latestVersions } from './visibility.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
+import type { FileMove } from '../../api/file-moves.js';
 import { KaployError } from '../../common/errors.js';
 import { isUnder } from '../../formats/environment/server-paths.js';
-import type { FileMove } from '../../api/file-moves.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';

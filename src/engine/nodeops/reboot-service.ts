@@ -2,6 +2,7 @@ import { checkRebootRequest, REBOOT_IMPL, type RebootRequest } from '../../api/r
 import { KaployError } from '../../common/errors.js';
 import { LEVELS } from '../../common/site-config-types.js';
 import type { BootTarget } from '../../formats/pxe-profile.js';
+import { checkPxeProfile } from '../../formats/pxe-profile-check.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
 import type { OperationPlan } from '../operations/operation-kind.js';
@@ -11,7 +12,6 @@ import { createWindow } from '../workflow/window.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
 import { type NodeStepDeps, nodeStepEnv, TrackedRebootState } from './node-step-env.js';
 import { REBOOT } from './nodeop-kinds.js';
-import { checkPxeProfile } from '../../formats/pxe-profile-check.js';
 import { rebootStages } from './reboot-stages.js';
 import { runStages } from './run-stages.js';
 import { dropBusy, targetNodes } from './target-nodes.js';

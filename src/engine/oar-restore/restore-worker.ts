@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
+import type { RestoreRow } from '../../api/restores.js';
 import type { RestoreConfig } from '../../common/hooks-config.js';
 import type { Logger } from '../../common/logger.js';
 import { holdOutOfService, putBackInService } from './node-service.js';
 import type { StepOutcome } from './restore-plan.js';
-import type { RestoreRow } from '../../api/restores.js';
 import { RestoresRepo } from './restores-repo.js';
 
 /** Rows restored together: nodes due at the same time with the same production environment. */

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { RESTORE_STATES, type RestoreState } from '../../api/restores.js';
 import { USER_PATTERN } from '../../api/schemas.js';
 import { KaployError } from '../../common/errors.js';
 import { removeRights } from '../rights/rights-service.js';
 import type { EngineContext } from '../server/context.js';
-import { RESTORE_STATES, type RestoreState } from '../../api/restores.js';
 import { RestoresRepo } from './restores-repo.js';
 
 const HOST_PATTERN = '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$';

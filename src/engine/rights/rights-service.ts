@@ -1,8 +1,8 @@
+import type { RightRow } from '../../api/rights.js';
 import { KaployError } from '../../common/errors.js';
 import { nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
-import type { RightRow } from '../../api/rights.js';
 import { hasRight } from './check.js';
 
 /** karights3: admins grant and revoke; revoking ends the user's operations on those nodes. */

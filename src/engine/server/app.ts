@@ -1,38 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { statsRoutes } from '../../stats/routes-stats.js';
-import { nodeOpsRoutes } from '../nodeops/routes-nodeops.js';
-import { deploymentRoutes } from '../operations/routes-deployment.js';
 import { installAuthHook } from './auth-hook.js';
 import type { EngineContext } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi-plugin.js';
-import { environmentsRoutes } from './routes-environments.js';
-import { filesRoutes } from './routes-files.js';
-import { infoRoutes } from './routes-info.js';
-import { nodesRoutes } from './routes-nodes.js';
-import { rightsRoutes } from './routes-rights.js';
 
 export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
-
-/**
- * The engine's route families, one plugin each. Adding a family (stats, deployments, reboot,
- * power, console) is one import and one line here.
- */
-export const ROUTE_PLUGINS: EnginePlugin[] = [
-  infoRoutes,
-  nodesRoutes,
-  environmentsRoutes,
-  filesRoutes,
-  rightsRoutes,
-  deploymentRoutes,
-  statsRoutes as EnginePlugin,
-  nodeOpsRoutes,
-];
 
 /** Builds the fastify app: authentication on every request, the error format, the routes. */
 export async function buildApp(
   ctx: EngineContext,
-  plugins: readonly EnginePlugin[] = ROUTE_PLUGINS,
+  plugins: readonly EnginePlugin[],
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,

@@ -1,6 +1,6 @@
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { KAPLOY_VERSION } from './version.js';
+import { KAPLOY_VERSION } from '../../common/version.js';
 
 /** The document's fixed parts; the paths come from the route schemas. */
 const OPENAPI_BASE: FastifyDynamicSwaggerOptions['openapi'] = {

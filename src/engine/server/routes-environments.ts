@@ -6,6 +6,7 @@ import {
   USER_PATTERN,
   uploadsSchema,
 } from '../../api/schemas.js';
+import type { UploadedFile } from '../../api/uploaded-file.js';
 import type { Visibility } from '../../formats/environment/types.js';
 import {
   addEnvironment,
@@ -16,7 +17,6 @@ import {
   updateEnvironment,
 } from '../environments/environment-service.js';
 import { moveEnvironmentFiles } from '../environments/move-files.js';
-import type { UploadedFile } from '../../api/uploaded-file.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
 import type { EngineContext } from './context.js';
 import { requestSignal } from './request-signal.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { EngineContext } from './context.js';
 import { KAPLOY_VERSION } from '../../common/version.js';
+import type { EngineContext } from './context.js';
 
 /** GET /version, /info, /clusters. */
 export const infoRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (app, { ctx }) => {

@@ -4,9 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { nodeIndex, type SiteConfig } from '../../common/site-config.js';
 import { FileCache } from '../environments/file-cache.js';
-import { createOarRestores } from '../oar-restore/engine-oar.js';
 import { openStore, storePath } from '../store/store.js';
-import { buildApp, type EnginePlugin, ROUTE_PLUGINS } from './app.js';
+import { buildApp, type EnginePlugin } from './app.js';
 import type { EngineContext } from './context.js';
 import { ensureEngineKey } from './engine-key.js';
 import { OperationRegistry } from './operations-registry.js';
@@ -16,7 +15,19 @@ export interface StartOptions {
   port?: number;
   host?: string;
   logger?: Logger;
-  plugins?: readonly EnginePlugin[];
+  /** The route families to serve (src/engine/main.ts lists the engine's). */
+  plugins: readonly EnginePlugin[];
+  /**
+   * Services that live with the engine (the OAR restore worker): made once the store is open,
+   * their routes served beside `plugins`, stopped before the store closes.
+   */
+  services?: (ctx: EngineContext) => readonly EngineService[];
+}
+
+/** Something running inside the engine beside the routes, with routes of its own or not. */
+export interface EngineService {
+  plugin?: EnginePlugin;
+  stop(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -30,7 +41,7 @@ export interface RunningServer {
 export const INITIAL_NODE_STATE = 'prod_env';
 
 /** Opens the store (migrating it), records the site's nodes, and listens. */
-export async function startServer(config: SiteConfig, opts: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(config: SiteConfig, opts: StartOptions): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // A real site's key is provided by its admins; the embedded default makes its own.
   if (config.source === '<embedded>') ensureEngineKey(config.ssh.keyFile);
@@ -47,15 +58,18 @@ export async function startServer(config: SiteConfig, opts: StartOptions = {}): 
   };
   const removed = ctx.files.removeStaleTemporaries();
   if (removed > 0) ctx.logger.info({ removed }, 'removed partial files left in the image cache');
-  // OAR deploy jobs: /restores and the worker that restores production after a job (src/oar).
-  // A caller giving its own plugin list (tests) wires the restores itself, or not at all.
-  const oar = opts.plugins ? undefined : createOarRestores(ctx);
+  const services: EngineService[] = [];
+  const stopServices = async () => {
+    for (const svc of services.splice(0).reverse()) await svc.stop();
+  };
   let app: FastifyInstance;
   try {
-    app = await buildApp(ctx, oar ? [...ROUTE_PLUGINS, oar.plugin] : (opts.plugins ?? ROUTE_PLUGINS));
+    services.push(...(opts.services?.(ctx) ?? []));
+    const extra = services.flatMap((svc) => (svc.plugin ? [svc.plugin] : []));
+    app = await buildApp(ctx, [...opts.plugins, ...extra]);
     await app.listen({ port: opts.port ?? config.listen.port, host: opts.host ?? config.listen.host });
   } catch (e) {
-    await oar?.stop();
+    await stopServices();
     store.close();
     throw e;
   }
@@ -71,7 +85,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions = {}): 
       closed = true;
       ac.abort(new Error('server shutting down'));
       ctx.operations.cancelAll('server shutting down');
-      await oar?.stop();
+      await stopServices();
       await app.close();
       store.close();
     },

@@ -1,60 +1,70 @@
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readToken } from '../../client/client-config.js';
+import { ApiClient } from '../../client/http-client.js';
+import { KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { loadSiteConfig } from '../../common/site-config.js';
-import { enrolUser } from '../../engine/auth/enrol.js';
-import { FileCache } from '../../engine/environments/file-cache.js';
-import { seedEnvironments } from '../../engine/environments/seed.js';
-import type { EngineContext } from '../../engine/server/context.js';
-import { OperationRegistry } from '../../engine/server/operations-registry.js';
-import { openStore, storePath } from '../../engine/store/store.js';
+import { describeFailure, runCommand } from '../../common/run-command.js';
 import { startEngine } from './engine-process.js';
 import type { TestbedLayout } from './layout.js';
+import { kaployJs } from './package-paths.js';
 import type { TestbedState } from './testbed-state.js';
 
 /** Users of a virtual site: the caller, the owner of public environments, an admin, three users for tests. */
 export const ADMIN_USER = 'kaadmin';
 export const TEST_USERS = ['alice', 'bob', 'carol'];
 
+/** `kaploy server SUBCOMMAND --config DIR/site.yaml ...`: the engine's own admin commands. */
+async function kaployServer(l: TestbedLayout, args: readonly string[], signal?: AbortSignal): Promise<void> {
+  const argv = [
+    process.execPath,
+    kaployJs,
+    'server',
+    args[0] ?? '',
+    '--config',
+    l.siteYaml,
+    ...args.slice(1),
+  ];
+  const r = await runCommand(argv, { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
+  if (r.code !== 0) {
+    throw new KaployError('KAPLOY_INTERNAL', `kaploy server ${args[0]} failed: ${describeFailure(r)}`);
+  }
+}
+
 /**
- * What runs beside the nodes: enrol the site's users (tokens in DIR/tokens, mode 600), record the
- * reference environments as public ones of `deploy` (the tutorial's tiny-x64-base in the key/value
- * format, the others in YAML), give the caller rights on every node (on a real site the OAR
- * prologue does this per job), then start the engine and wait until it answers.
+ * What runs beside the nodes, set up the way a site admin would, through the engine's own
+ * commands and API: enrol the site's users (`kaploy server token`, tokens in DIR/tokens, mode
+ * 600), record the reference environments as public ones of `deploy` (`kaploy server add-env`: the
+ * tutorial's tiny-x64-base in the key/value format, the others in YAML), start the engine and wait
+ * until it answers, then give the caller rights on every node (POST /rights as the admin; on a real
+ * site the OAR prologue does this per job).
  */
 export async function startEngineAndSeedEnvironments(
   l: TestbedLayout,
   s: TestbedState,
   o: { signal?: AbortSignal; logger: Logger },
 ): Promise<{ engineUrl?: string }> {
-  const config = loadSiteConfig(l.siteYaml);
   const me = os.userInfo().username;
-  const store = openStore(storePath(config.dataDir));
-  const ac = new AbortController();
-  try {
-    for (const user of [...new Set([me, 'deploy', ADMIN_USER, ...TEST_USERS])]) {
-      enrolUser(store, { user, site: config.site, out: path.join(l.tokensDir, user) });
-    }
-    const ctx: EngineContext = {
-      config,
-      store,
-      operations: new OperationRegistry(),
-      logger: o.logger,
-      files: new FileCache(config.dataDir),
-      signal: ac.signal,
-    };
-    const descs = readdirSync(l.envsDir)
-      .filter((f) => f.endsWith('.yaml') && f !== 'tiny-x64-base.yaml')
-      .map((f) => path.join(l.envsDir, f));
-    await seedEnvironments(ctx, 'deploy', [path.join(l.envsDir, 'tiny-x64-base.env'), ...descs], o.signal);
-    store.rights.add([{ user: me, node: '*', partition: '*' }]);
-  } finally {
-    ac.abort();
-    store.close();
-  }
+  const users = [...new Set([me, 'deploy', ADMIN_USER, ...TEST_USERS])];
+  await kaployServer(l, ['token', '--out-dir', l.tokensDir, '--user', ...users], o.signal);
+  const descs = readdirSync(l.envsDir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'tiny-x64-base.yaml')
+    .map((f) => path.join(l.envsDir, f));
+  const envs = [path.join(l.envsDir, 'tiny-x64-base.env'), ...descs];
+  await kaployServer(l, ['add-env', '--user', 'deploy', ...envs], o.signal);
   const engineUrl = `http://127.0.0.1:${s.enginePort}`;
-  await startEngine(l, engineUrl, path.join(l.tokensDir, ADMIN_USER), o.signal);
+  const adminToken = path.join(l.tokensDir, ADMIN_USER);
+  await startEngine(l, engineUrl, adminToken, o.signal);
+  const admin = new ApiClient({ url: engineUrl, token: readToken(adminToken), serverName: 'engine' });
+  try {
+    await admin.request('POST', '/rights', {
+      body: { user: me, nodes: ['*'], partitions: ['*'] },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } finally {
+    await admin.close();
+  }
   o.logger.info({ engineUrl }, 'engine started');
   return { engineUrl };
 }

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
+import { type RunningServer, startEngine } from '../../../src/engine/main.js';
 import { planReboot, REBOOT, type RebootRequest } from '../../../src/engine/nodeops/index.js';
 import { engineServices } from '../../../src/engine/operations/engine-services.js';
 import { OperationService } from '../../../src/engine/operations/operation-service.js';
-import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { type Site, startSite } from '../../e2e/helpers/virtual-site.js';
 
 /**
@@ -34,7 +34,7 @@ beforeAll(async () => {
       return { ...c, commands: { ...commands, reboot } };
     }),
   };
-  server = await startServer(config, { port: 0, host: '127.0.0.1', logger: silentLogger });
+  server = await startEngine(config, { port: 0, host: '127.0.0.1', logger: silentLogger });
   server.ctx.store.rights.add([{ user: 'tester', node: n1, partition: '*' }]);
 }, 120_000);
 afterAll(async () => {

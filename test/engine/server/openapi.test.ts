@@ -7,8 +7,9 @@ import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { FileCache } from '../../../src/engine/environments/file-cache.js';
+import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
-import { buildApp, type EnginePlugin, ROUTE_PLUGINS } from '../../../src/engine/server/app.js';
+import { buildApp, type EnginePlugin } from '../../../src/engine/server/app.js';
 import type { EngineContext } from '../../../src/engine/server/context.js';
 import {
   buildOpenApiDocument,

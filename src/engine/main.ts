@@ -1,0 +1,109 @@
+import type { Logger } from '../common/logger.js';
+import { silentLogger } from '../common/logger.js';
+import type { SiteConfig } from '../common/site-config.js';
+import { statsRoutes } from '../stats/routes-stats.js';
+import { enrolUser } from './auth/enrol.js';
+import { FileCache } from './environments/file-cache.js';
+import { seedEnvironments } from './environments/seed.js';
+import { nodeOpsRoutes } from './nodeops/routes-nodeops.js';
+import { createOarRestores } from './oar-restore/engine-oar.js';
+import { restoreRoutes } from './oar-restore/routes-restores.js';
+import { deploymentRoutes } from './operations/routes-deployment.js';
+import type { EnginePlugin } from './server/app.js';
+import { OperationRegistry } from './server/operations-registry.js';
+import { environmentsRoutes } from './server/routes-environments.js';
+import { filesRoutes } from './server/routes-files.js';
+import { infoRoutes } from './server/routes-info.js';
+import { nodesRoutes } from './server/routes-nodes.js';
+import { rightsRoutes } from './server/routes-rights.js';
+import { type RunningServer, startServer } from './server/start.js';
+import { openStore, storePath } from './store/store.js';
+
+/**
+ * The engine assembled: the one module the command line (`kaploy server`), and through it the
+ * virtual site, use to run and administer an engine. The parts below know nothing of each other;
+ * this file is where they meet.
+ */
+export { defaultSiteConfig } from './server/default-config.js';
+export type { RunningServer } from './server/start.js';
+
+/** The engine's route families, one plugin each; adding a family is one import and one line. */
+export const ROUTE_PLUGINS: readonly EnginePlugin[] = [
+  infoRoutes,
+  nodesRoutes,
+  environmentsRoutes,
+  filesRoutes,
+  rightsRoutes,
+  deploymentRoutes,
+  statsRoutes as EnginePlugin,
+  nodeOpsRoutes,
+];
+
+export interface EngineOptions {
+  /** Overrides the configuration's listen port (0 = any free port). */
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  /**
+   * OAR deploy jobs: `worker` (the default) serves /restores and runs the worker that restores
+   * production after a job; `routes` serves /restores only, so requests stay pending (the hooks'
+   * tests against a real OAR, whose nodes cannot be redeployed).
+   */
+  restores?: 'worker' | 'routes';
+}
+
+/** Runs the site engine: the store opened (and migrated), every route family, the OAR restores. */
+export function startEngine(config: SiteConfig, opts: EngineOptions = {}): Promise<RunningServer> {
+  const { restores = 'worker', ...listen } = opts;
+  return startServer(config, {
+    ...listen,
+    plugins: restores === 'routes' ? [...ROUTE_PLUGINS, restoreRoutes] : ROUTE_PLUGINS,
+    ...(restores === 'worker' ? { services: (ctx) => [createOarRestores(ctx)] } : {}),
+  });
+}
+
+export interface Enrolment {
+  user: string;
+  /** Where to write the secret; default ~USER/.kaploy/tokens/<site>. */
+  out?: string;
+  owner?: { uid: number; gid: number };
+}
+
+/**
+ * `kaploy server token`: creates or rotates users' secrets in the engine's store (which must be
+ * reachable: run where the data directory is). All or nothing per user, in the order given.
+ */
+export function enrolUsers(
+  config: SiteConfig,
+  users: readonly Enrolment[],
+): { user: string; file: string }[] {
+  const store = openStore(storePath(config.dataDir));
+  try {
+    return users.map((u) => ({ user: u.user, ...enrolUser(store, { ...u, site: config.site }) }));
+  } finally {
+    store.close();
+  }
+}
+
+/** `kaploy server add-env`: records reference environments of `user` from description files. */
+export async function addReferenceEnvironments(
+  config: SiteConfig,
+  user: string,
+  files: readonly string[],
+  signal: AbortSignal,
+): Promise<{ added: string[]; skipped: string[]; warnings: string[] }> {
+  const store = openStore(storePath(config.dataDir));
+  try {
+    const ctx = {
+      config,
+      store,
+      operations: new OperationRegistry(),
+      logger: silentLogger,
+      files: new FileCache(config.dataDir),
+      signal,
+    };
+    return await seedEnvironments(ctx, user, files, signal);
+  } finally {
+    store.close();
+  }
+}
