@@ -35,7 +35,7 @@ describe('wait_reboot rounds and the groups it reports', () => {
   async function run(nodes: { backAt: number; probeMs?: number }[], pollMs: number, signal: AbortSignal) {
     plan.clear();
     probes.clear();
-    const list = nodes.map((p, i) => ({ name: `n${i + 1}`, address: `127.0.0.${i + 1}` }));
+    const list = nodes.map((_p, i) => ({ name: `n${i + 1}`, address: `127.0.0.${i + 1}` }));
     for (const [i, p] of nodes.entries()) plan.set(`127.0.0.${i + 1}`, p);
     const site = testSite({ dir, nodes: list });
     const spec: DeploymentSpec = {
@@ -57,7 +57,7 @@ describe('wait_reboot rounds and the groups it reports', () => {
     };
     const ex = createStepExecutor(spec, {
       pool: {
-        exec: async () => ({ exitCode: 0, exitSignal: null, stdout: '', stderr: '' }),
+        exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
         forget: () => {},
       },
       logger: silentLogger,

@@ -81,7 +81,7 @@ describe('processes die with their channel and with the running system', () => {
       ch.write(Buffer.alloc(4 * 1024 * 1024));
       setImmediate(() => (c as unknown as { _sock: { destroy(): void } })._sock.destroy());
     });
-    await new Promise((r) => c.once('close', r));
+    await new Promise((r) => c.once('close', () => r(undefined)));
     const again = await connect(o.address, o.sshPort, site.keys.enginePrivate);
     expect((await exec(again, 'echo alive')).stdout).toBe('alive\n');
     again.end();

@@ -92,7 +92,7 @@ describe('deployment commands run for real, hardware commands act on the model',
     await ok(nodeCommands.umount('/mnt/dest'));
 
     writeFileSync(join(site.bootDir, ipHex(o.address)), renderProfile({ kind: 'local', partition: 3 }));
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise((r) => c.once('close', () => r(undefined)));
     await ok(nodeCommands.reboot());
     await closed;
     const s = await waitState(node, 'installed');
@@ -175,7 +175,7 @@ describe('deployment commands run for real, hardware commands act on the model',
   it('kexec from production into the deployment environment kernel the engine sent', async () => {
     writeFileSync(join(site.bootDir, ipHex(o.address)), renderProfile({ kind: 'localboot' }));
     const c0 = await connect(o.address, o.sshPort, site.keys.enginePrivate, site.keys.hostPublic);
-    const closed = new Promise((r) => c0.once('close', r));
+    const closed = new Promise((r) => c0.once('close', () => r(undefined)));
     expect((await exec(c0, nodeCommands.reboot())).code).toBe(0);
     await closed;
     await waitState(node, 'production');

@@ -123,7 +123,7 @@ describe('fault injection', () => {
   it('drop_connection cuts the SSH connection after afterBytes of the command input', async () => {
     const c = await prepareDeployPart();
     node.injectFault({ kind: 'drop_connection', when: 'tar', afterBytes: 4096 });
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise((r) => c.once('close', () => r(undefined)));
     const image = readFileSync(buildImage(site.dir, 'big'));
     const r = await exec(c, nodeCommands.extractTar('gzip', '/mnt/dest'), image);
     expect(r.code).toBeNull();
@@ -161,7 +161,7 @@ describe('fault injection', () => {
   it('power_loss on a command: the node goes off at once', async () => {
     node.injectFault({ kind: 'power_loss', when: '^sync$', times: 1 });
     const c = await ssh();
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise((r) => c.once('close', () => r(undefined)));
     const r = await exec(c, nodeCommands.sync());
     expect(r.code).toBeNull();
     await closed;

@@ -49,7 +49,7 @@ describe("the node's SSH server", () => {
     await expect(
       new Promise((resolve, reject) => {
         const c = new Client();
-        c.on('ready', resolve);
+        c.on('ready', () => resolve(undefined));
         c.on('error', reject);
         c.connect({
           host: o.address,
