@@ -16,7 +16,7 @@ const ci = args.indexOf('--concurrency');
 const concurrency = ci >= 0 ? Number(args.splice(ci, 2)[1]) : 64;
 const sizes = args.length ? args.map(Number) : [100, 500];
 
-const { testbedUp, testbedDown, testbedLayout } = await import('../dist/testbed/manager/index.js');
+const { testbedUp, testbedDown, testbedLayout } = await import('../dist/testbed/index.js');
 // The engine's transport when built; otherwise plain ssh2 (said in the output).
 const transport = await import('../dist/engine/ssh/index.js').catch(() => undefined);
 

@@ -1,8 +1,5 @@
-import type { Command } from 'commander';
-
 /** What `kaploy` hands every subcommand family: the program's signal and a way to set the exit code. */
 export interface SubcommandContext {
   signal: AbortSignal;
   setCode: (code: number) => void;
 }
-export type RegisterSubcommands = (program: Command, ctx: SubcommandContext) => void;

@@ -1,6 +1,4 @@
-export type { PowerAction, PowerRequest } from '../../api/power-request.js';
-export type { RebootKind, RebootRequest } from '../../api/reboot-request.js';
-export type { NodeOpOutcome } from './node-op-outcome.js';
+// Reboots as the rest of the engine (the OAR restores) plans them.
+export type { RebootRequest } from '../../api/reboot-request.js';
 export { REBOOT } from './nodeop-kinds.js';
-export { destructiveNodes, planReboot } from './reboot-service.js';
-export { nodeOpsRoutes } from './routes-nodeops.js';
+export { planReboot } from './reboot-service.js';

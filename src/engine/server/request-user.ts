@@ -6,5 +6,3 @@ declare module 'fastify' {
     user: AuthenticatedUser;
   }
 }
-
-export type RequestUser = AuthenticatedUser;

@@ -1,12 +1,3 @@
-export {
-  type ArchiveSpec,
-  DEFAULT_TUNING,
-  type DeploymentSpec,
-  type EnvironmentSpec,
-  type NodeShell,
-  type StepDeps,
-  type StepTuning,
-} from './deployment-spec.js';
+// The deployment steps as the deployment service (and the broadcast bench) uses them.
+export type { EnvironmentSpec, NodeShell, StepTuning } from './deployment-spec.js';
 export { createStepExecutor } from './executor.js';
-export { prepostVars } from './postinstall.js';
-export { type BroadcastMethod, broadcastMethodOf } from './send-environment.js';

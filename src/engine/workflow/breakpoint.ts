@@ -98,4 +98,3 @@ export function locateResume(
   return { macroIndex, instanceIndex, microIndex };
 }
 
-export type { PlannedStep };

@@ -113,4 +113,3 @@ export type WorkflowEvent =
       durationMs: number;
     };
 
-export type WorkflowEventKind = WorkflowEvent['kind'];

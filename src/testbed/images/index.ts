@@ -1,17 +1,4 @@
-export {
-  defaultCacheDir,
-  ensureTestImages,
-  imageFiles,
-  PROD,
-  type TestImages,
-  TINY,
-} from './build-images.js';
-export {
-  keyValueDescription,
-  type TestEnvironment,
-  testEnvironments,
-  writeEnvDescriptions,
-  yamlDescription,
-} from './env-descriptions.js';
+// The test images and their descriptions, for the virtual site and the tests that build them.
+export { ensureTestImages, type TestImages } from './build-images.js';
+export { writeEnvDescriptions } from './env-descriptions.js';
 export { installTestImages } from './install-images.js';
-export { fakeKernel, type RootfsSpec } from './rootfs-tree.js';

@@ -1,5 +1,3 @@
 // The virtual node: public API for the testbed manager (src/testbed/manager) and tests.
-export { validateFault } from './fault-book.js';
-export { type HardwareCommand, parseHardwareCommand } from './hardware-commands.js';
 export type { Fault, NodeState, NodeStatus, RebootLevel, VirtualNodeOptions } from './types.js';
 export { VirtualNode } from './virtual-node.js';
