@@ -22,12 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(ROOT, 'dist', p));
 const { loadSiteConfig } = await dist('common/site-config.js');
 const { silentLogger } = await dist('common/logger.js');
-const { enrolUser } = await dist('deploy/auth/enrol.js');
-const { ensureEngineKey } = await dist('deploy/server/engine-key.js');
-const { ROUTE_PLUGINS } = await dist('deploy/server/app.js');
-const { startServer } = await dist('deploy/server/start.js');
-const { openStore, storePath } = await dist('deploy/store/store.js');
-const { restoreRoutes } = await dist('oar/routes-restores.js');
+const { ensureEngineKey } = await dist('engine/server/engine-key.js');
+const { enrolUsers, startEngine } = await dist('engine/main.js');
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
@@ -64,22 +60,21 @@ async function engineFor(dir, nodes, site, addressOf, owner) {
   );
   const config = loadSiteConfig(siteYaml);
   ensureEngineKey(config.ssh.keyFile);
-  const store = openStore(storePath(config.dataDir));
   const tokenFile = path.join(dir, 'tok', 'kaadmin');
-  enrolUser(store, { user: 'kaadmin', site, out: tokenFile, ...(owner ? { owner } : {}) });
-  store.close();
-  const server = await startServer(config, {
+  enrolUsers(config, [{ user: 'kaadmin', out: tokenFile, ...(owner ? { owner } : {}) }]);
+  // The restore routes without the worker: the bench times the hooks, not the restores.
+  const server = await startEngine(config, {
     port: 0,
     host: '127.0.0.1',
     logger: silentLogger,
-    plugins: [...ROUTE_PLUGINS, restoreRoutes],
+    restores: 'routes',
   });
   return { server, tokenFile };
 }
 
 function oarstatDoc(job, owner, nodes) {
   const rec = JSON.parse(
-    readFileSync(path.join(ROOT, 'test/oar/fixtures/oarstat-deploy-finishing.json'), 'utf8'),
+    readFileSync(path.join(ROOT, 'test/hook/fixtures/oarstat-deploy-finishing.json'), 'utf8'),
   );
   const e = Object.values(rec)[0];
   Object.assign(e, {

@@ -49,7 +49,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(ROOT, 'dist', p));
 const { testbedUp, testbedDown, testbedLayout } = await dist('testbed/index.js');
 const { startEngine } = await dist('testbed/manager/engine-process.js');
-const { ApiClient } = await dist('deploy/api/client.js');
+const { ApiClient } = await dist('client/http-client.js');
 
 const N = Number(arg('nodes', '64'));
 const CASES = arg('cases', 'plain,destructive').split(',');

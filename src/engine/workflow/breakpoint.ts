@@ -1,6 +1,6 @@
 import { KaployError } from '../../common/errors.js';
 import { isImplementation } from '../../formats/macro-steps.js';
-import { type PlannedStep, plannedSteps } from './micro-steps.js';
+import { plannedSteps } from './micro-steps.js';
 import {
   type Implementation,
   MACRO_STEPS,
@@ -97,4 +97,3 @@ export function locateResume(
   }
   return { macroIndex, instanceIndex, microIndex };
 }
-

@@ -112,4 +112,3 @@ export type WorkflowEvent =
       cancelled: readonly string[];
       durationMs: number;
     };
-
