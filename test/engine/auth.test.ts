@@ -107,6 +107,48 @@ describe('authentication', () => {
     await fresh.close();
   });
 
+  it('kaploy server token enrols several users at once into --out-dir DIR/USER', async () => {
+    const dir = path.join(site.dir, 'many');
+    const r = await run(
+      'kaploy',
+      ['server', 'token', '--config', site.configFile, '--out-dir', dir, '--user', 'carol', 'dave', 'carol'],
+      { env: process.env },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `token for carol written to ${path.join(dir, 'carol')}\ntoken for dave written to ${path.join(dir, 'dave')}\n`,
+    );
+    const { readFileSync, statSync } = await import('node:fs');
+    for (const u of ['carol', 'dave']) {
+      expect(statSync(path.join(dir, u)).mode & 0o777).toBe(0o600);
+      const c = new ApiClient({ url: server.url, token: readFileSync(path.join(dir, u), 'utf8').trim() });
+      expect(await c.request('GET', '/info')).toMatchObject({ user: u });
+      await c.close();
+    }
+  });
+
+  it('kaploy server token refuses one --out for several users, --out with --out-dir, a bad name among many', async () => {
+    const cases: [string[], string][] = [
+      [['--user', 'carol', 'dave', '--out', path.join(site.dir, 'x')], '--out names one file'],
+      [['--user', 'carol', '--out', path.join(site.dir, 'x'), '--out-dir', site.dir], 'exclusive'],
+      [
+        ['--user', 'carol', '../root', '--out-dir', path.join(site.dir, 'bad')],
+        "invalid user name '../root'",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run('kaploy', ['server', 'token', '--config', site.configFile, ...args], {
+        env: process.env,
+      });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(message);
+    }
+    // Names are checked before any secret is written: carol's file was not made.
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(path.join(site.dir, 'bad', 'carol'))).toBe(false);
+    expect(existsSync(path.join(site.dir, 'x'))).toBe(false);
+  });
+
   it('a user cannot act as another: environments are added for the caller only', async () => {
     const alice = site.client('alice', server.url);
     // There is no field to name another owner; an unknown property is refused outright.
