@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-export const cli = (n) => path.join(root, 'dist', 'cli', `${n}.js`);
+const cli = (n) => path.join(root, 'dist', 'cli', `${n}.js`);
 
 export const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);

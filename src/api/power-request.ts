@@ -1,6 +1,6 @@
 import { LEVELS, type Level } from '../common/site-config-types.js';
 
-export const POWER_ACTIONS = ['on', 'off', 'status'] as const;
+const POWER_ACTIONS = ['on', 'off', 'status'] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];
 
 /** PUT /power body (kapower3 --on|--off|--status). */

@@ -2,7 +2,7 @@ import { KaployError } from '../common/errors.js';
 import { LEVELS, type Level } from '../common/site-config-types.js';
 
 /** The reboot kinds of kareboot3 -r (reference §5), with the implementation name kastat3 shows. */
-export const REBOOT_KINDS = ['simple', 'set_pxe', 'deploy_env', 'recorded_env'] as const;
+const REBOOT_KINDS = ['simple', 'set_pxe', 'deploy_env', 'recorded_env'] as const;
 export type RebootKind = (typeof REBOOT_KINDS)[number];
 
 export const REBOOT_IMPL: Record<RebootKind, string> = {

@@ -58,7 +58,7 @@ export function runCommand(
 }
 
 /** Last non-empty line of a command's stderr (or stdout), for one-line log messages. */
-export function lastLine(r: CommandResult): string {
+function lastLine(r: CommandResult): string {
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
     .map((l) => l.trim())

@@ -16,7 +16,7 @@ export type ImageKind = 'tar' | 'dd';
 export const dev = (blockDevice: string, part: number): string => `${blockDevice}${part}`;
 
 /** Decompressor as a pipeline stage reading stdin and writing stdout. */
-export function decompressor(c: Compression): string {
+function decompressor(c: Compression): string {
   switch (c) {
     case 'gzip':
       return 'gzip -cd';

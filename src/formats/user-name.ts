@@ -4,7 +4,7 @@ import { KaployError } from '../common/errors.js';
  * Unix user names as useradd accepts them; the name is also used in paths (~NAME). The same rule
  * as src/api/schemas.ts USER_PATTERN, applied to command-line users and OAR job owners.
  */
-export const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
+const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
 
 export function isValidUserName(name: string): boolean {
   return USER_RE.test(name);

@@ -25,7 +25,7 @@ export class Deadline {
 }
 
 /** Resolves after ms, or rejects when the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -41,7 +41,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Retry delays inside one hook run: quick, since the whole run has seconds. */
-export function hookRetryDelayMs(attempt: number): number {
+function hookRetryDelayMs(attempt: number): number {
   return Math.min(250 * 2 ** Math.max(0, attempt - 1), 2_000);
 }
 

@@ -23,7 +23,7 @@ export interface HookDeps {
  * the restore request (delivered once an admin fixes the file), so it falls back to the Debian
  * paths and the default spool directory.
  */
-export function fallbackHooksConfig(file: string): HooksConfig {
+function fallbackHooksConfig(file: string): HooksConfig {
   return {
     file,
     engineUrl: '',

@@ -48,7 +48,7 @@ function rejectedFile(dir: string, job: number): string {
   return path.join(dir, `job-${job}.rejected.json`);
 }
 
-export function ensureSpoolDir(dir: string): void {
+function ensureSpoolDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {

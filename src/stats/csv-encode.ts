@@ -10,7 +10,7 @@ import { neutraliseFormula } from './neutralise.js';
  */
 const NEEDS_QUOTING = /[",\r\n]/;
 
-export function csvField(value: unknown): string {
+function csvField(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (value === null || value === undefined) return '';
   const s = neutraliseFormula(String(value));

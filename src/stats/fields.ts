@@ -51,7 +51,7 @@ export const BOOLEAN_FIELDS: ReadonlySet<StatsField> = new Set<StatsField>(['ano
 
 const FIELD_SET: ReadonlySet<string> = new Set(STATS_FIELDS);
 
-export function isStatsField(name: string): name is StatsField {
+function isStatsField(name: string): name is StatsField {
   return FIELD_SET.has(name);
 }
 

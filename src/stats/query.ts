@@ -3,7 +3,7 @@ import { expandRange } from '../formats/node-names.js';
 import { parseStatsDate } from './dates.js';
 import { DEFAULT_FIELDS, parseFields, RETRY_DEFAULT_FIELDS, type StatsField } from './fields.js';
 
-export const STATS_KINDS = ['list', 'last', 'retries', 'failure-rate'] as const;
+const STATS_KINDS = ['list', 'last', 'retries', 'failure-rate'] as const;
 export type StatsKind = (typeof STATS_KINDS)[number];
 export const STATS_OPERATIONS = ['deploy', 'reboot', 'power'] as const;
 export type StatsOperation = (typeof STATS_OPERATIONS)[number];
@@ -51,7 +51,7 @@ export interface StatsQuery {
 }
 
 /** Hosts named in one query; beyond this a node file is the wrong tool for a statistics filter. */
-export const MAX_QUERY_NODES = 100_000;
+const MAX_QUERY_NODES = 100_000;
 
 const WID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -175,7 +175,7 @@ function parseBool(v: string | undefined, key: string): boolean {
 }
 
 /** `--sort start,hostname:desc`: fields, each optionally `:asc` or `:desc`. */
-export function parseSort(text: string): SortKey[] {
+function parseSort(text: string): SortKey[] {
   const keys: SortKey[] = [];
   for (const part of text.split(',')) {
     const m = /^\s*([a-z0-9_]+)(?::(asc|desc))?\s*$/.exec(part);

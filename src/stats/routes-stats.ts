@@ -17,7 +17,7 @@ export interface StatsRouteContext {
 
 /** The query parameters of GET /stats, as a JSON schema: structure here, meaning in parseStatsQuery. */
 const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
-export const STATS_QUERY_SCHEMA = {
+const STATS_QUERY_SCHEMA = {
   type: 'object',
   properties: {
     kind: text(32),

@@ -33,7 +33,7 @@ export async function runCli(
   process.exitCode = code;
 }
 
-export function formatError(e: unknown): string {
+function formatError(e: unknown): string {
   if (isKaployError(e)) return `${e.message} [${e.code}]`;
   return errorMessage(e);
 }

@@ -2,7 +2,7 @@ import { chainTopology, runRelays } from './relay-run.js';
 import type { BroadcastContext, BroadcastNode, BroadcastOptions, BroadcastResults } from './types.js';
 
 /** A node whose own relay failed (not just its upstream) gets this many tries in all. */
-export const KASCADE_MAX_TRIES = 2;
+const KASCADE_MAX_TRIES = 2;
 /** Successive rounds listen on successive ports, so a late relay of a previous round cannot collide. */
 const PORT_SPAN = 50;
 

@@ -9,7 +9,7 @@ import { KaployError } from '../../common/errors.js';
 import { MD5_RE, Md5Memo } from '../../common/md5.js';
 
 /** Largest image the engine stores (uploads and downloads): bounds what one request can fill. */
-export const MAX_FILE_BYTES = 64 * 1024 ** 3;
+const MAX_FILE_BYTES = 64 * 1024 ** 3;
 
 /**
  * Content-addressed file store in the data directory (`cache/files/<md5>`): images uploaded by

@@ -13,14 +13,14 @@ export interface RecordedFile {
   source: FileSource;
 }
 
-export const isUrl = (ref: string) => /^https?:\/\//i.test(ref);
+const isUrl = (ref: string) => /^https?:\/\//i.test(ref);
 
 /**
  * Decides where the engine takes one file from and computes its checksum: http(s) URLs are
  * downloaded (and cached), server paths must lie in the image directories, anything else must have
  * been uploaded by this very user (the engine never reads a user's files with its own privileges).
  */
-export async function recordFile(
+async function recordFile(
   ctx: EngineContext,
   user: string,
   ref: string,

@@ -22,7 +22,7 @@ function mismatch(file: string): KaployError {
  * Finds the bytes of one recorded file and checks them against the recorded checksum before
  * anything uses them; a mismatch is an error raised before any node is touched.
  */
-export async function resolveFile(
+async function resolveFile(
   ctx: EngineContext,
   f: { file: string; md5: string; source?: FileSource },
   signal?: AbortSignal,

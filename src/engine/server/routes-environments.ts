@@ -22,7 +22,7 @@ import type { EngineContext } from './context.js';
 import { requestSignal } from './request-signal.js';
 
 /** The environment as the API shows it (the row id is internal). */
-export function envJson(e: StoredEnvironment) {
+function envJson(e: StoredEnvironment) {
   const { id: _id, ...rest } = e;
   return rest;
 }

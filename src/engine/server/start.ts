@@ -38,7 +38,7 @@ export interface RunningServer {
 }
 
 /** State of a node the engine has never touched: it runs the site's production system. */
-export const INITIAL_NODE_STATE = 'prod_env';
+const INITIAL_NODE_STATE = 'prod_env';
 
 /** Opens the store (migrating it), records the site's nodes, and listens. */
 export async function startServer(config: SiteConfig, opts: StartOptions): Promise<RunningServer> {

@@ -4,7 +4,7 @@ import { forEachNode, OK } from './for-each-node.js';
 import { runOnNode } from './node-exec.js';
 import type { StepEnv } from './step-env.js';
 
-export const DEFAULT_FILESYSTEM = 'ext4';
+const DEFAULT_FILESYSTEM = 'ext4';
 
 /** format_deploy_part: mkfs of the deploy partition with the environment's file system (default ext4). */
 export function formatDeployPart(env: StepEnv, nodes: readonly string[], ctx: MicroStepContext) {

@@ -10,7 +10,7 @@ import type { StepEnv } from './step-env.js';
  * The KADEPLOY_* variables a pre/postinstall script gets (Kadeploy 3's names; the script runs in
  * the deployment environment, the deployed system being mounted on the extraction directory).
  */
-export function prepostVars(env: StepEnv, node: string): Record<string, string> {
+function prepostVars(env: StepEnv, node: string): Record<string, string> {
   const s = env.spec;
   const c = env.cluster(node);
   return {

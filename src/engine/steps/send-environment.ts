@@ -16,7 +16,7 @@ import type { StepEnv } from './step-env.js';
 export type BroadcastMethod = 'unicast' | 'chain' | 'kascade' | 'tree' | 'none';
 
 /** The broadcast each BroadcastEnv implementation uses (an engine may force one, e.g. unicast). */
-export function broadcastMethodOf(impl: MicroStepContext['impl']): BroadcastMethod {
+function broadcastMethodOf(impl: MicroStepContext['impl']): BroadcastMethod {
   switch (impl) {
     case 'BroadcastEnvChain':
     case 'BroadcastEnvKastafior':
@@ -33,7 +33,7 @@ export function broadcastMethodOf(impl: MicroStepContext['impl']): BroadcastMeth
 }
 
 /** What writes the image on a node: tar extraction into the mounted partition, or dd onto it. */
-export function sinkFor(env: StepEnv, node: string): string {
+function sinkFor(env: StepEnv, node: string): string {
   const img = env.spec.env.image;
   return img.kind === 'tar'
     ? nodeCommands.extractTar(img.compression, env.extractDir)

@@ -9,7 +9,7 @@ import type { StepEnv } from './step-env.js';
  * environment (SetDeploymentEnv) or the deployed system's partition (BootNewEnv, chain-loading the
  * GRUB installed there by install_bootloader).
  */
-export function bootTargetFor(env: StepEnv, node: string, macro: MicroStepContext['macro']): BootTarget {
+function bootTargetFor(env: StepEnv, node: string, macro: MicroStepContext['macro']): BootTarget {
   if (macro === 'SetDeploymentEnv') {
     const d = env.cluster(node).deployEnv;
     return { kind: 'deploy_env', kernel: d.kernel, initrd: d.initrd, params: d.params };

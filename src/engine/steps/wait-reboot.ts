@@ -15,12 +15,12 @@ export const GROUP_HOLD_ROUNDS = 5;
 import type { StepEnv } from './step-env.js';
 
 /** What the nodes must be up in after this step: the deployment env, or the deployed system. */
-export function expectedSystem(ctx: MicroStepContext): BootedSystem {
+function expectedSystem(ctx: MicroStepContext): BootedSystem {
   return ctx.macro === 'SetDeploymentEnv' ? 'deploy_env' : 'installed';
 }
 
 /** Seconds allowed per node: the kexec timeout after a kexec, else the reboot timeout (expressions of n). */
-export function waitTimeoutSec(
+function waitTimeoutSec(
   env: StepEnv,
   ctx: MicroStepContext,
   node: string,

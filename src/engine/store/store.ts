@@ -31,7 +31,7 @@ export interface Store {
   close(): void;
 }
 
-export const STORE_FILE = 'kaploy.sqlite';
+const STORE_FILE = 'kaploy.sqlite';
 
 export function storePath(dataDir: string): string {
   return path.join(dataDir, STORE_FILE);

@@ -21,7 +21,7 @@ function checksumComments(env: Environment): string {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-export function printKeyValue(env: Environment): string {
+function printKeyValue(env: Environment): string {
   const kind = Object.entries(TARBALL_KINDS).find(
     ([, v]) => v.kind === env.image.kind && v.compression === env.image.compression,
   )?.[0];
@@ -52,7 +52,7 @@ export function printKeyValue(env: Environment): string {
   return `${checksumComments(env)}${body}\n`;
 }
 
-export function printYaml(env: Environment): string {
+function printYaml(env: Environment): string {
   const strip = (a: ArchiveSpec) => ({ archive: a.archive, compression: a.compression, script: a.script });
   const doc: Record<string, unknown> = {
     name: env.name,

@@ -25,14 +25,14 @@ export interface TestImages {
 // Bump when what the images contain changes: the cache is keyed by it.
 const RECIPE = 'v1';
 
-export const TINY: RootfsSpec = {
+const TINY: RootfsSpec = {
   name: 'tiny-x64-base',
   version: '1.0',
   prettyName: 'kaploy tiny x64 base 1.0',
   hostname: 'tiny',
 };
 
-export const PROD: RootfsSpec = {
+const PROD: RootfsSpec = {
   name: 'prod-env',
   version: '1.0',
   prettyName: 'kaploy production environment 1.0',
@@ -58,7 +58,7 @@ const POSTINSTALL_BODY = [
   '',
 ].join('\n');
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.KAPLOY_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'kaploy'), 'images');
 }
 

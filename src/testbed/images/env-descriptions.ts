@@ -19,7 +19,7 @@ export interface TestEnvironment {
   postinstall?: string;
 }
 
-export function testEnvironments(imgs: TestImages): TestEnvironment[] {
+function testEnvironments(imgs: TestImages): TestEnvironment[] {
   const tiny = 'kaploy tiny test environment';
   return [
     {
@@ -77,7 +77,7 @@ export function testEnvironments(imgs: TestImages): TestEnvironment[] {
 
 const FILESYSTEM = 'ext4';
 
-export function yamlDescription(e: TestEnvironment): string {
+function yamlDescription(e: TestEnvironment): string {
   const doc: Record<string, unknown> = {
     name: e.name,
     version: 1,
@@ -110,7 +110,7 @@ const KV_KIND: Record<string, string> = {
 };
 
 /** Key/value description, or undefined when the format cannot express the image (xz, zstd). */
-export function keyValueDescription(e: TestEnvironment): string | undefined {
+function keyValueDescription(e: TestEnvironment): string | undefined {
   const kind = KV_KIND[`${e.kind}/${e.compression}`];
   if (!kind) return undefined;
   const lines = [

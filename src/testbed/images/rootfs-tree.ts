@@ -12,7 +12,7 @@ export interface RootfsSpec {
 }
 
 /** The static busybox the images carry as their whole userland (Debian's busybox-static). */
-export const BUSYBOX = '/bin/busybox';
+const BUSYBOX = '/bin/busybox';
 
 // Applets linked in /bin so that what the engine, tests and users type runs in the booted system.
 const APPLETS = [

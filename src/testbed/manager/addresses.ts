@@ -15,7 +15,7 @@ export function siteByte(site: string): number {
 export const clusterName = (site: string) => `${site}-c1`;
 
 /** Node i counts from 1, as in OAR node files. */
-export const nodeName = (site: string, i: number) => `node-${i}.${site}`;
+const nodeName = (site: string, i: number) => `node-${i}.${site}`;
 
 export function nodeAddress(siteB: number, i: number): string {
   const k = i - 1;

@@ -8,7 +8,7 @@ import { runningState } from './status.js';
 export const CONSOLE_ESCAPE_HINT = '[kaploy console: type ~. at the start of a line to close]';
 
 /** Opens the node's console stream (an HTTP upgrade on the daemon's control port). */
-export function openConsoleStream(dir: string, node: string, signal?: AbortSignal): Promise<Duplex> {
+function openConsoleStream(dir: string, node: string, signal?: AbortSignal): Promise<Duplex> {
   const s = runningState(dir);
   const name = assertHostname(node);
   return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@ import { testbedLayout } from './layout.js';
 import { readState } from './testbed-state.js';
 
 /** How many nodes start (bind their servers, create their disks) at once. */
-export const NODE_START_CONCURRENCY = 16;
+const NODE_START_CONCURRENCY = 16;
 
 /**
  * The testbed daemon: hosts every virtual node of a site in one process, plus the control API.

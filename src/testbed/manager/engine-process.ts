@@ -13,7 +13,7 @@ import { kaployJs } from './package-paths.js';
  * its pid in DIR/engine.pid and its log in DIR/engine.log.
  */
 const pidFile = (l: TestbedLayout) => path.join(l.dir, 'engine.pid');
-export const engineLog = (l: TestbedLayout) => path.join(l.dir, 'engine.log');
+const engineLog = (l: TestbedLayout) => path.join(l.dir, 'engine.log');
 
 /** True when `pid` is this site's engine (command line checked: a reused pid is never signalled). */
 function isEngine(pid: number, l: TestbedLayout): boolean {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: this file is src/testbed/manager/*.ts or dist/testbed/manager/*.js. */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The built kaploy CLI (the console command in site.yaml and the daemon run from dist/). */
 export const kaployJs = path.join(packageRoot, 'dist', 'cli', 'kaploy.js');

@@ -11,12 +11,12 @@ import { DEPLOY_INITRD, DEPLOY_KERNEL, PARTITIONING } from './site-yaml.js';
 import type { TestbedState } from './testbed-state.js';
 
 /** The node file, one name per line, as OAR writes $OAR_NODEFILE. */
-export const renderNodeFile = (nodes: PlannedNode[]) => nodes.map((n) => `${n.name}\n`).join('');
+const renderNodeFile = (nodes: PlannedNode[]) => nodes.map((n) => `${n.name}\n`).join('');
 
 /** OpenSSH writes `[host]:port` for ports other than 22. */
 const hostPattern = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
 
-export function renderKnownHosts(nodes: PlannedNode[], port: number, hostKeys: Map<string, string>): string {
+function renderKnownHosts(nodes: PlannedNode[], port: number, hostKeys: Map<string, string>): string {
   return nodes
     .map((n) => `${hostPattern(n.address, port)},${hostPattern(n.name, port)} ${hostKeys.get(n.name)}\n`)
     .join('');
@@ -27,7 +27,7 @@ export function renderKnownHosts(nodes: PlannedNode[], port: number, hostKeys: M
  * The user key works once deployed with `kadeploy3 -k DIR/keys/user.pub`; the engine key, like a
  * site admin's, reaches production nodes.
  */
-export function renderSshConfig(l: TestbedLayout, nodes: PlannedNode[], port: number): string {
+function renderSshConfig(l: TestbedLayout, nodes: PlannedNode[], port: number): string {
   const out = [`# Virtual site: ssh -F ${l.sshConfig} <node>`, ''];
   for (const n of nodes) {
     out.push(
@@ -46,12 +46,12 @@ export function renderSshConfig(l: TestbedLayout, nodes: PlannedNode[], port: nu
   return out.join('\n');
 }
 
-export function renderClientYaml(s: TestbedState): string {
+function renderClientYaml(s: TestbedState): string {
   return stringify({ default: s.site, servers: { [s.site]: { url: `http://127.0.0.1:${s.enginePort}` } } });
 }
 
 /** `. DIR/env` points every kaploy command at this site. */
-export function renderEnv(l: TestbedLayout, s: TestbedState): string {
+function renderEnv(l: TestbedLayout, s: TestbedState): string {
   const ex = (k: string, v: string) => `export ${k}=${shq(v)}`;
   return [
     `# Virtual site '${s.site}': . ${shq(l.env)}`,

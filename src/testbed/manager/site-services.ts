@@ -12,8 +12,8 @@ import { kaployJs } from './package-paths.js';
 import type { TestbedState } from './testbed-state.js';
 
 /** Users of a virtual site: the caller, the owner of public environments, an admin, three users for tests. */
-export const ADMIN_USER = 'kaadmin';
-export const TEST_USERS = ['alice', 'bob', 'carol'];
+const ADMIN_USER = 'kaadmin';
+const TEST_USERS = ['alice', 'bob', 'carol'];
 
 /** `kaploy server SUBCOMMAND --config DIR/site.yaml ...`: the engine's own admin commands. */
 async function kaployServer(l: TestbedLayout, args: readonly string[], signal?: AbortSignal): Promise<void> {

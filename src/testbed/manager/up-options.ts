@@ -22,10 +22,10 @@ export interface RawUpOptions {
 }
 
 // 2000 measured on the 2-core machine (bench/deploy-scale.mjs): deployed in 92 s, daemon peak 436 MiB.
-export const MAX_NODES = 2000;
-export const DEFAULT_SITE = 'vsite';
-export const DEFAULT_BOOT_DELAY_MS = 200;
-export const DEFAULT_SSH_PORT = 22;
+const MAX_NODES = 2000;
+const DEFAULT_SITE = 'vsite';
+const DEFAULT_BOOT_DELAY_MS = 200;
+const DEFAULT_SSH_PORT = 22;
 const SITE_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
 function int(v: string | number, opt: string, min: number, max: number): number {
@@ -71,7 +71,7 @@ export function validateUpOptions(raw: RawUpOptions): UpOptions {
 }
 
 /** DIR may be absent (created) or a directory; anything else is refused before anything starts. */
-export function assertDirUsable(dir: string): void {
+function assertDirUsable(dir: string): void {
   let st: import('node:fs').Stats;
   try {
     st = statSync(dir);

@@ -28,7 +28,7 @@ function parsePublicKey(text: string): Exclude<PublicKey, Error> | undefined {
 }
 
 /** Public keys of an authorized_keys text (options before the key type are skipped, bad lines ignored as sshd does). */
-export function parseAuthorizedKeys(text: string): Exclude<PublicKey, Error>[] {
+function parseAuthorizedKeys(text: string): Exclude<PublicKey, Error>[] {
   const keys: Exclude<PublicKey, Error>[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();

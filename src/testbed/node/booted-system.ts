@@ -18,7 +18,7 @@ export interface ResolvedPath {
 }
 
 /** The deployment environment's writable directories (RAM-booted: deployenv/ is wiped at each boot). */
-export const DEPLOY_ENV_DIRS = ['/etc', '/root', '/tmp', '/mnt'] as const;
+const DEPLOY_ENV_DIRS = ['/etc', '/root', '/tmp', '/mnt'] as const;
 
 /**
  * The running system of a booted node: either the deployment environment (host tools read-only,

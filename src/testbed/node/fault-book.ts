@@ -22,7 +22,7 @@ const BOOT_KINDS: Partial<Record<Fault['kind'], 'boot' | 'reboot'>> = {
 };
 
 /** Validates a fault where it enters (the BMC-like API passes user JSON through). */
-export function validateFault(f: unknown): Fault {
+function validateFault(f: unknown): Fault {
   const bad = (why: string): never => {
     throw new KaployError('KAPLOY_OPTION', `invalid fault: ${why}`);
   };

@@ -42,7 +42,7 @@ export function parseFileCommand(c: ListedCommand): FileCommand | undefined {
 const { O_RDONLY, O_WRONLY, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 /** At most this many bytes written by one `cat > FILE` (a kernel, a grub.cfg). */
-export const MAX_WRITE_BYTES = 256 * 1024 * 1024;
+const MAX_WRITE_BYTES = 256 * 1024 * 1024;
 
 const at = (dir: FileHandle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
 

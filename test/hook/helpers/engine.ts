@@ -12,7 +12,7 @@ import { ensureEngineKey } from '../../../src/engine/server/engine-key.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { openStore, storePath } from '../../../src/engine/store/store.js';
 
-export const ADMIN = 'kaadmin';
+const ADMIN = 'kaadmin';
 
 /** The real engine, in process on port 0, with the restore routes; a site of `nodes` nodes. */
 export interface TestEngine {

@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 /** Recorded real OAR 2.5.9 output (see fixtures/README.md). */
 export function fixture(name: string): string {

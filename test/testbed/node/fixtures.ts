@@ -62,7 +62,7 @@ export interface Keys {
   enginePublic: string;
 }
 
-export function makeKeys(): Keys {
+function makeKeys(): Keys {
   const host = generateReadableKeyPair();
   const engine = generateReadableKeyPair();
   const hostParsed = utils.parseKey(host.public);
@@ -77,7 +77,7 @@ export function makeKeys(): Keys {
 
 /** Loopback addresses unlikely to collide with other suites running at the same time. */
 let seq = 0;
-export function nextAddress(): string {
+function nextAddress(): string {
   seq++;
   return `127.${200 + (process.pid % 50)}.${Math.floor(Math.random() * 250) + 1}.${(seq % 250) + 1}`;
 }
