@@ -1,5 +1,4 @@
-import type { Logger } from '../common/logger.js';
-import { silentLogger } from '../common/logger.js';
+import { type Logger, silentLogger } from '../common/logger.js';
 import type { SiteConfig } from '../common/site-config.js';
 import { statsRoutes } from '../stats/routes-stats.js';
 import { enrolUser } from './auth/enrol.js';
@@ -19,11 +18,9 @@ import { rightsRoutes } from './server/routes-rights.js';
 import { type RunningServer, startServer } from './server/start.js';
 import { openStore, storePath } from './store/store.js';
 
-/**
- * The engine assembled: the one module the command line (`kaploy server`), and through it the
- * virtual site, use to run and administer an engine. The parts below know nothing of each other;
- * this file is where they meet.
- */
+// The engine assembled: the one engine module the command line (`kaploy server`, and through it
+// the virtual site) imports to run and administer an engine. The engine's parts know nothing of
+// each other's wiring; this file is where they meet (docs/architecture.md).
 export { defaultSiteConfig } from './server/default-config.js';
 export type { RunningServer } from './server/start.js';
 
@@ -70,8 +67,8 @@ export interface Enrolment {
 }
 
 /**
- * `kaploy server token`: creates or rotates users' secrets in the engine's store (which must be
- * reachable: run where the data directory is). All or nothing per user, in the order given.
+ * `kaploy server token`: creates or rotates users' secrets in the engine's store (run where the
+ * data directory is), one user after the other in the order given; a failure stops there.
  */
 export function enrolUsers(
   config: SiteConfig,
