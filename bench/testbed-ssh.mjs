@@ -41,7 +41,7 @@ const freePort = () =>
     });
   });
 
-function poolRunner(nodes, key) {
+function poolRunner(nodes, port, key) {
   // The host keys the testbed wrote to DIR/known_hosts, pinned as the engine pins them.
   const hostKeys = new transport.MemoryHostKeyStore();
   for (const n of nodes) hostKeys.learn(n.name, n.hostKey);
@@ -106,7 +106,7 @@ for (const n of sizes) {
       return { address, name, hostKey: Buffer.from(blob, 'base64') };
     });
   const key = readFileSync(l.engineKey);
-  const runner = transport ? poolRunner(nodes, key) : plainRunner(l, sshPort, key);
+  const runner = transport ? poolRunner(nodes, sshPort, key) : plainRunner(l, sshPort, key);
   try {
     const daemon0 = procStats(up.pid);
     const cpu0 = process.cpuUsage();
