@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { FileCache } from '../../../src/engine/environments/file-cache.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
+import { ROUTE_PLUGINS, startEngine } from '../../../src/engine/main.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
 import { buildApp, type EnginePlugin } from '../../../src/engine/server/app.js';
 import type { EngineContext } from '../../../src/engine/server/context.js';
@@ -19,7 +19,7 @@ import {
   writeOpenApiFile,
 } from '../../../src/engine/server/openapi.js';
 import { OperationRegistry } from '../../../src/engine/server/operations-registry.js';
-import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
+import type { RunningServer } from '../../../src/engine/server/start.js';
 import { openStore } from '../../../src/engine/store/store.js';
 import { makeSite, type TestSite } from '../helpers/site.js';
 
@@ -211,7 +211,7 @@ describe('scripts/openapi.mjs (npm run openapi)', () => {
 describe('GET /openapi.json on a running engine', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(site.config, { port: 0, logger: silentLogger });
+    server = await startEngine(site.config, { port: 0, logger: silentLogger });
   });
   afterAll(async () => {
     await server?.close();
