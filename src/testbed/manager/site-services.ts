@@ -16,20 +16,16 @@ const ADMIN_USER = 'kaadmin';
 const TEST_USERS = ['alice', 'bob', 'carol'];
 
 /** `kaploy server SUBCOMMAND --config DIR/site.yaml ...`: the engine's own admin commands. */
-async function kaployServer(l: TestbedLayout, args: readonly string[], signal?: AbortSignal): Promise<void> {
-  const argv = [
-    process.execPath,
-    kaployJs,
-    'server',
-    args[0] ?? '',
-    '--config',
-    l.siteYaml,
-    ...args.slice(1),
-  ];
+async function kaployServer(
+  l: TestbedLayout,
+  sub: 'token' | 'add-env',
+  args: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const argv = [process.execPath, kaployJs, 'server', sub, '--config', l.siteYaml, ...args];
   const r = await runCommand(argv, { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
-  if (r.code !== 0) {
-    throw new KaployError('KAPLOY_INTERNAL', `kaploy server ${args[0]} failed: ${describeFailure(r)}`);
-  }
+  if (r.code !== 0)
+    throw new KaployError('KAPLOY_INTERNAL', `kaploy server ${sub} failed: ${describeFailure(r)}`);
 }
 
 /**
@@ -47,12 +43,12 @@ export async function startEngineAndSeedEnvironments(
 ): Promise<{ engineUrl?: string }> {
   const me = os.userInfo().username;
   const users = [...new Set([me, 'deploy', ADMIN_USER, ...TEST_USERS])];
-  await kaployServer(l, ['token', '--out-dir', l.tokensDir, '--user', ...users], o.signal);
+  await kaployServer(l, 'token', ['--out-dir', l.tokensDir, '--user', ...users], o.signal);
   const descs = readdirSync(l.envsDir)
     .filter((f) => f.endsWith('.yaml') && f !== 'tiny-x64-base.yaml')
     .map((f) => path.join(l.envsDir, f));
   const envs = [path.join(l.envsDir, 'tiny-x64-base.env'), ...descs];
-  await kaployServer(l, ['add-env', '--user', 'deploy', ...envs], o.signal);
+  await kaployServer(l, 'add-env', ['--user', 'deploy', ...envs], o.signal);
   const engineUrl = `http://127.0.0.1:${s.enginePort}`;
   const adminToken = path.join(l.tokensDir, ADMIN_USER);
   await startEngine(l, engineUrl, adminToken, o.signal);
