@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../src/common/logger.js';
+import { ROUTE_PLUGINS } from '../../src/engine/main.js';
 import { createRestoreRoutes } from '../../src/engine/oar-restore/routes-restores.js';
-import { ROUTE_PLUGINS } from '../../src/engine/server/app.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { makeSite, type TestSite, writeFile } from '../engine/helpers/site.js';
 

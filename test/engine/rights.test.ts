@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
-import { type RunningServer, type RunningServer, startEngine, startEngine } from '../../src/engine/main.js';
+import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { checkRights, hasRight } from '../../src/engine/rights/check.js';
 import { run } from './helpers/run.js';
 import { makeSite, type TestSite, writeFile } from './helpers/site.js';

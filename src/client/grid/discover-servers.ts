@@ -5,11 +5,11 @@ import { ApiClient } from '../http-client.js';
 import type { GridServer } from './grid-servers.js';
 
 /** Reference §1: a server that does not answer GET /version within 5 s is dropped. */
-export const PROBE_TIMEOUT_MS = 5_000;
+const PROBE_TIMEOUT_MS = 5_000;
 /** Bounds GET /nodes?list=true on a server that answered the probe. */
-export const NODE_LIST_TIMEOUT_MS = 30_000;
+const NODE_LIST_TIMEOUT_MS = 30_000;
 /** Servers asked at once (a grid has a handful of sites; this only caps a runaway config). */
-export const DISCOVERY_CONCURRENCY = 16;
+const DISCOVERY_CONCURRENCY = 16;
 
 /** A server that answered: its client (the caller closes it) and the names of its nodes. */
 export interface LiveServer {

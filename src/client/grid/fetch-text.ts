@@ -2,9 +2,9 @@ import { fetch } from 'undici';
 import { KaployError } from '../../common/errors.js';
 
 /** Bounds the download of a small file given as a URL (a description, an authorized_keys). */
-export const SMALL_DOWNLOAD_TIMEOUT_MS = 30_000;
+const SMALL_DOWNLOAD_TIMEOUT_MS = 30_000;
 /** Descriptions and key files are a few kilobytes; this bounds what is held in memory. */
-export const MAX_SMALL_DOWNLOAD_BYTES = 1024 * 1024;
+const MAX_SMALL_DOWNLOAD_BYTES = 1024 * 1024;
 
 export const isUrl = (s: string) => /^https?:\/\//i.test(s);
 

@@ -20,7 +20,7 @@ export interface ValidatorOptions {
 
 const require = createRequire(import.meta.url);
 
-export function ajvOptions(opts: ValidatorOptions): Options {
+function ajvOptions(opts: ValidatorOptions): Options {
   return {
     // All errors, to report the first in the file's documented key order (see firstProblem).
     allErrors: true,
@@ -50,6 +50,7 @@ export function validatorDigest(schema: ConfigSchema, opts: ValidatorOptions): s
     .digest('hex');
 }
 
+/** @public Where the build writes a precompiled validator (scripts/precompile-validators.mjs, from dist). */
 export function precompiledPath(name: string): string {
   return new URL(`./precompiled/${name}.cjs`, import.meta.url).pathname;
 }

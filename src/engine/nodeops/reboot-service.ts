@@ -20,7 +20,7 @@ import { dropBusy, targetNodes } from './target-nodes.js';
  * The nodes whose last deployed environment is destructive (kareboot3 -c refuses them; the OAR
  * restore redeploys them instead of rebooting them onto production).
  */
-export function destructiveNodes(
+function destructiveNodes(
   ctx: EngineContext,
   names: readonly string[],
 ): { node: string; env: string }[] {

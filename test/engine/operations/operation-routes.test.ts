@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/server/app.js';
+import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { ADMIN, makeSite, type TestSite } from '../helpers/site.js';
 
