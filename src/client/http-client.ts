@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { APP_CODES, KaployError, type KaployErrorCode } from '../common/errors.js';
-import { loadClientConfig, pickServer, readToken } from './client-config.js';
+import { readToken } from '../common/token-file.js';
+import { loadClientConfig, pickServer } from './client-config.js';
 
 /**
  * HTTP client used by every command (and the grid orchestrator) to talk to an engine.

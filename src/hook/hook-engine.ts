@@ -1,7 +1,7 @@
 import type { RestoreRequest } from '../api/restore-request.js';
 import type { RestoreRow, RestoreState } from '../api/restores.js';
-import { readToken } from '../client/client-config.js';
 import { isKaployError } from '../common/errors.js';
+import { readToken } from '../common/token-file.js';
 import { EngineHttp, type EngineRequester } from './engine-http.js';
 
 /**

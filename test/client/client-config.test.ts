@@ -1,8 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadClientConfig, pickServer, readToken } from '../../src/client/client-config.js';
+import { loadClientConfig, pickServer } from '../../src/client/client-config.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -73,18 +73,5 @@ describe('client configuration', () => {
     writeFileSync(f, text);
     expect(() => loadClientConfig(f)).toThrow(`${f}: `);
     expect(() => loadClientConfig(f)).toThrow(message.replace('c.yaml: ', ''));
-  });
-
-  it('refuses a token file that others can read, like ssh', () => {
-    const d = tmp();
-    const f = path.join(d, 'token');
-    writeFileSync(f, 'abcdefghijklmnopqrstuvwxyz012345\n');
-    chmodSync(f, 0o644);
-    expect(() => readToken(f)).toThrow(/readable by others .* chmod 600/);
-    chmodSync(f, 0o600);
-    expect(readToken(f)).toBe('abcdefghijklmnopqrstuvwxyz012345');
-    writeFileSync(f, 'short');
-    expect(() => readToken(f)).toThrow(/does not hold a valid token/);
-    expect(() => readToken(path.join(d, 'none'))).toThrow(/no credentials/);
   });
 });

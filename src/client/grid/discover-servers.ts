@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import { errorMessage } from '../../common/errors.js';
-import { readToken } from '../client-config.js';
+import { readToken } from '../../common/token-file.js';
 import { ApiClient } from '../http-client.js';
 import type { GridServer } from './grid-servers.js';
 

@@ -20,10 +20,7 @@ import { dropBusy, targetNodes } from './target-nodes.js';
  * The nodes whose last deployed environment is destructive (kareboot3 -c refuses them; the OAR
  * restore redeploys them instead of rebooting them onto production).
  */
-function destructiveNodes(
-  ctx: EngineContext,
-  names: readonly string[],
-): { node: string; env: string }[] {
+function destructiveNodes(ctx: EngineContext, names: readonly string[]): { node: string; env: string }[] {
   return names.flatMap((node) => {
     const row = ctx.store.nodes.get(node);
     return row?.destructive ? [{ node, env: row.env }] : [];

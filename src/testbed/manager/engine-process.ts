@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readToken } from '../../client/client-config.js';
 import { ApiClient } from '../../client/http-client.js';
 import { KaployError } from '../../common/errors.js';
+import { readToken } from '../../common/token-file.js';
 import type { TestbedLayout } from './layout.js';
 import { kaployJs } from './package-paths.js';
 

@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readToken } from '../../client/client-config.js';
 import { ApiClient } from '../../client/http-client.js';
 import { KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { describeFailure, runCommand } from '../../common/run-command.js';
+import { readToken } from '../../common/token-file.js';
 import { startEngine } from './engine-process.js';
 import type { TestbedLayout } from './layout.js';
 import { kaployJs } from './package-paths.js';

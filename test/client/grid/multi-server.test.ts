@@ -16,10 +16,10 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { OperationStatus } from '../../../src/api/operation-status.js';
-import { readToken } from '../../../src/client/client-config.js';
 import { runDeployment } from '../../../src/client/deploy/run.js';
 import { gridSites } from '../../../src/client/grid/grid-sites.js';
 import { ApiClient } from '../../../src/client/http-client.js';
+import { readToken } from '../../../src/common/token-file.js';
 import { cli, type RunResult, type Site, startSite } from '../../e2e/helpers/virtual-site.js';
 
 /**
