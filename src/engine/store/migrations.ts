@@ -78,7 +78,7 @@ CREATE TABLE uploads (
   },
   { id: 2, name: 'statistics', up: STATS_SCHEMA_SQL },
   // The OAR job a right was granted for (NULL: granted by hand): a restore request of an older job,
-  // delivered late, must not revoke a newer job's rights nor restore its nodes (src/oar).
+  // delivered late, must not revoke a newer job's rights nor restore its nodes (src/hook, src/engine/oar-restore).
   { id: 3, name: 'rights-job', up: 'ALTER TABLE rights ADD COLUMN job INTEGER;' },
 ];
 
