@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,6 +12,10 @@ import path from 'node:path';
  */
 export function setup(): () => void {
   const root = mkdtempSync(path.join(os.tmpdir(), 'kaploy-test-run-'));
+  // The same modes as /tmp: the slow tiers run programs as other users (sshd reading a test
+  // user's authorized_keys, OAR's users, the job owner's kadeploy3), who inherit TMPDIR and must
+  // reach, and create in, it. mkdtemp's 0700 kept them out.
+  chmodSync(root, 0o1777);
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = root;
   return () => {
