@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { KaployError } from '../../common/errors.js';
-import { fetchKeys } from '../grid/fetch-keys.js';
-import { isUrl } from '../grid/fetch-text.js';
+import { isUrl } from '../../formats/environment/server-paths.js';
+import { fetchKeys } from './fetch-keys.js';
 import type { Io } from './follow.js';
 import { selectNodes } from './node-selection.js';
 import { readKeys } from './read-keys.js';

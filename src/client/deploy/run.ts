@@ -1,13 +1,13 @@
 import pMap from 'p-map';
 import { clientConfigPath, loadClientConfig } from '../client-config.js';
-import { formatErrorLine } from '../grid/format-error.js';
 import { gridOutputs } from '../grid/grid-output.js';
 import { gridServers } from '../grid/grid-servers.js';
 import { gridSites } from '../grid/grid-sites.js';
-import { loadDescription } from '../grid/load-description.js';
 import { createClient } from '../http-client.js';
 import { runEndScript } from './end-script.js';
 import type { Io } from './follow.js';
+import { formatErrorLine } from './format-error.js';
+import { loadDescription } from './load-description.js';
 import { appendNodeFiles } from './node-files.js';
 import { checkRunOptions, type DeployRunOptions, type RunResult, type SiteOutcome } from './run-options.js';
 import { failedSite, noSiteStarted } from './site-failure.js';

@@ -3,9 +3,9 @@ import type { DeployRequest, EnvironmentRef } from '../../api/deploy-request.js'
 import type { OperationStatus } from '../../api/operation-status.js';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import { prepareDescription } from '../environments/environments.js';
-import type { GridDescription } from '../grid/load-description.js';
 import type { ApiClient } from '../http-client.js';
 import { follow, type Io } from './follow.js';
+import type { GridDescription } from './load-description.js';
 import type { DeployRunOptions, RunEnvironment, SiteOutcome } from './run-options.js';
 import { failedSite, siteNodeOutcome } from './site-failure.js';
 

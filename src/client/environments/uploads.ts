@@ -3,11 +3,9 @@ import path from 'node:path';
 import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
 import { md5File } from '../../common/md5.js';
-import { isUnder } from '../../formats/environment/server-paths.js';
+import { isUnder, isUrl } from '../../formats/environment/server-paths.js';
 import type { Environment } from '../../formats/environment/types.js';
 import type { ApiClient } from '../http-client.js';
-
-const isUrl = (ref: string) => /^https?:\/\//i.test(ref);
 
 /** Files of an environment as written in its description (image, preinstall, postinstalls). */
 export function fileRefs(env: Environment, which: { image?: boolean; archives?: boolean } = {}): string[] {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
 import { MD5_RE } from '../../common/md5.js';
-import { isUnder, resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
+import { isUnder, isUrl, resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { EngineContext } from '../server/context.js';
 import { fetchIntoCache } from './fetch-url.js';
@@ -12,8 +12,6 @@ export interface RecordedFile {
   md5: string;
   source: FileSource;
 }
-
-const isUrl = (ref: string) => /^https?:\/\//i.test(ref);
 
 /**
  * Decides where the engine takes one file from and computes its checksum: http(s) URLs are

@@ -2,6 +2,9 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
 
+/** A file reference downloaded by the engine (or, for `-a`/`-k`, by the client): http(s) URLs. */
+export const isUrl = (ref: string): boolean => /^https?:\/\//i.test(ref);
+
 /** `server:///srv/images/x.tgz` or an absolute path; undefined for anything else. */
 export function serverPathOf(ref: string): string | undefined {
   if (ref.startsWith('server://')) return ref.slice('server://'.length);

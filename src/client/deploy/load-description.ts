@@ -1,6 +1,7 @@
 import { parseDescription } from '../../formats/environment/parse.js';
+import { isUrl } from '../../formats/environment/server-paths.js';
 import { readDescriptionFile } from '../environments/environments.js';
-import { fetchText, isUrl } from './fetch-text.js';
+import { fetchText } from './fetch-text.js';
 
 /** `-a FILE|URL` read once for every site. */
 export interface GridDescription {

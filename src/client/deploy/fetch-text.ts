@@ -6,8 +6,6 @@ const SMALL_DOWNLOAD_TIMEOUT_MS = 30_000;
 /** Descriptions and key files are a few kilobytes; this bounds what is held in memory. */
 const MAX_SMALL_DOWNLOAD_BYTES = 1024 * 1024;
 
-export const isUrl = (s: string) => /^https?:\/\//i.test(s);
-
 /**
  * Downloads a small text file the multi-site tutorial publishes on a web server ("the best
  * practice is to store all the common files in a single site"), once for every site.

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
-import { readKeys } from '../deploy/read-keys.js';
 import { fetchText } from './fetch-text.js';
+import { readKeys } from './read-keys.js';
 
 /**
  * `-k http://depot/~user/authorized_keys`: the multi-site tutorial publishes the caller's keys on
