@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { STATS_SCHEMA_SQL } from '../dist/stats/schema.js';
+import { STATS_CSV_PLAIN_SQL, STATS_SCHEMA_SQL } from '../dist/stats/schema.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 function arg(name, dflt) {
@@ -40,7 +40,7 @@ function createDb() {
   const t0 = performance.now();
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.exec(STATS_SCHEMA_SQL);
+  db.exec(STATS_SCHEMA_SQL + STATS_CSV_PLAIN_SQL);
   const ins = db.prepare(
     'INSERT INTO stats (wid,operation,user,hostname,step1,step2,step3,timeout_step1,timeout_step2,timeout_step3,retry_step1,retry_step2,retry_step3,start,step1_duration,step2_duration,step3_duration,env,anonymous_env,md5,success,error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );

@@ -34,6 +34,46 @@ CREATE INDEX IF NOT EXISTS stats_host ON stats(hostname);
 CREATE INDEX IF NOT EXISTS stats_wid ON stats(wid);
 `;
 
+/**
+ * Text fields a CSV record may need to quote or neutralise, and the SQL test that one needs
+ * neither: no quote, comma, CR or LF, no leading = + - @ TAB CR (csv-encode.ts, neutralise.ts).
+ * The test is conservative (a leading '-' of a number also fails it); failing only costs speed.
+ */
+export const STATS_TEXT_FIELDS = [
+  'wid',
+  'operation',
+  'user',
+  'hostname',
+  'step1',
+  'step2',
+  'step3',
+  'env',
+  'md5',
+  'error',
+] as const;
+export const plainTextSql = (f: string): string =>
+  `(typeof(${f}) = 'text' AND NOT (${f} GLOB '*[",\n\r]*' OR ${f} GLOB '[=+@\t\r-]*'))`;
+const PLAIN_ROW = STATS_TEXT_FIELDS.map((f) => plainTextSql(`NEW.${f}`)).join(' AND ');
+
+/**
+ * `csv_plain` = 1 when none of the row's text fields needs CSV quoting or formula neutralisation,
+ * computed once when the row is written, so an export writes most rows as SQLite joins them and
+ * tests each value only in the rare rows that need it (docs/kastat3.md: testing every value of a
+ * million-row export cost more than the whole export of sqlite3 -csv). 0 (the default) is always
+ * correct: such a row takes the checked path. Migration 4 of the engine store; the backfill marks
+ * the rows written before it.
+ */
+export const STATS_CSV_PLAIN_SQL = `
+ALTER TABLE stats ADD COLUMN csv_plain INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER stats_csv_plain_insert AFTER INSERT ON stats BEGIN
+  UPDATE stats SET csv_plain = (${PLAIN_ROW}) WHERE id = NEW.id;
+END;
+CREATE TRIGGER stats_csv_plain_update AFTER UPDATE OF ${STATS_TEXT_FIELDS.join(', ')} ON stats BEGIN
+  UPDATE stats SET csv_plain = (${PLAIN_ROW}) WHERE id = NEW.id;
+END;
+UPDATE stats SET csv_plain = (${PLAIN_ROW.replaceAll('NEW.', '')});
+`;
+
 /** A row as the workflow writes it (timeouts in seconds, durations in seconds, start epoch s). */
 export interface StatsRow {
   wid: string;

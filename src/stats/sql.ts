@@ -1,5 +1,6 @@
 import { BOOLEAN_FIELDS, type StatsField } from './fields.js';
 import type { StatsQuery } from './query.js';
+import { plainTextSql } from './schema.js';
 
 /**
  * Turns a checked query into parameterised SQL. Column names come only from the field whitelist
@@ -11,15 +12,16 @@ export interface BuiltSql {
 }
 
 /**
- * A rows query returns one column per output *segment*: either one text field, which the CSV
- * encoder quotes and neutralises, or a run of consecutive integer/boolean fields that SQLite has
- * already joined with commas (`preEncoded`). Numbers and true/false never need quoting, and
- * handing SQLite the joining halves the values crossing into JavaScript, which is most of the
- * export's cost (docs/kastat3.md).
+ * A rows query returns one column: the whole CSV record of the row, LF included, built by SQLite.
+ * Values crossing from SQLite into JavaScript are most of an export's cost (docs/kastat3.md), so
+ * the common case — a number, a boolean, a text needing no quotes and no formula neutralisation —
+ * is encoded in SQL; the rare text that needs either (or a value that is not text) goes through
+ * `CSV_FIELD_FUNCTION`, the JavaScript encoder itself, so the output stays that encoder's byte for
+ * byte. The function must be registered on the connection that runs the statement
+ * (`registerCsvField`, csv-encode.ts).
  */
-export interface BuiltRowsSql extends BuiltSql {
-  preEncoded: boolean[];
-}
+/** Name of the SQL function that encodes one value as the JavaScript encoder does. */
+export const CSV_FIELD_FUNCTION = 'kaploy_csv_field';
 
 const INTEGER_FIELDS: ReadonlySet<StatsField> = new Set<StatsField>([
   'timeout_step1',
@@ -71,41 +73,50 @@ function where(q: StatsQuery, params: unknown[]): string {
 function safeExpr(f: StatsField): string | undefined {
   if (BOOLEAN_FIELDS.has(f)) return `(CASE ${f} WHEN 0 THEN 'false' ELSE 'true' END)`;
   // CAST: the column has INTEGER affinity, not STRICT; the cast guarantees digits only.
-  if (INTEGER_FIELDS.has(f)) return `CAST(${f} AS INTEGER)`;
+  if (INTEGER_FIELDS.has(f)) return `coalesce(CAST(${f} AS INTEGER), '')`;
   return undefined;
 }
 
-function selectSegments(
+/**
+ * A text column as CSV when its row is not known plain: as it is when it needs no quoting and no
+ * neutralisation (the test of schema.ts), else the JavaScript encoder. Columns are NOT NULL.
+ */
+function checkedText(f: string): string {
+  return `(CASE WHEN ${plainTextSql(f)} THEN ${f} ELSE ${CSV_FIELD_FUNCTION}(${f}) END)`;
+}
+
+/** The record: each field's SQL joined with commas, LF-terminated (Kadeploy's line ending). */
+function record(
   fields: readonly StatsField[],
   params: unknown[],
-  site: string,
-): { cols: string; preEncoded: boolean[] } {
-  const cols: string[] = [];
-  const preEncoded: boolean[] = [];
-  let run: string[] = [];
-  const flush = () => {
-    if (run.length === 0) return;
-    cols.push(run.length === 1 ? (run[0] as string) : run.join(" || ',' || "));
-    preEncoded.push(run.length > 1);
-    run = [];
-  };
-  for (const f of fields) {
-    const safe = safeExpr(f);
-    if (safe !== undefined) {
-      run.push(safe);
-      continue;
-    }
-    flush();
+  siteCsv: string,
+  text: (f: string) => string,
+): string {
+  const parts = fields.map((f) => {
     if (f === 'site') {
-      params.push(site);
-      cols.push('?');
-    } else {
-      cols.push(f);
+      params.push(siteCsv);
+      return '?';
     }
-    preEncoded.push(false);
-  }
-  flush();
-  return { cols: cols.join(', '), preEncoded };
+    return safeExpr(f) ?? text(f);
+  });
+  return `${parts.join(" || ',' || ")} || char(10)`;
+}
+
+/**
+ * The record of a row: joined as it is when the row is marked plain at write time (`csv_plain`,
+ * schema.ts), value by value otherwise. Without the column (a store not yet migrated) every row
+ * takes the checked path.
+ */
+function selectRecord(
+  fields: readonly StatsField[],
+  params: unknown[],
+  siteCsv: string,
+  plainColumn: boolean,
+): string {
+  if (!plainColumn) return record(fields, params, siteCsv, checkedText);
+  const plain = record(fields, params, siteCsv, (f) => f);
+  const checked = record(fields, params, siteCsv, checkedText);
+  return `CASE WHEN csv_plain THEN ${plain} ELSE ${checked} END`;
 }
 
 function orderBy(q: StatsQuery): string {
@@ -116,10 +127,13 @@ function orderBy(q: StatsQuery): string {
   return ` ORDER BY ${keys.join(', ')}`;
 }
 
-/** The rows of a list / last / retries query, columns in `q.fields` order, as CSV-ready values. */
-export function buildRowsSql(q: StatsQuery, site = ''): BuiltRowsSql {
+/**
+ * The rows of a list / last / retries query as CSV records, fields in `q.fields` order. `siteCsv`
+ * is the `site` field already encoded (csvField), bound as a parameter.
+ */
+export function buildRowsSql(q: StatsQuery, siteCsv = '', plainColumn = true): BuiltSql {
   const params: unknown[] = [];
-  const { cols, preEncoded } = selectSegments(q.fields, params, site);
+  const cols = selectRecord(q.fields, params, siteCsv, plainColumn);
   let from = 'stats';
   const whereParams: unknown[] = [];
   const w = where(q, whereParams);
@@ -132,7 +146,7 @@ export function buildRowsSql(q: StatsQuery, site = ''): BuiltRowsSql {
       sql += ' LIMIT ?';
       params.push(q.limit);
     }
-    return { sql, params, preEncoded };
+    return { sql, params };
   }
   params.push(...whereParams);
   let sql = `SELECT ${cols} FROM ${from}${w}${orderBy(q)}`;
@@ -140,7 +154,7 @@ export function buildRowsSql(q: StatsQuery, site = ''): BuiltRowsSql {
     sql += ' LIMIT ?';
     params.push(q.limit);
   }
-  return { sql, params, preEncoded };
+  return { sql, params };
 }
 
 /** Per-node totals for failure rates; aggregated by SQLite so memory grows with nodes, not rows. */

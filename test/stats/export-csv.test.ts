@@ -1,6 +1,8 @@
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { csvField } from '../../src/stats/csv-encode.js';
 import { exportStatsCsv } from '../../src/stats/export-csv.js';
+import { DEFAULT_FIELDS } from '../../src/stats/fields.js';
 import { parseStatsQuery, type RawStatsQuery } from '../../src/stats/query.js';
 import { recordStats } from '../../src/stats/record-stats.js';
 import {
@@ -59,6 +61,84 @@ describe('CSV export of known operations', () => {
     ]);
     expect(await csv({ wid: 'F', fields: 'hostname,error' })).toBe(
       "n-1,'+cmd\nn-2,-1.5\nn-3,'@SUM(A1)\nn-4,'\tx\nn-5,'-bash: no such file\nn-6,\"'\r=1+1\"\n",
+    );
+  });
+});
+
+describe('the SQL encoding of the common case', () => {
+  // The export encodes most values in SQL and hands the rest to the JavaScript encoder: both paths
+  // must write what the JavaScript encoder writes, for every kind of text a field can hold.
+  const TRICKY = [
+    '',
+    'plain',
+    'a,b',
+    'say "hi"',
+    'two\nlines',
+    'cr\rhere',
+    '=1+1',
+    '+cmd',
+    '-1.5',
+    '-x',
+    '@A1',
+    '\tx',
+    '\r=1',
+    "'quoted'",
+    ' lead',
+    'trail ',
+    'é ü 漢字 🙂',
+    ',',
+    '"',
+    '\n',
+    '1e5',
+    '-',
+    '=',
+    'a\u0000b',
+  ];
+
+  it('writes each tricky value of every text field as csvField does', async () => {
+    // recordStats checks md5 and user, so they take a valid value; the others hold anything.
+    const tricky = (v: string, i: number) =>
+      row({
+        wid: 'T',
+        hostname: `t-${i}${v}`,
+        user: v || 'u',
+        env: v,
+        md5: '',
+        error: v,
+        step1: v,
+        start: 9e8 + i,
+        success: false,
+      });
+    recordStats(t.db, TRICKY.map(tricky));
+    const expected = TRICKY.map((v, i) => {
+      const r = tricky(v, i);
+      const values = DEFAULT_FIELDS.map((f) => {
+        const x = r[f as keyof typeof r];
+        return typeof x === 'boolean' ? String(x) : csvField(x);
+      });
+      return `${values.join(',')}\n`;
+    }).join('');
+    expect(await csv({ wid: 'T' })).toBe(expected);
+  });
+
+  it('writes values older or foreign writers left in text columns: numbers, blobs', async () => {
+    const raw = (env: unknown, error: unknown, i: number) =>
+      t.db
+        .prepare(
+          `INSERT INTO stats (wid,operation,user,hostname,step1,step2,step3,timeout_step1,timeout_step2,timeout_step3,retry_step1,retry_step2,retry_step3,start,step1_duration,step2_duration,step3_duration,env,anonymous_env,md5,success,error) VALUES ('N','deploy','u','n-${i}','a','b','c',1,2,3,0,0,0,${9e8 + i},1,2,3,?,0,'',0,?)`,
+        )
+        .run(env, error);
+    raw(42, -1.5, 2);
+    raw(1e21, 0.1, 3);
+    raw(Buffer.from('=blob,x'), Buffer.from('plain'), 4);
+    const out = await csv({ wid: 'N', fields: 'hostname,env,error' });
+    // TEXT affinity stores numbers as SQLite's text of them; a blob stays a blob.
+    expect(out).toBe(`n-2,42.0,-1.5\nn-3,1.0e+21,0.1\nn-4,"'=blob,x",plain\n`);
+  });
+
+  it('encodes the site name once, quoted when it needs it', async () => {
+    expect(await csv({ wid: 'D-3', fields: 'site,hostname' }, 'a,"b"')).toBe(
+      '"a,""b""",gdx-5.orsay.grid5000.fr\n',
     );
   });
 });

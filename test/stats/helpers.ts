@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { isKaployError, KaployError } from '../../src/common/errors.js';
 import { recordStats } from '../../src/stats/record-stats.js';
 import { statsRoutes } from '../../src/stats/routes-stats.js';
-import { STATS_SCHEMA_SQL, type StatsRow } from '../../src/stats/schema.js';
+import { STATS_CSV_PLAIN_SQL, STATS_SCHEMA_SQL, type StatsRow } from '../../src/stats/schema.js';
 
 export const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
@@ -16,7 +16,7 @@ export function tempDb(): { db: Database.Database; file: string; dir: string; cl
   const file = path.join(dir, 'kaploy.sqlite');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.exec(STATS_SCHEMA_SQL);
+  db.exec(STATS_SCHEMA_SQL + STATS_CSV_PLAIN_SQL);
   return {
     db,
     file,

@@ -48,6 +48,8 @@ describe('recordStats', () => {
         md5: MD5,
         success: 1,
         error: '',
+        // Written by the store's trigger: nothing in this row needs CSV quoting.
+        csv_plain: 1,
       },
       {
         id: 2,
@@ -73,6 +75,8 @@ describe('recordStats', () => {
         md5: '',
         success: 0,
         error: 'KO, really',
+        // The comma needs quoting: exports encode this row value by value.
+        csv_plain: 0,
       },
     ]);
   });

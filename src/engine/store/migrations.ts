@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { STATS_SCHEMA_SQL } from '../../stats/schema.js';
+import { STATS_CSV_PLAIN_SQL, STATS_SCHEMA_SQL } from '../../stats/schema.js';
 
 /**
  * Ordered schema migrations. Each runs once, inside its own transaction, and is recorded in
@@ -80,6 +80,8 @@ CREATE TABLE uploads (
   // The OAR job a right was granted for (NULL: granted by hand): a restore request of an older job,
   // delivered late, must not revoke a newer job's rights nor restore its nodes (src/hook, src/engine/oar-restore).
   { id: 3, name: 'rights-job', up: 'ALTER TABLE rights ADD COLUMN job INTEGER;' },
+  // Rows marked at write time as needing no CSV quoting, so kastat exports join them in SQLite.
+  { id: 4, name: 'stats-csv-plain', up: STATS_CSV_PLAIN_SQL },
 ];
 
 /** Applies the pending migrations in id order; returns the ids applied. */
