@@ -53,10 +53,27 @@ export const STATS_TEXT_FIELDS = [
 ] as const;
 export const plainTextSql = (f: string): string =>
   `(typeof(${f}) = 'text' AND NOT (${f} GLOB '*[",\n\r]*' OR ${f} GLOB '[=+@\t\r-]*'))`;
-const PLAIN_ROW = STATS_TEXT_FIELDS.map((f) => plainTextSql(`NEW.${f}`)).join(' AND ');
+/** Integer fields; a plain row holds integers in them (not text or reals), written as they are. */
+export const STATS_INTEGER_FIELDS = [
+  'timeout_step1',
+  'timeout_step2',
+  'timeout_step3',
+  'retry_step1',
+  'retry_step2',
+  'retry_step3',
+  'start',
+  'step1_duration',
+  'step2_duration',
+  'step3_duration',
+] as const;
+const PLAIN_ROW = [
+  ...STATS_TEXT_FIELDS.map((f) => plainTextSql(`NEW.${f}`)),
+  ...STATS_INTEGER_FIELDS.map((f) => `typeof(NEW.${f}) = 'integer'`),
+].join(' AND ');
 
 /**
- * `csv_plain` = 1 when none of the row's text fields needs CSV quoting or formula neutralisation,
+ * `csv_plain` = 1 when none of the row's text fields needs CSV quoting or formula neutralisation
+ * and its integer fields hold integers,
  * computed once when the row is written, so an export writes most rows as SQLite joins them and
  * tests each value only in the rare rows that need it (docs/kastat3.md: testing every value of a
  * million-row export cost more than the whole export of sqlite3 -csv). 0 (the default) is always
@@ -68,7 +85,7 @@ ALTER TABLE stats ADD COLUMN csv_plain INTEGER NOT NULL DEFAULT 0;
 CREATE TRIGGER stats_csv_plain_insert AFTER INSERT ON stats BEGIN
   UPDATE stats SET csv_plain = (${PLAIN_ROW}) WHERE id = NEW.id;
 END;
-CREATE TRIGGER stats_csv_plain_update AFTER UPDATE OF ${STATS_TEXT_FIELDS.join(', ')} ON stats BEGIN
+CREATE TRIGGER stats_csv_plain_update AFTER UPDATE OF ${[...STATS_TEXT_FIELDS, ...STATS_INTEGER_FIELDS].join(', ')} ON stats BEGIN
   UPDATE stats SET csv_plain = (${PLAIN_ROW}) WHERE id = NEW.id;
 END;
 UPDATE stats SET csv_plain = (${PLAIN_ROW.replaceAll('NEW.', '')});

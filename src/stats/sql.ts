@@ -1,6 +1,6 @@
 import { BOOLEAN_FIELDS, type StatsField } from './fields.js';
 import type { StatsQuery } from './query.js';
-import { plainTextSql } from './schema.js';
+import { plainTextSql, STATS_INTEGER_FIELDS } from './schema.js';
 
 /**
  * Turns a checked query into parameterised SQL. Column names come only from the field whitelist
@@ -23,18 +23,7 @@ export interface BuiltSql {
 /** Name of the SQL function that encodes one value as the JavaScript encoder does. */
 export const CSV_FIELD_FUNCTION = 'kaploy_csv_field';
 
-const INTEGER_FIELDS: ReadonlySet<StatsField> = new Set<StatsField>([
-  'timeout_step1',
-  'timeout_step2',
-  'timeout_step3',
-  'retry_step1',
-  'retry_step2',
-  'retry_step3',
-  'start',
-  'step1_duration',
-  'step2_duration',
-  'step3_duration',
-]);
+const INTEGER_FIELDS: ReadonlySet<StatsField> = new Set<StatsField>(STATS_INTEGER_FIELDS);
 
 function where(q: StatsQuery, params: unknown[]): string {
   const c: string[] = [];
@@ -70,10 +59,11 @@ function where(q: StatsQuery, params: unknown[]): string {
 }
 
 /** SQL text of a field that cannot need quoting, or undefined for a text field. */
-function safeExpr(f: StatsField): string | undefined {
+function safeExpr(f: StatsField, plainRow: boolean): string | undefined {
   if (BOOLEAN_FIELDS.has(f)) return `(CASE ${f} WHEN 0 THEN 'false' ELSE 'true' END)`;
   // CAST: the column has INTEGER affinity, not STRICT; the cast guarantees digits only.
-  if (INTEGER_FIELDS.has(f)) return `coalesce(CAST(${f} AS INTEGER), '')`;
+  // A plain row holds integers there (schema.ts); elsewhere CAST guarantees digits only.
+  if (INTEGER_FIELDS.has(f)) return plainRow ? f : `coalesce(CAST(${f} AS INTEGER), '')`;
   return undefined;
 }
 
@@ -90,14 +80,14 @@ function record(
   fields: readonly StatsField[],
   params: unknown[],
   siteCsv: string,
-  text: (f: string) => string,
+  plainRow: boolean,
 ): string {
   const parts = fields.map((f) => {
     if (f === 'site') {
       params.push(siteCsv);
       return '?';
     }
-    return safeExpr(f) ?? text(f);
+    return safeExpr(f, plainRow) ?? (plainRow ? f : checkedText(f));
   });
   return `${parts.join(" || ',' || ")} || char(10)`;
 }
@@ -113,9 +103,9 @@ function selectRecord(
   siteCsv: string,
   plainColumn: boolean,
 ): string {
-  if (!plainColumn) return record(fields, params, siteCsv, checkedText);
-  const plain = record(fields, params, siteCsv, (f) => f);
-  const checked = record(fields, params, siteCsv, checkedText);
+  if (!plainColumn) return record(fields, params, siteCsv, false);
+  const plain = record(fields, params, siteCsv, true);
+  const checked = record(fields, params, siteCsv, false);
   return `CASE WHEN csv_plain THEN ${plain} ELSE ${checked} END`;
 }
 
