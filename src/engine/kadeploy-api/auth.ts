@@ -20,7 +20,7 @@ const UNTRUSTED = 'Authentication failed: trying to authenticate from an untrust
 const authError = (message: string) => new KaployError('KAPLOY_AUTH', message);
 
 /** The peer's address, IPv4-mapped IPv6 written as IPv4 (as the configuration is normalised). */
-export function sourceAddress(request: FastifyRequest): string {
+function sourceAddress(request: FastifyRequest): string {
   const a = request.socket.remoteAddress ?? '';
   return a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
@@ -32,7 +32,7 @@ export function sourceAddress(request: FastifyRequest): string {
  * trusted proxies (g5k-api names the user it authenticated). A header from any other address is
  * refused, never ignored, so a misconfigured proxy is seen at once.
  */
-export function kadeployIdentity(
+function kadeployIdentity(
   ctx: EngineContext,
   api: KadeployApiConfig,
   request: FastifyRequest,

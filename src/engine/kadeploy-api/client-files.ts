@@ -31,7 +31,7 @@ export function checkClient(client: string | undefined): string | undefined {
 }
 
 /** Where a local file is fetched from: the path without `local://`, base64url as Ruby writes it (padded). */
-export function clientFileUrl(client: string, ref: string): { url: string; path: string } {
+function clientFileUrl(client: string, ref: string): { url: string; path: string } {
   const p = ref.replace(/^local:\/\//i, '');
   const b64 = Buffer.from(p, 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   return { url: `${client}/${b64}`, path: p };

@@ -8,7 +8,7 @@ import { KaployError } from '../../common/errors.js';
  * plain 401, an unknown resource a plain 404. The code and message are the ones kaploy's own API
  * gives for the same refusal (the same services throw them); only the envelope differs.
  */
-export function kadeployStatus(e: KaployError): number {
+function kadeployStatus(e: KaployError): number {
   switch (e.code) {
     case 'KAPLOY_AUTH':
       return 401;
