@@ -31,6 +31,8 @@ interface Reader {
 /** The most operations whose readers are held; the oldest are dropped first (Map keeps insertion order). */
 const MAX_READERS = 10_000;
 const WID_RE = /^[DRP]-[0-9a-f-]{36}$/;
+/** A per-node debug line of the operation log (OperationLog.debugLine). */
+const DEBUG_LINE = /^ {2}\[[^\]]+\] /;
 
 const invalidWid = (kind: AnyKind, wid: string) =>
   new KaployError('KAPLOY_INVALID_WORKFLOW_ID', `no ${kind.noun} ${wid}`);
@@ -196,7 +198,8 @@ export class KadeployWorkflows {
       debug: false,
     });
     r.logFrom = page.next;
-    return stamp(page.lines);
+    // An operation started with debug shows its debug lines to every reader; Kadeploy keeps them apart (/debugs).
+    return stamp(page.lines.filter((l) => !DEBUG_LINE.test(l)));
   }
 
   /** GET /:wid/debugs[/:node]: the per-node debug lines (debug was asked) not read yet. */
@@ -209,7 +212,7 @@ export class KadeployWorkflows {
     const page = this.svc().logs(caller, kind, wid, { from: r.debugFrom, verbosity: -1, debug: true });
     r.debugFrom = page.next;
     const mine = page.lines.filter((l) =>
-      node === undefined ? /^ {2}\[[^\]]+\] /.test(l) : l.startsWith(`  [${node}] `),
+      node === undefined ? DEBUG_LINE.test(l) : l.startsWith(`  [${node}] `),
     );
     return stamp(mine);
   }

@@ -166,6 +166,21 @@ describe('the Kadeploy API of a virtual site, as g5k-api calls it', () => {
       error: false,
       nodes: { ok: [n1], ko: [] },
     });
+    // With debug: the per-node lines, consumed on read, and only that node's with /debugs/:node.
+    const d = await call(base, 'POST', '/reboot', {
+      headers: me,
+      body: { nodes: [n1], kind: 'simple', level: 'hard', debug: true },
+    });
+    const dw = d.json() as { wid: string; resources: { debug?: string } };
+    expect(dw.resources.debug).toBe(`/reboot/${dw.wid}/debugs`);
+    await pollDone(`/reboot/${dw.wid}`);
+    const debugs = (await call(base, 'GET', `/reboot/${dw.wid}/debugs/${n1}`, { headers: me })).text;
+    expect(debugs).toMatch(
+      new RegExp(`^\\d+\\.\\d{5}\\|  \\[${n1.replace(/\./g, '\\.')}\\] hard reboot\\n`, 'm'),
+    );
+    expect((await call(base, 'GET', `/reboot/${dw.wid}/debugs`, { headers: me })).text).toBe('');
+    const logs = (await call(base, 'GET', `/reboot/${dw.wid}/logs`, { headers: me })).text;
+    expect(logs).not.toMatch(/\] hard reboot/);
     const st = await call(base, 'GET', `/power?nodes=${n1}`, { headers: me });
     const pw = (st.json() as { wid: string }).wid;
     expect(await pollDone(`/power/${pw}`)).toMatchObject({ done: true, nodes: { ok: [n1], ko: [] } });
