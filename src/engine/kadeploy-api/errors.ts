@@ -33,6 +33,8 @@ export function sendKadeployError(reply: FastifyReply, e: KaployError): FastifyR
     void reply
       .header('X-Application-Error-Code', String(kadeployCode(e)))
       .header('X-Application-Error-Info', Buffer.from(e.message, 'utf8').toString('base64'));
+  // The challenge tells Basic clients (curl, requests, Kadeploy's --http-user) what to send.
+  if (status === 401) void reply.header('WWW-Authenticate', 'Basic realm="kaploy", charset="UTF-8"');
   return reply.code(status).type('text/plain; charset=utf-8').send(e.message);
 }
 

@@ -119,6 +119,8 @@ describe('authentication', () => {
       code: undefined,
       body: expect.stringMatching(/^authentication required/),
     });
+    expect(none.headers['www-authenticate']).toBe('Basic realm="kaploy", charset="UTF-8"');
+    expect(none.headers['content-type']).toBe('text/plain; charset=utf-8');
     const wrong = await call(base, 'GET', '/nodes', {
       headers: { authorization: `Basic ${Buffer.from('alice:not-the-secret-at-all').toString('base64')}` },
     });
