@@ -359,6 +359,117 @@ describe('deployment', () => {
   });
 });
 
+describe('bad input', () => {
+  it('each kind is refused with its code and nothing is started', async () => {
+    const env = { kind: 'database', user: 'alice', name: 'kyaml' };
+    const cases: [string, Parameters<typeof call>[3], number, string | undefined][] = [
+      [
+        'malformed JSON',
+        { headers: admin, yaml: undefined, body: undefined, raw: '{"nodes": [' } as never,
+        400,
+        '4',
+      ],
+      ['a YAML body that does not parse', { headers: admin, yaml: 'nodes: [a, b\n' }, 400, '4'],
+      ['a body that is not a hash', { headers: admin, body: ['x'] }, 400, '4'],
+      [
+        'a body over 4 MiB',
+        { headers: admin, body: { nodes: [N1], environment: env, breakpoint: 'x'.repeat(5 * 1024 * 1024) } },
+        413,
+        undefined,
+      ],
+      [
+        'environment kind unknown',
+        { headers: admin, body: { nodes: [N1], environment: { ...env, kind: 'other' } } },
+        400,
+        '7',
+      ],
+      [
+        'verbose_level out of range',
+        { headers: admin, body: { nodes: [N1], environment: env, verbose_level: 9 } },
+        400,
+        '4',
+      ],
+      [
+        'automata not a hash of lists',
+        { headers: admin, body: { nodes: [N1], environment: env, automata: { SetDeploymentEnv: 'x' } } },
+        400,
+        '4',
+      ],
+      [
+        'automata with an unknown step',
+        {
+          headers: admin,
+          body: {
+            nodes: [N1],
+            environment: env,
+            automata: { SetDeploymentEnv: [{ name: 'Nope', retries: 1, timeout: 10 }] },
+          },
+        },
+        400,
+        '4',
+      ],
+      [
+        'a client with credentials',
+        { headers: admin, body: { nodes: [N1], environment: env, client: 'http://u:p@127.0.0.1:1' } },
+        400,
+        '3',
+      ],
+      [
+        'a local key without client',
+        { headers: admin, body: { nodes: [N1], environment: env, ssh_authorized_keys: '/home/alice/keys' } },
+        400,
+        '3',
+      ],
+      [
+        'a key the client does not export',
+        {
+          headers: admin,
+          body: { nodes: [N1], environment: env, ssh_authorized_keys: '/nowhere', client: exportUrl },
+        },
+        400,
+        '5',
+      ],
+      [
+        'a node name the native schema refuses',
+        { headers: admin, body: { nodes: ['bad name!'], environment: env } },
+        400,
+        '4',
+      ],
+      [
+        'malformed Basic',
+        { headers: { authorization: 'Basic !!!' }, body: { nodes: [N1], environment: env } },
+        401,
+        undefined,
+      ],
+      [
+        'Basic without a colon',
+        { headers: { authorization: `Basic ${Buffer.from('alice').toString('base64')}` }, body: {} },
+        401,
+        undefined,
+      ],
+      [
+        'Basic naming someone else in the header',
+        { headers: { ...alice, 'X-Kadeploy-User': 'bob' }, body: {} },
+        401,
+        undefined,
+      ],
+    ];
+    for (const [what, o, status, code] of cases) {
+      const r = (o as { raw?: string }).raw
+        ? await rawPost('/deployment', (o as { raw: string }).raw)
+        : await call(base, 'POST', '/deployment', o);
+      expect([what, r.status, refusal(r).code]).toEqual([what, status, code]);
+    }
+    expect((await call(base, 'GET', '/deployment', { headers: admin })).json()).toEqual([]);
+    const badWid = await call(base, 'GET', '/deployment/D-not-a-uuid', { headers: admin });
+    expect(kerr(badWid)).toMatchObject({ status: 400, code: '1' });
+    const otherKind = await call(base, 'GET', '/reboot/D-00000000-0000-4000-8000-000000000000', {
+      headers: admin,
+    });
+    expect(kerr(otherKind)).toMatchObject({ status: 400, code: '1' });
+  });
+});
+
 describe('reboot and power', () => {
   it('POST /reboot: a workflow polled until done; PUT /power and the GET /power status workflow', async () => {
     const r = await call(base, 'POST', '/reboot', {
@@ -492,3 +603,29 @@ describe('info', () => {
 const bearer = (user: string) => ({
   authorization: `Bearer ${readFileSync(site.tokenFile(user), 'utf8').trim()}`,
 });
+
+/** A POST whose body is sent as is (malformed JSON). */
+function rawPost(p: string, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base + p);
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
