@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KaployError } from '../../common/errors.js';
 import type { KadeployApiConfig } from '../../common/site-config.js';
 import { engineServices } from '../operations/engine-services.js';
@@ -74,7 +74,30 @@ export async function buildKadeployApp(
     },
   );
   installKadeployAuth(app, ctx, api);
+  // Kadeploy answers YAML to a client that asks for it (doc/api intro: "Output type and encoding").
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (
+      !type.startsWith('application/json') ||
+      typeof payload !== 'string' ||
+      !wantsYaml(request.headers.accept)
+    )
+      return payload;
+    void reply.type('application/x-yaml; charset=utf-8');
+    return stringifyYaml(JSON.parse(payload));
+  });
   if (describe) await describe(app);
   await app.register(async (scoped) => registerKadeployRoutes(scoped, ctx, api), { prefix: api.prefix });
   return app;
+}
+
+// YAML when the client names it and not JSON (or any type) before it; the default is JSON.
+function wantsYaml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((t) => t.split(';')[0]?.trim().toLowerCase());
+  const yaml = types.findIndex(
+    (t) => t === 'application/x-yaml' || t === 'application/yaml' || t === 'text/yaml',
+  );
+  const json = types.findIndex((t) => t === 'application/json' || t === '*/*');
+  return yaml >= 0 && (json < 0 || yaml < json);
 }

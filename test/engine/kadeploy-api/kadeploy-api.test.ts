@@ -591,6 +591,21 @@ describe('stats', () => {
 });
 
 describe('info', () => {
+  it('answers YAML to a client that asks for it, JSON otherwise', async () => {
+    const y = await call(base, 'GET', '/clusters', { headers: { ...alice, accept: 'application/x-yaml' } });
+    expect([y.status, y.headers['content-type'], y.text]).toEqual([
+      200,
+      'application/x-yaml; charset=utf-8',
+      '- c1\n',
+    ]);
+    const j = await call(base, 'GET', '/clusters', { headers: { ...alice, accept: '*/*' } });
+    expect([j.headers['content-type'], j.text]).toEqual(['application/json; charset=utf-8', '["c1"]']);
+    const first = await call(base, 'GET', '/clusters', {
+      headers: { ...alice, accept: 'application/json, application/x-yaml' },
+    });
+    expect(first.text).toBe('["c1"]');
+  });
+
   it('GET /clusters and /info', async () => {
     expect((await call(base, 'GET', '/clusters', { headers: alice })).json()).toEqual(['c1']);
     const info = (await call(base, 'GET', '/info', { headers: alice })).json() as {
