@@ -57,7 +57,8 @@ export function stringList(p: Params, key: string, max: number): string[] | unde
 /** Refuses, with Kadeploy's code, what the listener understands but kaploy cannot do. */
 export function refuseGiven(p: Params, keys: Record<string, readonly [KaployErrorCode, string]>): void {
   for (const [key, [code, why]] of Object.entries(keys))
-    if (key in p && p[key] !== false && p[key] !== null) throw new KaployError(code, `${key}: ${why}`);
+    if (p[key] !== undefined && p[key] !== false && p[key] !== null)
+      throw new KaployError(code, `${key}: ${why}`);
 }
 
 /** Refuses parameters of no Kadeploy 3.3 resource (a typo is not silently ignored). */

@@ -485,6 +485,27 @@ describe('reboot and power', () => {
       body: { nodes: [N1], kind: 'sideways' },
     });
     expect(kerr(bad)).toMatchObject({ status: 400, code: '4' });
+    // set_pxe: pxe.profile is kareboot3 -w's profile, checked by the engine; files and singularities are not offered.
+    const pxe = await call(base, 'POST', '/reboot', {
+      headers: admin,
+      body: {
+        nodes: [N1],
+        kind: 'set_pxe',
+        pxe: { profile: 'DEFAULT x\nLABEL x\n  KERNEL vmlinuz\n  APPEND initrd=initrd.img\n' },
+      },
+    });
+    expect(pxe.status).toBe(200);
+    await pollDone(`/reboot/${(pxe.json() as { wid: string }).wid}`, admin);
+    const noInitrd = await call(base, 'POST', '/reboot', {
+      headers: admin,
+      body: { nodes: [N1], kind: 'set_pxe', pxe: { profile: 'DEFAULT x\nLABEL x\n  KERNEL vmlinuz\n' } },
+    });
+    expect(kerr(noInitrd)).toMatchObject({ status: 400, info: expect.stringMatching(/no initrd/) });
+    const files = await call(base, 'POST', '/reboot', {
+      headers: admin,
+      body: { nodes: [N1], kind: 'set_pxe', pxe: { profile: 'DEFAULT x', files: ['/home/alice/vmlinuz'] } },
+    });
+    expect(kerr(files)).toMatchObject({ status: 400, code: '4', info: expect.stringMatching(/^pxe: /) });
 
     const off = await call(base, 'PUT', '/power', { headers: admin, body: { nodes: [N1], status: 'off' } });
     expect(off.status).toBe(200);
