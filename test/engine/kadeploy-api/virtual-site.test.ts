@@ -142,6 +142,17 @@ describe('the Kadeploy API of a virtual site, as g5k-api calls it', () => {
     expect((await call(base, 'GET', `/deployment/${wid}`, { headers: me })).json()).toMatchObject({
       done: false,
     });
+    // While it runs, /status places the node in its cluster, macro- and micro-step.
+    const where = (await call(base, 'GET', `/deployment/${wid}/status`, { headers: me })).json() as Record<
+      string,
+      Record<string, Record<string, { nodes: Record<string, string[]> }>>
+    >;
+    const placed = Object.values(where).flatMap((macros) =>
+      Object.values(macros).flatMap((micros) =>
+        Object.values(micros).flatMap((m) => Object.values(m.nodes).flat()),
+      ),
+    );
+    expect(placed).toEqual([n2]);
     expect((await call(base, 'DELETE', `/deployment/${wid}`, { headers: me })).json()).toEqual({ wid });
     const token = readFileSync(path.join(site.dir, 'tokens', os.userInfo().username), 'utf8').trim();
     let status = 'running';
