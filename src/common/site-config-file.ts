@@ -47,4 +47,12 @@ export interface SiteFile {
   wait_reboot: { initial_delay_ms: number; poll_ms: number };
   production: { environment: string; user: string };
   clusters: ClusterFile[];
+  kadeploy_api: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    prefix: string;
+    trusted_proxies: string[];
+    header_prefix: string;
+  };
 }

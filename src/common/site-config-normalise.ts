@@ -1,7 +1,14 @@
+import { isIP } from 'node:net';
 import { expandRange } from '../formats/node-names.js';
 import type { ConfigReporter } from './config/pipeline.js';
-import type { ClusterFile, CommandFile, LevelsFile, NodeRangeFile } from './site-config-file.js';
-import type { ClusterConfig, CommandSpec, LevelCommands, NodeConfig } from './site-config-types.js';
+import type { ClusterFile, CommandFile, LevelsFile, NodeRangeFile, SiteFile } from './site-config-file.js';
+import type {
+  ClusterConfig,
+  CommandSpec,
+  KadeployApiConfig,
+  LevelCommands,
+  NodeConfig,
+} from './site-config-types.js';
 
 /** The normalise step of a cluster: node ranges expanded, commands typed, paths absolute. */
 type Path = (string | number)[];
@@ -81,4 +88,23 @@ function levels(l: LevelsFile, at: Path, r: ConfigReporter): LevelCommands {
   for (const [level, c] of Object.entries(l) as [keyof LevelCommands, CommandFile][])
     out[level] = command(c, [...at, level], r);
   return out;
+}
+
+/** `kadeploy_api`: the host defaults to the engine's, proxies must be IP addresses. */
+export function normaliseKadeployApi(f: SiteFile, r: ConfigReporter): KadeployApiConfig {
+  const k = f.kadeploy_api;
+  const trustedProxies = k.trusted_proxies.map((a, i) => {
+    const addr = a.trim().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+    if (isIP(addr) === 0)
+      r.fail(['kadeploy_api', 'trusted_proxies', i], `'${a}' is not an IP address (names are not resolved)`);
+    return addr;
+  });
+  return {
+    enabled: k.enabled,
+    host: k.host === '' ? f.server.host : k.host,
+    port: k.port,
+    prefix: k.prefix,
+    trustedProxies,
+    headerPrefix: k.header_prefix,
+  };
 }

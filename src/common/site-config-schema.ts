@@ -222,5 +222,33 @@ export const SITE_SCHEMA: ConfigSchema = {
       description: 'The clusters and their nodes.',
       message: { type: 'expected a non-empty list', minItems: 'expected a non-empty list' },
     },
+    kadeploy_api: section('The Kadeploy 3.3-compatible REST API (docs/kadeploy-api.md): its own listener.', {
+      enabled: { type: 'boolean', default: false, description: 'Serve it.' },
+      host: str('Address; empty: the engine’s server.host.', ''),
+      port: int('Its own port (0: any free port).', 25301, 0, 65535),
+      prefix: {
+        type: 'string',
+        default: '',
+        pattern: '^(/[A-Za-z0-9._~-]+){0,8}$',
+        description: 'Path root the API is served under (`/kadeploy`), empty for `/`.',
+        message: { pattern: 'expected a path such as /kadeploy (or empty)' },
+      },
+      trusted_proxies: {
+        type: 'array',
+        items: { type: 'string' },
+        default: [],
+        description:
+          'Source addresses (IPv4/IPv6) whose `<header_prefix>User` header names the user (g5k-api); from any other address the header is refused.',
+        message: 'expected a list of IP addresses',
+      },
+      header_prefix: {
+        type: 'string',
+        default: 'X-Kadeploy-',
+        pattern: '^[A-Za-z][A-Za-z0-9-]{0,39}$',
+        description:
+          'Prefix of the identity header (`X-Kadeploy-User`), as GET /auth_headers_prefix tells clients.',
+        message: { pattern: 'letters, digits and - only (an HTTP header name prefix)' },
+      },
+    }),
   },
 };

@@ -74,4 +74,18 @@ export interface SiteConfig {
   /** Production environment (used by the OAR restore): name and owner. */
   production: { environment: string; user: string };
   clusters: ClusterConfig[];
+  /** The Kadeploy 3.3-compatible listener (absent: not served; literal configurations of tests). */
+  kadeployApi?: KadeployApiConfig;
+}
+
+/** `kadeploy_api`: Kadeploy's REST API over the engine's services, on its own port. */
+export interface KadeployApiConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** Path root, '' or `/a/b` (no trailing slash). */
+  prefix: string;
+  /** Source addresses whose identity header is believed (normalised: IPv4-mapped IPv6 as IPv4). */
+  trustedProxies: string[];
+  headerPrefix: string;
 }

@@ -6,7 +6,7 @@ import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { KaployError } from './errors.js';
 import type { SiteFile } from './site-config-file.js';
-import { normaliseCluster } from './site-config-normalise.js';
+import { normaliseCluster, normaliseKadeployApi } from './site-config-normalise.js';
 import { SITE_SCHEMA, SITE_VALIDATOR } from './site-config-schema.js';
 import type { ClusterConfig, NodeConfig, SiteConfig } from './site-config-types.js';
 
@@ -61,6 +61,7 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
     waitReboot: { initialDelayMs: f.wait_reboot.initial_delay_ms, pollMs: f.wait_reboot.poll_ms },
     production: { environment: f.production.environment, user: f.production.user },
     clusters: f.clusters.map((c, i) => normaliseCluster(c, ['clusters', i], abs, r)),
+    kadeployApi: normaliseKadeployApi(f, r),
   };
   crossFieldRules(cfg, f, r);
   return cfg;

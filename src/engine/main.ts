@@ -4,6 +4,7 @@ import { statsRoutes } from '../stats/routes-stats.js';
 import { enrolUser } from './auth/enrol.js';
 import { FileCache } from './environments/file-cache.js';
 import { seedEnvironments } from './environments/seed.js';
+import { kadeployApiServices } from './kadeploy-api/listener.js';
 import { nodeOpsRoutes } from './nodeops/routes-nodeops.js';
 import { createOarRestores } from './oar-restore/engine-oar.js';
 import { restoreRoutes } from './oar-restore/routes-restores.js';
@@ -55,7 +56,11 @@ export function startEngine(config: SiteConfig, opts: EngineOptions = {}): Promi
   return startServer(config, {
     ...listen,
     plugins: restores === 'routes' ? [...ROUTE_PLUGINS, restoreRoutes] : ROUTE_PLUGINS,
-    ...(restores === 'worker' ? { services: (ctx) => [createOarRestores(ctx)] } : {}),
+    // The Kadeploy-compatible listener, when the site enables it (kadeploy_api).
+    services: (ctx) => [
+      ...(restores === 'worker' ? [createOarRestores(ctx)] : []),
+      ...kadeployApiServices(ctx),
+    ],
   });
 }
 

@@ -1,6 +1,7 @@
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { KAPLOY_VERSION } from '../../common/version.js';
+import { kadeployOpenApi } from '../kadeploy-api/openapi.js';
 
 /** The document's fixed parts; the paths come from the route schemas. */
 const OPENAPI_BASE: FastifyDynamicSwaggerOptions['openapi'] = {
@@ -25,6 +26,8 @@ const OPENAPI_BASE: FastifyDynamicSwaggerOptions['openapi'] = {
  * docs/openapi.json for readers without a token (see docs/decisions/0010-openapi-from-route-schemas.md).
  */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
-  await app.register(swagger, { openapi: OPENAPI_BASE });
+  // The Kadeploy-compatible listener is another server: described beside the engine's paths.
+  const openapi = { ...OPENAPI_BASE, 'x-kadeploy-api': await kadeployOpenApi() };
+  await app.register(swagger, { openapi: openapi as FastifyDynamicSwaggerOptions['openapi'] });
   app.get('/openapi.json', async () => app.swagger());
 }

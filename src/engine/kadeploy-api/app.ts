@@ -1,0 +1,103 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { KaployError } from '../../common/errors.js';
+import type { KadeployApiConfig } from '../../common/site-config.js';
+import { engineServices } from '../operations/engine-services.js';
+import type { EngineContext } from '../server/context.js';
+import { installKadeployAuth } from './auth.js';
+import { kadeployErrorHandler, sendKadeployError } from './errors.js';
+import { deploymentRoutes } from './routes-deployment.js';
+import { environmentRoutes } from './routes-environments.js';
+import { infoRoutes } from './routes-info.js';
+import { nodeOpRoutes } from './routes-nodeops.js';
+import { siteRoutes } from './routes-site.js';
+import { statsRoutes } from './routes-stats.js';
+import { KadeployWorkflows } from './workflows.js';
+
+/** Kadeploy's bodies are small hashes; environments and keys included, 4 MiB is plenty. */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Every route family of the listener, under the configured path root. */
+export function registerKadeployRoutes(
+  app: FastifyInstance,
+  ctx: EngineContext,
+  api: KadeployApiConfig,
+): void {
+  const wf = new KadeployWorkflows(ctx, () => engineServices(ctx).operations);
+  infoRoutes(app, ctx, api);
+  deploymentRoutes(app, ctx, wf, api.prefix);
+  nodeOpRoutes(app, ctx, wf, api.prefix);
+  environmentRoutes(app, ctx);
+  siteRoutes(app, ctx);
+  statsRoutes(app, ctx);
+}
+
+/**
+ * The Kadeploy-compatible listener's app: its own authentication (Basic or a trusted proxy's
+ * header), its own error format (errors.ts), trailing slashes accepted, JSON or YAML bodies, and
+ * the routes under `api.prefix`. Built beside the engine's app, on the same context and services.
+ */
+export async function buildKadeployApp(
+  ctx: EngineContext,
+  api: KadeployApiConfig,
+  describe?: (app: FastifyInstance) => Promise<void>,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ part: 'kadeploy-api' }) as FastifyBaseLogger,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    bodyLimit: BODY_LIMIT,
+  });
+  app.setErrorHandler(kadeployErrorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void sendKadeployError(
+      reply,
+      new KaployError('KAPLOY_NOT_FOUND', `File not found: ${request.method} ${request.url.split('?')[0]}`),
+    );
+  });
+  // Kadeploy's clients may send YAML (doc/api intro: "Request's parameters").
+  app.addContentTypeParser(
+    ['application/x-yaml', 'application/yaml', 'text/yaml'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, parseYaml(body as string, { maxAliasCount: 100 }) ?? {});
+      } catch (e) {
+        done(
+          new KaployError(
+            'KAPLOY_OPTION',
+            `invalid request: the YAML body does not parse: ${(e as Error).message}`,
+          ),
+          undefined,
+        );
+      }
+    },
+  );
+  installKadeployAuth(app, ctx, api);
+  // Kadeploy answers YAML to a client that asks for it (doc/api intro: "Output type and encoding").
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (
+      !type.startsWith('application/json') ||
+      typeof payload !== 'string' ||
+      !wantsYaml(request.headers.accept)
+    )
+      return payload;
+    void reply.type('application/x-yaml; charset=utf-8');
+    return stringifyYaml(JSON.parse(payload));
+  });
+  if (describe) await describe(app);
+  await app.register(async (scoped) => registerKadeployRoutes(scoped, ctx, api), { prefix: api.prefix });
+  return app;
+}
+
+// YAML when the client names it and not JSON (or any type) before it; the default is JSON.
+function wantsYaml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((t) => t.split(';')[0]?.trim().toLowerCase());
+  const yaml = types.findIndex(
+    (t) => t === 'application/x-yaml' || t === 'application/yaml' || t === 'text/yaml',
+  );
+  const json = types.findIndex((t) => t === 'application/json' || t === '*/*');
+  return yaml >= 0 && (json < 0 || yaml < json);
+}
