@@ -73,5 +73,10 @@ export interface SiteConfig {
   waitReboot: { initialDelayMs: number; pollMs: number };
   /** Production environment (used by the OAR restore): name and owner. */
   production: { environment: string; user: string };
+  /** The image cache's bound and the download policy of image URLs. */
+  cache: {
+    maxBytes: number;
+    download: { idleTimeoutMs: number; timeoutMs: number; maxRedirects: number; crossHostRedirects: boolean };
+  };
   clusters: ClusterConfig[];
 }
