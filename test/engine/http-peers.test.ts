@@ -23,7 +23,7 @@ const servers: net.Server[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) {
-    s.closeAllConnections?.();
+    (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
     await new Promise((r) => s.close(r));
   }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });

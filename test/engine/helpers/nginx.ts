@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Debian's nginx (scripts/setup.sh installs nginx-light). */
-export const NGINX = '/usr/sbin/nginx';
+const NGINX = '/usr/sbin/nginx';
 
 /** A real web server serving a user's public directory, as a site's web server does. */
 export interface WebDepot {
