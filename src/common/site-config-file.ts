@@ -46,6 +46,13 @@ export interface SiteFile {
   marker_port: number;
   wait_reboot: { initial_delay_ms: number; poll_ms: number };
   production: { environment: string; user: string };
+  cache: {
+    max_bytes: number;
+    download_idle_timeout: number;
+    download_timeout: number;
+    max_redirects: number;
+    cross_host_redirects: boolean;
+  };
   clusters: ClusterFile[];
   kadeploy_api: {
     enabled: boolean;

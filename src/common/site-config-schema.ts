@@ -215,6 +215,27 @@ export const SITE_SCHEMA: ConfigSchema = {
       environment: str('Its name.', 'prod-env'),
       user: str('Its owner.', 'deploy'),
     }),
+    cache: section('The image cache and image downloads (docs/engine.md, image cache).', {
+      max_bytes: int(
+        'Bytes the cached images may take; the least recently used (never one in use) are evicted beyond it.',
+        100 * 1024 ** 3,
+        1024 ** 2,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      download_idle_timeout: int(
+        'Seconds without an answer or a byte of the body before a download fails.',
+        60,
+        1,
+        3600,
+      ),
+      download_timeout: int('Seconds one image download may take at most.', 3600, 1, 7 * 86400),
+      max_redirects: int('Redirects an image URL may go through.', 5, 0, 20),
+      cross_host_redirects: {
+        type: 'boolean',
+        default: false,
+        description: 'Whether an image URL may redirect to another host (never to the engine itself).',
+      },
+    }),
     clusters: {
       type: 'array',
       minItems: 1,

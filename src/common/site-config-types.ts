@@ -73,6 +73,11 @@ export interface SiteConfig {
   waitReboot: { initialDelayMs: number; pollMs: number };
   /** Production environment (used by the OAR restore): name and owner. */
   production: { environment: string; user: string };
+  /** The image cache's bound and the download policy of image URLs. */
+  cache: {
+    maxBytes: number;
+    download: { idleTimeoutMs: number; timeoutMs: number; maxRedirects: number; crossHostRedirects: boolean };
+  };
   clusters: ClusterConfig[];
   /** The Kadeploy 3.3-compatible listener (absent: not served; literal configurations of tests). */
   kadeployApi?: KadeployApiConfig;

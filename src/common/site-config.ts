@@ -60,6 +60,15 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
     markerPort: f.marker_port,
     waitReboot: { initialDelayMs: f.wait_reboot.initial_delay_ms, pollMs: f.wait_reboot.poll_ms },
     production: { environment: f.production.environment, user: f.production.user },
+    cache: {
+      maxBytes: f.cache.max_bytes,
+      download: {
+        idleTimeoutMs: f.cache.download_idle_timeout * 1000,
+        timeoutMs: f.cache.download_timeout * 1000,
+        maxRedirects: f.cache.max_redirects,
+        crossHostRedirects: f.cache.cross_host_redirects,
+      },
+    },
     clusters: f.clusters.map((c, i) => normaliseCluster(c, ['clusters', i], abs, r)),
     kadeployApi: normaliseKadeployApi(f, r),
   };

@@ -101,7 +101,7 @@ export async function addReferenceEnvironments(
       store,
       operations: new OperationRegistry(),
       logger: silentLogger,
-      files: new FileCache(config.dataDir),
+      files: new FileCache(config.dataDir, config.cache),
       signal,
     };
     return await seedEnvironments(ctx, user, files, signal);

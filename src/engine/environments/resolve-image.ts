@@ -2,7 +2,11 @@ import { KaployError } from '../../common/errors.js';
 import { resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { EngineContext } from '../server/context.js';
+import { type DownloadProgress, progressLine } from './download-progress.js';
 import { fetchIntoCache } from './fetch-url.js';
+
+/** Called with each download's progress (a few times: every ~2 s or 10 %), e.g. into a log. */
+export type OnDownloadProgress = (line: string, p: DownloadProgress) => void;
 
 export interface ResolvedFile {
   /** A local file the engine can stream to the nodes. */
@@ -26,6 +30,7 @@ async function resolveFile(
   ctx: EngineContext,
   f: { file: string; md5: string; source?: FileSource },
   signal?: AbortSignal,
+  onProgress?: OnDownloadProgress,
 ): Promise<ResolvedFile> {
   switch (f.source) {
     case 'url': {
@@ -33,6 +38,11 @@ async function resolveFile(
         const { md5 } = await fetchIntoCache(ctx.files, f.file, {
           expectedMd5: f.md5,
           ...(signal ? { signal } : {}),
+          onProgress: (p) => {
+            const line = progressLine(p);
+            ctx.logger.info({ url: p.url, bytes: p.bytes, total: p.total, rate: Math.round(p.rate) }, line);
+            onProgress?.(line, p);
+          },
         });
         return { path: ctx.files.path(md5), md5 };
       } catch (e) {
@@ -58,6 +68,7 @@ async function resolveFile(
       }
       const p = ctx.files.path(f.md5);
       if ((await ctx.files.memo.of(p, signal)) !== f.md5) throw mismatch(f.file);
+      ctx.files.touch(f.md5);
       return { path: p, md5: f.md5 };
     }
     default:
@@ -72,8 +83,9 @@ export function resolveImage(
   ctx: EngineContext,
   env: Environment,
   signal?: AbortSignal,
+  onProgress?: OnDownloadProgress,
 ): Promise<ResolvedFile> {
-  return resolveFile(ctx, env.image, signal);
+  return resolveFile(ctx, env.image, signal, onProgress);
 }
 
 /** Image, preinstall and postinstalls, all checked. */
@@ -81,8 +93,9 @@ export async function resolveEnvironmentFiles(
   ctx: EngineContext,
   env: Environment,
   signal?: AbortSignal,
+  onProgress?: OnDownloadProgress,
 ): Promise<{ image: ResolvedFile; preinstall?: ResolvedFile; postinstalls: ResolvedFile[] }> {
-  const image = await resolveImage(ctx, env, signal);
+  const image = await resolveImage(ctx, env, signal, onProgress);
   const postinstalls: ResolvedFile[] = [];
   for (const p of env.postinstalls)
     postinstalls.push(

@@ -55,6 +55,8 @@ function deploymentPlan(
     runningState: 'deploying',
     debug: req.debug === true,
     run: async (r) => {
+      // The image stays in the cache while the deployment runs (never evicted in use).
+      const unpin = ctx.files.pin(prepared.envSpec.image.md5);
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
           const executor = createStepExecutor(
@@ -89,7 +91,7 @@ function deploymentPlan(
             onEvent: (ev) => r.log.event(ev),
           });
         }),
-      );
+      ).finally(unpin);
       return perCluster.flat();
     },
     settle: (o) => {

@@ -34,7 +34,7 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
       store,
       operations: new OperationRegistry(),
       logger: silentLogger,
-      files: new FileCache(config.dataDir),
+      files: new FileCache(config.dataDir, config.cache),
       signal: ac.signal,
     };
     const app = await buildApp(ctx, [...ROUTE_PLUGINS, createRestoreRoutes()]);

@@ -53,7 +53,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
     store,
     operations: new OperationRegistry(),
     logger: opts.logger ?? createLogger('kaploy-server'),
-    files: new FileCache(config.dataDir),
+    files: new FileCache(config.dataDir, config.cache),
     signal: ac.signal,
   };
   const removed = ctx.files.removeStaleTemporaries();
@@ -74,6 +74,8 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
     throw e;
   }
   const addr = app.server.address() as AddressInfo;
+  // A download from the engine itself (a URL or a redirect to it) is refused.
+  ctx.files.selfPort = addr.port;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closed = false;
   return {

@@ -1,5 +1,6 @@
 import { silentLogger } from '../../../../src/common/logger.js';
 import type { ClusterConfig, LevelCommands, SiteConfig } from '../../../../src/common/site-config-types.js';
+import { DEFAULT_CACHE_LIMITS } from '../../../../src/engine/environments/file-cache.js';
 import type { MicroStep, MicroStepContext } from '../../../../src/engine/workflow/types.js';
 
 /** A site configuration built in code for the step tests (what site.yaml would load to). */
@@ -40,6 +41,7 @@ export function testSite(o: {
     extractDir: o.extractDir ?? '/mnt/dest',
     markerPort: o.markerPort ?? 25300,
     production: { environment: 'prod-env', user: 'deploy' },
+    cache: DEFAULT_CACHE_LIMITS,
     clusters: [cluster],
   };
 }

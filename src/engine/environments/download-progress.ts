@@ -1,0 +1,67 @@
+/** Where one download is: bytes so far, of how many (when announced), at what rate. */
+export interface DownloadProgress {
+  url: string;
+  bytes: number;
+  total?: number;
+  /** Bytes per second since the start. */
+  rate: number;
+  done: boolean;
+}
+
+/** A report at most every this long, or at every further 10 % of an announced size. */
+const EVERY_MS = 2_000;
+const STEP = 0.1;
+
+/**
+ * Turns the byte counter of a download into a few reports (every ~2 s or 10 %, and one at the
+ * end), so a log shows a multi-gigabyte download moving without a line per chunk.
+ */
+export function progressThrottle(
+  url: string,
+  total: number | undefined,
+  report: (p: DownloadProgress) => void,
+): { bytes: (n: number) => void; end: (n: number) => void } {
+  const start = Date.now();
+  let lastAt = start;
+  let lastFraction = 0;
+  const make = (n: number, done: boolean): DownloadProgress => {
+    const secs = Math.max((Date.now() - start) / 1000, 0.001);
+    return { url, bytes: n, ...(total !== undefined ? { total } : {}), rate: n / secs, done };
+  };
+  return {
+    bytes(n) {
+      const now = Date.now();
+      const fraction = total ? n / total : 0;
+      if (now - lastAt < EVERY_MS && !(total && fraction - lastFraction >= STEP)) return;
+      if (total && n >= total) return; // the end has its own report
+      lastAt = now;
+      lastFraction = fraction;
+      report(make(n, false));
+    },
+    end(n) {
+      report(make(n, true));
+    },
+  };
+}
+
+function human(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** The log line of a report: `Downloading URL: 1.2 GB of 4.0 GB (30%), 110.0 MB/s`. */
+export function progressLine(p: DownloadProgress): string {
+  const of =
+    p.total !== undefined
+      ? ` of ${human(p.total)} (${Math.floor((100 * p.bytes) / Math.max(p.total, 1))}%)`
+      : '';
+  return p.done
+    ? `Downloaded ${p.url}: ${human(p.bytes)}, ${human(p.rate)}/s`
+    : `Downloading ${p.url}: ${human(p.bytes)}${of}, ${human(p.rate)}/s`;
+}
