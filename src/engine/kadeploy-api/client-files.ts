@@ -48,6 +48,7 @@ const needClient = (ref: string) =>
 
 /** A small text file (authorized_keys): from a URL or the client's export, at most `max` bytes. */
 export async function fetchText(
+  cache: FileCache,
   ref: string,
   client: string | undefined,
   max: number,
@@ -60,7 +61,13 @@ export async function fetchText(
   }
   let body: Readable;
   try {
-    body = await httpGet(url, signal);
+    // The site's download policy (redirects, deadlines, never the engine itself), as for images.
+    const policy = {
+      ...cache.limits.download,
+      ...(cache.selfPort !== undefined ? { selfPort: cache.selfPort } : {}),
+    };
+    const answer = await httpGet(url, policy, { signal });
+    body = answer.body;
   } catch (e) {
     throw new KaployError('KAPLOY_FILE', `cannot fetch ${ref}: ${(e as Error).message}`, {
       file: ref,

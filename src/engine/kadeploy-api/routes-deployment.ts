@@ -164,7 +164,7 @@ async function translate(
   const request: DeployRequest = {
     nodes,
     environment,
-    ...(keysRef ? { keys: await fetchText(keysRef, client, MAX_KEYS_BYTES, signal) } : {}),
+    ...(keysRef ? { keys: await fetchText(ctx.files, keysRef, client, MAX_KEYS_BYTES, signal) } : {}),
     ...(partition !== undefined ? { partition } : {}),
     ...(blockDevice ? { blockDevice } : {}),
     ...(p.automata !== undefined ? { forceSteps: forceSteps(p.automata) } : {}),

@@ -3,6 +3,7 @@ import { POWER_REQUEST_SCHEMA, type PowerRequest } from '../../api/power-request
 import { REBOOT_REQUEST_SCHEMA, type RebootRequest } from '../../api/reboot-request.js';
 import { KaployError } from '../../common/errors.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
+import type { FileCache } from '../environments/file-cache.js';
 import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
 import { planPower } from '../nodeops/power-service.js';
 import { planReboot } from '../nodeops/reboot-service.js';
@@ -64,7 +65,7 @@ function common(caller: AuthenticatedUser, p: Params): { nodes: string[]; verbos
 }
 
 /** Kadeploy's reboot parameters as kaploy's RebootRequest. */
-async function rebootRequest(caller: AuthenticatedUser, p: Params, signal: AbortSignal) {
+async function rebootRequest(files: FileCache, caller: AuthenticatedUser, p: Params, signal: AbortSignal) {
   refuseUnknown(p, [
     ...GENERIC,
     'kind',
@@ -104,7 +105,7 @@ async function rebootRequest(caller: AuthenticatedUser, p: Params, signal: Abort
         }
       : {}),
     ...(partition !== undefined ? { partition } : {}),
-    ...(keysRef ? { keys: await fetchText(keysRef, client, 256 * 1024, signal) } : {}),
+    ...(keysRef ? { keys: await fetchText(files, keysRef, client, 256 * 1024, signal) } : {}),
     ...(profileOnly && pxe ? { pxeProfile: optString(pxe, 'profile', 16 * 1024) } : {}),
     ...(toggle(p, 'check_destructive') ? { checkDestructive: true } : {}),
     ...(timeout ? { rebootClassicalTimeout: timeout } : {}),
@@ -145,6 +146,7 @@ export function nodeOpRoutes(
   const s = () => engineServices(ctx);
   app.post('/reboot', async (request, reply) => {
     const t = await rebootRequest(
+      ctx.files,
       request.user,
       mergedParams(request.query, request.body),
       requestSignal(ctx, reply),
