@@ -8,8 +8,10 @@ import { kadeployApiServices } from './kadeploy-api/listener.js';
 import { nodeOpsRoutes } from './nodeops/routes-nodeops.js';
 import { createOarRestores } from './oar-restore/engine-oar.js';
 import { restoreRoutes } from './oar-restore/routes-restores.js';
+import { createEngineServices, type EngineServices } from './operations/engine-services.js';
 import { deploymentRoutes } from './operations/routes-deployment.js';
 import type { EnginePlugin } from './server/app.js';
+import type { EngineContext } from './server/context.js';
 import { OperationRegistry } from './server/operations-registry.js';
 import { environmentsRoutes } from './server/routes-environments.js';
 import { filesRoutes } from './server/routes-files.js';
@@ -25,17 +27,23 @@ import { openStore, storePath } from './store/store.js';
 export { defaultSiteConfig } from './server/default-config.js';
 export type { RunningServer } from './server/start.js';
 
-/** The engine's route families, one plugin each; adding a family is one import and one line. */
-export const ROUTE_PLUGINS: readonly EnginePlugin[] = [
-  infoRoutes,
-  nodesRoutes,
-  environmentsRoutes,
-  filesRoutes,
-  rightsRoutes,
-  deploymentRoutes,
-  statsRoutes as EnginePlugin,
-  nodeOpsRoutes,
-];
+/**
+ * The engine's route families, one plugin each; adding a family is one import and one line. The
+ * families that act on nodes share the engine's services (SSH pool, operations, consoles), made
+ * once per engine (`createEngineServices`) and handed to them here.
+ */
+export function routePlugins(services: EngineServices): readonly EnginePlugin[] {
+  return [
+    infoRoutes,
+    nodesRoutes,
+    environmentsRoutes,
+    filesRoutes,
+    rightsRoutes,
+    deploymentRoutes(services),
+    statsRoutes as EnginePlugin,
+    nodeOpsRoutes(services),
+  ];
+}
 
 export interface EngineOptions {
   /** Overrides the configuration's listen port (0 = any free port). */
@@ -50,18 +58,32 @@ export interface EngineOptions {
   restores?: 'worker' | 'routes';
 }
 
-/** Runs the site engine: the store opened (and migrated), every route family, the OAR restores. */
-export function startEngine(config: SiteConfig, opts: EngineOptions = {}): Promise<RunningServer> {
+/** A running engine and the services its routes and restores share. */
+export interface RunningEngine extends RunningServer {
+  services: EngineServices;
+}
+
+/**
+ * Runs the site engine: the store opened (and migrated), the engine's services made once, every
+ * route family and the OAR restores given them.
+ */
+export async function startEngine(config: SiteConfig, opts: EngineOptions = {}): Promise<RunningEngine> {
   const { restores = 'worker', ...listen } = opts;
-  return startServer(config, {
+  let services: EngineServices | undefined;
+  const made = (ctx: EngineContext): EngineServices => {
+    services ??= createEngineServices(ctx);
+    return services;
+  };
+  const running = await startServer(config, {
     ...listen,
-    plugins: restores === 'routes' ? [...ROUTE_PLUGINS, restoreRoutes] : ROUTE_PLUGINS,
-    // The Kadeploy-compatible listener, when the site enables it (kadeploy_api).
+    plugins: (ctx) => [...routePlugins(made(ctx)), ...(restores === 'routes' ? [restoreRoutes] : [])],
+    // The OAR restores (worker mode) and the Kadeploy-compatible listener, when the site enables it.
     services: (ctx) => [
-      ...(restores === 'worker' ? [createOarRestores(ctx)] : []),
-      ...kadeployApiServices(ctx),
+      ...(restores === 'worker' ? [createOarRestores(ctx, made(ctx))] : []),
+      ...kadeployApiServices(ctx, made(ctx)),
     ],
   });
+  return { ...running, services: made(running.ctx) };
 }
 
 export interface Enrolment {

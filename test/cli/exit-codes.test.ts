@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../src/common/logger.js';
-import { ROUTE_PLUGINS } from '../../src/engine/main.js';
+import { routePlugins } from '../../src/engine/main.js';
 import { createRestoreRoutes } from '../../src/engine/oar-restore/routes-restores.js';
+import { createEngineServices } from '../../src/engine/operations/engine-services.js';
 import { type RunningServer, startServer } from '../../src/engine/server/start.js';
 import { makeSite, type TestSite, writeFile } from '../engine/helpers/site.js';
 
@@ -106,7 +107,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: silentLogger,
-    plugins: [...ROUTE_PLUGINS, createRestoreRoutes()],
+    plugins: (ctx) => [...routePlugins(createEngineServices(ctx)), createRestoreRoutes()],
   });
   // alice may use node-1; bob has no right anywhere.
   server.ctx.store.rights.add([{ user: 'alice', node: N1, partition: '*' }]);

@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoreRow } from '../../src/api/restores.js';
 import { silentLogger } from '../../src/common/logger.js';
-import { ROUTE_PLUGINS, type RunningServer, startEngine } from '../../src/engine/main.js';
+import { type RunningServer, routePlugins, startEngine } from '../../src/engine/main.js';
+import { createEngineServices } from '../../src/engine/operations/engine-services.js';
 import type { EngineContext } from '../../src/engine/server/context.js';
 import { startServer } from '../../src/engine/server/start.js';
 import { ADMIN, makeSite, type TestSite } from './helpers/site.js';
@@ -81,7 +82,7 @@ describe('startServer services', () => {
     const running = await startServer(s.config, {
       port: 0,
       logger: silentLogger,
-      plugins: ROUTE_PLUGINS,
+      plugins: (ctx) => routePlugins(createEngineServices(ctx)),
       services: (ctx) => {
         seen = ctx;
         return [
@@ -115,7 +116,7 @@ describe('startServer services', () => {
           port,
           host: '127.0.0.1',
           logger: silentLogger,
-          plugins: ROUTE_PLUGINS,
+          plugins: (ctx) => routePlugins(createEngineServices(ctx)),
           services: () => [{ stop: async () => void stopped++ }],
         }),
       ).rejects.toMatchObject({ code: 'EADDRINUSE' });

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KaployError } from '../../common/errors.js';
 import type { KadeployApiConfig } from '../../common/site-config.js';
-import { engineServices } from '../operations/engine-services.js';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { installKadeployAuth } from './auth.js';
 import { kadeployErrorHandler, sendKadeployError } from './errors.js';
@@ -22,11 +22,12 @@ export function registerKadeployRoutes(
   app: FastifyInstance,
   ctx: EngineContext,
   api: KadeployApiConfig,
+  services: () => EngineServices,
 ): void {
-  const wf = new KadeployWorkflows(ctx, () => engineServices(ctx).operations);
+  const wf = new KadeployWorkflows(ctx, () => services().operations);
   infoRoutes(app, ctx, api);
-  deploymentRoutes(app, ctx, wf, api.prefix);
-  nodeOpRoutes(app, ctx, wf, api.prefix);
+  deploymentRoutes(app, ctx, wf, api.prefix, services);
+  nodeOpRoutes(app, ctx, wf, api.prefix, services);
   environmentRoutes(app, ctx);
   siteRoutes(app, ctx);
   statsRoutes(app, ctx);
@@ -40,6 +41,7 @@ export function registerKadeployRoutes(
 export async function buildKadeployApp(
   ctx: EngineContext,
   api: KadeployApiConfig,
+  services: () => EngineServices,
   describe?: (app: FastifyInstance) => Promise<void>,
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -87,7 +89,9 @@ export async function buildKadeployApp(
     return stringifyYaml(JSON.parse(payload));
   });
   if (describe) await describe(app);
-  await app.register(async (scoped) => registerKadeployRoutes(scoped, ctx, api), { prefix: api.prefix });
+  await app.register(async (scoped) => registerKadeployRoutes(scoped, ctx, api, services), {
+    prefix: api.prefix,
+  });
   return app;
 }
 

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import type { EngineService } from '../server/start.js';
 import { buildKadeployApp } from './app.js';
@@ -17,14 +18,14 @@ export function kadeployApiUrl(ctx: EngineContext): string | undefined {
  * configuration enables it (`kadeploy_api`), on its own port, over the same context and services
  * as the engine's routes; a listen failure fails the engine's start. Stopped before the store closes.
  */
-export function kadeployApiServices(ctx: EngineContext): EngineService[] {
+export function kadeployApiServices(ctx: EngineContext, services: EngineServices): EngineService[] {
   const api = ctx.config.kadeployApi;
   if (!api?.enabled) return [];
   let app: FastifyInstance | undefined;
   return [
     {
       plugin: async () => {
-        app = await buildKadeployApp(ctx, api);
+        app = await buildKadeployApp(ctx, api, () => services);
         await app.listen({ port: api.port, host: api.host });
         const addr = app.server.address() as AddressInfo;
         const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -85,13 +85,18 @@ export function kadeployOpenApi(): Promise<Record<string, unknown>> {
 
 let described: Promise<Record<string, unknown>> | undefined;
 
+/** Describing the routes registers them only: no handler runs, so no service is ever asked for. */
+const NO_SERVICES = (): never => {
+  throw new Error('the OpenAPI description has no engine services');
+};
+
 async function describe(): Promise<Record<string, unknown>> {
   const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
   try {
     await app.register(swagger, {
       openapi: { openapi: '3.1.0', info: { title: 'kadeploy', version: KADEPLOY_API_VERSION } },
     });
-    await app.register(async (scoped) => registerKadeployRoutes(scoped, NO_CONTEXT, DOC_API), {
+    await app.register(async (scoped) => registerKadeployRoutes(scoped, NO_CONTEXT, DOC_API, NO_SERVICES), {
       prefix: DOC_PREFIX,
     });
     await app.ready();

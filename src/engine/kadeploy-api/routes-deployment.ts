@@ -6,7 +6,7 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
 import { DEPLOY } from '../operations/deploy-kind.js';
 import { planDeployment } from '../operations/deployment-plan.js';
-import { engineServices } from '../operations/engine-services.js';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';
 import { checkClient, fetchClientFile, fetchText } from './client-files.js';
@@ -193,8 +193,8 @@ export function deploymentRoutes(
   ctx: EngineContext,
   wf: KadeployWorkflows,
   prefix: string,
+  s: () => EngineServices,
 ): void {
-  const s = () => engineServices(ctx);
   app.post('/deployment', async (request, reply) => {
     const signal = requestSignal(ctx, reply);
     const t = await translate(ctx, request.user, mergedParams(request.query, request.body), signal);

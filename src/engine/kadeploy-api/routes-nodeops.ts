@@ -7,7 +7,7 @@ import type { FileCache } from '../environments/file-cache.js';
 import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
 import { planPower } from '../nodeops/power-service.js';
 import { planReboot } from '../nodeops/reboot-service.js';
-import { engineServices } from '../operations/engine-services.js';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';
 import { checkClient, fetchText } from './client-files.js';
@@ -142,8 +142,8 @@ export function nodeOpRoutes(
   ctx: EngineContext,
   wf: KadeployWorkflows,
   prefix: string,
+  s: () => EngineServices,
 ): void {
-  const s = () => engineServices(ctx);
   app.post('/reboot', async (request, reply) => {
     const t = await rebootRequest(
       ctx.files,

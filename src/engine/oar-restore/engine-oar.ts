@@ -6,6 +6,7 @@ import {
   RESTORE_DEFAULTS,
   type RestoreConfig,
 } from '../../common/hooks-config.js';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { engineRestoreGroup } from './engine-restore.js';
 import { type RestoreGroupFn, RestoreWorker } from './restore-worker.js';
@@ -27,13 +28,14 @@ export interface OarRestores {
  */
 export function createOarRestores(
   ctx: EngineContext,
+  services: EngineServices,
   opts: { config?: RestoreConfig; restoreGroup?: RestoreGroupFn; pollMs?: number; configFile?: string } = {},
 ): OarRestores {
   const file = opts.configFile ?? hooksConfigFile();
   const config = opts.config ?? (existsSync(file) ? loadHooksConfig(file).restore : RESTORE_DEFAULTS);
   const worker = new RestoreWorker({
     db: ctx.store.db,
-    restoreGroup: opts.restoreGroup ?? engineRestoreGroup(ctx),
+    restoreGroup: opts.restoreGroup ?? engineRestoreGroup(ctx, services),
     config,
     logger: ctx.logger.child({ part: 'oar-restores' }),
     newestJobOn: (node) => ctx.store.rights.newestJobOn(node),

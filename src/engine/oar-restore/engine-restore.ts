@@ -2,7 +2,7 @@ import { clusterOf, nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { planReboot } from '../nodeops/index.js';
 import { planDeployment } from '../operations/deployment-plan.js';
-import { engineServices } from '../operations/engine-services.js';
+import type { EngineServices } from '../operations/engine-services.js';
 import type { BaseOutcome } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';
 import { type GroupStepRunner, restorePlan, runGroupRestorePlan, type StepOutcome } from './restore-plan.js';
@@ -19,11 +19,11 @@ import type { RestoreGroupFn } from './restore-worker.js';
  * the reboot) and ONE for those whose reboot failed. Each node's result is reported as soon as its
  * operation ends. Acts as the site's production user with admin rights (site config `production`).
  */
-export function engineRestoreGroup(ctx: EngineContext): RestoreGroupFn {
+export function engineRestoreGroup(ctx: EngineContext, services: EngineServices): RestoreGroupFn {
   const actor: AuthenticatedUser = { name: ctx.config.production.user, admin: true };
   const index = nodeIndex(ctx.config);
   return async (group, { signal, report }) => {
-    const { operations, deps } = engineServices(ctx);
+    const { operations, deps } = services;
     const env = {
       name: group.production || ctx.config.production.environment,
       user: ctx.config.production.user,

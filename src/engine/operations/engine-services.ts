@@ -10,10 +10,10 @@ import { OperationService } from './operation-service.js';
 import { StoreHostKeys } from './store-host-keys.js';
 
 /**
- * The engine's long-lived services that talk to nodes, created once per engine context: one SSH
- * pool (one connection per node, reused across steps and operations), what the per-node work of
- * every plan needs (`deps`), the one operation service (deployments, reboots, power) and the
- * consoles.
+ * The engine's long-lived services that talk to nodes: one SSH pool (one connection per node,
+ * reused across steps and operations), what the per-node work of every plan needs (`deps`), the
+ * one operation service (deployments, reboots, power) and the consoles. Made once per engine by
+ * its assembly (src/engine/main.ts), which hands them to the route plugins and the OAR restores.
  */
 export interface EngineServices {
   pool: SshPool;
@@ -22,11 +22,8 @@ export interface EngineServices {
   consoles: ConsoleService;
 }
 
-const services = new WeakMap<EngineContext, EngineServices>();
-
-export function engineServices(ctx: EngineContext): EngineServices {
-  const existing = services.get(ctx);
-  if (existing) return existing;
+/** Reads the engine's key, opens the pool, and settles the operations a crash left unfinished. */
+export function createEngineServices(ctx: EngineContext): EngineServices {
   let key: Buffer;
   try {
     key = readFileSync(ctx.config.ssh.keyFile);
@@ -60,13 +57,11 @@ export function engineServices(ctx: EngineContext): EngineServices {
     },
   };
   ctx.signal.addEventListener('abort', () => void pool.closeAll(), { once: true });
-  // Created with the engine so the operations a crash left unfinished are settled at start.
-  const s: EngineServices = {
+  return {
     pool,
     deps,
+    // Made with the engine, so the operations a crash left unfinished are settled at start.
     operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER]),
     consoles: new ConsoleService(ctx),
   };
-  services.set(ctx, s);
-  return s;
 }

@@ -6,7 +6,7 @@ import { requestSignal } from '../server/request-signal.js';
 import type { NodeOutcome } from '../workflow/types.js';
 import { DEPLOY } from './deploy-kind.js';
 import { planDeployment, planResume } from './deployment-plan.js';
-import { engineServices } from './engine-services.js';
+import type { EngineServices } from './engine-services.js';
 import { operationRoutes, widParams } from './operation-routes.js';
 import { describeSteps, prepareDeployment } from './prepare-deployment.js';
 
@@ -15,45 +15,43 @@ import { describeSteps, prepareDeployment } from './prepare-deployment.js';
  * touches nothing —, list, status, logs, cancel), and POST /deployment/:wid/resume (a deployment
  * stopped at its breakpoint goes on, as a new one).
  */
-export const deploymentRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (app, { ctx }) => {
-  const s = () => engineServices(ctx);
-  // Created at registration so interrupted workflows of a previous run are settled at start.
-  s();
+export const deploymentRoutes =
+  (s: EngineServices): FastifyPluginAsync<{ ctx: EngineContext }> =>
+  async (app, { ctx }) => {
+    operationRoutes<DeployRequest, NodeOutcome>(app, ctx, () => s.operations, {
+      kind: DEPLOY,
+      path: '/deployment',
+      method: 'POST',
+      body: DEPLOY_REQUEST_SCHEMA,
+      bodyLimit: 4 * 1024 * 1024,
+      plan: (caller, body, signal) => planDeployment(ctx, s.deps, caller, body, signal),
+      dryRun: async (caller, body, signal) => {
+        const p = await prepareDeployment(ctx, caller, body, signal);
+        return {
+          environment: `${p.env.name}:${p.env.version}`,
+          description: printDescription(p.env),
+          nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
+          discarded: p.discarded,
+          steps: describeSteps(p),
+          warnings: p.warnings,
+        };
+      },
+    });
 
-  operationRoutes<DeployRequest, NodeOutcome>(app, ctx, () => s().operations, {
-    kind: DEPLOY,
-    path: '/deployment',
-    method: 'POST',
-    body: DEPLOY_REQUEST_SCHEMA,
-    bodyLimit: 4 * 1024 * 1024,
-    plan: (caller, body, signal) => planDeployment(ctx, s().deps, caller, body, signal),
-    dryRun: async (caller, body, signal) => {
-      const p = await prepareDeployment(ctx, caller, body, signal);
-      return {
-        environment: `${p.env.name}:${p.env.version}`,
-        description: printDescription(p.env),
-        nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
-        discarded: p.discarded,
-        steps: describeSteps(p),
-        warnings: p.warnings,
-      };
-    },
-  });
-
-  app.post<{ Params: { wid: string } }>(
-    '/deployment/:wid/resume',
-    { schema: { params: widParams(DEPLOY) } },
-    async (request, reply) => {
-      const { operations, deps } = s();
-      const plan = await planResume(
-        ctx,
-        deps,
-        operations,
-        request.user,
-        request.params.wid,
-        requestSignal(ctx, reply),
-      );
-      return reply.code(201).send({ wid: operations.launch(plan) });
-    },
-  );
-};
+    app.post<{ Params: { wid: string } }>(
+      '/deployment/:wid/resume',
+      { schema: { params: widParams(DEPLOY) } },
+      async (request, reply) => {
+        const { operations, deps } = s;
+        const plan = await planResume(
+          ctx,
+          deps,
+          operations,
+          request.user,
+          request.params.wid,
+          requestSignal(ctx, reply),
+        );
+        return reply.code(201).send({ wid: operations.launch(plan) });
+      },
+    );
+  };

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { FileCache } from '../environments/file-cache.js';
-import { ROUTE_PLUGINS } from '../main.js';
+import { routePlugins } from '../main.js';
 import { createRestoreRoutes } from '../oar-restore/routes-restores.js';
+import { createEngineServices } from '../operations/engine-services.js';
 import { openStore } from '../store/store.js';
 import { buildApp } from './app.js';
 import type { EngineContext } from './context.js';
@@ -18,7 +19,7 @@ export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, 
 
 /**
  * Builds the engine's OpenAPI document from the route schemas: the engine's app with every route
- * family a `kaploy server` serves (ROUTE_PLUGINS and the OAR restores), built on a throw-away
+ * family a `kaploy server` serves (routePlugins and the OAR restores), built on a throw-away
  * context (a store in memory, a temporary data directory and engine key) and never listening.
  */
 export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
@@ -26,7 +27,7 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
   const store = openStore(':memory:');
   try {
     const config = defaultSiteConfig(home);
-    // The deployment routes read the engine key when registered.
+    // The engine's services read the engine key.
     ensureEngineKey(config.ssh.keyFile);
     const ac = new AbortController();
     const ctx: EngineContext = {
@@ -37,7 +38,7 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
       files: new FileCache(config.dataDir, config.cache),
       signal: ac.signal,
     };
-    const app = await buildApp(ctx, [...ROUTE_PLUGINS, createRestoreRoutes()]);
+    const app = await buildApp(ctx, [...routePlugins(createEngineServices(ctx)), createRestoreRoutes()]);
     try {
       await app.ready();
       return app.swagger() as unknown as OpenApiDocument;

@@ -15,8 +15,11 @@ export interface StartOptions {
   port?: number;
   host?: string;
   logger?: Logger;
-  /** The route families to serve (src/engine/main.ts lists the engine's). */
-  plugins: readonly EnginePlugin[];
+  /**
+   * The route families to serve, made once the store is open (src/engine/main.ts makes the
+   * engine's, with the services they share).
+   */
+  plugins: (ctx: EngineContext) => readonly EnginePlugin[];
   /**
    * Services that live with the engine (the OAR restore worker): made once the store is open,
    * their routes served beside `plugins`, stopped before the store closes.
@@ -64,9 +67,10 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
   };
   let app: FastifyInstance;
   try {
+    const plugins = opts.plugins(ctx);
     services.push(...(opts.services?.(ctx) ?? []));
     const extra = services.flatMap((svc) => (svc.plugin ? [svc.plugin] : []));
-    app = await buildApp(ctx, [...opts.plugins, ...extra]);
+    app = await buildApp(ctx, [...plugins, ...extra]);
     await app.listen({ port: opts.port ?? config.listen.port, host: opts.host ?? config.listen.host });
   } catch (e) {
     await stopServices();

@@ -122,4 +122,6 @@ export interface StepDeps {
   evalTimeout?: (expr: string, n: number) => number;
   /** Forces one broadcast for every BroadcastEnv implementation (benchmarks; sites without relays). */
   broadcast?: 'unicast' | 'chain' | 'kascade' | 'tree';
+  /** wait_reboot's pause between rounds (default: node's timers); a test gives its fake clock's. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }

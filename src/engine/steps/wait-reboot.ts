@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as timersSleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { type BootedSystem, probeNode } from '../boot/node-probe.js';
 import { nextLevel } from '../power/level-command.js';
@@ -77,6 +77,8 @@ export async function waitReboot(
   const flushUnlessArriving = () => {
     if (foundThisRound === 0 || pending().length === 0) flushBatch();
   };
+  const sleep =
+    env.deps.sleep ?? ((ms: number, signal: AbortSignal) => timersSleep(ms, undefined, { signal }));
   const want = expectedSystem(ctx);
   const deadline = new Map<string, number>();
   const timeoutMs = new Map<string, number>();
@@ -92,8 +94,7 @@ export async function waitReboot(
   const started = Date.now();
   const pending = () => nodes.filter((n) => !results.has(n));
   try {
-    if (env.tuning.waitRebootInitialDelayMs > 0)
-      await sleep(env.tuning.waitRebootInitialDelayMs, undefined, { signal: ctx.signal });
+    if (env.tuning.waitRebootInitialDelayMs > 0) await sleep(env.tuning.waitRebootInitialDelayMs, ctx.signal);
     while (pending().length > 0) {
       const roundStart = Date.now();
       foundThisRound = 0;
@@ -133,7 +134,7 @@ export async function waitReboot(
       // Rounds start every poll period (a round's own probes and logins count in it): nodes that
       // came back while a long round logged others in are not held for a whole extra period.
       const rest = env.tuning.waitRebootPollMs - (Date.now() - roundStart);
-      if (pending().length > 0 && rest > 0) await sleep(rest, undefined, { signal: ctx.signal });
+      if (pending().length > 0 && rest > 0) await sleep(rest, ctx.signal);
     }
   } catch (e) {
     if (!ctx.signal.aborted) throw e;

@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
-import { type RunningServer, startEngine } from '../../../src/engine/main.js';
+import { type RunningEngine, startEngine } from '../../../src/engine/main.js';
 import { planReboot, REBOOT, type RebootRequest } from '../../../src/engine/nodeops/index.js';
-import { engineServices } from '../../../src/engine/operations/engine-services.js';
 import { OperationService } from '../../../src/engine/operations/operation-service.js';
 import { type Site, startSite } from '../../e2e/helpers/virtual-site.js';
 
@@ -16,7 +15,7 @@ import { type Site, startSite } from '../../e2e/helpers/virtual-site.js';
  * very_hard reboot and console are not configured.
  */
 let site: Site;
-let server: RunningServer;
+let server: RunningEngine;
 let n1: string;
 const caller = { name: 'tester', admin: false };
 
@@ -43,12 +42,12 @@ afterAll(async () => {
 }, 60_000);
 
 const rebootNodes = async (
-  ctx: RunningServer['ctx'],
+  ctx: RunningEngine['ctx'],
   who: { name: string; admin: boolean },
   req: RebootRequest,
   signal?: AbortSignal,
 ) => {
-  const { operations, deps } = engineServices(ctx);
+  const { operations, deps } = server.services;
   return operations.run(planReboot(ctx, deps, who, req), signal);
 };
 
@@ -141,9 +140,7 @@ describe('rebootNodes', () => {
     const waiting = () => {
       const op = server.ctx.operations.list().find((o) => o.kind === 'reboot');
       return (
-        op &&
-        engineServices(server.ctx).operations.status(caller, REBOOT, op.wid).nodes[n1]?.micro ===
-          'wait_reboot'
+        op && server.services.operations.status(caller, REBOOT, op.wid).nodes[n1]?.micro === 'wait_reboot'
       );
     };
     while (!waiting()) await new Promise((r) => setTimeout(r, 20));
@@ -176,9 +173,7 @@ describe('rebootNodes', () => {
   });
 
   it('an unconfigured console is refused with a clear error', () => {
-    expect(() => engineServices(server.ctx).consoles.open(caller, n1)).toThrow(
-      /console command is not provided/,
-    );
+    expect(() => server.services.consoles.open(caller, n1)).toThrow(/console command is not provided/);
   });
 
   it('an operation a crash left unfinished ends failed at start, with node state and stats row', () => {
@@ -238,6 +233,6 @@ describe('the API refuses malformed bodies (400) before anything runs', () => {
       expect([url, payload, res.statusCode]).toEqual([url, payload, 400]);
     }
     expect(workflows()).toBe(before);
-    expect(engineServices(server.ctx).consoles.list(caller)).toEqual([]);
+    expect(server.services.consoles.list(caller)).toEqual([]);
   });
 });

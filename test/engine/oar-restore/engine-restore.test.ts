@@ -7,10 +7,10 @@ import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import type { AuthenticatedUser } from '../../../src/engine/auth/authenticate.js';
 import { findEnvironment } from '../../../src/engine/environments/environment-service.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
+import { routePlugins } from '../../../src/engine/main.js';
 import { createOarRestores, type OarRestores } from '../../../src/engine/oar-restore/engine-oar.js';
 import { planDeployment } from '../../../src/engine/operations/deployment-plan.js';
-import { engineServices } from '../../../src/engine/operations/engine-services.js';
+import { createEngineServices, type EngineServices } from '../../../src/engine/operations/engine-services.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { testbedFault, testbedLayout } from '../../../src/testbed/index.js';
 import { stopEngine } from '../../../src/testbed/manager/engine-process.js';
@@ -25,6 +25,7 @@ import { type FakeOar, makeFakeOar } from '../../hook/helpers/fake-oar.js';
  */
 let site: Site;
 let server: RunningServer;
+let services: EngineServices;
 let oar: OarRestores;
 let fake: FakeOar;
 let dir: string;
@@ -47,7 +48,10 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: silentLogger,
-    plugins: ROUTE_PLUGINS,
+    plugins: (ctx) => {
+      services = createEngineServices(ctx);
+      return routePlugins(services);
+    },
   });
   dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-oar-engine-restore-'));
   fake = makeFakeOar(dir);
@@ -58,7 +62,7 @@ beforeAll(async () => {
     aliveCommand: [fake.oarnodesetting, '-s', 'Alive', '-h', '{node}'],
     holdCommands: [[fake.oarnodesetting, '-n', '-s', 'Absent', '-h', '{node}']],
   };
-  oar = createOarRestores(server.ctx, {
+  oar = createOarRestores(server.ctx, services, {
     config: restoreConfig,
     configFile: path.join(dir, 'absent.yaml'),
     pollMs: 100,
@@ -92,7 +96,7 @@ afterAll(async () => {
 
 /** alice's deployment during her job. */
 async function deployAs(nodes: string[], env: { name: string; user: string }): Promise<void> {
-  const { operations, deps } = engineServices(server.ctx);
+  const { operations, deps } = services;
   const plan = await planDeployment(server.ctx, deps, alice, {
     nodes,
     environment: { kind: 'recorded', ...env },
@@ -209,7 +213,7 @@ describe('grouped production restore on a virtual site', () => {
     expect(cancelled.status).toBe('cancelled');
 
     // The engine again (a new worker on the same store): the group restored in one operation.
-    oar = createOarRestores(server.ctx, {
+    oar = createOarRestores(server.ctx, services, {
       config: restoreConfig,
       configFile: path.join(dir, 'absent.yaml'),
       pollMs: 100,

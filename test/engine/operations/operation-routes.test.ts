@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
+import { routePlugins } from '../../../src/engine/main.js';
+import { createEngineServices } from '../../../src/engine/operations/engine-services.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { ADMIN, makeSite, type TestSite } from '../helpers/site.js';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: silentLogger,
-    plugins: ROUTE_PLUGINS,
+    plugins: (ctx) => routePlugins(createEngineServices(ctx)),
   });
   auth = { authorization: `Bearer ${readFileSync(site.tokenFile(ADMIN), 'utf8').trim()}` };
 });

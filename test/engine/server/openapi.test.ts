@@ -7,8 +7,9 @@ import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { FileCache } from '../../../src/engine/environments/file-cache.js';
-import { ROUTE_PLUGINS, startEngine } from '../../../src/engine/main.js';
+import { routePlugins, startEngine } from '../../../src/engine/main.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
+import { createEngineServices } from '../../../src/engine/operations/engine-services.js';
 import { buildApp, type EnginePlugin } from '../../../src/engine/server/app.js';
 import type { EngineContext } from '../../../src/engine/server/context.js';
 import {
@@ -99,7 +100,10 @@ describe('the OpenAPI document', () => {
       files: new FileCache(site.config.dataDir),
       signal: new AbortController().signal,
     };
-    const app = await buildApp(ctx, recording([...ROUTE_PLUGINS, createRestoreRoutes()], seen));
+    const app = await buildApp(
+      ctx,
+      recording([...routePlugins(createEngineServices(ctx)), createRestoreRoutes()], seen),
+    );
     try {
       await app.ready();
       // The same routes as the document the script writes (which was built on its own context).

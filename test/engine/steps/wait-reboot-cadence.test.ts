@@ -1,16 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { DeploymentSpec } from '../../../src/engine/steps/deployment-spec.js';
 import { createStepExecutor } from '../../../src/engine/steps/index.js';
 import { GROUP_HOLD_ROUNDS } from '../../../src/engine/steps/wait-reboot.js';
 import { stepCtx, testSite } from './helpers/site.js';
 
-// The probe is replaced: each node (by address) comes back in the deployed system at `backAt` ms
-// after the step starts; its probe takes `probeMs`. Probe times are recorded per node.
+// The clock is vitest's fake one (Date, setTimeout, and the step's pause between rounds, given as
+// its `sleep`): every time below is exact, whatever the load of the machine. The probe is replaced: each node (by address) comes
+// back in the deployed system at `backAt` ms after the step starts; its probe takes `probeMs`.
+// Probe times are recorded per node.
 const plan = new Map<string, { backAt: number; probeMs?: number }>();
 const probes = new Map<string, number[]>();
 const t0 = { at: 0 };
@@ -19,10 +20,25 @@ vi.mock('../../../src/engine/boot/node-probe.js', () => ({
     const now = Date.now() - t0.at;
     const p = plan.get(address) ?? { backAt: Number.POSITIVE_INFINITY };
     probes.set(address, [...(probes.get(address) ?? []), now]);
-    if (p.probeMs) await sleep(p.probeMs);
+    if (p.probeMs) await new Promise((resolve) => setTimeout(resolve, p.probeMs));
     return now >= p.backAt ? 'installed' : 'down';
   },
 }));
+
+/** An abortable pause on the global setTimeout, which vi.useFakeTimers replaces. */
+function fakeSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
 
 describe('wait_reboot rounds and the groups it reports', () => {
   let dir: string;
@@ -30,6 +46,12 @@ describe('wait_reboot rounds and the groups it reports', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kaploy-cadence-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   /** Runs wait_reboot (BootNewEnv: probes only) on nodes n1.. with the given plan; report times. */
   async function run(nodes: { backAt: number; probeMs?: number }[], pollMs: number, signal: AbortSignal) {
@@ -62,29 +84,28 @@ describe('wait_reboot rounds and the groups it reports', () => {
       },
       logger: silentLogger,
       tuning: { waitRebootInitialDelayMs: 0, waitRebootPollMs: pollMs, probeTimeoutMs: 1000 },
+      sleep: fakeSleep,
     });
     const reported: Record<string, number> = {};
-    // A batch is the nodes reported in one synchronous run of the step's report loop: its time is
-    // taken once, so nodes reported together compare equal even when the clock ticks mid-loop.
-    let batchAt: number | undefined;
     const ctx = {
       ...stepCtx('BootNewEnv', 'BootNewEnvClassical', 'wait_reboot', signal),
       report: (node: string) => {
-        if (batchAt === undefined) {
-          batchAt = Date.now() - t0.at;
-          queueMicrotask(() => {
-            batchAt = undefined;
-          });
-        }
-        reported[node] = batchAt;
+        reported[node] = Date.now() - t0.at;
       },
     };
     t0.at = Date.now();
-    const r = await ex.run(
+    const done = ex.run(
       'wait_reboot',
       list.map((n) => n.name),
       ctx,
     );
+    // Every node comes back at a known time: the clock is run on until the step ends.
+    let settled = false;
+    void done.finally(() => {
+      settled = true;
+    });
+    for (let i = 0; !settled && i < 10_000; i++) await vi.advanceTimersByTimeAsync(10);
+    const r = await done;
     expect([...r.values()].every((x) => x.ok)).toBe(true);
     return reported;
   }
@@ -92,11 +113,13 @@ describe('wait_reboot rounds and the groups it reports', () => {
   it('a slow round does not add a whole poll period before the next one', async ({ signal }) => {
     // n2's probe takes 400 ms, so every round does; rounds start every max(poll, round) = 400 ms.
     const reported = await run([{ backAt: 1500 }, { backAt: 3000, probeMs: 400 }], 400, signal);
-    const t = probes.get('127.0.0.1') ?? [];
-    const gaps = t.slice(1).map((x, i) => x - (t[i] as number));
-    expect(gaps.length).toBeGreaterThanOrEqual(3);
-    for (const g of gaps) expect(g).toBeLessThan(400 + 300); // not round + poll = 800 ms
-    expect(reported.n1).toBeGreaterThan(1500);
+    // Not round + poll = 800 ms apart: n1 is found back by the round of 1600 ms.
+    expect(probes.get('127.0.0.1')).toEqual([0, 400, 800, 1200, 1600]);
+    // n2 is probed every round until it is back (its round at 2800 ms still finds it down).
+    expect(probes.get('127.0.0.2')).toEqual([0, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200]);
+    // n1 waits for the first round that finds no new node (1600..2000 found n1, 2000..2400 none).
+    expect(reported.n1).toBe(2400);
+    expect(reported.n2).toBe(3600);
   });
 
   it('nodes coming back over consecutive rounds are reported together; a late one alone', async ({
@@ -104,16 +127,19 @@ describe('wait_reboot rounds and the groups it reports', () => {
   }) => {
     const poll = 100;
     // n1..n3 back over three rounds, n4 much later.
+    const late = 150 + poll * GROUP_HOLD_ROUNDS + 1000;
     const reported = await run(
-      [{ backAt: 150 }, { backAt: 250 }, { backAt: 350 }, { backAt: 150 + poll * GROUP_HOLD_ROUNDS + 1000 }],
+      [{ backAt: 150 }, { backAt: 250 }, { backAt: 350 }, { backAt: late }],
       poll,
       signal,
     );
-    expect(reported.n1).toBe(reported.n2);
-    expect(reported.n2).toBe(reported.n3);
-    // Reported at the first round that found no new node: one round after n3 came back.
-    expect(reported.n1).toBeLessThan(350 + 3 * poll + 200);
-    expect(reported.n4).toBeGreaterThan(reported.n1 as number);
+    // Found at the rounds of 200, 300 and 400 ms; reported at the end of the first round that
+    // found no new node, the round of 500 ms.
+    expect(reported.n1).toBe(500);
+    expect(reported.n2).toBe(500);
+    expect(reported.n3).toBe(500);
+    // n4 alone, at the end of the round that finds it (no one else is pending).
+    expect(reported.n4).toBe(Math.ceil(late / poll) * poll);
   });
 
   it('an endless stream of arrivals holds the first ones at most GROUP_HOLD_ROUNDS poll periods', async ({
@@ -127,7 +153,11 @@ describe('wait_reboot rounds and the groups it reports', () => {
       poll,
       signal,
     );
-    expect(reported.n1).toBeLessThan(50 + poll * GROUP_HOLD_ROUNDS + 2 * poll + 200);
-    expect(reported[`n${n}`]).toBeGreaterThan(reported.n1 as number);
+    // n1 is found at the round of 100 ms and the batch flushed GROUP_HOLD_ROUNDS polls later,
+    // mid-stream, with the nodes found since.
+    const flushAt = 100 + poll * GROUP_HOLD_ROUNDS;
+    expect(reported.n1).toBe(flushAt);
+    for (let i = 1; i < GROUP_HOLD_ROUNDS; i++) expect(reported[`n${i + 1}`]).toBe(flushAt);
+    expect(reported[`n${n}`]).toBeGreaterThan(flushAt);
   });
 });

@@ -6,8 +6,9 @@ import { ApiClient } from '../../../src/client/http-client.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
+import { routePlugins } from '../../../src/engine/main.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
+import { createEngineServices } from '../../../src/engine/operations/engine-services.js';
 import { ensureEngineKey } from '../../../src/engine/server/engine-key.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { openStore, storePath } from '../../../src/engine/store/store.js';
@@ -74,7 +75,10 @@ export async function startTestEngine(opts: {
       port: 0,
       host: '127.0.0.1',
       logger: silentLogger,
-      plugins: [...ROUTE_PLUGINS, createRestoreRoutes({ onChange: () => state.changes++ })],
+      plugins: (ctx) => [
+        ...routePlugins(createEngineServices(ctx)),
+        createRestoreRoutes({ onChange: () => state.changes++ }),
+      ],
     });
   } catch (e) {
     // An engine that did not start leaves no directory behind.

@@ -15,10 +15,11 @@ import { ApiClient } from '../../../src/client/http-client.js';
 import { RESTORE_DEFAULTS } from '../../../src/common/hooks-config.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
-import { ROUTE_PLUGINS } from '../../../src/engine/main.js';
+import { routePlugins } from '../../../src/engine/main.js';
 import { engineRestoreGroup } from '../../../src/engine/oar-restore/engine-restore.js';
 import { RestoreWorker } from '../../../src/engine/oar-restore/restore-worker.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
+import { createEngineServices, type EngineServices } from '../../../src/engine/operations/engine-services.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { testbedDown, testbedFault, testbedLayout, testbedUp } from '../../../src/testbed/index.js';
 import { startEngine, stopEngine } from '../../../src/testbed/manager/engine-process.js';
@@ -128,13 +129,17 @@ beforeAll(async () => {
   await stopEngine(testbedLayout(dir));
   const config = loadSiteConfig(path.join(dir, 'site.yaml'));
   let w: RestoreWorker | undefined;
+  let services: EngineServices | undefined;
   server = await startServer(config, {
     logger: silentLogger,
-    plugins: [...ROUTE_PLUGINS, createRestoreRoutes({ onChange: () => w?.wake() })],
+    plugins: (ctx) => {
+      services = createEngineServices(ctx);
+      return [...routePlugins(services), createRestoreRoutes({ onChange: () => w?.wake() })];
+    },
   });
   worker = new RestoreWorker({
     db: server.ctx.store.db,
-    restoreGroup: engineRestoreGroup(server.ctx),
+    restoreGroup: engineRestoreGroup(server.ctx, services as EngineServices),
     config: { ...RESTORE_DEFAULTS, maxAttempts: 1, nodeTimeoutMs: 600_000 },
     logger: silentLogger,
     pollMs: 500,
