@@ -7,12 +7,14 @@ import { DEFAULT_SERVER_TIMEOUT_S, loadClientConfig, pickServer } from './client
 /**
  * HTTP client used by every command (and the grid orchestrator) to talk to an engine.
  * Errors from the engine (`{error: {code, appCode, message, fields}}`) come back as KaployError
- * with the same code; an unreachable server is KAPLOY_AUTH-free KAPLOY_CLIENT... see `unreachable`.
+ * with the same code; a server that cannot be reached, or answers no JSON, is KAPLOY_CLIENT; one
+ * that stops answering for the deadline is ServerSilentError (KAPLOY_CLIENT too).
  */
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | string[]>;
   body?: unknown;
   signal?: AbortSignal;
+  /** A bound on the whole request (the -M probe's 5 s), on top of the silence deadline. */
   timeoutMs?: number;
   /** Longest silence allowed inside a streamed body (undici's default is 300 s; 0 = none, for consoles). */
   bodyTimeoutMs?: number;
@@ -190,7 +192,8 @@ class Liveness {
   readonly #tickMs: number;
   readonly #beatAfterMs: number;
   #lastHeard = 0;
-  #beating: Promise<void> | undefined;
+  #beating: AbortController | undefined;
+  #watching = 0;
 
   constructor(agent: Agent, url: string, deadlineMs: number) {
     this.#agent = agent;
@@ -207,6 +210,7 @@ class Liveness {
   /** Watches one request; returns its stop function. */
   watch(silent: AbortController): () => void {
     const started = Date.now();
+    this.#watching++;
     const timer = setInterval(() => {
       const since = Date.now() - Math.max(started, this.#lastHeard);
       if (since >= this.#deadlineMs) {
@@ -216,14 +220,20 @@ class Liveness {
       if (since >= this.#beatAfterMs) this.#beat();
     }, this.#tickMs);
     timer.unref();
-    return () => clearInterval(timer);
+    return () => {
+      clearInterval(timer);
+      // No request waits any more: a heartbeat still out (to a hung engine) must not hold close().
+      if (--this.#watching === 0) this.#beating?.abort();
+    };
   }
 
   #beat(): void {
     if (this.#beating) return;
-    this.#beating = request(this.#url, {
+    const ac = new AbortController();
+    this.#beating = ac;
+    request(this.#url, {
       dispatcher: this.#agent,
-      signal: AbortSignal.timeout(this.#deadlineMs),
+      signal: AbortSignal.any([ac.signal, AbortSignal.timeout(this.#deadlineMs)]),
       headersTimeout: 0,
     })
       .then(async (res) => {
@@ -232,7 +242,7 @@ class Liveness {
       })
       .catch(() => undefined)
       .finally(() => {
-        this.#beating = undefined;
+        if (this.#beating === ac) this.#beating = undefined;
       });
   }
 }
