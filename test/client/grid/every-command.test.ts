@@ -210,7 +210,7 @@ describe('-M for every command, three virtual sites', () => {
     expect(r.code).toBe(1);
     expect(lines(r.stdout)).toHaveLength(allNodes().length);
     expect(lines(r.stderr).sort()).toEqual([
-      "[future]  error: server future unreachable: server future runs kaploy 9.0.0, whose API differs from this client's (0.1.0)",
+      `[future]  error: server future unreachable: server future runs kaploy 9.0.0, whose API differs from this client's (${KAPLOY_VERSION})`,
       '[junk]    error: server junk unreachable: server junk answered 200 with a non-JSON body',
       '[shape]   error: server shape unreachable: server shape did not answer GET /version as a kaploy engine does (expected {"version": "X.Y.Z", ...})',
     ]);
