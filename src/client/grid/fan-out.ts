@@ -3,6 +3,7 @@ import type { OperationStatus } from '../../api/operation-status.js';
 import { errorMessage, isKaployError } from '../../common/errors.js';
 import type { Io } from '../deploy/follow.js';
 import { formatErrorLine } from '../deploy/format-error.js';
+import type { SiteOutputs } from '../deploy/site-output.js';
 import type { ApiClient } from '../http-client.js';
 import { ServerSilentError } from '../http-client.js';
 import { gridOutputs } from './grid-output.js';
@@ -51,6 +52,8 @@ export interface FanOutOptions {
   progress?: boolean;
   /** `csv`: stdout carries CSV records prefixed with the server's name as a first field (kastat3). */
   out?: 'lines' | 'csv';
+  /** Where sites write instead of the prefixed streams (kadeploy3's one-site run: the command's own). */
+  outputs?: SiteOutputs;
 }
 
 /**
@@ -58,19 +61,22 @@ export interface FanOutOptions {
  * (bounded), each writing `[site]`-prefixed lines (or records) to the command's streams. Whatever
  * a site's task throws becomes that site's failure, printed as its error line, while the others
  * go on; a site without a client fails as unreachable without running. Never throws; every site
- * settles (each handles the abort itself), so every outcome is reported.
+ * settles (each task handles the abort itself: its requests carry the signal), so every outcome
+ * is reported.
  */
 export async function fanOut<R>(
   plan: GridPlan,
   o: FanOutOptions,
   task: (site: SiteContext) => Promise<R>,
 ): Promise<SiteRun<R>[]> {
-  const outputs = gridOutputs(
-    o.io,
-    plan.sites.map((s) => s.name),
-    o.progress === true,
-    o.out ?? 'lines',
-  );
+  const outputs =
+    o.outputs ??
+    gridOutputs(
+      o.io,
+      plan.sites.map((s) => s.name),
+      o.progress === true,
+      o.out ?? 'lines',
+    );
   outputs.start();
   try {
     return await pMap(
@@ -80,7 +86,6 @@ export async function fanOut<R>(
         const run: SiteRun<R> = { server: s.name, nodes: [...s.nodes] };
         try {
           if (!s.client) throw new UnreachableSite(s.unreachable ?? `server ${s.name} unreachable`);
-          if (o.signal.aborted) throw o.signal.reason;
           run.value = await task({
             name: s.name,
             client: s.client,
