@@ -2,11 +2,20 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseFileMoves } from '../api/file-moves.js';
-import { assertVisibility, type KaenvAction, runKaenv } from '../client/environments/kaenv.js';
+import {
+  assertVisibility,
+  type KaenvAction,
+  runKaenv,
+  runKaenvListGrid,
+} from '../client/environments/kaenv.js';
+import { siteStatuses } from '../client/grid/grid-result.js';
+import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { KaployError } from '../common/errors.js';
 import { KAPLOY_VERSION } from '../common/version.js';
 import { assertUserName } from '../formats/user-name.js';
+import { refuseWithMultiServer } from './common/multi-server.js';
+import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kaenv3: manage environments (Kadeploy 3.1 option names, plus the 3.3 ones that do not conflict). */
@@ -52,7 +61,11 @@ await runCli('kaenv3', async (signal) => {
     )
     .option('--move-files', 'rewrite the file paths of every environment (admins; with -m)')
     .option('-m, --files-to-move <FILES>', 'moves for --move-files: SRC::DST[,SRC::DST...]')
-    .option('-S, --server <NAME>', 'server from the client configuration');
+    .option('-S, --server <NAME>', 'server from the client configuration')
+    .option(
+      '-M, --multi-server',
+      'with -l: list the environments of every server of the client configuration',
+    );
   program.parse(process.argv);
   const o = program.opts<Record<string, string | boolean | undefined>>();
 
@@ -108,15 +121,31 @@ await runCli('kaenv3', async (signal) => {
   const user = str('envUser');
   if (user !== undefined) assertUserName(user);
 
+  const action = actions[0] as KaenvAction;
+  const options = {
+    ...(user !== undefined ? { user } : {}),
+    ...(version !== undefined ? { version } : {}),
+    allVersions: o.allVersions === true || o.showAllVersions === true,
+  };
+  if (o.multiServer) {
+    refuseWithMultiServer(true, { '-S': str('server') });
+    if (action.kind !== 'list')
+      throw new KaployError(
+        'KAPLOY_CONFLICTING_OPTIONS',
+        '-M/--multi-server only lists (-l): change environments per site with -S NAME',
+      );
+    const runs = await runKaenvListGrid(
+      configuredGridServers(),
+      { ...options, action },
+      { out: process.stdout, err: process.stderr, cwd: process.cwd() },
+      signal,
+    );
+    return exitCodeForStatuses(siteStatuses(runs));
+  }
   const client = createClient({ ...(str('server') ? { server: str('server') as string } : {}) });
   try {
     return await runKaenv(
-      {
-        action: actions[0] as KaenvAction,
-        ...(user !== undefined ? { user } : {}),
-        ...(version !== undefined ? { version } : {}),
-        allVersions: o.allVersions === true || o.showAllVersions === true,
-      },
+      { action, ...options },
       { client, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal },
     );
   } finally {

@@ -2,11 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { selectNodes } from '../client/deploy/node-selection.js';
+import { siteStatuses } from '../client/grid/grid-result.js';
+import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { type KanodesMode, runKanodes } from '../client/nodeops/nodes.js';
+import { runKanodesGrid } from '../client/nodeops/nodes-grid.js';
 import { KaployError } from '../common/errors.js';
 import { EXIT } from './common/exit-codes.js';
+import { refuseWithMultiServer } from './common/multi-server.js';
 import { collect } from './common/options.js';
+import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kanodes3: node states and running operations (Kadeploy 3 command line). */
@@ -24,7 +29,8 @@ await runCli('kanodes3', async (signal) => {
     .option('-w, --workflow-id <wid>', 'only this operation (also once finished, when it is yours)')
     .option('-m, --machine <host>', 'only these nodes (repeatable; ranges)', collect, [])
     .option('-f, --file <file>', 'only the nodes of FILE', collect, [])
-    .option('-S, --server <name>', 'server from the client configuration');
+    .option('-S, --server <name>', 'server from the client configuration')
+    .option('-M, --multi-server', 'every server of the client configuration (lines prefixed [server])');
   p.parse(process.argv);
   const o = p.opts();
   const modes: [string, KanodesMode][] = [
@@ -46,6 +52,16 @@ await runCli('kanodes3', async (signal) => {
     o.machine.length > 0 || o.file.length > 0
       ? selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'))
       : undefined;
+  refuseWithMultiServer(o.multiServer, { '-S': o.server, '-w': o.workflowId });
+  if (o.multiServer) {
+    const runs = await runKanodesGrid(
+      configuredGridServers(),
+      { mode, ...(nodes ? { nodes } : {}) },
+      { out: process.stdout, err: process.stderr },
+      signal,
+    );
+    return exitCodeForStatuses(siteStatuses(runs));
+  }
   const client = createClient({ server: o.server });
   try {
     await runKanodes(

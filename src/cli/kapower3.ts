@@ -4,10 +4,13 @@ import { Command, Option } from 'commander';
 import type { PowerAction } from '../api/power-request.js';
 import { parseLevel } from '../api/reboot-request.js';
 import { selectNodes } from '../client/deploy/node-selection.js';
+import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { runKapower } from '../client/nodeops/reboot.js';
+import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
 import { KaployError } from '../common/errors.js';
 import { EXIT } from './common/exit-codes.js';
+import { refuseWithMultiServer } from './common/multi-server.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
@@ -33,6 +36,7 @@ await runCli('kapower3', async (signal) => {
     .option('-d, --debug-mode', 'print the power commands that failed for each node')
     .option('--write-workflow-id <file>', 'write the workflow id to FILE')
     .option('-S, --server <name>', 'server from the client configuration')
+    .option('-M, --multi-server', 'every server of the client configuration, each for the nodes it serves')
     .option('--poll-interval <ms>', 'log polling interval (ms)', intInRange(50, 60_000));
   p.parse(process.argv);
   const o = p.opts();
@@ -47,21 +51,36 @@ await runCli('kapower3', async (signal) => {
     () => readFileSync(0, 'utf8'),
     (m) => process.stderr.write(`kapower3: ${m}\n`),
   );
-  const client = createClient({ server: o.server });
-  try {
-    const res = await runKapower(
-      client,
-      { action, nodes, level, ...(o.force ? { force: true } : {}), ...(o.debugMode ? { debug: true } : {}) },
-      {
-        verbose: o.verboseLevel,
-        ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
-        ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
-        ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
-        ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
-      },
-      { out: process.stdout, err: process.stderr },
+  const req = {
+    action,
+    nodes,
+    level,
+    ...(o.force ? { force: true } : {}),
+    ...(o.debugMode ? { debug: true } : {}),
+  };
+  const opts = {
+    verbose: o.verboseLevel,
+    ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
+    ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
+    ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
+    ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+  };
+  const io = { out: process.stdout, err: process.stderr };
+  refuseWithMultiServer(o.multiServer, { '-S': o.server, '--write-workflow-id': o.writeWorkflowId });
+  if (o.multiServer) {
+    const res = await runNodeOpGrid(
+      configuredGridServers(),
+      { kind: 'power', request: req },
+      { ...opts, warn: (m) => process.stderr.write(`kapower3: warning: ${m}\n`) },
+      io,
       signal,
     );
+    if (signal.aborted) return EXIT.CANCELLED;
+    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+  }
+  const client = createClient({ server: o.server });
+  try {
+    const res = await runKapower(client, req, opts, io, signal);
     if (signal.aborted) return EXIT.CANCELLED;
     return exitCodeForStatuses(res.outcomes.map((x) => x.status));
   } finally {

@@ -9,11 +9,14 @@ import {
 } from '../api/reboot-request.js';
 import { selectNodes } from '../client/deploy/node-selection.js';
 import { readKeys } from '../client/deploy/read-keys.js';
+import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { runKareboot } from '../client/nodeops/reboot.js';
+import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
 import { KaployError } from '../common/errors.js';
 import { checkPxeProfile } from '../formats/pxe-profile-check.js';
 import { EXIT } from './common/exit-codes.js';
+import { refuseWithMultiServer } from './common/multi-server.js';
 import { collect, intInRange } from './common/options.js';
 import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
@@ -59,6 +62,7 @@ await runCli('kareboot3', async (signal) => {
     .option('-d, --debug-mode', 'print the power commands and their output for each node')
     .option('--write-workflow-id <file>', 'write the workflow id to FILE')
     .option('-S, --server <name>', 'server from the client configuration')
+    .option('-M, --multi-server', 'every server of the client configuration, each for the nodes it serves')
     .option('--poll-interval <ms>', 'log polling interval (ms)', intInRange(50, 60_000));
   p.parse(process.argv);
   const o = p.opts();
@@ -109,21 +113,29 @@ await runCli('kareboot3', async (signal) => {
   });
   if (!req.environment && (o.envUser || o.envVersion))
     throw new KaployError('KAPLOY_MISSING_OPTION', '-u/--env-version need -e/--env-name');
-  const client = createClient({ server: o.server });
-  try {
-    const res = await runKareboot(
-      client,
-      req,
-      {
-        verbose: o.verboseLevel,
-        ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
-        ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
-        ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
-        ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
-      },
-      { out: process.stdout, err: process.stderr },
+  const opts = {
+    verbose: o.verboseLevel,
+    ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
+    ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
+    ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
+    ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+  };
+  const io = { out: process.stdout, err: process.stderr };
+  refuseWithMultiServer(o.multiServer, { '-S': o.server, '--write-workflow-id': o.writeWorkflowId });
+  if (o.multiServer) {
+    const res = await runNodeOpGrid(
+      configuredGridServers(),
+      { kind: 'reboot', request: req },
+      { ...opts, warn: (m) => process.stderr.write(`kareboot3: warning: ${m}\n`) },
+      io,
       signal,
     );
+    if (signal.aborted) return EXIT.CANCELLED;
+    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+  }
+  const client = createClient({ server: o.server });
+  try {
+    const res = await runKareboot(client, req, opts, io, signal);
     if (signal.aborted) return EXIT.CANCELLED;
     return exitCodeForStatuses(res.outcomes.map((x) => x.status));
   } finally {

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { siteStatuses } from '../client/grid/grid-result.js';
+import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { fetchStats } from '../client/stats/fetch-stats.js';
+import { fetchStatsGrid } from '../client/stats/fetch-stats-grid.js';
 import { type KastatFlags, kastatQuery } from '../client/stats/kastat-flags.js';
 import { DATE_FORMATS } from '../stats/dates.js';
 import { DEFAULT_FIELDS, STATS_FIELDS } from '../stats/fields.js';
 import { EXIT } from './common/exit-codes.js';
+import { refuseWithMultiServer } from './common/multi-server.js';
 import { collect } from './common/options.js';
+import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kastat3: deployment statistics as CSV (Kadeploy 3.1 command line, plus 3.3's options that do not clash). */
@@ -17,7 +22,7 @@ await runCli('kastat3', async (signal) => {
   });
   const p = new Command('kastat3')
     .description(
-      `Print deployment statistics (CSV, one line per node per operation).\nDates: ${DATE_FORMATS}.\nExit codes: 0 ok, 3 bad usage, 4 refused by the server, 5 server unreachable or authentication failed.`,
+      `Print deployment statistics (CSV, one line per node per operation).\nDates: ${DATE_FORMATS}.\nExit codes: 0 ok, 1 (-M) some servers failed, 3 bad usage, 4 refused by the server, 5 server unreachable or authentication failed.`,
     )
     .exitOverride()
     .showHelpAfterError()
@@ -56,10 +61,26 @@ await runCli('kastat3', async (signal) => {
       'Sort by these fields (comma-separated, each FIELD or FIELD:desc; default: start)',
     )
     .option('--header', 'Print the field names as a first line')
-    .option('-S, --server <NAME>', 'Kadeploy server to use (from the client configuration)');
+    .option('-S, --server <NAME>', 'Kadeploy server to use (from the client configuration)')
+    .option(
+      '-M, --multi-server',
+      'Every server of the client configuration: one CSV, the server name as a first field',
+    );
   p.parse(process.argv);
-  const o = p.opts<KastatFlags & { server?: string }>();
+  const o = p.opts<KastatFlags & { server?: string; multiServer?: boolean }>();
   const { raw, query } = kastatQuery(o);
+  refuseWithMultiServer(o.multiServer, { '-S': o.server });
+  if (o.multiServer) {
+    const { sites, bytes } = await fetchStatsGrid(
+      configuredGridServers(),
+      raw,
+      query,
+      { out: process.stdout, err: process.stderr },
+      signal,
+    );
+    if (bytes === 0) process.stderr.write('No information is available\n');
+    return exitCodeForStatuses(siteStatuses(sites));
+  }
   const client = createClient(o.server === undefined ? {} : { server: o.server });
   try {
     const { bytes } = await fetchStats(client, raw, query, { out: process.stdout, signal });

@@ -51,5 +51,14 @@ export const CLIENT_SCHEMA: ConfigSchema = {
         },
       },
     },
+    server_timeout: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3600,
+      defaultText: '30',
+      description:
+        'Seconds an engine may stay silent on one request before it counts as lost: its command fails (exit 5), and with -M its nodes are KO (Server-lost) while the other sites finish.',
+      message: 'expected a whole number of seconds between {minimum} and {maximum}',
+    },
   },
 };

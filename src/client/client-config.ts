@@ -18,6 +18,7 @@ import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
  *   default: rennes
  *   servers:
  *     rennes: { url: http://127.0.0.1:25300, token_file: ~/.kaploy/tokens/rennes }
+ *   server_timeout: 30      # seconds an engine may stay silent on one request
  *
  * `$KAPLOY_TOKEN_FILE` overrides the token file of whatever server is used.
  */
@@ -32,6 +33,8 @@ export interface ClientConfig {
   file: string;
   defaultServer: string;
   servers: Map<string, ServerEntry>;
+  /** server_timeout in ms: the longest an engine may stay silent on one request (ApiClient's deadline). */
+  serverTimeoutMs: number;
 }
 
 const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -40,11 +43,15 @@ export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.KAPLOY_CLIENT_CONFIG ?? path.join(os.homedir(), '.kaploy', 'client.yaml');
 }
 
+/** A site that stops answering for this long is lost (reference §1 gives none; Kadeploy waited forever). */
+export const DEFAULT_SERVER_TIMEOUT_S = 30;
+
 const schema = compileSchema(CLIENT_SCHEMA, CLIENT_VALIDATOR);
 
 interface ClientFile {
   default?: string;
   servers: Record<string, { url: string; token_file?: string }>;
+  server_timeout?: number;
 }
 
 /** Read -> YAML -> schema (unknown keys refused) -> normalise (token paths) -> cross-field (default). */
@@ -71,7 +78,12 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   }
   const def = f.default ?? [...servers.keys()][0];
   if (!def || !servers.has(def)) r.fail(['default'], `'${def ?? ''}' is not one of the servers`);
-  return { file, defaultServer: def, servers };
+  return {
+    file,
+    defaultServer: def,
+    servers,
+    serverTimeoutMs: (f.server_timeout ?? DEFAULT_SERVER_TIMEOUT_S) * 1000,
+  };
 }
 
 export function pickServer(cfg: ClientConfig, name?: string): ServerEntry {

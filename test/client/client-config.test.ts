@@ -29,6 +29,21 @@ describe('client configuration', () => {
     expect(() => pickServer(cfg, 'lyon')).toThrow(/unknown server 'lyon'; known: rennes, nancy/);
   });
 
+  it('reads server_timeout in seconds (30 by default) and refuses a bad one with file and key', () => {
+    const d = tmp();
+    const f = path.join(d, 'c.yaml');
+    writeFileSync(f, 'servers:\n  a: { url: "http://x" }\n');
+    expect(loadClientConfig(f).serverTimeoutMs).toBe(30_000);
+    writeFileSync(f, 'server_timeout: 5\nservers:\n  a: { url: "http://x" }\n');
+    expect(loadClientConfig(f).serverTimeoutMs).toBe(5_000);
+    for (const bad of ['0', '3601', 'soon', '1.5']) {
+      writeFileSync(f, `server_timeout: ${bad}\nservers:\n  a: { url: "http://x" }\n`);
+      expect(() => loadClientConfig(f), bad).toThrow(
+        /c\.yaml.*server_timeout: expected a whole number of seconds between 1 and 3600/s,
+      );
+    }
+  });
+
   it('refuses bad configurations with file and key', () => {
     const d = tmp();
     const f = path.join(d, 'c.yaml');

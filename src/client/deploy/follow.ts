@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogPage, OperationStatus } from '../../api/operation-status.js';
+import { KaployError } from '../../common/errors.js';
 import type { ApiClient } from '../http-client.js';
 import { progressLine } from './progress-line.js';
 
@@ -13,6 +14,8 @@ export interface Io {
 const MIN_POLL_GAP_MS = 200;
 /** How often the operation's status is read for a progress display. */
 const STATUS_EVERY_MS = 500;
+/** The engine holds a log request at most this long (operation-routes' wait_ms maximum). */
+const MAX_WAIT_MS = 30_000;
 
 export interface FollowOptions {
   verbose: number;
@@ -21,7 +24,11 @@ export interface FollowOptions {
   onStatus?: (st: OperationStatus) => void;
 }
 
-/** Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server. */
+/**
+ * Streams the log and a live progress line until the operation ends; Ctrl-C cancels it on the server.
+ * Every poll is bounded by the client's silence deadline (server_timeout): an engine that hangs
+ * makes follow() throw ServerSilentError instead of waiting forever, so -M reports its site lost.
+ */
 export async function follow(
   client: ApiClient,
   wid: string,
@@ -44,9 +51,12 @@ export async function follow(
     }
     const asked = Date.now();
     // Long poll: the engine answers as soon as there is news, so the end is seen at once.
-    const page = await client.request<LogPage>('GET', `/${kind}/${wid}/logs`, {
-      query: { from, verbosity: o.verbose, wait_ms: o.pollIntervalMs ?? 1000 },
-    });
+    const page = checkPage(
+      await client.request<unknown>('GET', `/${kind}/${wid}/logs`, {
+        query: { from, verbosity: o.verbose, wait_ms: Math.min(o.pollIntervalMs ?? 1000, MAX_WAIT_MS) },
+      }),
+      client.serverName,
+    );
     if (page.lines.length > 0) {
       if (tty) io.err.write('\r\x1b[K');
       io.out.write(page.lines.map((l) => `${l}\n`).join(''));
@@ -65,4 +75,23 @@ export async function follow(
   }
   if (tty) io.err.write('\r\x1b[K');
   return client.request<OperationStatus>('GET', `/${kind}/${wid}`);
+}
+
+/** A log page from the engine, checked: an engine answering something else is an error, not a crash. */
+function checkPage(x: unknown, server: string): LogPage {
+  const p = x as Partial<LogPage> | undefined;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !Array.isArray(p.lines) ||
+    !p.lines.every((l) => typeof l === 'string') ||
+    typeof p.next !== 'number' ||
+    typeof p.done !== 'boolean'
+  ) {
+    throw new KaployError(
+      'KAPLOY_CLIENT',
+      `server ${server} answered a log request with something else than a log page`,
+    );
+  }
+  return p as LogPage;
 }

@@ -1,6 +1,7 @@
-import pMap from 'p-map';
 import { clientConfigPath, loadClientConfig } from '../client-config.js';
+import { fanOut } from '../grid/fan-out.js';
 import { gridOutputs } from '../grid/grid-output.js';
+import { requireSomeSite } from '../grid/grid-result.js';
 import { gridServers } from '../grid/grid-servers.js';
 import { gridSites } from '../grid/grid-sites.js';
 import { createClient } from '../http-client.js';
@@ -10,14 +11,11 @@ import { formatErrorLine } from './format-error.js';
 import { loadDescription } from './load-description.js';
 import { appendNodeFiles } from './node-files.js';
 import { checkRunOptions, type DeployRunOptions, type RunResult, type SiteOutcome } from './run-options.js';
-import { failedSite, noSiteStarted } from './site-failure.js';
+import { failedSite } from './site-failure.js';
 import { directOutputs } from './site-output.js';
 import { oneSite, type Sites } from './site-plan.js';
 import { runSite, type SiteEnvironment } from './site-run.js';
 import { renderSummary } from './summary.js';
-
-/** Sites deploying at once; each site bounds its own nodes, so this only caps a runaway config. */
-const SITE_CONCURRENCY = 16;
 
 /** The sites of the client configuration: `-S`'s (or the default) server, or with -M every server. */
 export const configuredSites: Sites = (o, signal) =>
@@ -51,33 +49,32 @@ export async function runDeployment(
           waited,
         )
       : directOutputs(io);
-    outputs.start();
-    const results = await pMap(
-      plan.sites,
-      async (s): Promise<SiteOutcome> => {
-        const sio = outputs.open(s.name);
-        try {
-          const r = s.client
-            ? await runSite(
-                { name: s.name, client: s.client },
-                s.nodes,
-                env,
-                o,
-                sio,
-                signal,
-                outputs.onStatus(s.name),
-              )
-            : failedSite(s.name, s.nodes, 'unreachable', s.unreachable ?? `server ${s.name} unreachable`);
-          if (multi && r.failure) sio.err.write(formatErrorLine(r.failure.cause));
-          return r;
-        } finally {
-          await sio.close();
-        }
-      },
-      // No signal: each site handles the abort itself (cancelling its deployment), and every
-      // site must settle so its outcome is reported.
-      { concurrency: SITE_CONCURRENCY },
-    ).finally(() => outputs.stop());
+    // The one grid fan-out (also kareboot3/kapower3/kanodes3/kastat3/kaenv3 -M): runSite never
+    // throws, so a site's failure comes back in its outcome; a site without a client (dropped by
+    // the probe) fails in the fan-out as unreachable, its error line printed there.
+    const runs = await fanOut(plan, { io, signal, outputs }, async (site) => {
+      const r = await runSite(
+        { name: site.name, client: site.client },
+        site.nodes,
+        env,
+        o,
+        site.io,
+        site.signal,
+        site.onStatus,
+      );
+      if (multi && r.failure) site.io.err.write(formatErrorLine(r.failure.cause));
+      return r;
+    });
+    const results = runs.map(
+      (r): SiteOutcome =>
+        r.value ??
+        failedSite(
+          r.server,
+          r.nodes,
+          r.failure?.stage ?? 'unreachable',
+          r.failure?.cause ?? `server ${r.server} unreachable`,
+        ),
+    );
     return await merge(multi, results, o, io, waited);
   } finally {
     await plan.close();
@@ -102,8 +99,17 @@ async function merge(
   const one = multi ? undefined : sites[0];
   // One site that did not start, or whose engine went away: nothing to summarize, its error is the run's.
   if (one?.failure && (one.wid === undefined || one.failure.stage === 'lost')) throw one.failure.cause;
-  const started = sites.some((s) => s.wid !== undefined || (o.dryRun && !s.failure));
-  if (!started) throw noSiteStarted(sites);
+  // The one exit rule of every -M command: no site did anything -> the first site's error code.
+  requireSomeSite(
+    sites.map((s) => ({
+      server: s.server,
+      nodes: s.nodes,
+      ...(s.wid !== undefined ? { wid: s.wid } : {}),
+      ...(s.failure ? { failure: s.failure } : { value: s }),
+    })),
+    'started a deployment',
+  );
+  const started = true;
   const outcomes = sites.flatMap((s) => s.outcomes);
   if (waited) {
     io.out.write(renderSummary(outcomes));

@@ -1,11 +1,5 @@
 import type { OperationOutcome } from '../../api/operation-status.js';
-import {
-  APP_CODES,
-  errorMessage,
-  isKaployError,
-  KaployError,
-  type KaployErrorCode,
-} from '../../common/errors.js';
+import { errorMessage, isKaployError } from '../../common/errors.js';
 import type { SiteFailureStage, SiteOutcome } from './run-options.js';
 
 /**
@@ -39,13 +33,4 @@ export function siteNodeOutcome(node: string, stage: SiteFailureStage, reason: s
     micro: stage,
     reason,
   };
-}
-
-/** -M, every site failed before starting: the run is an error, with the first site's code (exit 4/5/...). */
-export function noSiteStarted(sites: readonly SiteOutcome[]): KaployError {
-  const first = sites.find((s) => s.failure)?.failure;
-  const code: KaployErrorCode =
-    first && first.code in APP_CODES ? (first.code as KaployErrorCode) : 'KAPLOY_CLIENT';
-  const detail = sites.map((s) => `${s.server}: ${s.failure?.message ?? 'not started'}`).join('; ');
-  return new KaployError(code, `no site started a deployment (${detail})`);
 }

@@ -3,7 +3,7 @@ import type { DeployRequest, EnvironmentRef } from '../../api/deploy-request.js'
 import type { OperationStatus } from '../../api/operation-status.js';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import { prepareDescription } from '../environments/environments.js';
-import type { ApiClient } from '../http-client.js';
+import { type ApiClient, ServerSilentError } from '../http-client.js';
 import { follow, type Io } from './follow.js';
 import type { GridDescription } from './load-description.js';
 import type { DeployRunOptions, RunEnvironment, SiteOutcome } from './run-options.js';
@@ -145,6 +145,8 @@ function writeWid(file: string, wid: string, o: DeployRunOptions): void {
   }
 }
 
-function stageOf(e: unknown): 'unreachable' | 'refused' {
+/** A start request the engine stopped answering may have started the deployment: its nodes are lost, not unreachable. */
+function stageOf(e: unknown): 'unreachable' | 'refused' | 'lost' {
+  if (e instanceof ServerSilentError) return 'lost';
   return (e as { code?: unknown }).code === 'KAPLOY_CLIENT' ? 'unreachable' : 'refused';
 }

@@ -1,8 +1,12 @@
-import type { Writable } from 'node:stream';
 import type { FileMove } from '../../api/file-moves.js';
 import { KaployError } from '../../common/errors.js';
 import { printDescription } from '../../formats/environment/print.js';
 import { VISIBILITIES, type Visibility } from '../../formats/environment/types.js';
+import type { Io } from '../deploy/follow.js';
+import { fanOut, type SiteRun } from '../grid/fan-out.js';
+import { gridPlan } from '../grid/grid-plan.js';
+import { requireSomeSite } from '../grid/grid-result.js';
+import type { GridServer } from '../grid/grid-servers.js';
 import type { ApiClient } from '../http-client.js';
 import {
   addEnvironmentFile,
@@ -34,8 +38,8 @@ export interface KaenvOptions {
 
 export interface KaenvIo {
   client: ApiClient;
-  stdout: Writable;
-  stderr: Writable;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
   cwd: string;
   signal?: AbortSignal;
 }
@@ -129,5 +133,34 @@ export async function runKaenv(opts: KaenvOptions, io: KaenvIo): Promise<number>
       stdout.write(`Environment ${env.name} version ${env.version} of user ${env.user}: ${what}\n`);
       return 0;
     }
+  }
+}
+
+/**
+ * kaenv3 -l -M: the list of every configured server through the grid fan-out, each site's lines
+ * prefixed with its name (its own header, Kadeploy's columns). A site that fails prints its error
+ * line and the others still list; throws only when no site answered.
+ */
+export async function runKaenvListGrid(
+  servers: readonly GridServer[],
+  opts: Omit<KaenvOptions, 'action'> & { action: Extract<KaenvAction, { kind: 'list' }> },
+  io: Io & { cwd: string },
+  signal: AbortSignal,
+): Promise<SiteRun<number>[]> {
+  const plan = await gridPlan(servers, signal);
+  try {
+    const runs = await fanOut(plan, { io, signal }, (site) =>
+      runKaenv(opts, {
+        client: site.client,
+        stdout: site.io.out,
+        stderr: site.io.err,
+        cwd: io.cwd,
+        signal: site.signal,
+      }),
+    );
+    requireSomeSite(runs, 'answered');
+    return runs;
+  } finally {
+    await plan.close();
   }
 }

@@ -10,11 +10,17 @@ export interface Assignment {
   unreachable: ServerNodes[];
   /** Nodes no server claims: Kadeploy refuses the whole run for them. */
   leftovers: string[];
+  /** Requested nodes that several live servers serve, with those servers: refused too. */
+  ambiguous: { node: string; servers: string[] }[];
 }
 
 /**
- * Reference §1: each requested node goes to the first server (configuration order) whose node
- * list holds it; host names compare case-insensitively, as DNS does.
+ * Reference §1: each requested node goes to the server whose node list holds it; host names
+ * compare case-insensitively, as DNS does. Kadeploy took the first server (configuration order)
+ * when several serve a node; a node two sites both manage is a configuration mistake whichever
+ * deploys it (the other may reboot it under the deployment), so such nodes are `ambiguous` and the
+ * run is refused (docs/decisions/0013-grid-fan-out.md). Requested names that differ only by case
+ * are one node, given once.
  *
  * A dropped server cannot say which nodes it serves. Grid'5000 names nodes after their site
  * (`gdx-5.orsay.grid5000.fr` belongs to server `orsay`), so a node no live server knows whose
@@ -26,18 +32,29 @@ export function assignNodes(
   live: readonly { name: string; nodes: readonly string[] }[],
   dropped: readonly string[],
 ): Assignment {
-  const owner = new Map<string, { server: string; spelling: string }>();
+  const owner = new Map<string, { server: string; spelling: string; also: string[] }>();
   for (const s of live) {
     for (const n of s.nodes) {
       const k = n.toLowerCase();
-      if (!owner.has(k)) owner.set(k, { server: s.name, spelling: n });
+      const o = owner.get(k);
+      if (!o) owner.set(k, { server: s.name, spelling: n, also: [] });
+      else if (o.server !== s.name && !o.also.includes(s.name)) o.also.push(s.name);
     }
   }
   const deploy = new Map<string, string[]>(live.map((s) => [s.name, []]));
   const unreachable = new Map<string, string[]>(dropped.map((s) => [s, []]));
   const leftovers: string[] = [];
+  const ambiguous: Assignment['ambiguous'] = [];
+  const seen = new Set<string>();
   for (const n of requested) {
-    const o = owner.get(n.toLowerCase());
+    const k = n.toLowerCase();
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const o = owner.get(k);
+    if (o && o.also.length > 0) {
+      ambiguous.push({ node: o.spelling, servers: [o.server, ...o.also] });
+      continue;
+    }
     if (o) {
       deploy.get(o.server)?.push(o.spelling);
       continue;
@@ -49,5 +66,5 @@ export function assignNodes(
   }
   const nonEmpty = (m: Map<string, string[]>) =>
     [...m].filter(([, nodes]) => nodes.length > 0).map(([server, nodes]) => ({ server, nodes }));
-  return { deploy: nonEmpty(deploy), unreachable: nonEmpty(unreachable), leftovers };
+  return { deploy: nonEmpty(deploy), unreachable: nonEmpty(unreachable), leftovers, ambiguous };
 }

@@ -2,12 +2,11 @@ import pMap from 'p-map';
 import { errorMessage } from '../../common/errors.js';
 import { readToken } from '../../common/token-file.js';
 import { ApiClient } from '../http-client.js';
+import { checkEngineVersion } from './engine-version.js';
 import type { GridServer } from './grid-servers.js';
 
 /** Reference §1: a server that does not answer GET /version within 5 s is dropped. */
 const PROBE_TIMEOUT_MS = 5_000;
-/** Bounds GET /nodes?list=true on a server that answered the probe. */
-const NODE_LIST_TIMEOUT_MS = 30_000;
 /** Servers asked at once (a grid has a handful of sites; this only caps a runaway config). */
 const DISCOVERY_CONCURRENCY = 16;
 
@@ -28,14 +27,15 @@ export interface Discovery {
 }
 
 /**
- * Asks every configured server, concurrently, whether it answers and which nodes it serves. A
- * server without credentials, unreachable, or refusing the caller is dropped, never fatal: the
- * other sites can still deploy. Order of `live` is configuration order.
+ * Asks every configured server, concurrently, whether it answers as a kaploy engine of this API
+ * version and (unless `listNodes: false`) which nodes it serves. A server without credentials,
+ * unreachable, answering garbage or another API version, or refusing the caller is dropped,
+ * never fatal: the other sites can still work. Order of `live` is configuration order.
  */
 export async function discoverServers(
   servers: readonly GridServer[],
   signal: AbortSignal,
-  o: { probeTimeoutMs?: number; nodeListTimeoutMs?: number } = {},
+  o: { probeTimeoutMs?: number; listNodes?: boolean } = {},
 ): Promise<Discovery> {
   const found = await pMap(
     servers,
@@ -46,14 +46,21 @@ export async function discoverServers(
       } catch (e) {
         return { name: s.name, reason: errorMessage(e) };
       }
-      const client = new ApiClient({ url: s.url, token, serverName: s.name });
+      const client = new ApiClient({
+        url: s.url,
+        token,
+        serverName: s.name,
+        ...(s.deadlineMs !== undefined ? { deadlineMs: s.deadlineMs } : {}),
+      });
       try {
-        await client.request('GET', '/version', { signal, timeoutMs: o.probeTimeoutMs ?? PROBE_TIMEOUT_MS });
-        const nodes = await client.request<unknown>('GET', '/nodes', {
-          query: { list: true },
+        const version = await client.request<unknown>('GET', '/version', {
           signal,
-          timeoutMs: o.nodeListTimeoutMs ?? NODE_LIST_TIMEOUT_MS,
+          timeoutMs: o.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
         });
+        checkEngineVersion(version, s.name);
+        if (o.listNodes === false) return { name: s.name, client, nodes: [] };
+        // Bounded by the client's silence deadline (server_timeout), as every request.
+        const nodes = await client.request<unknown>('GET', '/nodes', { query: { list: true }, signal });
         if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string')) {
           throw new Error('GET /nodes?list=true did not answer a list of node names');
         }

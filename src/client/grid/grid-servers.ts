@@ -1,11 +1,13 @@
 import path from 'node:path';
-import type { ClientConfig, ServerEntry } from '../client-config.js';
+import { type ClientConfig, clientConfigPath, loadClientConfig, type ServerEntry } from '../client-config.js';
 
 /** One configured server with the token file `kadeploy3 -M` uses for it. */
 export interface GridServer {
   name: string;
   url: string;
   tokenFile: string;
+  /** server_timeout of the client configuration, in ms (the ApiClient's default when absent). */
+  deadlineMs?: number;
 }
 
 /**
@@ -19,6 +21,7 @@ export function gridServers(cfg: ClientConfig, env: NodeJS.ProcessEnv = process.
     name: s.name,
     url: s.url,
     tokenFile: tokenFileFor(s, env),
+    deadlineMs: cfg.serverTimeoutMs,
   }));
 }
 
@@ -26,4 +29,9 @@ function tokenFileFor(s: ServerEntry, env: NodeJS.ProcessEnv): string {
   if (env.KAPLOY_TOKEN_DIR) return path.resolve(env.KAPLOY_TOKEN_DIR, s.name);
   if (s.tokenFileConfigured) return s.tokenFile;
   return env.KAPLOY_TOKEN_FILE ?? s.tokenFile;
+}
+
+/** The servers of the client configuration (`$KAPLOY_CLIENT_CONFIG` or ~/.kaploy/client.yaml): -M's sites. */
+export function configuredGridServers(env: NodeJS.ProcessEnv = process.env): GridServer[] {
+  return gridServers(loadClientConfig(clientConfigPath(env)), env);
 }

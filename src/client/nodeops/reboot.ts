@@ -58,6 +58,21 @@ async function followOperation(
   if (o.writeWorkflowId) writeFileSync(o.writeWorkflowId, `${wid}\n`);
   const status = await follow(client, wid, o, io, signal);
   const outcomes = status.outcomes ?? [];
+  reportNodeOp(what, outcomes, o, io);
+  if (status.error) throw new KaployError(status.error.code as never, status.error.message);
+  return { wid, outcomes };
+}
+
+/**
+ * The end of a reboot or power operation, on one site or over every site (-M): the summary, or for
+ * --status a `node: state` line per node that answered and the summary of the others; then -o/-n.
+ */
+export function reportNodeOp(
+  what: string,
+  outcomes: readonly OperationOutcome[],
+  o: NodeOpClientOptions,
+  io: Io,
+): void {
   if (what === 'status') {
     const byName = [...outcomes].sort((a, b) => a.node.localeCompare(b.node, 'en', { numeric: true }));
     io.out.write(
@@ -76,6 +91,4 @@ async function followOperation(
     io.out.write(renderSummary(outcomes, what));
   }
   appendNodeFiles(o, outcomes);
-  if (status.error) throw new KaployError(status.error.code as never, status.error.message);
-  return { wid, outcomes };
 }

@@ -1,11 +1,10 @@
-import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatFailureRate, type NodeFailureRate } from '../../stats/failure-rates.js';
 import type { RawStatsQuery, StatsQuery } from '../../stats/query.js';
 import type { ApiClient } from '../http-client.js';
 
 export interface FetchStatsOptions {
-  out: Writable;
+  out: NodeJS.WritableStream;
   signal?: AbortSignal;
 }
 
@@ -53,7 +52,7 @@ function isEpipe(e: unknown): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
-async function writeAll(out: Writable, text: string): Promise<void> {
+async function writeAll(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text === '') return;
   await new Promise<void>((resolve, reject) => {
     out.write(text, (err) => (err && !isEpipe(err) ? reject(err) : resolve()));

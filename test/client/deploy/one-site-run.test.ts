@@ -12,6 +12,7 @@ import { oneSite } from '../../../src/client/deploy/site-plan.js';
 import { gridSites } from '../../../src/client/grid/grid-sites.js';
 import { ApiClient } from '../../../src/client/http-client.js';
 import { KaployError } from '../../../src/common/errors.js';
+import { KAPLOY_VERSION } from '../../../src/common/version.js';
 
 /**
  * The one run on one site and with -M, against a scripted engine: what differs is only how a
@@ -61,7 +62,8 @@ const failed: OperationStatus = {
 function scripted(deploy: 'refuse' | 'fail'): Handler {
   return (req, res) => {
     const p = req.url?.split('?')[0];
-    if (p === '/version') return json(res, 200, { version: 'fake' });
+    // What a real engine answers: -M drops an engine of another API version (grid/engine-version.ts).
+    if (p === '/version') return json(res, 200, { version: KAPLOY_VERSION, site: 'fake' });
     if (p === '/nodes') return json(res, 200, ['n-1.fake']);
     if (req.method === 'POST' && p === '/deployment')
       return deploy === 'refuse'

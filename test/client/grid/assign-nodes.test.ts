@@ -7,20 +7,28 @@ describe('assignNodes', () => {
     { name: 'rennes', nodes: ['paradent-1.rennes.grid5000.fr', 'shared-1.x'] },
   ];
 
-  it('gives each node to the first server (configuration order) that knows it, in its spelling', () => {
-    const a = assignNodes(
-      ['GDX-2.orsay.grid5000.fr', 'paradent-1.rennes.grid5000.fr', 'shared-1.x'],
-      live,
-      [],
-    );
+  it('gives each node to the server that serves it, in its spelling', () => {
+    const a = assignNodes(['GDX-2.orsay.grid5000.fr', 'paradent-1.rennes.grid5000.fr'], live, []);
     expect(a).toEqual({
       deploy: [
-        { server: 'orsay', nodes: ['gdx-2.orsay.grid5000.fr', 'shared-1.x'] },
+        { server: 'orsay', nodes: ['gdx-2.orsay.grid5000.fr'] },
         { server: 'rennes', nodes: ['paradent-1.rennes.grid5000.fr'] },
       ],
       unreachable: [],
       leftovers: [],
+      ambiguous: [],
     });
+  });
+
+  it('reports a requested node several servers serve as ambiguous, given to none', () => {
+    const a = assignNodes(['gdx-1.orsay.grid5000.fr', 'SHARED-1.x'], live, []);
+    expect(a.ambiguous).toEqual([{ node: 'shared-1.x', servers: ['orsay', 'rennes'] }]);
+    expect(a.deploy).toEqual([{ server: 'orsay', nodes: ['gdx-1.orsay.grid5000.fr'] }]);
+  });
+
+  it('gives a node requested twice (in two spellings) once', () => {
+    const a = assignNodes(['gdx-1.orsay.grid5000.fr', 'GDX-1.orsay.grid5000.fr'], live, []);
+    expect(a.deploy).toEqual([{ server: 'orsay', nodes: ['gdx-1.orsay.grid5000.fr'] }]);
   });
 
   it('attributes unknown nodes to a dropped server named in their domain, the rest are leftovers', () => {
