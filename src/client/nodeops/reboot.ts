@@ -75,7 +75,7 @@ async function followOperation(
   } else {
     io.out.write(renderSummary(outcomes, what));
   }
-  appendNodeFiles(o, outcomes);
+  appendNodeFiles({ ...o, warn: (m) => io.err.write(`warning: ${m}\n`) }, outcomes);
   if (status.error) throw new KaployError(status.error.code as never, status.error.message);
   return { wid, outcomes };
 }
