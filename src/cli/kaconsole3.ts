@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { selectNodes } from '../client/deploy/node-selection.js';
 import { createClient } from '../client/http-client.js';
@@ -22,7 +21,7 @@ await runCli('kaconsole3', async (signal) => {
     .option('-S, --server <name>', 'server from the client configuration');
   p.parse(process.argv);
   const o = p.opts();
-  const nodes = selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'));
+  const nodes = await selectNodes(o.machine, o.file, { signal });
   const [node] = nodes;
   if (nodes.length !== 1 || !node)
     throw new KaployError(

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseFileMoves } from '../api/file-moves.js';
+import { readDescriptionFile } from '../client/environments/environments.js';
 import {
   assertVisibility,
   type KaenvAction,
@@ -76,7 +76,11 @@ await runCli('kaenv3', async (signal) => {
   if (str('print')) actions.push({ kind: 'print', name: str('print') as string });
   if (str('add')) {
     const file = str('add') as string;
-    actions.push({ kind: 'add', file, ...(file === '-' ? { text: readFileSync(0, 'utf8') } : {}) });
+    actions.push({
+      kind: 'add',
+      file,
+      ...(file === '-' ? { text: await readDescriptionFile('-', '', signal) } : {}),
+    });
   }
   if (str('delete')) actions.push({ kind: 'delete', name: str('delete') as string });
   const vis = str('setVisibilityTag');

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { selectNodes } from '../client/deploy/node-selection.js';
 import { siteStatuses } from '../client/grid/grid-result.js';
@@ -49,9 +48,7 @@ await runCli('kanodes3', async (signal) => {
   if (o.workflowId && !/^[DRPC]-[0-9a-f-]{36}$/.test(o.workflowId))
     throw new KaployError('KAPLOY_OPTION', `invalid workflow id '${o.workflowId}'`);
   const nodes =
-    o.machine.length > 0 || o.file.length > 0
-      ? selectNodes(o.machine, o.file, () => readFileSync(0, 'utf8'))
-      : undefined;
+    o.machine.length > 0 || o.file.length > 0 ? await selectNodes(o.machine, o.file, { signal }) : undefined;
   refuseWithMultiServer(o.multiServer, { '-S': o.server, '-w': o.workflowId });
   if (o.multiServer) {
     const runs = await runKanodesGrid(

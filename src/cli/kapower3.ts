@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { PowerAction } from '../api/power-request.js';
 import { parseLevel } from '../api/reboot-request.js';
@@ -45,12 +44,10 @@ await runCli('kapower3', async (signal) => {
     throw new KaployError('KAPLOY_MISSING_OPTION', 'give exactly one of --on, --off, --status');
   const action = actions[0] as PowerAction;
   const level = parseLevel(o.opLevel);
-  const nodes = selectNodes(
-    o.machine,
-    o.file,
-    () => readFileSync(0, 'utf8'),
-    (m) => process.stderr.write(`kapower3: ${m}\n`),
-  );
+  const nodes = await selectNodes(o.machine, o.file, {
+    signal,
+    warn: (m) => process.stderr.write(`kapower3: ${m}\n`),
+  });
   const req = {
     action,
     nodes,

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   checkRebootRequest,
@@ -13,6 +12,7 @@ import { configuredGridServers } from '../client/grid/grid-servers.js';
 import { createClient } from '../client/http-client.js';
 import { runKareboot } from '../client/nodeops/reboot.js';
 import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
+import { readBoundedFile } from '../client/read-bounded-file.js';
 import { KaployError } from '../common/errors.js';
 import { checkPxeProfile } from '../formats/pxe-profile-check.js';
 import { EXIT } from './common/exit-codes.js';
@@ -68,28 +68,17 @@ await runCli('kareboot3', async (signal) => {
   const o = p.opts();
   const kind = parseRebootKind(o.rebootKind);
   const level = parseLevel(o.opLevel);
-  const nodes = selectNodes(
-    o.machine,
-    o.file,
-    () => readFileSync(0, 'utf8'),
-    (m) => process.stderr.write(`kareboot3: ${m}\n`),
-  );
+  const nodes = await selectNodes(o.machine, o.file, {
+    signal,
+    warn: (m) => process.stderr.write(`kareboot3: ${m}\n`),
+  });
   let pxeProfile: string | undefined;
   if (o.setPxeProfile) {
-    try {
-      pxeProfile = readFileSync(o.setPxeProfile, 'utf8');
-    } catch (e) {
-      throw new KaployError(
-        'KAPLOY_FILE',
-        `cannot read the PXE profile ${o.setPxeProfile}: ${(e as Error).message}`,
-        {
-          file: o.setPxeProfile,
-        },
-      );
-    }
+    // The request's own bound (16 KiB): a larger profile is refused before it is read whole.
+    pxeProfile = await readBoundedFile(o.setPxeProfile, { limit: 16 * 1024, what: 'PXE profile', signal });
     checkPxeProfile(pxeProfile); // the engine checks again; this reports the file's problems early
   }
-  const keys = o.key ? readKeys(o.key) : undefined;
+  const keys = o.key ? await readKeys(o.key, undefined, signal) : undefined;
   const req: RebootRequest = checkRebootRequest({
     kind,
     nodes,

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { assertPartition } from '../api/rights.js';
+import { MAX_NODE_FILE_BYTES } from '../client/deploy/node-selection.js';
 import { createClient } from '../client/http-client.js';
+import { readBoundedFile } from '../client/read-bounded-file.js';
 import { runKarights } from '../client/rights/karights.js';
 import { KaployError } from '../common/errors.js';
 import { KAPLOY_VERSION } from '../common/version.js';
@@ -49,19 +50,11 @@ await runCli('karights3', async (signal) => {
   const action = actions[0] as 'add' | 'delete' | 'list';
 
   const nodes: string[] = [];
-  for (const m of o.machine ?? []) nodes.push(...(m === '*' ? ['*'] : expandRange(m)));
+  // Loops, not push(...names): spreading 100,000 names overflows the call stack.
+  for (const m of o.machine ?? []) for (const n of m === '*' ? ['*'] : expandRange(m)) nodes.push(n);
   if (o.file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.file === '-' ? 0 : o.file, 'utf8');
-    } catch (e) {
-      throw new KaployError(
-        'KAPLOY_FILE',
-        `cannot read the node file ${o.file}: ${(e as NodeJS.ErrnoException).code}`,
-        { file: o.file },
-      );
-    }
-    nodes.push(...parseNodeFile(text, o.file));
+    const text = await readBoundedFile(o.file, { limit: MAX_NODE_FILE_BYTES, what: 'node file', signal });
+    for (const n of parseNodeFile(text, o.file)) nodes.push(n);
   }
   const partitions = o.part?.map(assertPartition);
   if (o.user !== undefined) assertUserName(o.user);

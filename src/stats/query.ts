@@ -78,7 +78,8 @@ export function parseStatsQuery(raw: RawStatsQuery): StatsQuery {
 
   const nodes = new Set<string>();
   for (const spec of list(raw.node)) {
-    for (const n of expandRange(spec.trim())) nodes.add(n);
+    // What is left of the budget bounds the expansion itself, before any name is made.
+    for (const n of expandRange(spec.trim(), MAX_QUERY_NODES - nodes.size)) nodes.add(n);
     if (nodes.size > MAX_QUERY_NODES)
       throw optionError('node', `too many nodes in the query (more than ${MAX_QUERY_NODES})`);
   }

@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS stats_wid ON stats(wid);
  * neither: no quote, comma, CR or LF, no leading = + - @ TAB CR (csv-encode.ts, neutralise.ts).
  * The test is conservative (a leading '-' of a number also fails it); failing only costs speed.
  */
-export const STATS_TEXT_FIELDS = [
+const STATS_TEXT_FIELDS = [
   'wid',
   'operation',
   'user',

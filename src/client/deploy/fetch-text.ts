@@ -19,10 +19,15 @@ export async function fetchText(url: string, what: string, signal: AbortSignal):
       await res.body?.cancel();
       throw new Error(`HTTP ${res.status}`);
     }
-    const text = await res.text();
-    if (Buffer.byteLength(text) > MAX_SMALL_DOWNLOAD_BYTES)
-      throw new Error(`larger than ${MAX_SMALL_DOWNLOAD_BYTES} bytes`);
-    return text;
+    // Read as it comes and stopped at the bound: a server announcing (or sending) 1 TB is not buffered.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of res.body ?? []) {
+      total += chunk.length;
+      if (total > MAX_SMALL_DOWNLOAD_BYTES) throw new Error(`larger than ${MAX_SMALL_DOWNLOAD_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   } catch (e) {
     if (signal.aborted) throw e;
     throw new KaployError('KAPLOY_FILE', `cannot download the ${what} ${url}: ${(e as Error).message}`, {

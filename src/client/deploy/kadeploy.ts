@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { KaployError } from '../../common/errors.js';
 import { isUrl } from '../../formats/environment/server-paths.js';
 import { fetchKeys } from './fetch-keys.js';
@@ -66,7 +65,11 @@ export async function runKadeploy(
   // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
   const nodes = a.resume
     ? []
-    : selectNodes(a.machine, a.file, deps.readStdin ?? (() => readFileSync(0, 'utf8')), say);
+    : await selectNodes(a.machine, a.file, {
+        warn: say,
+        signal,
+        ...(deps.readStdin ? { readStdin: deps.readStdin } : {}),
+      });
   const keys = a.key ? await keysFrom(a.key, signal) : undefined;
   const run: DeployRunOptions = {
     nodes,
@@ -101,7 +104,7 @@ function environmentOf(a: KadeployArgs, cwd: string): RunEnvironment {
 
 /** -k [FILE|URL]: the tutorial's multi-site section keeps authorized_keys on a web server. */
 function keysFrom(key: string | true, signal: AbortSignal) {
-  return typeof key === 'string' && isUrl(key) ? fetchKeys(key, signal) : Promise.resolve(readKeys(key));
+  return typeof key === 'string' && isUrl(key) ? fetchKeys(key, signal) : readKeys(key, undefined, signal);
 }
 
 /** The workflow options of a deployment request, sent unchanged to every site. */

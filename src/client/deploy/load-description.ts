@@ -20,7 +20,9 @@ export async function loadDescription(
   cwd: string,
   signal: AbortSignal,
 ): Promise<GridDescription> {
-  const text = isUrl(file) ? await fetchText(file, 'description', signal) : readDescriptionFile(file, cwd);
+  const text = isUrl(file)
+    ? await fetchText(file, 'description', signal)
+    : await readDescriptionFile(file, cwd, signal);
   const { warnings } = parseDescription(text, file);
   return { file, text, cwd, warnings };
 }

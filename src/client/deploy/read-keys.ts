@@ -1,25 +1,27 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KaployError } from '../../common/errors.js';
+import { readBoundedFile } from '../read-bounded-file.js';
+
+/** An authorized_keys file of a few hundred keys (a reboot request carries at most this much). */
+const MAX_KEY_FILE_BYTES = 256 * 1024;
 
 /**
  * `-k [FILE]`: the public keys to install for root. Without FILE, the caller's
  * ~/.ssh/authorized_keys (Kadeploy: "Grab the key file ..."). Lines are checked to look like keys,
  * so a private key given by mistake is refused rather than copied to nodes.
  */
-export function readKeys(file: string | true, home = os.homedir()): { file: string; text: string } {
+export async function readKeys(
+  file: string | true,
+  home = os.homedir(),
+  signal?: AbortSignal,
+): Promise<{ file: string; text: string }> {
   const f = file === true ? path.join(home, '.ssh', 'authorized_keys') : file;
-  let text: string;
-  try {
-    text = readFileSync(f, 'utf8');
-  } catch (e) {
-    throw new KaployError(
-      'KAPLOY_FILE',
-      `cannot read the key file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { file: f },
-    );
-  }
+  return parseKeys(await readBoundedFile(f, { limit: MAX_KEY_FILE_BYTES, what: 'key file', signal }), f);
+}
+
+/** The checks of readKeys on a text already read (or downloaded: -k URL), `f` naming it. */
+export function parseKeys(text: string, f: string): { file: string; text: string } {
   if (/PRIVATE KEY/.test(text)) {
     throw new KaployError(
       'KAPLOY_FILE',

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { UploadedFile } from '../../api/uploaded-file.js';
 import { KaployError } from '../../common/errors.js';
-import { parseDescription } from '../../formats/environment/parse.js';
+import { MAX_DESCRIPTION_BYTES, parseDescription } from '../../formats/environment/parse.js';
 import type { Environment, Visibility } from '../../formats/environment/types.js';
+import { fetchText } from '../deploy/fetch-text.js';
 import type { ApiClient } from '../http-client.js';
+import { readBoundedFile } from '../read-bounded-file.js';
 import { fileRefs, uploadLocalFiles } from './uploads.js';
 
 /** Client-side environment calls, shared by kaenv3 and kadeploy3. */
@@ -24,20 +25,15 @@ interface Info {
 }
 
 const sig = (signal?: AbortSignal) => (signal ? { signal } : {});
+const neverAborted = new AbortController().signal;
 
-/** Reads a description file ('-' = stdin text given in `text`). */
-export function readDescriptionFile(file: string, cwd: string): string {
-  try {
-    return readFileSync(path.resolve(cwd, file), 'utf8');
-  } catch (e) {
-    throw new KaployError(
-      'KAPLOY_FILE',
-      `cannot read the description file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        file,
-      },
-    );
-  }
+/** Reads a description file (`-` = standard input), bounded as the parser bounds it. */
+export function readDescriptionFile(file: string, cwd: string, signal?: AbortSignal): Promise<string> {
+  return readBoundedFile(file === '-' ? file : path.resolve(cwd, file), {
+    limit: MAX_DESCRIPTION_BYTES,
+    what: 'description file',
+    signal,
+  });
 }
 
 /**
@@ -48,7 +44,7 @@ export async function prepareDescription(
   client: ApiClient,
   opts: { file: string; text?: string; cwd: string; signal?: AbortSignal },
 ): Promise<DescriptionSource> {
-  const text = opts.text ?? readDescriptionFile(opts.file, opts.cwd);
+  const text = opts.text ?? (await readDescriptionFile(opts.file, opts.cwd, opts.signal));
   const { env } = parseDescription(text, opts.file);
   const info = await client.request<Info>('GET', '/info', sig(opts.signal));
   const uploads = await uploadLocalFiles(client, fileRefs(env), {
@@ -188,7 +184,7 @@ export async function resolveEnvironmentForDeploy(
   const file = opts.file as string;
   const cwd = opts.cwd ?? process.cwd();
   let text: string | undefined;
-  if (/^https?:\/\//i.test(file)) text = await fetchDescription(file, opts.signal);
+  if (/^https?:\/\//i.test(file)) text = await fetchText(file, 'description', opts.signal ?? neverAborted);
   const source = await prepareDescription(client, {
     file,
     cwd,
@@ -204,19 +200,4 @@ export async function resolveEnvironmentForDeploy(
     },
   );
   return { anonymous: true, environment: res.environment, warnings: res.warnings, source };
-}
-
-/** `-a http://depot/env.yaml`: the multi-site tutorial keeps descriptions on a web server. */
-async function fetchDescription(url: string, signal?: AbortSignal): Promise<string> {
-  const { fetch } = await import('undici');
-  try {
-    const res = await fetch(url, { ...sig(signal) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return await res.text();
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    throw new KaployError('KAPLOY_FILE', `cannot download the description ${url}: ${(e as Error).message}`, {
-      file: url,
-    });
-  }
 }

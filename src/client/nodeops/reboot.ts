@@ -90,5 +90,5 @@ export function reportNodeOp(
   } else {
     io.out.write(renderSummary(outcomes, what));
   }
-  appendNodeFiles(o, outcomes);
+  appendNodeFiles({ ...o, warn: (m) => io.err.write(`warning: ${m}\n`) }, outcomes);
 }

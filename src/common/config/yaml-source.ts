@@ -14,6 +14,9 @@ export interface YamlSyntaxError {
   line?: number;
 }
 
+/** Aliases a document may expand (yaml's default); configurations and descriptions use a few. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses YAML (duplicate keys refused), keeping node positions for messages. */
 export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
   const lc = new LineCounter();
@@ -23,12 +26,20 @@ export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
     const line = err.linePos?.[0]?.line;
     return { message: err.message.split('\n')[0] ?? '', ...(line !== undefined ? { line } : {}) };
   }
+  let data: unknown;
+  try {
+    // An alias bomb (aliases of aliases, 10^9 nodes from a few hundred bytes) is refused by
+    // yaml's alias budget with a ReferenceError: a bad document, not an internal error.
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    return { message: `refused: ${(e as Error).message}` };
+  }
   const lineOfNode = (node: Node): number | undefined => {
     const start = node.range?.[0];
     return start === undefined ? undefined : lc.linePos(start).line;
   };
   return {
-    data: doc.toJS(),
+    data,
     lineOf(path) {
       let node: unknown = doc.contents;
       let line = node ? lineOfNode(node as Node) : undefined;

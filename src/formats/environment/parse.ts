@@ -4,7 +4,7 @@ import { parseYamlDescription } from './parse-yaml.js';
 import type { ParsedDescription } from './types.js';
 
 /** Largest description accepted (they are a few hundred bytes; this bounds what we parse). */
-const MAX_DESCRIPTION_BYTES = 256 * 1024;
+export const MAX_DESCRIPTION_BYTES = 256 * 1024;
 
 /**
  * Parses a description in either format. The 3.1 key/value format is recognised by its
