@@ -122,8 +122,9 @@ export function parseNodeFile(text: string, file = '<nodefile>', max: number = M
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     try {
-      // A plain name (OAR's files: one per core) needs no expansion; a range gets what is left.
-      if (!line.includes('[')) seen.add(assertHostname(line));
+      // A plain name (OAR's files: one per core) needs no expansion; a range, or a line that is
+      // neither (refused by expandRange as "invalid node name or range"), gets what is left.
+      if (!line.includes('[') && isValidHostname(line)) seen.add(line);
       else for (const n of expandRange(line, max - seen.size)) seen.add(n);
     } catch (e) {
       throw new KaployError('KAPLOY_NODE_LIST', `${file}:${lineNo}: ${(e as Error).message}`, {
