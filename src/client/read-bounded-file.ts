@@ -76,11 +76,7 @@ export async function readBoundedFile(file: string, o: BoundedReadOptions): Prom
 }
 
 /** A stream (standard input) read up to `limit` bytes; stops reading at limit+1 and on abort. */
-async function readBoundedStream(
-  stream: Readable,
-  name: string,
-  o: BoundedReadOptions,
-): Promise<string> {
+async function readBoundedStream(stream: Readable, name: string, o: BoundedReadOptions): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   const onAbort = () => stream.destroy();
