@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { runCli } from './common/run-cli.js';
 import { registerOar } from './kaploy-oar.js';
+import { registerRun } from './kaploy-run.js';
 import { registerServer } from './kaploy-server.js';
 import { registerTestbed } from './kaploy-testbed.js';
 
@@ -12,7 +13,9 @@ await runCli('kaploy', async (signal) => {
       'kaploy: bare-metal OS deployment for OAR clusters (admin, server and virtual site commands)',
     )
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // kaploy run's COMMAND keeps its own options (passThroughOptions needs this).
+    .enablePositionalOptions();
   let code: number | undefined;
   const setCode = (c: number) => {
     code = c;
@@ -20,6 +23,7 @@ await runCli('kaploy', async (signal) => {
   registerTestbed(program, { signal, setCode });
   registerServer(program, { signal, setCode });
   registerOar(program, { signal, setCode });
+  registerRun(program, { signal, setCode });
   await program.parseAsync(process.argv);
   return code;
 });

@@ -10,6 +10,8 @@ export const EXIT = {
   REFUSED: 4, // the server refused (rights, unknown environment, checksum, ...): nothing was started
   UNREACHABLE: 5, // the server could not be reached or authentication failed: nothing was started
   INTERNAL: 6, // unexpected error
+  TOO_FEW_NODES: 7, // kaploy run: fewer nodes deployed than required; the command was not run
+  COMMAND_FAILED: 8, // kaploy run: the command ran on the deployed nodes and failed
   CANCELLED: 130, // interrupted by the user (Ctrl-C)
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
