@@ -27,7 +27,7 @@ path and that contain \`{node}\`. Cross-field rules: \`request_timeout_seconds\`
     },
     {
       title: 'Client configuration',
-      intro: `\`$KAPLOY_CLIENT_CONFIG\` or \`~/.kaploy/client.yaml\`, read by every command (\`src/client/client-config.ts\`).
+      intro: `\`$KAPLOY_CLIENT_CONFIG\`, else \`~/.kaploy/client.yaml\`, else the site-wide \`/etc/kaploy/client.yaml\`, read by every command (\`src/client/client-config.ts\`).
 Unknown keys are refused. \`-S NAME\` picks a server; \`default\` must be one of \`servers\`.`,
       schema: CLIENT_SCHEMA,
     },

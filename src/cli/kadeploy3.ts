@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import { type KadeployArgs, runKadeploy } from '../client/deploy/kadeploy.js';
 import { EXIT } from './common/exit-codes.js';
+import { nodeOpExitCode } from './common/node-op-exit.js';
 import { collect, intInRange } from './common/options.js';
-import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kadeploy3: deploy an environment on nodes (Kadeploy 3 command line). */
@@ -55,5 +55,5 @@ await runCli('kadeploy3', async (signal) => {
   // One site or -M: the options are checked and the run made by the client library.
   const res = await runKadeploy(p.opts<KadeployArgs>(), { out: process.stdout, err: process.stderr }, signal);
   if (signal.aborted) return EXIT.CANCELLED;
-  return res.waited ? exitCodeForStatuses(res.outcomes.map((x) => x.status)) : EXIT.OK;
+  return res.waited ? nodeOpExitCode(res.outcomes.map((x) => x.status)) : EXIT.OK;
 });

@@ -10,8 +10,8 @@ import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
 import { KaployError } from '../common/errors.js';
 import { EXIT } from './common/exit-codes.js';
 import { refuseWithMultiServer } from './common/multi-server.js';
+import { nodeOpExitCode } from './common/node-op-exit.js';
 import { collect, intInRange } from './common/options.js';
-import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kapower3: power nodes on or off, or read their power status (Kadeploy 3 command line). */
@@ -73,13 +73,13 @@ await runCli('kapower3', async (signal) => {
       signal,
     );
     if (signal.aborted) return EXIT.CANCELLED;
-    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+    return nodeOpExitCode(res.outcomes.map((x) => x.status));
   }
   const client = createClient({ server: o.server });
   try {
     const res = await runKapower(client, req, opts, io, signal);
     if (signal.aborted) return EXIT.CANCELLED;
-    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+    return nodeOpExitCode(res.outcomes.map((x) => x.status));
   } finally {
     await client.close();
   }

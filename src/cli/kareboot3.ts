@@ -17,8 +17,8 @@ import { KaployError } from '../common/errors.js';
 import { checkPxeProfile } from '../formats/pxe-profile-check.js';
 import { EXIT } from './common/exit-codes.js';
 import { refuseWithMultiServer } from './common/multi-server.js';
+import { nodeOpExitCode } from './common/node-op-exit.js';
 import { collect, intInRange } from './common/options.js';
-import { exitCodeForStatuses } from './common/outcome-exit.js';
 import { runCli } from './common/run-cli.js';
 
 /** kareboot3: reboot nodes onto an environment (Kadeploy 3 command line). */
@@ -120,13 +120,13 @@ await runCli('kareboot3', async (signal) => {
       signal,
     );
     if (signal.aborted) return EXIT.CANCELLED;
-    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+    return nodeOpExitCode(res.outcomes.map((x) => x.status));
   }
   const client = createClient({ server: o.server });
   try {
     const res = await runKareboot(client, req, opts, io, signal);
     if (signal.aborted) return EXIT.CANCELLED;
-    return exitCodeForStatuses(res.outcomes.map((x) => x.status));
+    return nodeOpExitCode(res.outcomes.map((x) => x.status));
   } finally {
     await client.close();
   }

@@ -60,5 +60,20 @@ export const CLIENT_SCHEMA: ConfigSchema = {
         'Seconds an engine may stay silent on one request before it counts as lost: its command fails (exit 5), and with -M its nodes are KO (Server-lost) while the other sites finish.',
       message: 'expected a whole number of seconds between {minimum} and {maximum}',
     },
+    progress: {
+      type: 'boolean',
+      defaultText: 'true',
+      description:
+        'The live progress line on a terminal (stderr). Never shown when stderr is not a terminal or TERM is unset or `dumb`; `false` (or $KAPLOY_PROGRESS=0) switches it off on terminals too, for tools that run the commands through `ssh -tt`.',
+      message: 'expected true or false',
+    },
+    exit_codes: {
+      type: 'string',
+      enum: ['kaploy', 'kadeploy'],
+      defaultText: '`kaploy`',
+      description:
+        'kadeploy3, kareboot3 and kapower3 exit 1 (some nodes KO) or 2 (none OK) with `kaploy`; with `kadeploy` (or $KAPLOY_EXIT_CODES=kadeploy) they exit 0 once the operation ran, as Kadeploy does, for tools that read 0 as "ran". Errors (3, 4, 5, 130) are unchanged.',
+      message: 'expected kaploy or kadeploy',
+    },
   },
 };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -35,12 +36,30 @@ export interface ClientConfig {
   servers: Map<string, ServerEntry>;
   /** server_timeout in ms: the longest an engine may stay silent on one request (ApiClient's deadline). */
   serverTimeoutMs: number;
+  /** `progress: false`: no live progress line even on a terminal. */
+  progress: boolean;
+  /** `exit_codes: kadeploy`: operations that ran exit 0 whatever their nodes' outcomes. */
+  exitCodes: 'kaploy' | 'kadeploy';
 }
 
 const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
 
-export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.KAPLOY_CLIENT_CONFIG ?? path.join(os.homedir(), '.kaploy', 'client.yaml');
+/** The site-wide file, read when the user has none (Kadeploy reads /etc/kadeploy3/client_conf.yml). */
+const SYSTEM_CLIENT_CONFIG = '/etc/kaploy/client.yaml';
+
+/**
+ * `$KAPLOY_CLIENT_CONFIG`, else `~/.kaploy/client.yaml` if it exists, else the site-wide
+ * `/etc/kaploy/client.yaml` if it exists (so `ssh frontend kadeploy3 ...` works with no per-user
+ * set-up), else the user's path, which the error then names.
+ */
+export function clientConfigPath(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (p: string) => boolean = existsSync,
+  system = SYSTEM_CLIENT_CONFIG,
+): string {
+  if (env.KAPLOY_CLIENT_CONFIG) return env.KAPLOY_CLIENT_CONFIG;
+  const user = path.join(os.homedir(), '.kaploy', 'client.yaml');
+  return !exists(user) && exists(system) ? system : user;
 }
 
 /** A site that stops answering for this long is lost (reference §1 gives none; Kadeploy waited forever). */
@@ -52,6 +71,8 @@ interface ClientFile {
   default?: string;
   servers: Record<string, { url: string; token_file?: string }>;
   server_timeout?: number;
+  progress?: boolean;
+  exit_codes?: 'kaploy' | 'kadeploy';
 }
 
 /** Read -> YAML -> schema (unknown keys refused) -> normalise (token paths) -> cross-field (default). */
@@ -83,6 +104,8 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
     defaultServer: def,
     servers,
     serverTimeoutMs: (f.server_timeout ?? DEFAULT_SERVER_TIMEOUT_S) * 1000,
+    progress: f.progress ?? true,
+    exitCodes: f.exit_codes ?? 'kaploy',
   };
 }
 

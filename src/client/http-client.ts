@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { APP_CODES, isKaployError, KaployError, type KaployErrorCode } from '../common/errors.js';
 import { readToken } from '../common/token-file.js';
-import { DEFAULT_SERVER_TIMEOUT_S, loadClientConfig, pickServer } from './client-config.js';
+import { clientConfigPath, DEFAULT_SERVER_TIMEOUT_S, loadClientConfig, pickServer } from './client-config.js';
 
 /**
  * HTTP client used by every command (and the grid orchestrator) to talk to an engine.
@@ -264,7 +264,7 @@ function errorFromBody(status: number, json: unknown, server: string): KaployErr
 /** Builds a client from the client configuration; `server` is the -S NAME option. */
 export function createClient(opts: { server?: string; env?: NodeJS.ProcessEnv } = {}): ApiClient {
   const env = opts.env ?? process.env;
-  const cfg = loadClientConfig(env.KAPLOY_CLIENT_CONFIG ?? undefined);
+  const cfg = loadClientConfig(clientConfigPath(env));
   const s = pickServer(cfg, opts.server);
   const token = readToken(env.KAPLOY_TOKEN_FILE ?? s.tokenFile);
   return new ApiClient({ url: s.url, token, serverName: s.name, deadlineMs: cfg.serverTimeoutMs });

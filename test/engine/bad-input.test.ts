@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
 import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { run } from './helpers/run.js';
-import { makeSite, type TestSite, writeFile } from './helpers/site.js';
+import { ADMIN, makeSite, type TestSite, writeFile } from './helpers/site.js';
 
 let site: TestSite;
 let server: RunningServer;
@@ -140,6 +140,19 @@ describe('bad input: a clear error, nothing changed', () => {
       cluster: 'c1',
     });
     await alice.close();
+  });
+
+  it('--vlan is refused before any node is touched: the site has no VLAN driver', async () => {
+    const r = await run('kadeploy3', ['-e', 'no-such-env-needed', '-m', 'node-1.testsite', '--vlan', '3'], {
+      // The site's admin, who has rights on every node: the refusal is the VLAN's, not the rights'.
+      env: site.envFor(ADMIN, server.url),
+    });
+    // Refused (4) with the reason, no operation started: the node keeps its state.
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /--vlan 3: no VLAN driver is configured on site testsite; nothing was done \[KAPLOY_VLAN\]/,
+    );
+    expect(server.ctx.store.nodes.get('node-1.testsite')?.state).toBe('prod_env');
   });
 
   it('request bodies are validated by schema: unknown fields, wrong types, oversized values', async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogPage, OperationStatus } from '../../api/operation-status.js';
 import { KaployError } from '../../common/errors.js';
 import type { ApiClient } from '../http-client.js';
+import { progressWanted } from '../terminal-settings.js';
 import { progressLine } from './progress-line.js';
 
 /** Where a command writes: its log and results on `out`, errors and the progress line on `err`. */
@@ -40,7 +41,7 @@ export async function follow(
   const started = Date.now();
   let from = 0;
   let cancelled = false;
-  const tty = io.err.isTTY === true;
+  const tty = progressWanted(io.err);
   let statusAt = 0;
   for (;;) {
     if (signal.aborted && !cancelled) {

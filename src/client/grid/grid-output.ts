@@ -1,6 +1,7 @@
 import { finished } from 'node:stream/promises';
 import type { Io } from '../deploy/follow.js';
 import type { SiteOutputs } from '../deploy/site-output.js';
+import { progressWanted } from '../terminal-settings.js';
 import { GridProgress } from './grid-progress.js';
 import { csvServerPrefix, prefixedLines, serverPrefix } from './server-prefix.js';
 
@@ -17,7 +18,7 @@ export function gridOutputs(
   progress: boolean,
   out: 'lines' | 'csv' = 'lines',
 ): SiteOutputs {
-  const line = progress && io.err.isTTY === true ? new GridProgress(io.err, sites) : undefined;
+  const line = progress && progressWanted(io.err) ? new GridProgress(io.err, sites) : undefined;
   const via = (s: NodeJS.WritableStream) =>
     line
       ? {

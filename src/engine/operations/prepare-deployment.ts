@@ -90,6 +90,18 @@ export async function prepareDeployment(
     );
   }
 
+  // kaploy has no VLAN switch driver: refused here, before any node is touched, rather than every
+  // node failing at set_vlan after its reboot (and being retried).
+  if (req.vlan !== undefined) {
+    throw withStatus(
+      new KaployError(
+        'KAPLOY_VLAN',
+        `--vlan ${req.vlan}: no VLAN driver is configured on site ${ctx.config.site}; nothing was done`,
+      ),
+      400,
+    );
+  }
+
   const warnings: string[] = [];
   let env: Environment;
   if (req.environment.kind === 'recorded') {
