@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OperationStatus } from '../../../src/api/operation-status.js';
 import { runDeployment } from '../../../src/client/deploy/run.js';
 import type { DeployRunOptions } from '../../../src/client/deploy/run-options.js';
@@ -42,6 +42,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   requests.length = 0;
+  vi.unstubAllEnvs();
 });
 
 const json = (res: ServerResponse, code: number, body: unknown) =>
@@ -103,7 +104,12 @@ function capture() {
 async function run(multi: boolean, extra: Partial<DeployRunOptions> = {}, tty = false) {
   const out = capture();
   const err = capture();
-  if (tty) Object.assign(err.s, { isTTY: true });
+  // A terminal, as a user's: stderr is a TTY and TERM names a terminal type (progressWanted).
+  if (tty) {
+    Object.assign(err.s, { isTTY: true });
+    vi.stubEnv('TERM', 'xterm');
+    vi.stubEnv('KAPLOY_PROGRESS', undefined);
+  }
   const o: DeployRunOptions = {
     nodes: ['n-1.fake'],
     environment: { kind: 'recorded', name: 'tiny' },

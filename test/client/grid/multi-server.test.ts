@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import type { OperationStatus } from '../../../src/api/operation-status.js';
 import { runDeployment } from '../../../src/client/deploy/run.js';
@@ -21,6 +21,10 @@ import { gridSites } from '../../../src/client/grid/grid-sites.js';
 import { ApiClient } from '../../../src/client/http-client.js';
 import { readToken } from '../../../src/common/token-file.js';
 import { cli, type RunResult, type Site, startSite } from '../../e2e/helpers/virtual-site.js';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 /**
  * kadeploy3 -M end to end: two real virtual sites (nodes + engine each), a client configuration
@@ -247,7 +251,10 @@ describe('kadeploy3 -M (multi-server)', () => {
           cb();
         },
       });
+    // A terminal, as a user's: stderr is a TTY and TERM names a terminal type (progressWanted).
     const tty = Object.assign(capture(err), { isTTY: true });
+    vi.stubEnv('TERM', 'xterm');
+    vi.stubEnv('KAPLOY_PROGRESS', undefined);
     const servers = (
       [
         [sa, 'gridsa'],
