@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/logger.js';
@@ -187,5 +187,25 @@ describe('bad input: a clear error, nothing changed', () => {
     ).rejects.toMatchObject({ code: 'KAPLOY_OPTION' });
     expect(count()).toBe(0);
     await alice.close();
+  });
+
+  it('PUT /files with a JSON or form body is a 415, not a 500 (and nothing is stored)', async () => {
+    const token = readFileSync(path.join(site.dir, 'tokens', 'alice'), 'utf8').trim();
+    const sum = 'd41d8cd98f00b204e9800998ecf8427e';
+    for (const [type, body] of [
+      ['application/json', '{"data":"x"}'],
+      ['text/plain', 'abc'],
+    ] as const) {
+      const r = await fetch(`${server.url}/files/${sum}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body,
+      });
+      expect(r.status).toBe(415);
+      expect(await r.json()).toMatchObject({
+        error: { code: 'KAPLOY_OPTION', message: expect.stringContaining('application/octet-stream') },
+      });
+    }
+    expect(server.ctx.files.has(sum)).toBe(false);
   });
 });

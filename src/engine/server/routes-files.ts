@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { MD5_PATTERN } from '../../api/schemas.js';
+import { KaployError } from '../../common/errors.js';
 import type { EngineContext } from './context.js';
+import { withStatus } from './http-errors.js';
 import { requestSignal } from './request-signal.js';
 
 /**
@@ -28,6 +30,17 @@ export const filesRoutes: FastifyPluginAsync<{ ctx: EngineContext }> = async (ap
     { schema: { params } },
     async (request, reply) => {
       const { md5 } = request.params;
+      // Any other body (JSON, a form) is parsed by fastify into an object, not a stream of bytes.
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/octet-stream') {
+        throw withStatus(
+          new KaployError(
+            'KAPLOY_OPTION',
+            `PUT /files/${md5}: send the image's bytes as application/octet-stream, not ${type || 'no content type'}`,
+          ),
+          415,
+        );
+      }
       const stored = await ctx.files.put(request.body, {
         expectedMd5: md5,
         signal: requestSignal(ctx, reply),

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KaployError } from '../../common/errors.js';
@@ -41,6 +41,7 @@ export function openStore(file: string, opts: { migrations?: readonly Migration[
   let db: Database.Database;
   try {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    ownerOnly(file);
     db = new Database(file);
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we answer; NORMAL could lose the last commits on power loss.
@@ -67,4 +68,20 @@ export function openStore(file: string, opts: { migrations?: readonly Migration[
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };
+}
+
+/**
+ * The store holds token hashes, private environments and every request: owner-only, whatever the
+ * umask and whoever made the directory (a virtual site's directory is 0755). The file is created
+ * 0600 before SQLite opens it, since SQLite gives its -wal and -shm files the database's mode; files
+ * of an earlier, looser run are tightened too.
+ */
+function ownerOnly(file: string): void {
+  try {
+    chmodSync(path.dirname(file), 0o700);
+  } catch {
+    // A directory the engine does not own (a shared /var/lib): the files below are still 0600.
+  }
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }

@@ -185,6 +185,58 @@ describe('a deployment that fails as a whole after it started', () => {
   });
 });
 
+/** An engine that starts the deployment, answers one log page, then never answers again (hung). */
+function hangsAfterStart(): Handler {
+  let pages = 0;
+  return (req, res) => {
+    const p = req.url?.split('?')[0];
+    if (req.method === 'POST' && p === '/deployment') return json(res, 200, { wid: 'D-1' });
+    if (p === '/deployment/D-1/logs' && pages++ === 0)
+      return json(res, 200, { lines: ['Deployment #D-1 started'], next: 1, done: false });
+    // Silence: the client's deadline (server_timeout) is what ends the wait. Closed with the server.
+    res.on('close', () => undefined);
+  };
+}
+
+describe('an engine lost while deploying', () => {
+  it('on one site: its nodes KO (Server-lost) in the summary and -n, the run ends as its outcomes say', async () => {
+    const ko = path.join(dir, 'ko-lost-one');
+    handle = hangsAfterStart();
+    const out = capture();
+    const err = capture();
+    const client = new ApiClient({
+      url,
+      token: 'fake-engine-token-0123',
+      serverName: 'fake',
+      deadlineMs: 300,
+    });
+    const res = await runDeployment(
+      {
+        nodes: ['n-1.fake'],
+        environment: { kind: 'recorded', name: 'tiny' },
+        request: {},
+        verbose: 3,
+        wait: true,
+        dryRun: false,
+        outputKo: ko,
+        pollIntervalMs: 50,
+      },
+      { out: out.s, err: err.s },
+      new AbortController().signal,
+      oneSite(client),
+    );
+    // Not thrown (which would exit 5, "nothing was started"): the outcomes say KO, so exit 2.
+    expect(res.outcomes).toEqual([
+      expect.objectContaining({ node: 'n-1.fake', status: 'ko', impl: 'Server', micro: 'lost' }),
+    ]);
+    expect(out.text()).toMatch(/The deployment failed on nodes\nn-1\.fake \(Server-lost: /);
+    expect(readFileSync(ko, 'utf8')).toBe('n-1.fake\n');
+    expect(err.text()).toMatch(
+      /^error: .*\[KAPLOY_CLIENT\]; deployment D-1 was running: its nodes are counted KO \(kanodes3 -w D-1 once the server answers\)\n$/,
+    );
+  });
+});
+
 describe('on a terminal', () => {
   it('one site: the progress line of follow() on stderr, wiped before the log; the log carries no terminal control', async () => {
     handle = scripted('fail');
