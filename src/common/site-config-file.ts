@@ -28,7 +28,13 @@ export interface ClusterFile {
 }
 export interface SiteFile {
   site: string;
-  server: { host: string; port: number };
+  server: {
+    host: string;
+    port: number;
+    max_connections: number;
+    max_connections_per_address: number;
+    header_timeout: number;
+  };
   data_dir: string;
   admins: string[];
   boot_dir: string;

@@ -166,6 +166,24 @@ export const SITE_SCHEMA: ConfigSchema = {
     server: section('Where the engine listens.', {
       host: str('Address.', '127.0.0.1'),
       port: int('Port (0: any free port).', 25300, 0, 65535),
+      max_connections: int(
+        'Open client connections the engine accepts in all; beyond, new ones are closed at once (keep it below the file descriptor limit).',
+        4096,
+        16,
+        1_000_000,
+      ),
+      max_connections_per_address: int(
+        'Open client connections one address may hold; beyond, its new ones are closed at once, so one host cannot take every descriptor.',
+        256,
+        1,
+        1_000_000,
+      ),
+      header_timeout: int(
+        'Seconds a client has to send a request’s headers (also a connection that sends nothing); then it is closed.',
+        10,
+        1,
+        600,
+      ),
     }),
     data_dir: str('SQLite store and image cache; keep it on a local disk.', './kaploy-data'),
     admins: {

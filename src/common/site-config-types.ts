@@ -47,7 +47,14 @@ export interface SiteConfig {
   /** The file it was loaded from (for messages), or '<embedded>'. */
   source: string;
   site: string;
-  listen: { host: string; port: number };
+  listen: {
+    host: string;
+    port: number;
+    /** Connection limits (absent: the defaults of src/engine/server/connection-limits.ts; literal configurations of tests). */
+    maxConnections?: number;
+    maxConnectionsPerAddress?: number;
+    headerTimeoutMs?: number;
+  };
   dataDir: string;
   admins: string[];
   /** pxelinux.cfg directory the engine writes per-node profiles into. */

@@ -42,7 +42,13 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
   const cfg: SiteConfig = {
     source: file,
     site: f.site,
-    listen: { host: f.server.host, port: f.server.port },
+    listen: {
+      host: f.server.host,
+      port: f.server.port,
+      maxConnections: f.server.max_connections,
+      maxConnectionsPerAddress: f.server.max_connections_per_address,
+      headerTimeoutMs: f.server.header_timeout * 1000,
+    },
     dataDir: abs(f.data_dir),
     admins: f.admins,
     bootDir: abs(f.boot_dir),

@@ -3,6 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KaployError } from '../../common/errors.js';
 import type { KadeployApiConfig } from '../../common/site-config.js';
 import type { EngineServices } from '../operations/engine-services.js';
+import { limitedServerFactory } from '../server/connection-limits.js';
 import type { EngineContext } from '../server/context.js';
 import { installKadeployAuth } from './auth.js';
 import { kadeployErrorHandler, sendKadeployError } from './errors.js';
@@ -49,6 +50,8 @@ export async function buildKadeployApp(
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     bodyLimit: BODY_LIMIT,
+    // The engine's connection limits, counted for this listener on its own.
+    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger),
   });
   app.setErrorHandler(kadeployErrorHandler);
   app.setNotFoundHandler((request, reply) => {

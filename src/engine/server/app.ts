@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { installAuthHook } from './auth-hook.js';
+import { limitedServerFactory } from './connection-limits.js';
 import type { EngineContext } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi-plugin.js';
@@ -16,6 +17,8 @@ export async function buildApp(
     // Unknown properties are errors, not silently dropped (fastify's default removes them).
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     bodyLimit: 1024 * 1024,
+    // Connection limits per address and in all, a headers deadline (connection-limits.ts).
+    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger),
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
