@@ -1,5 +1,6 @@
 import type { ValidatorOptions } from '../common/config/ajv-instance.js';
 import type { ConfigSchema } from '../common/config/schema-types.js';
+import { OARGRID_SCHEMA } from './oargrid/oargrid-config-schema.js';
 
 /** The client configuration file (`$KAPLOY_CLIENT_CONFIG` or `~/.kaploy/client.yaml`), as a JSON Schema. */
 /** How the client configuration's validator is built; coerced: a server named 5 is `default: 5` in YAML. */
@@ -60,5 +61,6 @@ export const CLIENT_SCHEMA: ConfigSchema = {
         'Seconds an engine may stay silent on one request before it counts as lost: its command fails (exit 5), and with -M its nodes are KO (Server-lost) while the other sites finish.',
       message: 'expected a whole number of seconds between {minimum} and {maximum}',
     },
+    oargrid: OARGRID_SCHEMA,
   },
 };

@@ -10,6 +10,7 @@ import { readConfigText } from '../common/config/read-file.js';
 import { compileSchema } from '../common/config/schema.js';
 import { KaployError } from '../common/errors.js';
 import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
+import { normaliseOargrid, type OargridConfig, type OargridSection } from './oargrid/oargrid-config.js';
 
 /**
  * Client configuration read by every command: servers by name and a default, as in Kadeploy's
@@ -19,6 +20,8 @@ import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
  *   servers:
  *     rennes: { url: http://127.0.0.1:25300, token_file: ~/.kaploy/tokens/rennes }
  *   server_timeout: 30      # seconds an engine may stay silent on one request
+ *   oargrid:                # oargridsub's aliases (src/client/oargrid/oargrid-config.ts)
+ *     aliases: { paradent: { site: rennes, cluster: paradent, access: ssh frontend.rennes } }
  *
  * `$KAPLOY_TOKEN_FILE` overrides the token file of whatever server is used.
  */
@@ -35,6 +38,8 @@ export interface ClientConfig {
   servers: Map<string, ServerEntry>;
   /** server_timeout in ms: the longest an engine may stay silent on one request (ApiClient's deadline). */
   serverTimeoutMs: number;
+  /** The `oargrid:` section, when the file has one. */
+  oargrid?: OargridConfig;
 }
 
 const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -52,6 +57,7 @@ interface ClientFile {
   default?: string;
   servers: Record<string, { url: string; token_file?: string }>;
   server_timeout?: number;
+  oargrid?: OargridSection;
 }
 
 /** Read -> YAML -> schema (unknown keys refused) -> normalise (token paths) -> cross-field (default). */
@@ -83,6 +89,7 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
     defaultServer: def,
     servers,
     serverTimeoutMs: (f.server_timeout ?? DEFAULT_SERVER_TIMEOUT_S) * 1000,
+    ...(f.oargrid === undefined ? {} : { oargrid: normaliseOargrid(f.oargrid, file, r) }),
   };
 }
 
