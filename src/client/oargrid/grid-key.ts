@@ -9,10 +9,15 @@ import type { SiteRunner } from './site-runner.js';
  * reaches the nodes of every site with oarsh (`OAR_JOB_KEY_FILE`). RSA, because OAR 2.5.9's
  * oarsub refuses other keys ("The public key must begin with either `ssh-rsa' or `ssh-dss'").
  */
-export async function makeGridKey(dir: string, gridId: number, signal?: AbortSignal): Promise<string> {
+export async function makeGridKey(
+  dir: string,
+  gridId: number,
+  signal?: AbortSignal,
+  site?: string,
+): Promise<string> {
   const keyDir = path.join(dir, 'oargrid-keys');
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  const file = path.join(keyDir, `grid-${gridId}`);
+  const file = path.join(keyDir, site === undefined ? `grid-${gridId}` : `grid-${gridId}-${site}`);
   const r = await runCommand(
     ['ssh-keygen', '-q', '-t', 'rsa', '-b', '3072', '-N', '', '-C', `oargrid-${gridId}`, '-f', file],
     { timeoutMs: 30_000, ...(signal ? { signal } : {}) },
@@ -28,8 +33,8 @@ export async function makeGridKey(dir: string, gridId: number, signal?: AbortSig
  */
 const REMOTE_KEY_DIR = '.kaploy-oargrid';
 
-export function remoteKeyPath(gridId: number): string {
-  return `${REMOTE_KEY_DIR}/grid-${gridId}.key`;
+export function remoteKeyPath(keyFile: string): string {
+  return `${REMOTE_KEY_DIR}/${path.basename(keyFile)}.key`;
 }
 
 export async function copyKeyTo(

@@ -12,8 +12,11 @@ import { type RunnerFor, runnerForConfig } from './site-access.js';
 import { measureClock, siteStartText } from './site-clock.js';
 import type { SiteRunner } from './site-runner.js';
 
-export type SiteOutcome = { site: string; aliases: string[] } & (
-  | { kind: 'reserved'; jobId: number; skewS: number }
+export type SiteOutcome = {
+  site: string;
+  aliases: string[];
+} /** ownKey: the job's own key, when its OAR already held the grid key in another job. */ & (
+  | { kind: 'reserved'; jobId: number; skewS: number; ownKey?: string }
   | { kind: 'refused'; code: KaployErrorCode; reason: string; jobId?: number }
   /** oarsub did not answer in time: a job may exist on the site, unknown to us. */
   | { kind: 'unknown'; reason: string }
@@ -43,6 +46,9 @@ export interface SubmitDeps {
   signal?: AbortSignal;
   now?: () => number;
 }
+
+/** OAR 2.5.9's oarsub when a job it holds already has the key. */
+const SAME_KEY = /Another job is using the same ssh keys/;
 
 /** Sites asked at once: each is one ssh connection and one oarsub waiting for its scheduler. */
 const SITE_CONCURRENCY = 8;
@@ -123,26 +129,41 @@ async function submitSite(plan: SitePlan, run: SiteRunner, ctx: SiteContext): Pr
   const { site } = plan;
   const aliases = plan.requests.map((r) => r.alias);
   const { options, signal } = ctx;
-  const remote = plan.access.kind === 'ssh' ? remoteKeyPath(ctx.gridId) : undefined;
+  const ssh = plan.access.kind === 'ssh';
+  const copied: string[] = [];
   try {
     const clock = await measureClock(site, run, signal);
-    if (remote !== undefined) await copyKeyTo(run, site, ctx.keyFile, remote, signal);
-    const argv = [
-      'oarsub',
-      '-r',
-      siteStartText(ctx.startAt, clock),
-      ...options.types.flatMap((t) => ['-t', t]),
-      '-l',
-      resourceRequest(plan, formatWalltime(options.walltimeS)),
-      '-n',
-      `oargrid-${ctx.gridId}`,
-      ...(options.queue === undefined ? [] : ['-q', options.queue]),
-      '-k',
-      '-i',
-      remote ?? ctx.keyFile,
-      ...(ctx.withProgram && options.program !== undefined ? [options.program] : []),
-    ];
-    const r = await run(argv, signal ? { signal } : {});
+    const submit = async (keyFile: string) => {
+      const remote = ssh ? remoteKeyPath(keyFile) : undefined;
+      if (remote !== undefined) {
+        copied.push(remote);
+        await copyKeyTo(run, site, keyFile, remote, signal);
+      }
+      const argv = [
+        'oarsub',
+        '-r',
+        siteStartText(ctx.startAt, clock),
+        ...options.types.flatMap((t) => ['-t', t]),
+        '-l',
+        resourceRequest(plan, formatWalltime(options.walltimeS)),
+        '-n',
+        `oargrid-${ctx.gridId}`,
+        ...(options.queue === undefined ? [] : ['-q', options.queue]),
+        '-k',
+        '-i',
+        remote ?? keyFile,
+        ...(ctx.withProgram && options.program !== undefined ? [options.program] : []),
+      ];
+      return run(argv, signal ? { signal } : {});
+    };
+    let keyFile = ctx.keyFile;
+    let r = await submit(keyFile);
+    if (!r.timedOut && r.code !== 0 && SAME_KEY.test(r.stderr)) {
+      // Two sites of the configuration are one OAR server (clusters standing in for sites): OAR
+      // refuses one key in two of its jobs, so this site's job gets a key of its own.
+      keyFile = await makeGridKey(ctx.store.dir, ctx.gridId, signal, site);
+      r = await submit(keyFile);
+    }
     if (r.timedOut) {
       const reason = `oarsub did not answer in time; a job named oargrid-${ctx.gridId} may exist on ${site} (oarstat --sql "job_name='oargrid-${ctx.gridId}'")`;
       ctx.store.setSiteJob(ctx.gridId, site, 'unknown', { message: reason });
@@ -150,8 +171,19 @@ async function submitSite(plan: SitePlan, run: SiteRunner, ctx: SiteContext): Pr
     }
     const o = parseOarsub(site, r);
     if (o.kind === 'reserved') {
-      ctx.store.setSiteJob(ctx.gridId, site, 'reserved', { batchId: o.jobId });
-      return { site, aliases, kind: 'reserved', jobId: o.jobId, skewS: clock.skewS };
+      const ownKey = keyFile === ctx.keyFile ? undefined : keyFile;
+      ctx.store.setSiteJob(ctx.gridId, site, 'reserved', {
+        batchId: o.jobId,
+        ...(ownKey === undefined ? {} : { message: `own job key ${ownKey}` }),
+      });
+      return {
+        site,
+        aliases,
+        kind: 'reserved',
+        jobId: o.jobId,
+        skewS: clock.skewS,
+        ...(ownKey ? { ownKey } : {}),
+      };
     }
     ctx.store.setSiteJob(ctx.gridId, site, 'refused', {
       message: o.reason,
@@ -170,7 +202,7 @@ async function submitSite(plan: SitePlan, run: SiteRunner, ctx: SiteContext): Pr
     ctx.store.setSiteJob(ctx.gridId, site, 'refused', { message: reason });
     return { site, aliases, kind: 'refused', code: isKaployError(e) ? e.code : 'KAPLOY_INTERNAL', reason };
   } finally {
-    if (remote !== undefined) await removeRemoteKey(run, remote);
+    for (const remote of copied) await removeRemoteKey(run, remote);
   }
 }
 

@@ -17,6 +17,11 @@ export function submitLines(r: SubmitResult): { out: string[]; err: string[] } {
       if (s.kind === 'reserved') {
         if (s.skewS !== 0) out.push(`[OAR_GRIDSUB] [${alias}] Date/TZ adjustment: ${s.skewS} seconds`);
         out.push(`[OAR_GRIDSUB] [${alias}] Reservation success on ${alias} : batchId = ${s.jobId}`);
+        if (s.ownKey !== undefined) {
+          out.push(
+            `[OAR_GRIDSUB] [${alias}] SSH KEY : ${s.ownKey} (its OAR holds the grid key in another job)`,
+          );
+        }
       } else {
         err.push(`[OAR_GRIDSUB] [${alias}] Reservation failed on ${alias} (site ${s.site}) : ${s.reason}`);
       }
@@ -72,7 +77,7 @@ export function statusLines(grid: GridRecord, sites: SiteJobStatus[]): string[] 
   for (const s of sites) {
     const oar = s.oarState ?? (s.problem ? `? (${s.problem})` : '-');
     const job = s.batchId === undefined ? 'no job' : `batchId = ${s.batchId}`;
-    const note = s.message && s.state !== 'reserved' ? ` : ${s.message}` : '';
+    const note = s.message ? ` : ${s.message}` : '';
     for (const alias of s.aliases) {
       lines.push(`\t\t${alias} --> site ${s.site}, ${job}, state = ${oar} (${STATE_WORDS[s.state]})${note}`);
     }

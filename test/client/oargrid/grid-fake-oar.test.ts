@@ -142,6 +142,21 @@ describe('oargridsub with every site accepting', () => {
   });
 });
 
+describe('two sites served by one OAR', () => {
+  it('the second site job, refused the shared key, gets a key of its own, said on stdout', async () => {
+    mark('one-oar');
+    const both = await sub('a:rdef=nodes=1,c:rdef=nodes=1');
+    expect(both.code).toBe(0);
+    const m =
+      /^\[OAR_GRIDSUB\] \[([ac])\] SSH KEY : (\S+) \(its OAR holds the grid key in another job\)$/m.exec(
+        both.stdout,
+      );
+    expect(m?.[2]).toBe(`${KEY()}-s${m?.[1]}`);
+    expect(readFileSync(m?.[2] as string, 'utf8')).toMatch(/PRIVATE KEY/);
+    expect(both.stdout).toContain('[OAR_GRIDSUB] Grid reservation id = 1');
+  });
+});
+
 describe('oargridsub when a site refuses', () => {
   it('deletes the jobs already made, prints no grid id and exits 4', async () => {
     mark('refuse-b');
