@@ -164,6 +164,15 @@ describe('oargrid on a real OAR 2.5.9, one site through OpenSSH', () => {
     expect((await waitState(jobId, ['Error'])).owner).toBe('alice');
   });
 
+  it("the tutorial's `oarsub -l cluster=1/nodes=2 -t deploy` is accepted: two nodes of one cluster", async () => {
+    const r = await as('oarsub -r "2030-01-01 12:00:00" -l cluster=1/nodes=2 -t deploy ./auto_deploy.sh');
+    const jobId = Number(/OAR_JOB_ID=(\d+)/.exec(r.stdout)?.[1]);
+    expect(r.stdout).toContain('Reservation valid --> OK');
+    const f = await sh('oarstat', ['-fj', String(jobId)]);
+    expect(f.stdout).toMatch(/reserved_resources = (1\+2|3\+4|\(1\+2\)|\(3\+4\))/);
+    expect((await as(`oardel ${jobId}`)).code).toBe(0);
+  });
+
   it('-F keeps the site that accepted; oargriddel deletes it', async () => {
     const r = await as(
       'oargridsub -F -t deploy -w 1:00:00 -s "2030-01-01 10:00:00" a:rdef="nodes=1",b:rdef="nodes=3"',
