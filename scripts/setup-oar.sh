@@ -234,7 +234,11 @@ cmd_nodes() {
   need_root
   local file=${1:-}
   [ -n "$file" ] && [ -r "$file" ] || { echo "usage: setup-oar.sh nodes NODEFILE (readable file)" >&2; exit 3; }
-  local known name addr cluster rest n=0
+  local known name addr cluster rest n=0 props
+  # oarnodesetting exits 0 when a property column is missing, and then sets none of the call's
+  # properties (not even deploy=YES): the columns must exist first (cmd_setup adds them).
+  props=$(oarproperty -l 2>>"$LOG" || true)
+  grep -qx cluster <<<"$props" || fail "OAR has no cluster property: run scripts/setup-oar.sh first"
   known=$(oarnodes -l 2>>"$LOG" | awk '{print $1}' || true)
   while read -r name addr cluster rest; do
     case "$name" in ''|'#'*) continue ;; esac
