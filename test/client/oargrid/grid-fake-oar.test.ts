@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -20,6 +21,7 @@ import { run } from '../../engine/helpers/run.js';
  * 2.5.9) on two local sites (a, b) and one reached through "ssh" (c: the fake ssh hands the
  * remote command line to sh, as sshd does, so quoting mistakes would run).
  */
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/cli');
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-oar.sh');
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -79,15 +81,19 @@ describe('oargridsub with every site accepting', () => {
     const r = await sub('-t', 'deploy', '-w', '03:00:00', 'a:rdef=nodes=1,c:rdef=nodes=1');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')).toEqual([
-      '[OAR_GRIDSUB] [a] Reservation success on a : batchId = 101',
-      '[OAR_GRIDSUB] [c] Reservation success on c : batchId = 102',
+    // Sites are asked at once: which one OAR numbers first is not fixed.
+    const ids = [...r.stdout.matchAll(/batchId = (\d+)/g)].map((m) => m[1]).sort();
+    expect(ids).toEqual(['101', '102']);
+    expect(r.stdout.replace(/batchId = \d+/g, 'batchId = N').split('\n')).toEqual([
+      '[OAR_GRIDSUB] [a] Reservation success on a : batchId = N',
+      '[OAR_GRIDSUB] [c] Reservation success on c : batchId = N',
       '[OAR_GRIDSUB] Grid reservation id = 1',
       `[OAR_GRIDSUB] SSH KEY : ${KEY()}`,
       '\tYou can use this key to connect directly to your OAR nodes with the oar user.',
       '',
     ]);
-    const [a, c] = oarsubCalls();
+    const a = oarsubCalls().find((c) => c.some((x) => x.includes("cluster='a'")));
+    const c = oarsubCalls().find((c) => c.some((x) => x.includes("cluster='c'")));
     expect(a?.[0]).toBe('-r');
     expect(a?.[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(a?.slice(2)).toEqual([
@@ -221,6 +227,36 @@ describe('oargridsub when a site refuses', () => {
       'Reservation failed on c (site sc) : cannot reach frontend.c over ssh: ssh: connect to host frontend.c port 22: Connection refused',
     );
     expect(lines('deleted')).toEqual(['101', '102']);
+  });
+});
+
+describe('-p and Ctrl-C', () => {
+  it("-p is the first alias's site job's command only", async () => {
+    const r = await sub('-p', './auto_deploy.sh "my env"', 'a:rdef=nodes=1,b:rdef=nodes=2');
+    expect(r.code).toBe(0);
+    const a = oarsubCalls().find((c) => c.some((x) => x.includes("cluster='a'")));
+    const b = oarsubCalls().find((c) => c.some((x) => x.includes("cluster='b'")));
+    expect(a?.at(-1)).toBe('./auto_deploy.sh "my env"');
+    expect(b?.at(-1)).toBe(KEY());
+  });
+
+  it('Ctrl-C while a site is still answering: the jobs already made are deleted, exit 130', async () => {
+    mark('slow-b');
+    const p = spawn(process.execPath, [path.join(DIST, 'oargridsub.js'), 'a:rdef=nodes=1,b:rdef=nodes=1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    for (let i = 0; i < 200 && lines('jobs').length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    p.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('[OAR_GRIDSUB] [sa] job 101 deleted (grid reservation abandoned)');
+    expect(lines('deleted')).toEqual(['101']);
   });
 });
 
