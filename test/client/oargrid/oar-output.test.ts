@@ -134,7 +134,7 @@ describe('client configuration: oargrid section', () => {
     expect(c?.aliases.get('b')).toEqual({ alias: 'b', site: 's2' });
     expect(c?.sites.get('s1')).toEqual({ kind: 'local' });
     expect(c?.sites.get('s2')).toMatchObject({ kind: 'ssh', host: 'alice@fe.s2' });
-    expect((c?.sites.get('s2') as { configFile: string }).configFile).toMatch(
+    expect((c?.sites.get('s2') as { configFile?: string } | undefined)?.configFile).toMatch(
       /kaploy-oargrid-cfg-.*\/ssh_config$/,
     );
     expect(c?.commandTimeoutMs).toBe(30_000);
