@@ -4,7 +4,10 @@
 #
 #   scripts/setup-oar.sh [setup]        install, configure and start PostgreSQL, OAR's sshd, oar-server
 #   scripts/setup-oar.sh nodes NODEFILE register the node file's hosts as deploy=YES resources
-#                                       (lines "NAME" or "NAME ADDRESS"; an address goes to /etc/hosts)
+#                                       (lines "NAME [ADDRESS [CLUSTER]]"; an address goes to
+#                                       /etc/hosts, "-" for none; CLUSTER is the resource's `cluster`
+#                                       property, by default the name's first label without its
+#                                       "-N" suffix: gdx-12.orsay is in cluster gdx)
 #   scripts/setup-oar.sh reset          setup, on an empty OAR database: no job, no resource, and
 #                                       kaploy's OAR spools emptied (tests and benches start here)
 #   scripts/setup-oar.sh stop           stop oar-server, OAR's sshd and PostgreSQL
@@ -169,6 +172,9 @@ add_reason_property() {
   local props
   props=$(oarproperty -l 2>>"$LOG" || true)
   grep -qx kaploy_reason <<<"$props" || run oarproperty -a kaploy_reason -c
+  # The tutorial asks `oarsub -l cluster=1/nodes=2` and oargridsub picks each alias's nodes by
+  # cluster: OAR's default schema has no such column (Grid'5000 adds it), so add it.
+  grep -qx cluster <<<"$props" || run oarproperty -a cluster -c
 }
 
 # The hooks run as oar and spool undelivered restore requests here (docs/oar.md).
@@ -228,12 +234,24 @@ cmd_nodes() {
   need_root
   local file=${1:-}
   [ -n "$file" ] && [ -r "$file" ] || { echo "usage: setup-oar.sh nodes NODEFILE (readable file)" >&2; exit 3; }
-  local known name addr rest n=0
+  local known name addr cluster rest n=0 props
+  # oarnodesetting exits 0 when a property column is missing, and then sets none of the call's
+  # properties (not even deploy=YES): the columns must exist first (cmd_setup adds them).
+  props=$(oarproperty -l 2>>"$LOG" || true)
+  grep -qx cluster <<<"$props" || fail "OAR has no cluster property: run scripts/setup-oar.sh first"
   known=$(oarnodes -l 2>>"$LOG" | awk '{print $1}' || true)
-  while read -r name addr rest; do
+  while read -r name addr cluster rest; do
     case "$name" in ''|'#'*) continue ;; esac
     # Same rule as the hooks (src/formats/node-names.ts): nothing else reaches OAR or /etc/hosts.
     [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$ ]] || fail "invalid node name '$name' in $file"
+    [ -z "$rest" ] || fail "unexpected '$rest' after the cluster of $name in $file (NAME [ADDRESS [CLUSTER]])"
+    [ "$addr" = - ] && addr=
+    if [ -z "$cluster" ]; then
+      cluster=${name%%.*}
+      [[ "$cluster" =~ -[0-9]+$ ]] && cluster=${cluster%-*}
+    fi
+    # A cluster name reaches OAR's SQL as a quoted value ('cluster=a'): letters, digits, - and _ only.
+    [[ "$cluster" =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$ ]] || fail "invalid cluster name '$cluster' for $name in $file"
     if [ -n "$addr" ]; then
       [[ "$addr" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || fail "invalid loopback address '$addr' for $name in $file"
       if ! grep -qE "^$addr\s+$name(\s|$)" /etc/hosts; then
@@ -242,14 +260,14 @@ cmd_nodes() {
       fi
     fi
     if grep -qxF "$name" <<<"$known"; then
-      run oarnodesetting -h "$name" -p deploy=YES
+      run oarnodesetting -h "$name" -p deploy=YES -p "cluster=$cluster"
     else
-      run oarnodesetting -a -h "$name" -p deploy=YES
+      run oarnodesetting -a -h "$name" -p deploy=YES -p "cluster=$cluster"
       known+=$'\n'"$name"
     fi
     n=$((n + 1))
   done < <(sort -u "$file")
-  say "$n nodes registered (deploy=YES)"
+  say "$n nodes registered (deploy=YES, with their cluster)"
 }
 
 cmd_stop() {

@@ -1,5 +1,6 @@
 import type { ValidatorOptions } from '../common/config/ajv-instance.js';
 import type { ConfigSchema } from '../common/config/schema-types.js';
+import { OARGRID_SCHEMA } from './oargrid/oargrid-config-schema.js';
 
 /** The client configuration file (`$KAPLOY_CLIENT_CONFIG` or `~/.kaploy/client.yaml`), as a JSON Schema. */
 /** How the client configuration's validator is built; coerced: a server named 5 is `default: 5` in YAML. */
@@ -75,5 +76,6 @@ export const CLIENT_SCHEMA: ConfigSchema = {
         'kadeploy3, kareboot3 and kapower3 exit 1 (some nodes KO) or 2 (none OK) with `kaploy`; with `kadeploy` (or $KAPLOY_EXIT_CODES=kadeploy) they exit 0 once the operation ran, as Kadeploy does, for tools that read 0 as "ran". Errors (3, 4, 5, 130) are unchanged.',
       message: 'expected kaploy or kadeploy',
     },
+    oargrid: OARGRID_SCHEMA,
   },
 };

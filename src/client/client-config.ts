@@ -11,6 +11,7 @@ import { readConfigText } from '../common/config/read-file.js';
 import { compileSchema } from '../common/config/schema.js';
 import { KaployError } from '../common/errors.js';
 import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
+import { normaliseOargrid, type OargridConfig, type OargridSection } from './oargrid/oargrid-config.js';
 
 /**
  * Client configuration read by every command: servers by name and a default, as in Kadeploy's
@@ -20,6 +21,8 @@ import { CLIENT_SCHEMA, CLIENT_VALIDATOR } from './client-config-schema.js';
  *   servers:
  *     rennes: { url: http://127.0.0.1:25300, token_file: ~/.kaploy/tokens/rennes }
  *   server_timeout: 30      # seconds an engine may stay silent on one request
+ *   oargrid:                # oargridsub's aliases (src/client/oargrid/oargrid-config.ts)
+ *     aliases: { paradent: { site: rennes, cluster: paradent, access: ssh frontend.rennes } }
  *
  * `$KAPLOY_TOKEN_FILE` overrides the token file of whatever server is used.
  */
@@ -40,6 +43,8 @@ export interface ClientConfig {
   progress: boolean;
   /** `exit_codes: kadeploy`: operations that ran exit 0 whatever their nodes' outcomes. */
   exitCodes: 'kaploy' | 'kadeploy';
+  /** The `oargrid:` section, when the file has one. */
+  oargrid?: OargridConfig;
 }
 
 const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -73,6 +78,7 @@ interface ClientFile {
   server_timeout?: number;
   progress?: boolean;
   exit_codes?: 'kaploy' | 'kadeploy';
+  oargrid?: OargridSection;
 }
 
 /** Read -> YAML -> schema (unknown keys refused) -> normalise (token paths) -> cross-field (default). */
@@ -106,6 +112,7 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
     serverTimeoutMs: (f.server_timeout ?? DEFAULT_SERVER_TIMEOUT_S) * 1000,
     progress: f.progress ?? true,
     exitCodes: f.exit_codes ?? 'kaploy',
+    ...(f.oargrid === undefined ? {} : { oargrid: normaliseOargrid(f.oargrid, file, r) }),
   };
 }
 

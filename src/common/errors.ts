@@ -28,6 +28,8 @@ export const APP_CODES = {
   KAPLOY_CONFIG: 102,
   KAPLOY_NOT_FOUND: 103,
   KAPLOY_CHECKSUM: 104,
+  /** A site's OAR refused a request, or answered what its commands never print (oargrid). */
+  KAPLOY_OAR: 105,
   KAPLOY_INTERNAL: 199,
 } as const;
 

@@ -11,12 +11,19 @@ export interface CommandResult {
 
 /**
  * Runs a program with an argument vector (never a shell), bounded by `timeoutMs` and `signal`;
- * output is captured (bounded). Never throws for the command's own failure: the caller decides.
+ * output is captured (bounded), stdin gets `input` or nothing. Never throws for the command's own failure: the caller decides.
  * Throws only if the program cannot be started at all (ENOENT, EACCES).
  */
 export function runCommand(
   argv: readonly string[],
-  opts: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; maxBuffer?: number },
+  opts: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    maxBuffer?: number;
+    /** Written to the command's stdin (a secret that must not appear in its arguments); else stdin is empty. */
+    input?: string;
+  },
 ): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) return Promise.reject(new Error('empty command'));
@@ -53,7 +60,9 @@ export function runCommand(
         });
       },
     );
-    child.stdin?.end();
+    // A command that exits without reading its input closes the pipe: that is its own outcome.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
   });
 }
 
