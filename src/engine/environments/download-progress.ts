@@ -44,7 +44,8 @@ export function progressThrottle(
   };
 }
 
-function human(n: number): string {
+/** `1.2 GB`: decimal units, as download tools print them. */
+export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = 0;
@@ -59,9 +60,9 @@ function human(n: number): string {
 export function progressLine(p: DownloadProgress): string {
   const of =
     p.total !== undefined
-      ? ` of ${human(p.total)} (${Math.floor((100 * p.bytes) / Math.max(p.total, 1))}%)`
+      ? ` of ${humanBytes(p.total)} (${Math.floor((100 * p.bytes) / Math.max(p.total, 1))}%)`
       : '';
   return p.done
-    ? `Downloaded ${p.url}: ${human(p.bytes)}, ${human(p.rate)}/s`
-    : `Downloading ${p.url}: ${human(p.bytes)}${of}, ${human(p.rate)}/s`;
+    ? `Downloaded ${p.url}: ${humanBytes(p.bytes)}, ${humanBytes(p.rate)}/s`
+    : `Downloading ${p.url}: ${humanBytes(p.bytes)}${of}, ${humanBytes(p.rate)}/s`;
 }

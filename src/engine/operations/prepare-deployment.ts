@@ -35,7 +35,12 @@ export interface PreparedDeployment {
   /** Nodes left out because they are busy (without --force). */
   discarded: string[];
   warnings: string[];
+  /** What the checks did that the user waits on: image download progress (bytes, rate). */
+  notes: string[];
 }
+
+/** Download progress lines kept for the deployment log: enough to show it moving, bounded. */
+const MAX_PROGRESS_NOTES = 20;
 
 /** Nodes whose last operation is still running (Kadeploy: state *ing, younger than 900 s). */
 const BUSY_WINDOW_MS = 900_000;
@@ -111,7 +116,12 @@ export async function prepareDeployment(
     );
   }
   // Checksums are verified here, before any node is touched.
-  const files = await resolveEnvironmentFiles(ctx, env, signal);
+  // The download happens before the operation (and its log) exists: its progress lines are kept
+  // for the log, the last one (the total and the rate) always.
+  const notes: string[] = [];
+  const files = await resolveEnvironmentFiles(ctx, env, signal, (line, p) => {
+    if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
+  });
   const envSpec: EnvironmentSpec = {
     name: env.name,
     version: env.version,
@@ -186,6 +196,7 @@ export async function prepareDeployment(
     parts,
     discarded: [...busy],
     warnings,
+    notes,
   };
 }
 

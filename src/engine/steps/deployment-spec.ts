@@ -124,4 +124,6 @@ export interface StepDeps {
   broadcast?: 'unicast' | 'chain' | 'kascade' | 'tree';
   /** wait_reboot's pause between rounds (default: node's timers); a test gives its fake clock's. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of the image bytes each broadcast sends (the engine's metrics). */
+  onBroadcastBytes?: (method: string, bytes: number) => void;
 }
