@@ -23,32 +23,26 @@ export function registerNodeStates(registry: Registry, db: Database): void {
 
 /**
  * OAR restores pending (or running) and failed, and the age of the oldest unfinished one, read
- * from the restores table when scraped (its state index answers it).
+ * from the restores table when scraped (its index on state answers both queries).
  */
 export function registerRestoreGauges(registry: Registry, db: Database, now: () => number = Date.now): void {
-  const query = db.prepare(
-    "SELECT state, COUNT(*) AS n, MIN(created) AS oldest FROM oar_restores WHERE state IN ('pending','running','failed') GROUP BY state",
+  // A worker made again on the same engine (stopped, then restarted) reads the same table.
+  if (registry.getSingleMetric('kaploy_oar_restores')) return;
+  const counts = db.prepare(
+    "SELECT state, COUNT(*) AS n FROM oar_restores WHERE state IN ('pending','running','failed') GROUP BY state",
   );
-  let rows: { state: string; n: number; oldest: number }[] = [];
-  let readAt = -1;
-  // Both gauges are collected in one scrape: one query serves them.
-  const read = () => {
-    const t = now();
-    if (t !== readAt) {
-      rows = query.all() as typeof rows;
-      readAt = t;
-    }
-    return rows;
-  };
+  const oldest = db.prepare(
+    "SELECT MIN(created) AS created FROM oar_restores WHERE state IN ('pending','running')",
+  );
   new Gauge({
     name: 'kaploy_oar_restores',
     help: 'OAR restore requests (one per job and node) by state: pending (waiting or retrying), running, failed (held out of service).',
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const r = read();
+      const rows = counts.all() as { state: string; n: number }[];
       for (const state of ['pending', 'running', 'failed'])
-        this.set({ state }, r.find((x) => x.state === state)?.n ?? 0);
+        this.set({ state }, rows.find((x) => x.state === state)?.n ?? 0);
     },
   });
   new Gauge({
@@ -56,9 +50,8 @@ export function registerRestoreGauges(registry: Registry, db: Database, now: () 
     help: 'Age of the oldest OAR restore request not done yet (pending or running); 0 when none.',
     registers: [registry],
     collect() {
-      const open = read().filter((x) => x.state !== 'failed');
-      const oldest = open.length > 0 ? Math.min(...open.map((x) => x.oldest)) : undefined;
-      this.set(oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000));
+      const { created } = oldest.get() as { created: number | null };
+      this.set(created === null ? 0 : Math.max(0, (now() - created) / 1000));
     },
   });
 }

@@ -4,6 +4,7 @@ import { type ClusterConfig, clusterOf, type NodeConfig, nodeIndex } from '../..
 import type { Environment } from '../../formats/environment/types.js';
 import { parseAutomata, parseForceSteps } from '../../formats/force-steps.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
+import type { OnDownloadProgress } from '../environments/download-progress.js';
 import { findEnvironment, prepareEnvironment } from '../environments/environment-service.js';
 import { resolveEnvironmentFiles } from '../environments/resolve-image.js';
 import { checkRights } from '../rights/check.js';
@@ -96,6 +97,12 @@ export async function prepareDeployment(
   }
 
   const warnings: string[] = [];
+  // Image downloads happen here, before the operation (and its log) exists: their progress lines
+  // are kept for the log, the last one (the total and the rate) always.
+  const notes: string[] = [];
+  const keepNote: OnDownloadProgress = (line, p) => {
+    if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
+  };
   let env: Environment;
   if (req.environment.kind === 'recorded') {
     env = findEnvironment(ctx, caller, {
@@ -104,7 +111,7 @@ export async function prepareDeployment(
       ...(req.environment.version ? { version: req.environment.version } : {}),
     });
   } else {
-    const prepared = await prepareEnvironment(ctx, caller, req.environment, signal);
+    const prepared = await prepareEnvironment(ctx, caller, req.environment, signal, keepNote);
     env = prepared.env;
     warnings.push(...prepared.warnings);
   }
@@ -116,12 +123,7 @@ export async function prepareDeployment(
     );
   }
   // Checksums are verified here, before any node is touched.
-  // The download happens before the operation (and its log) exists: its progress lines are kept
-  // for the log, the last one (the total and the rate) always.
-  const notes: string[] = [];
-  const files = await resolveEnvironmentFiles(ctx, env, signal, (line, p) => {
-    if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
-  });
+  const files = await resolveEnvironmentFiles(ctx, env, signal, keepNote);
   const envSpec: EnvironmentSpec = {
     name: env.name,
     version: env.version,
