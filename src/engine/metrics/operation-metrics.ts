@@ -23,6 +23,7 @@ export class OperationMetrics {
   readonly #nodes: Counter<'kind' | 'cluster' | 'step' | 'status' | 'reason'>;
   readonly #running: Gauge<'kind' | 'phase'>;
   readonly #runningNodes: Gauge<'kind'>;
+  readonly #queuedNodes: Gauge<'window'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -56,6 +57,17 @@ export class OperationMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.#queuedNodes = new Gauge({
+      name: 'kaploy_nodes_queued',
+      help: 'Nodes waiting for a slot of their operation’s window (reboot: at most windows.reboot nodes of one operation rebooted or powered at once).',
+      labelNames: ['window'],
+      registers,
+    });
+  }
+
+  /** `delta` nodes joined (+) or left (-) the queue of a window (`reboot`: windows.reboot). */
+  queued(window: string, delta: number): void {
+    this.#queuedNodes.inc({ window }, delta);
   }
 
   /** Counts an operation in its preparing phase until the returned function is called. */

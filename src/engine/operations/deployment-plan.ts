@@ -82,7 +82,10 @@ function deploymentPlan(
               logger: r.logger,
               ...(deps.tuning ? { tuning: deps.tuning } : {}),
               ...(ctx.metrics
-                ? { onBroadcastBytes: ctx.metrics.images.broadcast.bind(ctx.metrics.images) }
+                ? {
+                    onBroadcastBytes: ctx.metrics.images.broadcast.bind(ctx.metrics.images),
+                    onRebootQueue: (d: number) => ctx.metrics?.operations.queued('reboot', d),
+                  }
                 : {}),
             },
           );
