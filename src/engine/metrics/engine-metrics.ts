@@ -24,9 +24,18 @@ export class EngineMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The scrape: Prometheus text format 0.0.4. */
+  #rendering: Promise<string> | undefined;
+
+  /**
+   * The scrape: Prometheus text format 0.0.4. Scrapes that arrive while one is being rendered get
+   * that one's text: a burst of scrapers (or one misconfigured at a tiny interval) costs one
+   * rendering at a time, whatever their number.
+   */
   text(): Promise<string> {
-    return this.registry.metrics();
+    this.#rendering ??= this.registry.metrics().finally(() => {
+      this.#rendering = undefined;
+    });
+    return this.#rendering;
   }
 
   get contentType(): string {

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fetchIntoCache } from '../../../src/engine/environments/fetch-url.js';
 import { FileCache } from '../../../src/engine/environments/file-cache.js';
+import { EngineMetrics } from '../../../src/engine/metrics/engine-metrics.js';
 import { ImageMetrics } from '../../../src/engine/metrics/image-metrics.js';
 import { operationOutcome } from '../../../src/engine/metrics/operation-metrics.js';
 import { reasonClass } from '../../../src/engine/metrics/reason-class.js';
@@ -14,6 +15,7 @@ import { SshMetrics } from '../../../src/engine/metrics/ssh-metrics.js';
 import { registerRestoreGauges } from '../../../src/engine/metrics/store-gauges.js';
 import { RestoresRepo } from '../../../src/engine/oar-restore/restores-repo.js';
 import { MemoryHostKeyStore, SshPool } from '../../../src/engine/ssh/index.js';
+import { broadcastProgress } from '../../../src/engine/steps/broadcast-progress.js';
 import { openStore } from '../../../src/engine/store/store.js';
 import { fixture } from '../ssh/helpers/fixture.js';
 import { generateKey } from '../ssh/helpers/test-ssh-server.js';
@@ -156,5 +158,51 @@ describe('SSH connection metrics', () => {
       pool.exec({ node: 'n-9', host: '127.0.0.1', port: 1, username: 'root' }, 'true'),
     ).rejects.toMatchObject({ kind: 'connect_refused' });
     expect(await value(registry, 'kaploy_ssh_connections_failed_total{kind="connect_refused"}')).toBe(1);
+  });
+});
+
+describe('a burst of scrapes', () => {
+  it('concurrent scrapes share one rendering; the next one renders again', async () => {
+    const m = new EngineMetrics();
+    let renders = 0;
+    const render = m.registry.metrics.bind(m.registry);
+    m.registry.metrics = () => {
+      renders++;
+      return render();
+    };
+    const texts = await Promise.all(Array.from({ length: 50 }, () => m.text()));
+    expect(renders).toBe(1);
+    expect(new Set(texts).size).toBe(1);
+    expect(texts[0]).toContain('# TYPE kaploy_operations_started_total counter');
+    await m.text();
+    expect(renders).toBe(2);
+  });
+});
+
+describe('broadcast progress', () => {
+  it('counts every byte sent, a line every ~2 s and one at the end with the image size', () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const lines: string[] = [];
+      let counted = 0;
+      const p = broadcastProgress('chain', 4_000_000, {
+        note: (l) => lines.push(l),
+        count: (b) => {
+          counted += b;
+        },
+      });
+      for (let i = 0; i < 40; i++) {
+        vi.advanceTimersByTime(250);
+        p.sent(100_000);
+      }
+      p.end();
+      expect(counted).toBe(4_000_000);
+      // 10 s of sending: a line at 2, 4, 6, 8 s (and 10 s), then the end.
+      expect(lines.length).toBeGreaterThanOrEqual(5);
+      expect(lines[0]).toBe('Broadcast (chain): 800.0 KB sent, 400.0 KB/s');
+      expect(lines.at(-1)).toBe('Broadcast (chain): 4.0 MB sent, 400.0 KB/s (image 4.0 MB)');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
