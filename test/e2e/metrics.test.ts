@@ -144,6 +144,6 @@ describe('GET /metrics during and after a deployment on the virtual site', () =>
     expect(sent).toBeGreaterThanOrEqual(2 * imageBytes);
     expect(sent % imageBytes).toBe(0);
     // Labels are bounded: no node name, workflow id or user in any series.
-    expect(after).not.toMatch(/node-\d\.e2emetrics|D-[0-9a-f]{8}-|deploy"\b.*user/);
+    expect(after).not.toMatch(/node-\d\.e2emetrics|D-[0-9a-f]{8}-|kaadmin/);
   }, 180_000);
 });

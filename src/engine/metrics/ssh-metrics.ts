@@ -14,7 +14,7 @@ export class SshMetrics {
     });
     this.#failed = new Counter({
       name: 'kaploy_ssh_connections_failed_total',
-      help: 'SSH connects that failed, by kind (connect_refused, connect_timeout, auth_failed, host_key_mismatch, connection_lost, ...).',
+      help: 'SSH connects that failed, by kind (connect_refused, connect_timeout, auth_failed, host_key_mismatch, connection_lost, ...); a connect given up on cancel is not counted.',
       labelNames: ['kind'],
       registers,
     });

@@ -197,7 +197,8 @@ export class SshPool {
       },
       (err: unknown) => {
         e.pending = undefined;
-        this.observer?.failed(isSshError(err) ? err.kind : 'other');
+        // An abort (the operation cancelled) is not the node failing.
+        if (!isSshError(err, 'aborted')) this.observer?.failed(isSshError(err) ? err.kind : 'other');
         if (this.nodes.get(t.node) === e && !e.conn) this.nodes.delete(t.node);
       },
     );

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { parseSiteConfig, type SiteConfig } from '../../../src/common/site-config.js';
+import { kadeployApiUrl } from '../../../src/engine/kadeploy-api/listener.js';
 import { type RunningEngine, startEngine } from '../../../src/engine/main.js';
 import { metricsListenerUrl } from '../../../src/engine/metrics/routes-metrics.js';
 import { ADMIN, makeSite, type TestSite } from '../helpers/site.js';
@@ -97,18 +98,41 @@ describe('GET /metrics', () => {
     await fetch(`${engine.url}/nodes`, { method: 'PROPFIND', headers: { authorization: `Bearer ${admin}` } });
     const text = await (await get(`${engine.url}/metrics`, admin)).text();
     expect(text).toContain(
-      'kaploy_http_request_duration_seconds_count{method="GET",route="/nodes/:node",status="200"} 2\n',
+      'kaploy_http_request_duration_seconds_count{listener="engine",method="GET",route="/nodes/:node",status="200"} 2\n',
     );
     expect(text).toContain(
-      'kaploy_http_request_duration_seconds_count{method="GET",route="/deployment/:wid",status="404"} 1\n',
+      'kaploy_http_request_duration_seconds_count{listener="engine",method="GET",route="/deployment/:wid",status="404"} 1\n',
     );
     expect(text).toContain(
-      'kaploy_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 20\n',
+      'kaploy_http_request_duration_seconds_count{listener="engine",method="GET",route="unmatched",status="404"} 20\n',
     );
     expect(text).toMatch(
-      /kaploy_http_request_duration_seconds_count\{method="other",route="unmatched",status="\d+"\} 1\n/,
+      /kaploy_http_request_duration_seconds_count\{listener="engine",method="other",route="unmatched",status="\d+"\} 1\n/,
     );
     expect(text).not.toMatch(/node-1\.testsite|junk-|D-0000|PROPFIND/);
+  });
+
+  it('requests to the Kadeploy-compatible listener are timed too, as listener="kadeploy"', async () => {
+    site = makeSite({ users: [], nodes: 1 });
+    engine = await startEngine(
+      {
+        ...site.config,
+        kadeployApi: {
+          enabled: true,
+          host: '127.0.0.1',
+          port: 0,
+          prefix: '/kadeploy',
+          trustedProxies: [],
+          headerPrefix: 'X-Kadeploy-',
+        },
+      },
+      { port: 0, host: '127.0.0.1', logger: silentLogger },
+    );
+    expect((await get(`${kadeployApiUrl(engine.ctx)}/version`)).status).toBe(200);
+    const text = await (await get(`${engine.url}/metrics`, token(site, ADMIN))).text();
+    expect(text).toContain(
+      'kaploy_http_request_duration_seconds_count{listener="kadeploy",method="GET",route="/kadeploy/version",status="200"} 1\n',
+    );
   });
 
   it('costs the same for 10 nodes as for 250: the same series, output of the same size', async () => {
