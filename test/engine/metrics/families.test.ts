@@ -143,7 +143,9 @@ describe('SSH connection metrics', () => {
       await f.pool.exec(f.target, 'echo two');
       expect(await value(registry, 'kaploy_ssh_connections_open')).toBe(1);
       f.pool.forget(f.target.node);
-      await new Promise((r) => setTimeout(r, 200));
+      // The close is asynchronous (the connection's close event).
+      for (let i = 0; i < 200 && (await value(registry, 'kaploy_ssh_connections_open')) !== 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(await value(registry, 'kaploy_ssh_connections_open')).toBe(0);
     } finally {
       await f.close();
