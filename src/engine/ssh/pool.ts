@@ -182,7 +182,8 @@ export class SshPool {
       (conn) => {
         e.pending = undefined;
         const observer = this.observer;
-        if (observer) {
+        // A connection already closed would never tell its close: not counted open at all.
+        if (observer && !conn.closed) {
           observer.opened();
           conn.onLost(() => observer.closed());
         }
