@@ -60,6 +60,7 @@ export interface SiteFile {
     cross_host_redirects: boolean;
   };
   clusters: ClusterFile[];
+  metrics: { enabled: boolean; listen: string };
   kadeploy_api: {
     enabled: boolean;
     host: string;

@@ -7,6 +7,7 @@ import type {
   CommandSpec,
   KadeployApiConfig,
   LevelCommands,
+  MetricsConfig,
   NodeConfig,
 } from './site-config-types.js';
 
@@ -88,6 +89,19 @@ function levels(l: LevelsFile, at: Path, r: ConfigReporter): LevelCommands {
   for (const [level, c] of Object.entries(l) as [keyof LevelCommands, CommandFile][])
     out[level] = command(c, [...at, level], r);
   return out;
+}
+
+/** `metrics.listen`: ADDRESS:PORT, the address an IP (names are not resolved), the port 0-65535. */
+export function normaliseMetrics(f: SiteFile, r: ConfigReporter): MetricsConfig {
+  const { enabled, listen } = f.metrics;
+  if (listen === '') return { enabled };
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(listen.slice(at + 1));
+  if (isIP(host) === 0)
+    r.fail(['metrics', 'listen'], `'${host}' is not an IP address (names are not resolved)`);
+  if (port > 65535) r.fail(['metrics', 'listen'], `port ${port} is above 65535`);
+  return { enabled, listen: { host, port } };
 }
 
 /** `kadeploy_api`: the host defaults to the engine's, proxies must be IP addresses. */

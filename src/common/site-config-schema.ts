@@ -261,6 +261,19 @@ export const SITE_SCHEMA: ConfigSchema = {
       description: 'The clusters and their nodes.',
       message: { type: 'expected a non-empty list', minItems: 'expected a non-empty list' },
     },
+    metrics: section('The engine’s Prometheus metrics, GET /metrics (docs/metrics.md).', {
+      enabled: { type: 'boolean', default: true, description: 'Serve them.' },
+      listen: {
+        type: 'string',
+        default: '',
+        pattern: '^$|^(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+):[0-9]{1,5}$',
+        description:
+          'ADDRESS:PORT (`10.0.0.1:9464`, `[::1]:9464`) of a listener of their own, without authentication: bind it to an admin address. Empty: served on the engine’s listener, to site administrators only (a scraper sends an admin token).',
+        message: {
+          pattern: 'expected ADDRESS:PORT with an IP address, e.g. 127.0.0.1:9464 or [::1]:9464 (or empty)',
+        },
+      },
+    }),
     kadeploy_api: section('The Kadeploy 3.3-compatible REST API (docs/kadeploy-api.md): its own listener.', {
       enabled: { type: 'boolean', default: false, description: 'Serve it.' },
       host: str('Address; empty: the engine’s server.host.', ''),

@@ -88,6 +88,15 @@ export interface SiteConfig {
   clusters: ClusterConfig[];
   /** The Kadeploy 3.3-compatible listener (absent: not served; literal configurations of tests). */
   kadeployApi?: KadeployApiConfig;
+  /** GET /metrics (absent: served on the engine's listener, as by default). */
+  metrics?: MetricsConfig;
+}
+
+/** `metrics`: where the engine's Prometheus metrics are served. */
+export interface MetricsConfig {
+  enabled: boolean;
+  /** A listener of their own, without authentication; absent: the engine's listener, admins only. */
+  listen?: { host: string; port: number };
 }
 
 /** `kadeploy_api`: Kadeploy's REST API over the engine's services, on its own port. */

@@ -6,7 +6,7 @@ import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { KaployError } from './errors.js';
 import type { SiteFile } from './site-config-file.js';
-import { normaliseCluster, normaliseKadeployApi } from './site-config-normalise.js';
+import { normaliseCluster, normaliseKadeployApi, normaliseMetrics } from './site-config-normalise.js';
 import { SITE_SCHEMA, SITE_VALIDATOR } from './site-config-schema.js';
 import type { ClusterConfig, NodeConfig, SiteConfig } from './site-config-types.js';
 
@@ -77,6 +77,7 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
     },
     clusters: f.clusters.map((c, i) => normaliseCluster(c, ['clusters', i], abs, r)),
     kadeployApi: normaliseKadeployApi(f, r),
+    metrics: normaliseMetrics(f, r),
   };
   crossFieldRules(cfg, f, r);
   return cfg;

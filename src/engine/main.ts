@@ -5,6 +5,8 @@ import { enrolUser } from './auth/enrol.js';
 import { FileCache } from './environments/file-cache.js';
 import { seedEnvironments } from './environments/seed.js';
 import { kadeployApiServices } from './kadeploy-api/listener.js';
+import type { EngineMetrics } from './metrics/engine-metrics.js';
+import { metricsListenerServices, metricsRoutes } from './metrics/routes-metrics.js';
 import { nodeOpsRoutes } from './nodeops/routes-nodeops.js';
 import { createOarRestores } from './oar-restore/engine-oar.js';
 import { restoreRoutes } from './oar-restore/routes-restores.js';
@@ -32,8 +34,9 @@ export type { RunningServer } from './server/start.js';
  * families that act on nodes share the engine's services (SSH pool, operations, consoles), made
  * once per engine (`createEngineServices`) and handed to them here.
  */
-export function routePlugins(services: EngineServices): readonly EnginePlugin[] {
+export function routePlugins(services: EngineServices, metrics?: EngineMetrics): readonly EnginePlugin[] {
   return [
+    ...(metrics ? [metricsRoutes(metrics)] : []),
     infoRoutes,
     nodesRoutes,
     environmentsRoutes,
@@ -76,14 +79,24 @@ export async function startEngine(config: SiteConfig, opts: EngineOptions = {}):
   };
   const running = await startServer(config, {
     ...listen,
-    plugins: (ctx) => [...routePlugins(made(ctx)), ...(restores === 'routes' ? [restoreRoutes] : [])],
+    plugins: (ctx) => [
+      ...routePlugins(made(ctx), metricsOnEngineListener(ctx)),
+      ...(restores === 'routes' ? [restoreRoutes] : []),
+    ],
     // The OAR restores (worker mode) and the Kadeploy-compatible listener, when the site enables it.
     services: (ctx) => [
       ...(restores === 'worker' ? [createOarRestores(ctx, made(ctx))] : []),
       ...kadeployApiServices(ctx, made(ctx)),
+      ...(ctx.metrics ? metricsListenerServices(ctx, ctx.metrics) : []),
     ],
   });
   return { ...running, services: made(running.ctx) };
+}
+
+/** The metrics when the site serves them on the engine's listener (enabled, no listener of their own). */
+function metricsOnEngineListener(ctx: EngineContext): EngineMetrics | undefined {
+  const m = ctx.config.metrics ?? { enabled: true };
+  return m.enabled && !m.listen ? ctx.metrics : undefined;
 }
 
 export interface Enrolment {

@@ -54,8 +54,14 @@ function connectOnce(host: string, port: number, signal: AbortSignal): Promise<S
 }
 
 /** Streams the image file once into a connected relay, then half-closes (EOF marks the end). */
-export async function feedImage(imagePath: string, socket: Socket, signal: AbortSignal): Promise<number> {
+export async function feedImage(
+  imagePath: string,
+  socket: Socket,
+  signal: AbortSignal,
+  sent?: (bytes: number) => void,
+): Promise<number> {
   const src = createReadStream(imagePath);
+  if (sent) src.on('data', (chunk) => sent(chunk.length));
   try {
     await pipeline(src, socket, { signal });
   } finally {

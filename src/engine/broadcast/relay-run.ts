@@ -150,7 +150,7 @@ export async function runRelays(
       const sock = await connectRelay(root.address, port, Date.now() + o.relayConnectTimeoutMs, signal, () =>
         own.has(root.name) ? `the relay on ${root.name} ended before the image was sent` : undefined,
       );
-      const bytes = await feedImage(o.imagePath, sock, signal);
+      const bytes = await feedImage(o.imagePath, sock, signal, ctx.sent);
       ctx.logger.debug({ node: root.name, bytes }, 'image sent to relay');
     } catch (e) {
       if (own.has(root.name) || ctx.signal.aborted) return; // the relay's own status says it

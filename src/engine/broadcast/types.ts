@@ -18,6 +18,8 @@ export interface BroadcastContext {
   signal: AbortSignal;
   logger: Logger;
   debug(node: string, text: string): void;
+  /** Told of the image's bytes as the engine sends them (to any node: unicast counts every copy). */
+  sent?(bytes: number): void;
 }
 
 export interface BroadcastOptions {

@@ -22,8 +22,11 @@ export async function unicast(
         return;
       }
       try {
+        const stdin = createReadStream(o.imagePath);
+        const { sent } = ctx;
+        if (sent) stdin.on('data', (chunk) => sent(chunk.length));
         const r = await ctx.pool.exec(n.target, n.sink, {
-          stdin: createReadStream(o.imagePath),
+          stdin,
           signal: ctx.signal,
         });
         results.set(

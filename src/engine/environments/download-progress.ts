@@ -1,3 +1,5 @@
+import type { Logger } from '../../common/logger.js';
+
 /** Where one download is: bytes so far, of how many (when announced), at what rate. */
 export interface DownloadProgress {
   url: string;
@@ -44,7 +46,8 @@ export function progressThrottle(
   };
 }
 
-function human(n: number): string {
+/** `1.2 GB`: decimal units, as download tools print them. */
+export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = 0;
@@ -56,12 +59,27 @@ function human(n: number): string {
 }
 
 /** The log line of a report: `Downloading URL: 1.2 GB of 4.0 GB (30%), 110.0 MB/s`. */
-export function progressLine(p: DownloadProgress): string {
+function progressLine(p: DownloadProgress): string {
   const of =
     p.total !== undefined
-      ? ` of ${human(p.total)} (${Math.floor((100 * p.bytes) / Math.max(p.total, 1))}%)`
+      ? ` of ${humanBytes(p.total)} (${Math.floor((100 * p.bytes) / Math.max(p.total, 1))}%)`
       : '';
   return p.done
-    ? `Downloaded ${p.url}: ${human(p.bytes)}, ${human(p.rate)}/s`
-    : `Downloading ${p.url}: ${human(p.bytes)}${of}, ${human(p.rate)}/s`;
+    ? `Downloaded ${p.url}: ${humanBytes(p.bytes)}, ${humanBytes(p.rate)}/s`
+    : `Downloading ${p.url}: ${humanBytes(p.bytes)}${of}, ${humanBytes(p.rate)}/s`;
+}
+
+/** Called with each download's progress (a few times: every ~2 s or 10 %), e.g. into a log. */
+export type OnDownloadProgress = (line: string, p: DownloadProgress) => void;
+
+/** A download's reports into the engine's log, and to `onProgress` (the user's log) when given. */
+export function progressReporter(
+  logger: Logger,
+  onProgress?: OnDownloadProgress,
+): (p: DownloadProgress) => void {
+  return (p) => {
+    const line = progressLine(p);
+    logger.info({ url: p.url, bytes: p.bytes, total: p.total, rate: Math.round(p.rate) }, line);
+    onProgress?.(line, p);
+  };
 }

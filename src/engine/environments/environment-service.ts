@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound, withStatus } from '../server/http-errors.js';
 import type { StoredEnvironment } from '../store/environments-repo.js';
+import type { OnDownloadProgress } from './download-progress.js';
 import { recordEnvironmentFiles } from './record-files.js';
 import { canSee, latestVersions } from './visibility.js';
 
@@ -103,15 +104,13 @@ export async function prepareEnvironment(
   caller: AuthenticatedUser,
   input: DescriptionInput,
   signal?: AbortSignal,
+  onProgress?: OnDownloadProgress,
 ): Promise<{ env: Environment; warnings: string[] }> {
   const { env, warnings } = parseDescription(input.description, input.file);
-  const recorded = await recordEnvironmentFiles(
-    ctx,
-    caller.name,
-    env,
-    input.uploads,
-    signal ? { signal } : {},
-  );
+  const recorded = await recordEnvironmentFiles(ctx, caller.name, env, input.uploads, {
+    ...(signal ? { signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
   return { env: { ...recorded, user: caller.name }, warnings };
 }
 

@@ -11,9 +11,17 @@ export interface FetchOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
+/** What one flight found: a download, or the cached copy still valid (304). */
+interface FlightResult {
+  md5: string;
+  size: number;
+  kept?: false;
+  revalidated?: true;
+}
+
 /** One download (or revalidation) of one URL, shared by every caller asking for it meanwhile. */
 interface Flight {
-  done: Promise<{ md5: string; size: number; kept?: false }>;
+  done: Promise<FlightResult>;
   controller: AbortController;
   waiters: number;
   /** What the waiters expect (undefined: anything): the content is kept if one of them wants it. */
@@ -38,6 +46,7 @@ export async function fetchIntoCache(
   opts: FetchOptions = {},
 ): Promise<{ md5: string; size: number }> {
   if (opts.expectedMd5 && cache.has(opts.expectedMd5)) {
+    cache.metrics?.lookup('hit');
     cache.touch(opts.expectedMd5);
     return { md5: opts.expectedMd5, size: cache.size(opts.expectedMd5) };
   }
@@ -72,6 +81,7 @@ export async function fetchIntoCache(
   if (opts.onProgress) flight.listeners.add(opts.onProgress);
   try {
     const r = await waitFor(flight.done, opts.signal);
+    cache.metrics?.lookup(r.revalidated ? 'revalidated' : 'miss');
     if (opts.expectedMd5 !== undefined && r.md5 !== opts.expectedMd5)
       throw new KaployError(
         'KAPLOY_CHECKSUM',
@@ -98,11 +108,7 @@ function waitFor<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-async function download(
-  cache: FileCache,
-  url: string,
-  flight: Flight,
-): Promise<{ md5: string; size: number; kept?: false }> {
+async function download(cache: FileCache, url: string, flight: Flight): Promise<FlightResult> {
   const signal = flight.controller.signal;
   const known = cache.urls.get(url);
   const cached = known && cache.has(known.md5) ? known : undefined;
@@ -118,7 +124,7 @@ async function download(
     if (!cached)
       throw new KaployError('KAPLOY_FILE', `cannot download ${url}: HTTP 304 to an unconditional GET`);
     cache.touch(cached.md5);
-    return { md5: cached.md5, size: cached.size };
+    return { md5: cached.md5, size: cached.size, revalidated: true };
   }
   // Refused before a byte is written: more than the cache holds or the disk has.
   let release: () => void;
@@ -150,6 +156,7 @@ async function download(
     });
   }
   progress.end(r.size);
+  cache.metrics?.downloaded(r.size);
   const etag = answer.headers.etag;
   const lastModified = answer.headers['last-modified'];
   if (r.kept !== false)

@@ -16,6 +16,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KaployError } from '../../common/errors.js';
 import { MD5_RE, Md5Memo } from '../../common/md5.js';
+import type { ImageMetrics } from '../metrics/image-metrics.js';
 import type { DownloadPolicy } from './http-get.js';
 import { UrlIndex } from './url-index.js';
 
@@ -61,6 +62,8 @@ export class FileCache {
   readonly urls: UrlIndex;
   /** The engine's own port once it listens: downloads from the engine itself are refused. */
   selfPort: number | undefined;
+  /** The engine's image metrics (hits, misses, bytes downloaded), once the engine made them. */
+  metrics: ImageMetrics | undefined;
   /**
    * md5 -> size and last use (ms). In memory: rewriting the file's times would change its ctime,
    * and so cost a full checksum of uploads at their next use (Md5Memo); after a restart the order

@@ -5,6 +5,7 @@ import { MD5_RE } from '../../common/md5.js';
 import { isUnder, isUrl, resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { EngineContext } from '../server/context.js';
+import { type OnDownloadProgress, progressReporter } from './download-progress.js';
 import { fetchIntoCache } from './fetch-url.js';
 
 export interface RecordedFile {
@@ -25,9 +26,13 @@ async function recordFile(
   key: string,
   uploads: readonly UploadedFile[],
   signal?: AbortSignal,
+  onProgress?: OnDownloadProgress,
 ): Promise<RecordedFile> {
   if (isUrl(ref)) {
-    const { md5 } = await fetchIntoCache(ctx.files, ref, signal ? { signal } : {});
+    const { md5 } = await fetchIntoCache(ctx.files, ref, {
+      ...(signal ? { signal } : {}),
+      onProgress: progressReporter(ctx.logger, onProgress),
+    });
     return { file: ref, md5, source: 'url' };
   }
   const serverPath = serverPathOf(ref);
@@ -62,11 +67,19 @@ export async function recordEnvironmentFiles(
   user: string,
   env: Environment,
   uploads: readonly UploadedFile[],
-  opts: { image?: boolean; archives?: boolean; signal?: AbortSignal } = {},
+  opts: { image?: boolean; archives?: boolean; signal?: AbortSignal; onProgress?: OnDownloadProgress } = {},
 ): Promise<Environment> {
   const out: Environment = structuredClone(env);
   if (opts.image !== false) {
-    const r = await recordFile(ctx, user, env.image.file, 'image.file', uploads, opts.signal);
+    const r = await recordFile(
+      ctx,
+      user,
+      env.image.file,
+      'image.file',
+      uploads,
+      opts.signal,
+      opts.onProgress,
+    );
     out.image = { ...out.image, file: r.file, md5: r.md5, source: r.source };
   }
   if (opts.archives !== false) {

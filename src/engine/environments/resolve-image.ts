@@ -2,11 +2,8 @@ import { KaployError } from '../../common/errors.js';
 import { resolveServerPath, serverPathOf } from '../../formats/environment/server-paths.js';
 import type { Environment, FileSource } from '../../formats/environment/types.js';
 import type { EngineContext } from '../server/context.js';
-import { type DownloadProgress, progressLine } from './download-progress.js';
+import { type OnDownloadProgress, progressReporter } from './download-progress.js';
 import { fetchIntoCache } from './fetch-url.js';
-
-/** Called with each download's progress (a few times: every ~2 s or 10 %), e.g. into a log. */
-export type OnDownloadProgress = (line: string, p: DownloadProgress) => void;
 
 export interface ResolvedFile {
   /** A local file the engine can stream to the nodes. */
@@ -38,11 +35,7 @@ async function resolveFile(
         const { md5 } = await fetchIntoCache(ctx.files, f.file, {
           expectedMd5: f.md5,
           ...(signal ? { signal } : {}),
-          onProgress: (p) => {
-            const line = progressLine(p);
-            ctx.logger.info({ url: p.url, bytes: p.bytes, total: p.total, rate: Math.round(p.rate) }, line);
-            onProgress?.(line, p);
-          },
+          onProgress: progressReporter(ctx.logger, onProgress),
         });
         return { path: ctx.files.path(md5), md5 };
       } catch (e) {

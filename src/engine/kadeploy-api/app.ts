@@ -79,6 +79,8 @@ export async function buildKadeployApp(
     },
   );
   installKadeployAuth(app, ctx, api);
+  // Before the routes: times every request, as on the engine's listener.
+  ctx.metrics?.http.install(app, 'kadeploy');
   // Kadeploy answers YAML to a client that asks for it (doc/api intro: "Output type and encoding").
   app.addHook('onSend', async (request, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');

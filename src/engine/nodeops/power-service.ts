@@ -45,7 +45,10 @@ export function planPower(
     debug: req.debug === true,
     run: async (r) => {
       const { log } = r;
-      const window = createWindow(ctx.config.windows.reboot);
+      const window = createWindow(
+        ctx.config.windows.reboot,
+        ctx.metrics ? (d: number) => ctx.metrics?.operations.queued('reboot', d) : undefined,
+      );
       log.line(1, `Performing a Power[${impl}] step on ${kept.length} node(s)`);
       const started = Date.now();
       const outcomes = await pMap(

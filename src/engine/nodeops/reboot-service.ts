@@ -99,7 +99,13 @@ export function planReboot(
       const state = new TrackedRebootState((node, lv) =>
         r.log.line(3, `   * Performing a ${lv} reboot on ${node}`),
       );
-      const rd = { state, window: createWindow(ctx.config.windows.reboot) };
+      const rd = {
+        state,
+        window: createWindow(
+          ctx.config.windows.reboot,
+          ctx.metrics ? (d: number) => ctx.metrics?.operations.queued('reboot', d) : undefined,
+        ),
+      };
       const first = kept[0];
       const timeoutSec = first
         ? evalTimeout(req.rebootClassicalTimeout ?? stepEnv.cluster(first.name).timeouts.reboot, kept.length)

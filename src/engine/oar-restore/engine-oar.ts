@@ -6,6 +6,7 @@ import {
   RESTORE_DEFAULTS,
   type RestoreConfig,
 } from '../../common/hooks-config.js';
+import { registerRestoreGauges } from '../metrics/store-gauges.js';
 import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { engineRestoreGroup } from './engine-restore.js';
@@ -40,7 +41,10 @@ export function createOarRestores(
     logger: ctx.logger.child({ part: 'oar-restores' }),
     newestJobOn: (node) => ctx.store.rights.newestJobOn(node),
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+    ...(ctx.metrics ? { metrics: ctx.metrics.operations } : {}),
   });
+  // After the worker made its table.
+  if (ctx.metrics) registerRestoreGauges(ctx.metrics.registry, ctx.store.db);
   worker.start();
   return {
     plugin: createRestoreRoutes({ onChange: () => worker.wake() }),

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { RestoreRow } from '../../api/restores.js';
 import type { RestoreConfig } from '../../common/hooks-config.js';
 import type { Logger } from '../../common/logger.js';
+import { type OperationMetrics, operationOutcome } from '../metrics/operation-metrics.js';
 import { holdOutOfService, putBackInService } from './node-service.js';
 import type { StepOutcome } from './restore-plan.js';
 import { RestoresRepo } from './restores-repo.js';
@@ -39,6 +40,8 @@ export interface RestoreWorkerOptions {
   /** Overrides for tests; default: the configured oarnodesetting commands. */
   putBack?: (nodes: string[], signal: AbortSignal) => Promise<StepOutcome>;
   holdOut?: (node: string, reason: string, signal: AbortSignal) => Promise<StepOutcome>;
+  /** Each group's restore counted as an operation of kind `restore` (the engine's metrics). */
+  metrics?: Pick<OperationMetrics, 'restoreStarted' | 'restoreEnded'>;
 }
 
 /** Delay before attempt n+1 after n failed attempts: retryDelay, doubled each time. */
@@ -207,6 +210,8 @@ export class RestoreWorker {
     if (!first) return;
     const waiting = new Map(rows.map((r) => [r.node, r]));
     const settling: Promise<void>[] = [];
+    const statuses: string[] = [];
+    this.#o.metrics?.restoreStarted();
     const report = (nodes: string | readonly string[], outcome: StepOutcome): void => {
       const mine = (typeof nodes === 'string' ? [nodes] : nodes).flatMap((n) => {
         const row = waiting.get(n);
@@ -214,6 +219,7 @@ export class RestoreWorker {
         waiting.delete(n);
         return [row];
       });
+      statuses.push(...mine.map(() => (outcome.ok ? 'ok' : 'ko')));
       const backs =
         outcome.ok && !this.#ac.signal.aborted ? this.#putBack(mine.map((r) => r.node)) : undefined;
       mine.forEach((row, i) => {
@@ -244,6 +250,7 @@ export class RestoreWorker {
       missing = (e as Error).message;
     }
     for (const node of [...waiting.keys()]) report(node, { ok: false, reason: missing });
+    this.#o.metrics?.restoreEnded(operationOutcome(statuses, false, this.#ac.signal.aborted));
     await Promise.allSettled(settling);
   }
 

@@ -52,6 +52,7 @@ function deploymentPlan(
     md5: prepared.envSpec.image.md5,
     discarded: prepared.discarded,
     warnings: prepared.warnings,
+    notes: prepared.notes,
     runningState: 'deploying',
     debug: req.debug === true,
     run: async (r) => {
@@ -76,7 +77,17 @@ function deploymentPlan(
               ...(req.rebootKexecTimeout ? { rebootKexecTimeout: req.rebootKexecTimeout } : {}),
               debug: req.debug === true,
             },
-            { pool: deps.pool, logger: r.logger, ...(deps.tuning ? { tuning: deps.tuning } : {}) },
+            {
+              pool: deps.pool,
+              logger: r.logger,
+              ...(deps.tuning ? { tuning: deps.tuning } : {}),
+              ...(ctx.metrics
+                ? {
+                    onBroadcastBytes: ctx.metrics.images.broadcast.bind(ctx.metrics.images),
+                    onRebootQueue: (d: number) => ctx.metrics?.operations.queued('reboot', d),
+                  }
+                : {}),
+            },
           );
           return runWorkflow({
             wid: r.wid,
@@ -88,7 +99,10 @@ function deploymentPlan(
             logger: r.logger,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),
             ...(resumeFrom ? { resumeFrom } : {}),
-            onEvent: (ev) => r.log.event(ev),
+            onEvent: (ev) => {
+              r.log.event(ev);
+              ctx.metrics?.steps.event(part.cluster.name, ev);
+            },
           });
         }),
       ).finally(unpin);

@@ -48,6 +48,7 @@ export function createEngineServices(ctx: EngineContext): EngineServices {
     keepaliveIntervalMs: ctx.config.ssh.keepaliveIntervalMs,
     maxChannelsPerConnection: ctx.config.ssh.maxChannels,
     logger: ctx.logger.child({ part: 'ssh' }),
+    ...(ctx.metrics ? { observer: ctx.metrics.ssh } : {}),
   });
   const deps: NodeStepDeps = {
     pool,

@@ -87,6 +87,8 @@ export interface OperationPlan<O extends BaseOutcome> {
   discarded: string[];
   /** Logged at verbosity 1 when it starts. */
   warnings?: string[];
+  /** Logged at verbosity 3 when it starts: what its preparation did (image downloads). */
+  notes?: string[];
   /** The node state while it runs (deploying, rebooting, powering); undefined leaves states alone. */
   runningState?: string;
   /** The request asked for debug lines (-d) for every reader. */

@@ -71,7 +71,14 @@ export function operationRoutes<B, O extends BaseOutcome>(
       // Validated by `route.body` (fastify's inferred type for a generic body is not B itself).
       const body = request.body as B;
       if (route.dryRun && request.query.dry_run) return route.dryRun(request.user, body, signal);
-      const plan = await route.plan(request.user, body, signal);
+      // Checks and image downloads can take minutes before any node is touched: counted meanwhile.
+      const prepared = ctx.metrics?.operations.preparing(kind.name);
+      let plan: OperationPlan<O>;
+      try {
+        plan = await route.plan(request.user, body, signal);
+      } finally {
+        prepared?.();
+      }
       const wid = svc().launch(plan);
       return reply.code(201).send({ wid, discarded: plan.discarded });
     },

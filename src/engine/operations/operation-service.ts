@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { LogPage, OperationStatus } from '../../api/operation-status.js';
 import { errorMessage, KaployError } from '../../common/errors.js';
+import { nodeIndex } from '../../common/site-config.js';
 import { recordStats } from '../../stats/record-stats.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
+import { operationOutcome } from '../metrics/operation-metrics.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
 import { longPollLog } from './log-long-poll.js';
@@ -48,6 +50,8 @@ const KEEP_MS = 360 * 60_000;
 export class OperationService {
   readonly #live = new Map<string, Live>();
   readonly #results: OperationResults;
+  /** Node -> cluster, for the per-node metrics (the site's nodes do not change while it runs). */
+  readonly #clusters: Map<string, string>;
 
   /** `kinds`: the kinds whose interrupted operations are settled now (at engine start). */
   constructor(
@@ -55,6 +59,7 @@ export class OperationService {
     kinds: readonly AnyKind[],
   ) {
     this.#results = new OperationResults(ctx.store.db);
+    this.#clusters = new Map([...nodeIndex(ctx.config)].map(([n, c]) => [n, c.cluster]));
     settleInterrupted(ctx, this.#results, kinds);
   }
 
@@ -100,8 +105,10 @@ export class OperationService {
         for (const n of plan.nodes)
           this.ctx.store.nodes.update(n, { state: plan.runningState, user: plan.user, wid });
     });
+    this.ctx.metrics?.operations.started(kind.name, plan.nodes.length);
     log.line(0, `${kind.title} #${wid} started`);
     for (const w of plan.warnings ?? []) log.line(1, `Warning: ${w}`);
+    for (const n of plan.notes ?? []) log.line(3, n);
     if (plan.discarded.length > 0)
       log.line(
         0,
@@ -197,9 +204,29 @@ export class OperationService {
       };
       log.line(0, `${plan.kind.title} #${wid} failed: ${live.error.message}`);
     }
+    this.#count(live, outcomes);
     const ok = outcomes.filter((o) => o.status === 'ok').length;
     log.line(0, `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK)`);
     log.finish(outcomes.map((o) => [o.node, plan.kind.view(o)]));
+  }
+
+  /** The operation's end in the metrics: each node's outcome, then the operation's. */
+  #count(live: Live, outcomes: readonly BaseOutcome[]): void {
+    const m = this.ctx.metrics?.operations;
+    if (!m) return;
+    const { kind } = live.plan;
+    for (const o of outcomes)
+      m.nodeEnded(kind.name, this.#clusters.get(o.node) ?? 'unknown', {
+        status: o.status,
+        ...(o.reason ? { reason: o.reason } : {}),
+        step: kind.view(o).macro ?? '',
+      });
+    const outcome = operationOutcome(
+      outcomes.map((o) => o.status),
+      live.status === 'failed',
+      live.controller.signal.aborted,
+    );
+    m.ended(kind.name, live.plan.nodes.length, outcome);
   }
 
   /** Asks the work to stop (the abort reason is `reason`); the log says `<title> #<wid> <said>`. */

@@ -4,6 +4,7 @@ import { type ClusterConfig, clusterOf, type NodeConfig, nodeIndex } from '../..
 import type { Environment } from '../../formats/environment/types.js';
 import { parseAutomata, parseForceSteps } from '../../formats/force-steps.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
+import type { OnDownloadProgress } from '../environments/download-progress.js';
 import { findEnvironment, prepareEnvironment } from '../environments/environment-service.js';
 import { resolveEnvironmentFiles } from '../environments/resolve-image.js';
 import { checkRights } from '../rights/check.js';
@@ -35,7 +36,12 @@ export interface PreparedDeployment {
   /** Nodes left out because they are busy (without --force). */
   discarded: string[];
   warnings: string[];
+  /** What the checks did that the user waits on: image download progress (bytes, rate). */
+  notes: string[];
 }
+
+/** Download progress lines kept for the deployment log: enough to show it moving, bounded. */
+const MAX_PROGRESS_NOTES = 20;
 
 /** Nodes whose last operation is still running (Kadeploy: state *ing, younger than 900 s). */
 const BUSY_WINDOW_MS = 900_000;
@@ -103,6 +109,12 @@ export async function prepareDeployment(
   }
 
   const warnings: string[] = [];
+  // Image downloads happen here, before the operation (and its log) exists: their progress lines
+  // are kept for the log, the last one (the total and the rate) always.
+  const notes: string[] = [];
+  const keepNote: OnDownloadProgress = (line, p) => {
+    if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
+  };
   let env: Environment;
   if (req.environment.kind === 'recorded') {
     env = findEnvironment(ctx, caller, {
@@ -111,7 +123,7 @@ export async function prepareDeployment(
       ...(req.environment.version ? { version: req.environment.version } : {}),
     });
   } else {
-    const prepared = await prepareEnvironment(ctx, caller, req.environment, signal);
+    const prepared = await prepareEnvironment(ctx, caller, req.environment, signal, keepNote);
     env = prepared.env;
     warnings.push(...prepared.warnings);
   }
@@ -123,7 +135,7 @@ export async function prepareDeployment(
     );
   }
   // Checksums are verified here, before any node is touched.
-  const files = await resolveEnvironmentFiles(ctx, env, signal);
+  const files = await resolveEnvironmentFiles(ctx, env, signal, keepNote);
   const envSpec: EnvironmentSpec = {
     name: env.name,
     version: env.version,
@@ -198,6 +210,7 @@ export async function prepareDeployment(
     parts,
     discarded: [...busy],
     warnings,
+    notes,
   };
 }
 

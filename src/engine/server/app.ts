@@ -32,6 +32,8 @@ export async function buildApp(
     });
   });
   installAuthHook(app, ctx);
+  // Before the routes: an app-level hook times every route registered after it.
+  ctx.metrics?.http.install(app, 'engine');
   // Before the routes: it records each route added after it (GET /openapi.json).
   await registerOpenApi(app);
   for (const p of plugins) await app.register(p, { ctx });

@@ -1,6 +1,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { SiteConfig } from '../../common/site-config.js';
 import type { FileCache } from '../environments/file-cache.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { Store } from '../store/store.js';
 import type { OperationRegistry } from './operations-registry.js';
 
@@ -14,4 +15,9 @@ export interface EngineContext {
   files: FileCache;
   /** Aborted when the engine shuts down. */
   signal: AbortSignal;
+  /**
+   * The engine's metrics (GET /metrics); absent in the short-lived contexts of admin commands
+   * (`kaploy server add-env`) and of tests that build an app by hand, which serve no scrape.
+   */
+  metrics?: EngineMetrics;
 }

@@ -5,6 +5,7 @@ import { KaployError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { FileCache } from '../environments/file-cache.js';
 import { routePlugins } from '../main.js';
+import { EngineMetrics } from '../metrics/engine-metrics.js';
 import { createRestoreRoutes } from '../oar-restore/routes-restores.js';
 import { createEngineServices } from '../operations/engine-services.js';
 import { openStore } from '../store/store.js';
@@ -38,7 +39,10 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
       files: new FileCache(config.dataDir, config.cache),
       signal: ac.signal,
     };
-    const app = await buildApp(ctx, [...routePlugins(createEngineServices(ctx)), createRestoreRoutes()]);
+    const app = await buildApp(ctx, [
+      ...routePlugins(createEngineServices(ctx), new EngineMetrics()),
+      createRestoreRoutes(),
+    ]);
     try {
       await app.ready();
       return app.swagger() as unknown as OpenApiDocument;

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { nodeIndex, type SiteConfig } from '../../common/site-config.js';
 import { FileCache } from '../environments/file-cache.js';
+import { EngineMetrics } from '../metrics/engine-metrics.js';
+import { registerNodeStates } from '../metrics/store-gauges.js';
 import { openStore, storePath } from '../store/store.js';
 import { buildApp, type EnginePlugin } from './app.js';
 import type { EngineContext } from './context.js';
@@ -51,6 +53,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
   const store = openStore(storePath(config.dataDir));
   store.nodes.ensure([...nodeIndex(config).keys()], INITIAL_NODE_STATE);
   const ac = new AbortController();
+  const metrics = new EngineMetrics();
   const ctx: EngineContext = {
     config,
     store,
@@ -58,7 +61,10 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
     logger: opts.logger ?? createLogger('kaploy-server'),
     files: new FileCache(config.dataDir, config.cache),
     signal: ac.signal,
+    metrics,
   };
+  registerNodeStates(metrics.registry, store.db);
+  ctx.files.metrics = metrics.images;
   const removed = ctx.files.removeStaleTemporaries();
   if (removed > 0) ctx.logger.info({ removed }, 'removed partial files left in the image cache');
   const services: EngineService[] = [];

@@ -6,7 +6,8 @@ import { PREFERRED_ALGORITHMS } from './algorithms.js';
 import { NodeConnection, NotStartedError } from './connection.js';
 import { Deadline, raceDeadline } from './deadline.js';
 import { runCommand } from './run-command.js';
-import type { ExecOptions, ExecResult, SshPoolOptions, SshTarget } from './types.js';
+import { isSshError } from './ssh-error.js';
+import type { ExecOptions, ExecResult, SshPoolObserver, SshPoolOptions, SshTarget } from './types.js';
 import { assertCommand, assertTarget, assertTimeout, MAX_TIMER_MS } from './validate.js';
 
 interface NodeEntry {
@@ -31,7 +32,8 @@ export class SshPool {
   private readonly nodes = new Map<string, NodeEntry>();
   private readonly privateKey: ParsedKey;
   private readonly logger: Logger;
-  private readonly o: Required<Omit<SshPoolOptions, 'logger' | 'privateKey'>>;
+  private readonly o: Required<Omit<SshPoolOptions, 'logger' | 'privateKey' | 'observer'>>;
+  private readonly observer: SshPoolObserver | undefined;
 
   constructor(opts: SshPoolOptions) {
     const parsed = ssh2.utils.parseKey(opts.privateKey);
@@ -48,6 +50,7 @@ export class SshPool {
     }
     this.privateKey = withKeyObjects(parsed);
     this.logger = opts.logger ?? silentLogger;
+    this.observer = opts.observer;
     this.o = {
       hostKeys: opts.hostKeys,
       connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
@@ -178,6 +181,12 @@ export class SshPool {
     pending.then(
       (conn) => {
         e.pending = undefined;
+        const observer = this.observer;
+        // A connection already closed would never tell its close: not counted open at all.
+        if (observer && !conn.closed) {
+          observer.opened();
+          conn.onLost(() => observer.closed());
+        }
         if (this.nodes.get(t.node) !== e) return; // forgotten meanwhile
         e.conn = conn;
         // A dropped connection (node rebooted) leaves the map so the next exec reconnects.
@@ -187,8 +196,10 @@ export class SshPool {
           if (!e.pending && this.nodes.get(t.node) === e) this.nodes.delete(t.node);
         });
       },
-      () => {
+      (err: unknown) => {
         e.pending = undefined;
+        // An abort (the operation cancelled) is not the node failing.
+        if (!isSshError(err, 'aborted')) this.observer?.failed(isSshError(err) ? err.kind : 'other');
         if (this.nodes.get(t.node) === e && !e.conn) this.nodes.delete(t.node);
       },
     );

@@ -1,6 +1,7 @@
 import type { Algorithms } from 'ssh2';
 import type { Logger } from '../../common/logger.js';
 import type { HostKeyStore } from './host-key-store.js';
+import type { SshErrorKind } from './ssh-error.js';
 
 /** Where a node's SSH server is: `node` names it in errors, logs and the host key store. */
 export interface SshTarget {
@@ -25,6 +26,15 @@ export interface SshPoolOptions {
   algorithms?: Algorithms;
   /** Captured stdout/stderr keep their last this many bytes. Default 256 KiB. */
   captureLimitBytes?: number;
+  /** Told of every connection opened, closed and failed (the engine's metrics). */
+  observer?: SshPoolObserver;
+}
+
+/** What the pool tells of its connections: counts only, never which node. */
+export interface SshPoolObserver {
+  opened(): void;
+  closed(): void;
+  failed(kind: SshErrorKind | 'other'): void;
 }
 
 export interface ExecOptions {

@@ -124,4 +124,8 @@ export interface StepDeps {
   broadcast?: 'unicast' | 'chain' | 'kascade' | 'tree';
   /** wait_reboot's pause between rounds (default: node's timers); a test gives its fake clock's. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told when nodes join (+1) or leave (-1) the reboot window's queue (the engine's metrics). */
+  onRebootQueue?: (delta: number) => void;
+  /** Told of the image bytes each broadcast sends (the engine's metrics). */
+  onBroadcastBytes?: (method: string, bytes: number) => void;
 }

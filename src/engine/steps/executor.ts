@@ -33,7 +33,10 @@ type StepFn = (
  */
 export function createStepExecutor(spec: DeploymentSpec, deps: StepDeps): MicroStepExecutor {
   const env = new StepEnv(spec, deps);
-  const rd: RebootDeps = { state: new RebootState(), window: createWindow(spec.site.windows.reboot) };
+  const rd: RebootDeps = {
+    state: new RebootState(),
+    window: createWindow(spec.site.windows.reboot, deps.onRebootQueue),
+  };
   const evaluate = deps.evalTimeout ?? evalTimeout;
   const steps: Record<MicroStep, StepFn> = {
     switch_pxe: switchPxe,

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { nodeCommands } from '../../formats/node-commands.js';
 import { chain } from '../broadcast/chain.js';
 import { kascade } from '../broadcast/kascade.js';
@@ -10,6 +11,7 @@ import type {
 } from '../broadcast/types.js';
 import { unicast } from '../broadcast/unicast.js';
 import type { MicroStepContext, NodeResult } from '../workflow/types.js';
+import { broadcastProgress } from './broadcast-progress.js';
 import { OK } from './for-each-node.js';
 import type { StepEnv } from './step-env.js';
 
@@ -58,7 +60,22 @@ export async function sendEnvironment(
     address: env.node(n).address,
     sink: sinkFor(env, n),
   }));
-  const bctx: BroadcastContext = { pool: env.pool, signal: ctx.signal, logger: ctx.logger, debug: ctx.debug };
+  const { onBroadcastBytes } = env.deps;
+  const progress = broadcastProgress(
+    method,
+    statSync(env.spec.env.image.path, { throwIfNoEntry: false })?.size ?? 0,
+    {
+      ...(ctx.note ? { note: (text: string) => ctx.note?.(text, 3) } : {}),
+      ...(onBroadcastBytes ? { count: (bytes: number) => onBroadcastBytes(method, bytes) } : {}),
+    },
+  );
+  const bctx: BroadcastContext = {
+    pool: env.pool,
+    signal: ctx.signal,
+    logger: ctx.logger,
+    debug: ctx.debug,
+    sent: progress.sent,
+  };
   const o: BroadcastOptions = {
     imagePath: env.spec.env.image.path,
     relayPort: env.tuning.relayPort,
@@ -71,6 +88,7 @@ export async function sendEnvironment(
   else if (method === 'kascade') res = await kascade(targets, bctx, o);
   else if (method === 'tree') res = await tree(targets, bctx, { ...o, multiNext: env.tuning.relayMultiNext });
   else res = await chain(targets, bctx, o);
+  progress.end();
   const sec = Math.round((Date.now() - started) / 1000);
   ctx.logger.info(
     { method, nodes: nodes.length, durationMs: Date.now() - started },

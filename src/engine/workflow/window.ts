@@ -14,7 +14,8 @@ export interface Window {
   run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-export function createWindow(size: number): Window {
+/** `onQueue(delta)`: told when waiters join (+1) or leave (-1) the queue (the engine's metrics). */
+export function createWindow(size: number, onQueue?: (delta: number) => void): Window {
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new KaployError('KAPLOY_CONFIG', `A window size must be a whole number >= 1, not ${size}`, {
       key: 'windows',
@@ -29,8 +30,10 @@ export function createWindow(size: number): Window {
       if (done) return;
       done = true;
       const next = queue.shift();
-      if (next) next.grant();
-      else active--;
+      if (next) {
+        onQueue?.(-1);
+        next.grant();
+      } else active--;
     };
   };
 
@@ -50,11 +53,15 @@ export function createWindow(size: number): Window {
       };
       const onAbort = () => {
         const i = queue.indexOf(waiter);
-        if (i >= 0) queue.splice(i, 1);
+        if (i >= 0) {
+          queue.splice(i, 1);
+          onQueue?.(-1);
+        }
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(waiter);
+      onQueue?.(1);
     });
   };
 

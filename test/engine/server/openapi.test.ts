@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { FileCache } from '../../../src/engine/environments/file-cache.js';
 import { routePlugins, startEngine } from '../../../src/engine/main.js';
+import { EngineMetrics } from '../../../src/engine/metrics/engine-metrics.js';
 import { createRestoreRoutes } from '../../../src/engine/oar-restore/routes-restores.js';
 import { createEngineServices } from '../../../src/engine/operations/engine-services.js';
 import { buildApp, type EnginePlugin } from '../../../src/engine/server/app.js';
@@ -102,7 +103,10 @@ describe('the OpenAPI document', () => {
     };
     const app = await buildApp(
       ctx,
-      recording([...routePlugins(createEngineServices(ctx)), createRestoreRoutes()], seen),
+      recording(
+        [...routePlugins(createEngineServices(ctx), new EngineMetrics()), createRestoreRoutes()],
+        seen,
+      ),
     );
     try {
       await app.ready();

@@ -66,4 +66,24 @@ describe('createWindow', () => {
     expect(() => createWindow(0)).toThrow('A window size must be a whole number >= 1, not 0');
     expect(() => createWindow(1.5)).toThrow('not 1.5');
   });
+
+  it('tells onQueue of waiters joining and leaving the queue (granted or aborted)', async () => {
+    let queued = 0;
+    const seen: number[] = [];
+    const w = createWindow(1, (d) => {
+      queued += d;
+      seen.push(queued);
+    });
+    const r1 = await w.acquire();
+    const ac = new AbortController();
+    const second = w.acquire();
+    const third = w.acquire(ac.signal).catch((e: unknown) => e);
+    expect(queued).toBe(2);
+    ac.abort(new Error('gone'));
+    expect(await third).toMatchObject({ message: 'gone' });
+    expect(queued).toBe(1);
+    r1();
+    (await second)();
+    expect(seen).toEqual([1, 2, 1, 0]);
+  });
 });
