@@ -61,6 +61,10 @@ describe("Kadeploy's exit codes", () => {
     expect(nodeOpExitCode(['ko'], { ...kaploy, KAPLOY_EXIT_CODES: 'kadeploy' })).toBe(0);
     expect(nodeOpExitCode(['ko'], { ...kadeploy, KAPLOY_EXIT_CODES: 'kaploy' })).toBe(2);
     expect(kadeployExitCodes(kaploy)).toBe(false);
+    // Stopped at the breakpoint asked, nothing failed: 9 (Kadeploy: 0); with a KO node: 1 as usual.
+    expect(nodeOpExitCode(['breakpoint', 'ok'], kaploy)).toBe(9);
+    expect(nodeOpExitCode(['breakpoint', 'ko'], kaploy)).toBe(1);
+    expect(nodeOpExitCode(['breakpoint'], kadeploy)).toBe(0);
   });
   it('refuses an unknown exit_codes value', () => {
     expect(() => loadClientConfig(config('bad2.yaml', 'exit_codes: posix\n'))).toThrow(

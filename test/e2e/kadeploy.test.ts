@@ -69,7 +69,7 @@ describe('kadeploy3 on a virtual site', () => {
     // kastat3, as the tutorial reads the last deployment's row.
     const stat = await site.sh(`kastat3 -x ${since()} -d | sed -n '$p'`);
     expect(stat.stdout.trim()).toMatch(
-      /^\w+,node-\d\.e2edeploy,SetDeploymentEnvUntrusted,BroadcastEnvKascade,BootNewEnvClassical,\d+,\d+,\d+,0,0,0,\d+,\d+,\d+,\d+,tiny-x64-base:1,false,[0-9a-f]{32},true,$/,
+      /^\w+,node-\d\.e2edeploy,SetDeploymentEnvUntrusted,BroadcastEnvKastafior,BootNewEnvClassical,\d+,\d+,\d+,0,0,0,\d+,\d+,\d+,\d+,tiny-x64-base:1,false,[0-9a-f]{32},true,$/,
     );
   });
 
@@ -172,12 +172,16 @@ describe('kadeploy3 on a virtual site', () => {
       '-m',
       n,
       '--breakpoint',
-      'BroadcastEnvKascade:manage_user_post_install',
+      'BroadcastEnvKastafior:manage_user_post_install',
       '--write-workflow-id',
       widFile,
     ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/stopped at its breakpoint/);
+    // Not 0: the deployment is not over (README, exit codes), and the log says where it stopped.
+    expect(r.code).toBe(9);
+    expect(r.stdout).toMatch(/The deployment stopped at its breakpoint on nodes\n/);
+    expect(r.stdout).toMatch(
+      /Deployment #D-[0-9a-f-]+ stopped at its breakpoint before BroadcastEnvKastafior-manage_user_post_install \(1\/1 nodes stopped, 0 OK, 0 KO\); kadeploy3 --resume D-[0-9a-f-]+ goes on\n/,
+    );
     // Stopped before the postinstall: the image is there, the postinstall has not run.
     expect(existsSync(site.disk(n, 3, 'etc/os-release'))).toBe(true);
     const wid = readFileSync(widFile, 'utf8').trim();
@@ -243,7 +247,7 @@ describe('kadeploy3 on a virtual site', () => {
           '-m',
           'node-1.e2edeploy',
           '--breakpoint',
-          'BroadcastEnvKascade:manage_user_post_install',
+          'BroadcastEnvKastafior:manage_user_post_install',
         ],
         3,
         /breakpoint/i,

@@ -12,6 +12,7 @@ export const EXIT = {
   INTERNAL: 6, // unexpected error
   TOO_FEW_NODES: 7, // kaploy run: fewer nodes deployed than required; the command was not run
   COMMAND_FAILED: 8, // kaploy run: the command ran on the deployed nodes and failed
+  BREAKPOINT: 9, // kadeploy3 --breakpoint: stopped where asked, no node failed (resume with --resume WID)
   CANCELLED: 130, // interrupted by the user (Ctrl-C)
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -9,5 +9,6 @@ import { exitCodeForStatuses } from './outcome-exit.js';
  */
 export function nodeOpExitCode(statuses: readonly string[], env: NodeJS.ProcessEnv = process.env): ExitCode {
   const code = exitCodeForStatuses(statuses);
-  return (code === EXIT.SOME_FAILED || code === EXIT.ALL_FAILED) && kadeployExitCodes(env) ? EXIT.OK : code;
+  const ran = code === EXIT.SOME_FAILED || code === EXIT.ALL_FAILED || code === EXIT.BREAKPOINT;
+  return ran && kadeployExitCodes(env) ? EXIT.OK : code;
 }

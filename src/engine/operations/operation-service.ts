@@ -206,7 +206,15 @@ export class OperationService {
     }
     this.#count(live, outcomes);
     const ok = outcomes.filter((o) => o.status === 'ok').length;
-    log.line(0, `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK)`);
+    const stopped = outcomes.filter((o) => o.status === 'breakpoint');
+    const at = stopped[0] as (BaseOutcome & { impl?: string; micro?: string }) | undefined;
+    // Stopped at --breakpoint is not "done": said as such, with how to go on.
+    log.line(
+      0,
+      at
+        ? `${plan.kind.title} #${wid} stopped at its breakpoint before ${at.impl}-${at.micro} (${stopped.length}/${outcomes.length} nodes stopped, ${ok} OK, ${outcomes.length - ok - stopped.length} KO); kadeploy3 --resume ${wid} goes on`
+        : `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK)`,
+    );
     log.finish(outcomes.map((o) => [o.node, plan.kind.view(o)]));
   }
 

@@ -1,14 +1,16 @@
 /**
  * Kadeploy prints node sets folded (`to_s_fold`): `gdx-[1-3,7].orsay.grid5000.fr`. Names are
- * grouped by what surrounds their last number; a name without a number is printed as is. Groups
- * keep the order in which their first name appears.
+ * grouped by what surrounds the last number of their host part (before the first dot), so digits
+ * in the domain (`node-2.site1.grid5000.fr`) do not split a set; a host part without a number falls
+ * back to the name's last number, and a name without any is printed as is. Groups keep the order in
+ * which their first name appears.
  */
 export function foldNodes(nodes: readonly string[]): string {
   const groups = new Map<string, { prefix: string; suffix: string; nums: { n: number; text: string }[] }>();
   const loose: string[] = [];
   const order: (string | { key: string })[] = [];
   for (const name of nodes) {
-    const m = /^(.*?)(\d+)(\D*)$/.exec(name);
+    const m = /^([^.]*?)(\d+)([^.\d]*(?:\..*)?)$/.exec(name) ?? /^(.*?)(\d+)(\D*)$/.exec(name);
     if (!m) {
       loose.push(name);
       order.push(name);

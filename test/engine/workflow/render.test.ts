@@ -187,6 +187,12 @@ describe('foldNodes', () => {
     expect(foldNodes(['b-2', 'a-1', 'b-1', 'frontend'])).toBe('b-[1-2],a-1,frontend');
     expect(foldNodes(['n-01', 'n-02', 'n-1'])).toBe('n-[01-02],n-1');
     expect(foldNodes([])).toBe('');
+    // Digits in the domain: folded on the host part's number, as Grid'5000's names need.
+    expect(
+      foldNodes(['node-2.site1.grid5000.fr', 'node-3.site1.grid5000.fr', 'node-5.site1.grid5000.fr']),
+    ).toBe('node-[2-3,5].site1.grid5000.fr');
+    expect(foldNodes(['node-1.s1', 'node-2.s1', 'node-1.s2'])).toBe('node-[1-2].s1,node-1.s2');
+    expect(foldNodes(['frontend.site1', 'x.y'])).toBe('frontend.site1,x.y');
   });
 });
 
