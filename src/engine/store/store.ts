@@ -40,8 +40,10 @@ export function storePath(dataDir: string): string {
 export function openStore(file: string, opts: { migrations?: readonly Migration[] } = {}): Store {
   let db: Database.Database;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    ownerOnly(file);
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      ownerOnly(file);
+    }
     db = new Database(file);
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we answer; NORMAL could lose the last commits on power loss.
@@ -72,16 +74,11 @@ export function openStore(file: string, opts: { migrations?: readonly Migration[
 
 /**
  * The store holds token hashes, private environments and every request: owner-only, whatever the
- * umask and whoever made the directory (a virtual site's directory is 0755). The file is created
- * 0600 before SQLite opens it, since SQLite gives its -wal and -shm files the database's mode; files
- * of an earlier, looser run are tightened too.
+ * umask (a new directory is made 0700 above; an existing one is left as its owner made it, since
+ * the store may share it). The file is created 0600 before SQLite opens it, since SQLite gives its
+ * -wal and -shm files the database's mode; files of an earlier, looser run are tightened too.
  */
 function ownerOnly(file: string): void {
-  try {
-    chmodSync(path.dirname(file), 0o700);
-  } catch {
-    // A directory the engine does not own (a shared /var/lib): the files below are still 0600.
-  }
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
