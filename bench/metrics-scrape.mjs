@@ -3,14 +3,15 @@
 // site of N zero-delay nodes, GET /metrics (admin token, on the engine's listener) every
 // --every ms while kadeploy3 deploys every node, and the same on the idle site before and after.
 // Prints, per phase, scrapes done, median/p95/max wall time of one scrape, the size of the answer
-// and its number of kaploy_* series: what a scrape costs should not grow with N.
+// and its number of kaploy_* series; on the idle site, the engine's CPU time per scrape (50 back to
+// back, from /proc): what a scrape costs should not grow with N.
 // Usage: npm run build && node bench/metrics-scrape.mjs --nodes 100,1000 [--every 500] [--keep]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { arg, bringUp, loadavg, tearDown } from './lib/deploy-bench.mjs';
+import { arg, bringUp, loadavg, procStats, tearDown } from './lib/deploy-bench.mjs';
 
 const sizes = arg('nodes', '100').split(',').map(Number);
 const every = Number(arg('every', '500'));
@@ -43,9 +44,20 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 
-const cols = ['nodes', 'phase', 'scrapes', 'median_ms', 'p95_ms', 'max_ms', 'bytes', 'series', 'loadavg'];
+const cols = [
+  'nodes',
+  'phase',
+  'scrapes',
+  'median_ms',
+  'p95_ms',
+  'max_ms',
+  'bytes',
+  'series',
+  'engine_cpu_ms',
+  'loadavg',
+];
 console.log(cols.join('  '));
-const row = (n, phase, xs) => {
+const row = (n, phase, xs, cpuMs) => {
   const r = [
     n,
     phase,
@@ -61,10 +73,18 @@ const row = (n, phase, xs) => {
     Math.max(...xs.map((x) => x.ms)).toFixed(1),
     Math.max(...xs.map((x) => x.bytes)),
     Math.max(...xs.map((x) => x.series)),
+    cpuMs === undefined ? '-' : cpuMs.toFixed(2),
     loadavg(),
   ];
   console.log(r.map((s, i) => String(s).padStart(cols[i].length)).join('  '));
 };
+
+/** 50 scrapes back to back on an idle engine: its CPU time per scrape, in ms. */
+async function cpuPerScrape(pid, url, token) {
+  const c0 = procStats(pid).cpu;
+  for (let i = 0; i < 50; i++) await scrapeOnce(url, token);
+  return ((procStats(pid).cpu - c0) * 1000) / 50;
+}
 
 for (const n of sizes) {
   const site = bringUp(n, { bootDelayMs: 0 });
@@ -72,7 +92,7 @@ for (const n of sizes) {
     const client = parse(readFileSync(path.join(site.dir, 'client.yaml'), 'utf8'));
     const url = `${Object.values(client.servers)[0].url}/metrics`;
     const token = readFileSync(path.join(site.dir, 'tokens', 'kaadmin'), 'utf8').trim();
-    row(n, 'idle', await scrapes(url, token, () => true, 10));
+    row(n, 'idle', await scrapes(url, token, () => true, 10), await cpuPerScrape(site.enginePid, url, token));
     const child = spawn(
       process.execPath,
       [
@@ -112,7 +132,12 @@ for (const n of sizes) {
     console.error(
       `  deployment of ${n} nodes: exit ${code}, ${((Date.now() - t0) / 1000).toFixed(1)} s, ${ok ? ok.trim().split('\n').length : 0} OK`,
     );
-    row(n, 'after', await scrapes(url, token, () => true, 10));
+    row(
+      n,
+      'after',
+      await scrapes(url, token, () => true, 10),
+      await cpuPerScrape(site.enginePid, url, token),
+    );
   } finally {
     tearDown(site, keep);
   }

@@ -25,7 +25,10 @@ export function metricsRoutes(metrics: EngineMetrics): FastifyPluginAsync<{ ctx:
       { schema: { summary: 'Prometheus metrics', description: DESCRIPTION } },
       async (request, reply) => {
         if (!request.user.admin)
-          throw new KaployError('KAPLOY_RIGHTS', 'only site administrators can read the engine metrics');
+          throw new KaployError(
+            'KAPLOY_RIGHTS',
+            'only site administrators can read the engine metrics: scrape with an admin token, or serve them on an admin address (metrics.listen, docs/metrics.md)',
+          );
         const s = await scrape(metrics);
         return reply.type(s.type).send(s.body);
       },
