@@ -20,6 +20,7 @@ import { nodesRoutes } from './server/routes-nodes.js';
 import { rightsRoutes } from './server/routes-rights.js';
 import { type RunningServer, startServer } from './server/start.js';
 import { openStore, storePath } from './store/store.js';
+import { uiRoutes } from './ui/routes-ui.js';
 
 // The engine assembled: the one engine module the command line (`kaploy server`, and through it
 // the virtual site) imports to run and administer an engine. The engine's parts know nothing of
@@ -42,6 +43,7 @@ export function routePlugins(services: EngineServices): readonly EnginePlugin[] 
     deploymentRoutes(services),
     statsRoutes as EnginePlugin,
     nodeOpsRoutes(services),
+    uiRoutes(services),
   ];
 }
 
