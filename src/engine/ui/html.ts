@@ -36,3 +36,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   for (let i = 0; i < values.length; i++) out += part(values[i]) + (strings[i + 1] ?? '');
   return new Html(out);
 }
+
+/** A JSON value inside `<script type="application/json">`: no `</script>` or `<!--` can end it. */
+export function jsonData(value: unknown): Html {
+  return new Html(JSON.stringify(value).replace(/</g, '\\u003c'));
+}

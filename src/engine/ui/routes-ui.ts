@@ -11,10 +11,14 @@ import { page } from './layout.js';
 import { formBodies, loginRoutes } from './login.js';
 import { streamOperation } from './operation-events.js';
 import { kindOfWid, parseVerbosity } from './operation-kinds.js';
+import { environmentRoutes } from './page-environments.js';
 import { nodeBody, nodeHistory } from './page-node.js';
 import { nodeLines, nodesBody } from './page-nodes.js';
 import { operationBody } from './page-operation.js';
 import { operationsBody, visibleOperations } from './page-operations.js';
+import { restoresRoutes } from './page-restores.js';
+import { statsRoutes } from './page-stats.js';
+import { pageReply } from './reply-page.js';
 import { installSessionHook } from './session-hook.js';
 import { UiSessions } from './sessions.js';
 import { staticRoutes } from './static-files.js';
@@ -74,16 +78,9 @@ export function uiRoutes(services: EngineServices): EnginePlugin {
     staticRoutes(app);
     loginRoutes(app, ctx, sessions, SESSION_TTL_MS);
 
+    const view = pageReply(ctx);
     const send = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, extra = {}) =>
-      reply.type('text/html; charset=utf-8').send(
-        page({
-          title,
-          site: ctx.config.site,
-          body,
-          who: { session: request.uiSession, admin: request.user.admin },
-          ...extra,
-        }),
-      );
+      view(request, reply)(title, body, extra);
     const hide = { hide: true } as const;
 
     app.get('/ui', { schema: hide }, async (_request, reply) => reply.redirect('/ui/nodes', 303));
@@ -145,5 +142,8 @@ export function uiRoutes(services: EngineServices): EnginePlugin {
         );
       },
     );
+    environmentRoutes(app, ctx, view);
+    statsRoutes(app, ctx, view);
+    restoresRoutes(app, ctx, view);
   };
 }

@@ -18,6 +18,7 @@ const TYPES: Record<string, string> = {
 const FILES: Record<string, string> = {
   'ui.css': path.join(STATIC_DIR, 'ui.css'),
   'live.js': path.join(STATIC_DIR, 'live.js'),
+  'stats.js': path.join(STATIC_DIR, 'stats.js'),
   'uPlot.iife.min.js': path.join(UPLOT_DIR, 'uPlot.iife.min.js'),
   'uPlot.min.css': path.join(UPLOT_DIR, 'uPlot.min.css'),
 };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { enrolUser } from '../../../src/engine/auth/enrol.js';
+import { addEnvironment } from '../../../src/engine/environments/environment-service.js';
 import { type RunningEngine, startEngine } from '../../../src/engine/main.js';
 import type { NodeOpOutcome } from '../../../src/engine/nodeops/node-op-outcome.js';
 import { REBOOT } from '../../../src/engine/nodeops/nodeop-kinds.js';
@@ -267,5 +268,104 @@ describe('dashboard rights and CSRF', () => {
     const css = await engine.app.inject({ method: 'GET', url: '/ui/static/uPlot.min.css' });
     expect(css.statusCode).toBe(200);
     expect(css.headers['content-type']).toMatch(/^text\/css/);
+  });
+});
+
+describe('dashboard environments, statistics and restores', () => {
+  it('renders script in an environment description as text, in the listing and the description', async () => {
+    const img = `${site.imageDir}/img.tgz`;
+    (await import('node:fs')).writeFileSync(img, 'image\n');
+    await addEnvironment(
+      engine.ctx,
+      { name: 'alice', admin: false },
+      {
+        description: [
+          '---',
+          'name: xss-env',
+          `description: "${SCRIPT.replace(/"/g, '\\"')}"`,
+          'visibility: shared',
+          'os: linux',
+          'image:',
+          `  file: ${img}`,
+          '  kind: tar',
+          '  compression: gzip',
+          'boot: {kernel: /vmlinuz}',
+          'filesystem: ext4',
+          '',
+        ].join('\n'),
+        file: 'xss.yaml',
+        uploads: [],
+      },
+    );
+    const { cookie } = await login('bob');
+    for (const url of ['/ui/environments?user=alice', '/ui/environments/alice/xss-env']) {
+      const r = await engine.app.inject({ method: 'GET', url, headers: { cookie } });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.body, url).toContain('&lt;script&gt;alert(1)');
+      expect(r.body, url).not.toContain('<script>alert');
+      expect(r.body, url).not.toContain('<img src=x');
+    }
+    const bad = await engine.app.inject({
+      method: 'GET',
+      url: '/ui/environments?user=%3Cb%3E',
+      headers: { cookie },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('gives the CSV GET /stats gives for the same filters, and refuses a bad filter', async () => {
+    const { cookie } = await login('alice');
+    const ui = await engine.app.inject({
+      method: 'GET',
+      url: '/ui/stats.csv?operation=all',
+      headers: { cookie },
+    });
+    const api = await engine.app.inject({
+      method: 'GET',
+      url: '/stats?kind=list',
+      headers: { authorization: `Bearer ${secret('alice')}` },
+    });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain('node-2.testsite');
+    expect(ui.body).toBe(api.body);
+    const page = await engine.app.inject({
+      method: 'GET',
+      url: '/ui/stats?operation=all',
+      headers: { cookie },
+    });
+    expect(page.body).toMatch(/node-2\.testsite<\/td><td>100\.00%/);
+    const bad = await engine.app.inject({
+      method: 'GET',
+      url: '/ui/stats?from=yesterday',
+      headers: { cookie },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('keeps the restores to admins, and the retry button to forms with the CSRF token', async () => {
+    const user = await login('alice');
+    expect(
+      (await engine.app.inject({ method: 'GET', url: '/ui/restores', headers: { cookie: user.cookie } }))
+        .statusCode,
+    ).toBe(403);
+    const admin = await login('admin');
+    const page = await engine.app.inject({
+      method: 'GET',
+      url: '/ui/restores',
+      headers: { cookie: admin.cookie },
+    });
+    expect(page.statusCode).toBe(200);
+    const retry = (cookie: string, csrf: string) =>
+      engine.app.inject({
+        method: 'POST',
+        url: '/ui/restores/retry',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ csrf }).toString(),
+      });
+    expect((await retry(admin.cookie, 'A'.repeat(43))).statusCode).toBe(403);
+    expect((await retry(user.cookie, user.csrf)).statusCode).toBe(403);
+    const ok = await retry(admin.cookie, admin.csrf);
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe('/ui/restores?retried=0');
   });
 });
