@@ -156,4 +156,39 @@ describe('the dashboard in Chromium', () => {
       await context.close();
     }
   });
+
+  it('draws the statistics charts from the rows kastat3 prints', async () => {
+    const { context, page } = await loggedIn('root');
+    try {
+      await page.goto(`${url}/ui/stats?operation=all`);
+      await page.waitForSelector('figure#chart-durations-uisite-c1 canvas');
+      const chart = (await page.evaluate(
+        () =>
+          (window as unknown as { kaployCharts: Record<string, unknown> }).kaployCharts[
+            'durations-uisite-c1'
+          ],
+      )) as { data: number[][]; hosts: string[] };
+      const k = await site.run('kastat3', [
+        '-d',
+        '-o',
+        'all',
+        '-F',
+        'hostname,start,step1_duration,step2_duration,step3_duration',
+      ]);
+      expect(k.code).toBe(0);
+      const rows = k.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(','))
+        .map(([h, st, a, b, c]) => ({ h, v: [st, a, b, c].map(Number) }))
+        .sort((x, y) => (x.v[0] as number) - (y.v[0] as number));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(chart.hosts.slice().sort()).toEqual(rows.map((r) => r.h).sort());
+      for (let col = 0; col < 4; col++)
+        expect((chart.data[col] as number[]).slice().sort()).toEqual(rows.map((r) => r.v[col]).sort());
+      await shot(page, 'stats');
+    } finally {
+      await context.close();
+    }
+  });
 });
