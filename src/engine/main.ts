@@ -22,6 +22,7 @@ import { nodesRoutes } from './server/routes-nodes.js';
 import { rightsRoutes } from './server/routes-rights.js';
 import { type RunningServer, startServer } from './server/start.js';
 import { openStore, storePath } from './store/store.js';
+import { uiRoutes } from './ui/routes-ui.js';
 
 // The engine assembled: the one engine module the command line (`kaploy server`, and through it
 // the virtual site) imports to run and administer an engine. The engine's parts know nothing of
@@ -45,6 +46,7 @@ export function routePlugins(services: EngineServices, metrics?: EngineMetrics):
     deploymentRoutes(services),
     statsRoutes as EnginePlugin,
     nodeOpsRoutes(services),
+    uiRoutes(services),
   ];
 }
 

@@ -28,6 +28,12 @@ export function setup(): void {
   });
   if (r.status !== 0)
     throw new Error(`precompiling the configuration validators failed:\n${r.stdout}${r.stderr}`);
+  // And the dashboard's static files, which the engine serves from dist/.
+  const c = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'copy-ui-static.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (c.status !== 0) throw new Error(`copying the dashboard's files failed:\n${c.stdout}${c.stderr}`);
 }
 
 function tsc(extra: string[]): void {

@@ -8,6 +8,8 @@ export interface AuthenticatedUser {
   admin: boolean;
 }
 
+/** A secret as the commands send it: base64url, bounded. */
+export const SECRET_RE = /^[A-Za-z0-9_-]{16,200}$/;
 const BEARER_RE = /^Bearer ([A-Za-z0-9_-]{16,200})$/;
 
 /**
@@ -32,13 +34,36 @@ export function authenticate(
       'KAPLOY_AUTH',
       'authentication failed: malformed Authorization header (expected Bearer <token>)',
     );
-  const hash = hashToken(m[1] as string);
-  const row = store.users.byTokenHash(hash);
-  if (!row || !sameHash(row.token_sha256, hash)) {
+  const user = userOfSecret(store, config, m[1] as string);
+  if (!user) {
     throw new KaployError(
       'KAPLOY_AUTH',
       'authentication failed: unknown or revoked token (ask a site admin to enrol you again)',
     );
   }
+  return user;
+}
+
+/**
+ * The user a secret's hash belongs to, else undefined: the one lookup behind the API's bearer
+ * header and the dashboard's login and sessions (which hold the hash, so a rotated or revoked
+ * secret ends them too).
+ */
+export function userOfTokenHash(
+  store: Store,
+  config: SiteConfig,
+  hash: string,
+): AuthenticatedUser | undefined {
+  const row = store.users.byTokenHash(hash);
+  if (!row || !sameHash(row.token_sha256, hash)) return undefined;
   return { name: row.name, admin: config.admins.includes(row.name) };
+}
+
+/** The user of a secret (the token the commands send), else undefined. */
+export function userOfSecret(
+  store: Store,
+  config: SiteConfig,
+  secret: string,
+): AuthenticatedUser | undefined {
+  return userOfTokenHash(store, config, hashToken(secret));
 }

@@ -329,6 +329,22 @@ export class OperationService {
     );
   }
 
+  /**
+   * Resolves at the next change of a running operation the caller may read (a log entry, a node's
+   * step, its end), after `ms` at the latest or when `signal` aborts; at once when it is not running.
+   * Lets a live view (the dashboard's event stream) follow the nodes' steps, not only the log lines.
+   */
+  changed(
+    caller: AuthenticatedUser,
+    kind: AnyKind,
+    wid: string,
+    ms: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const l = this.#get(caller, kind, wid);
+    return l && !l.log.done ? l.log.changed(ms, signal) : Promise.resolve();
+  }
+
   cancel(caller: AuthenticatedUser, kind: AnyKind, wid: string): void {
     const l = this.#get(caller, kind, wid);
     if (!l) throw notFound('KAPLOY_INVALID_WORKFLOW_ID', `no running ${kind.noun} ${wid}`);

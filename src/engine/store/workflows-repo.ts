@@ -45,4 +45,15 @@ export class WorkflowsRepo {
     const sql = `SELECT * FROM workflows${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created`;
     return this.db.prepare(sql).all(...args) as WorkflowRow[];
   }
+
+  /** The newest `limit` operations of these kinds (of `user` when given), newest first. */
+  recent(kinds: readonly string[], limit: number, user?: string): WorkflowRow[] {
+    const marks = kinds.map(() => '?').join(', ');
+    const byUser = user === undefined ? '' : ' AND user = ?';
+    return this.db
+      .prepare(
+        `SELECT * FROM workflows WHERE kind IN (${marks})${byUser} ORDER BY created DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...kinds, ...(user === undefined ? [] : [user]), limit) as WorkflowRow[];
+  }
 }

@@ -37,13 +37,26 @@ interface SeenRoute {
   query: string[];
 }
 
+/** Routes a plugin hid from the document (the dashboard's pages). */
+const hidden: string[] = [];
+
 /** Each plugin in its own context with an onRoute hook: every route it registers, as fastify saw it. */
 function recording(plugins: readonly EnginePlugin[], seen: SeenRoute[]): EnginePlugin[] {
   return plugins.map(
     (p): EnginePlugin =>
       async (app, opts) => {
         app.addHook('onRoute', (r: RouteOptions) => {
-          const schema = (r.schema ?? {}) as { body?: unknown; querystring?: { properties?: object } };
+          const schema = (r.schema ?? {}) as {
+            body?: unknown;
+            querystring?: { properties?: object };
+            hide?: boolean;
+          };
+          // The dashboard's pages are not API: hidden from the document, and only they may be.
+          if (schema.hide) {
+            expect(r.url, 'a route hidden from the OpenAPI document').toMatch(/^\/ui(\/|$)/);
+            hidden.push(r.url);
+            return;
+          }
           for (const method of [r.method].flat()) {
             if (method === 'HEAD') continue; // fastify's implicit HEAD of each GET
             seen.push({
@@ -117,6 +130,7 @@ describe('the OpenAPI document', () => {
       store.close();
     }
     expect(seen.length).toBeGreaterThan(30);
+    expect(hidden).toContain('/ui/login');
     for (const r of [...seen, { method: 'get', url: '/openapi.json', body: undefined, query: [] }]) {
       const op = doc.paths[r.url]?.[r.method] as
         | {
