@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # userland; e2fsprogs: dd test images; taktuk: the broadcast benchmark's reference; iproute2: netns;
 # nginx-light: the web depot the image download tests count requests on (a site's public_html);
 # chromium: the dashboard's browser tests (test/slow/ui, driven headless by playwright-core).
-PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium)
+# uidmap: newuidmap/newgidmap, for the user namespace over root's subordinate ids (below).
+PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium uidmap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,6 +26,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq >>/tmp/kaploy-apt.log 2>&1
     apt-get install -y -qq "${missing[@]}" >>/tmp/kaploy-apt.log 2>&1 || { tail -20 /tmp/kaploy-apt.log >&2; exit 1; }
   }
+fi
+# Root's subordinate ids: virtual nodes get real user and group ids in a user namespace mapped
+# onto a slice of this range, ids no host file or account uses (docs/virtual-node.md).
+if [ "$(id -u)" -eq 0 ]; then
+  for f in /etc/subuid /etc/subgid; do
+    grep -q '^root:1000000000:67108864$' "$f" 2>/dev/null || echo 'root:1000000000:67108864' >>"$f"
+  done
 fi
 # `npm install` (which follows package-lock.json) rather than `npm ci`: npm 11 leaves the other
 # platforms' optional packages of @biomejs/biome out of the lock file, and `npm ci` then refuses

@@ -8,7 +8,7 @@ import { runTool } from './run-tool.js';
 /**
  * The project's own test images, built with the system's tar, compressors and mke2fs into a cache
  * directory, once: a tiny but real bootable environment (kernel and initrd stand-ins, an init,
- * /etc, a static busybox userland), the production image, the same tiny environment in every
+ * /etc, a static busybox userland with dash, GNU tar and gzip, the tutorial's admin scripts), the production image, the same tiny environment in every
  * compression kind and as a dd image, and a postinstall archive.
  */
 export interface TestImages {
@@ -23,7 +23,7 @@ export interface TestImages {
 }
 
 // Bump when what the images contain changes: the cache is keyed by it.
-const RECIPE = 'v1';
+const RECIPE = 'v2';
 
 const TINY: RootfsSpec = {
   name: 'tiny-x64-base',
@@ -122,8 +122,8 @@ async function buildAll(tmp: string, signal?: AbortSignal): Promise<void> {
   const tinyRoot = path.join(tmp, 'tiny-root');
   const prodRoot = path.join(tmp, 'prod-root');
   const postRoot = path.join(tmp, 'post-root');
-  await writeRootfs(tinyRoot, TINY);
-  await writeRootfs(prodRoot, PROD);
+  await writeRootfs(tinyRoot, TINY, signal);
+  await writeRootfs(prodRoot, PROD, signal);
   await mkdir(postRoot);
   await writeFile(path.join(postRoot, POSTINSTALL_SCRIPT), POSTINSTALL_BODY);
   await chmod(path.join(postRoot, POSTINSTALL_SCRIPT), 0o755);

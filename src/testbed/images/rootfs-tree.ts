@@ -1,5 +1,7 @@
 import { chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { copyHostPrograms } from './host-binaries.js';
+import { TUTORIAL_FILES } from './tutorial-tools.js';
 
 /** What distinguishes one test image's root file system from another. */
 export interface RootfsSpec {
@@ -11,12 +13,12 @@ export interface RootfsSpec {
   extraFiles?: Record<string, string>;
 }
 
-/** The static busybox the images carry as their whole userland (Debian's busybox-static). */
+/** The static busybox the images carry as their base userland (Debian's busybox-static). */
 const BUSYBOX = '/bin/busybox';
 
 // Applets linked in /bin so that what the engine, tests and users type runs in the booted system.
+// sh, tar and gzip are dash and GNU's (host-binaries.ts): the tutorial's capture needs their long options.
 const APPLETS = [
-  'sh',
   'ash',
   'ls',
   'cat',
@@ -24,8 +26,6 @@ const APPLETS = [
   'mv',
   'rm',
   'ln',
-  'tar',
-  'gzip',
   'gunzip',
   'zcat',
   'bzip2',
@@ -80,6 +80,9 @@ const APPLETS = [
   'tr',
   'uniq',
   'expr',
+  'su',
+  'chgrp',
+  'mktemp',
 ];
 
 /** A recognisable stand-in for a kernel or initrd: tests check which one a node booted. */
@@ -119,7 +122,7 @@ function baseFiles(s: RootfsSpec): Record<string, string> {
 }
 
 /** Writes the image's root file system into `root` (which must not exist yet). */
-export async function writeRootfs(root: string, s: RootfsSpec): Promise<void> {
+export async function writeRootfs(root: string, s: RootfsSpec, signal?: AbortSignal): Promise<void> {
   for (const d of [
     'bin',
     'sbin',
@@ -134,6 +137,7 @@ export async function writeRootfs(root: string, s: RootfsSpec): Promise<void> {
     'mnt',
     'boot',
     'var/log',
+    'home',
   ]) {
     await mkdir(path.join(root, d), { recursive: true });
   }
@@ -148,4 +152,11 @@ export async function writeRootfs(root: string, s: RootfsSpec): Promise<void> {
   await copyFile(BUSYBOX, path.join(root, 'bin/busybox'));
   await chmod(path.join(root, 'bin/busybox'), 0o755);
   for (const a of APPLETS) await symlink('busybox', path.join(root, 'bin', a));
+  await copyHostPrograms(root, undefined, signal);
+  await symlink('dash', path.join(root, 'bin/sh'));
+  for (const [rel, f] of Object.entries(TUTORIAL_FILES)) {
+    const dest = path.join(root, rel);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await writeFile(dest, f.content, { mode: f.exec ? 0o755 : 0o644 });
+  }
 }

@@ -7,6 +7,8 @@ import { isUnder, relativeTo } from './view-paths.js';
 export interface Mount {
   mountPoint: string;
   partition: number;
+  /** A bind mount's source directory, relative to the partition's root ('' or absent: its root). */
+  sourceRel?: string;
 }
 
 /** A view path mapped to the host: `base` (a sandbox directory) and `rel` below it. */
@@ -51,7 +53,7 @@ export class BootedSystem {
       .find((m) => isUnder(path, m.mountPoint));
     if (mount)
       return {
-        base: this.disk.partitionDir(mount.partition),
+        base: this.mountSource(mount),
         rel: relativeTo(path, mount.mountPoint),
         partition: mount.partition,
       };
@@ -63,6 +65,27 @@ export class BootedSystem {
       };
     const dir = DEPLOY_ENV_DIRS.find((d) => isUnder(path, d));
     return dir ? { base: join(this.deployEnvDir, dir.slice(1)), rel: relativeTo(path, dir) } : undefined;
+  }
+
+  /** The sandbox directory a mount shows: its partition's root, or a bind mount's source in it. */
+  mountSource(m: Mount): string {
+    const dir = this.disk.partitionDir(m.partition);
+    return m.sourceRel ? join(dir, m.sourceRel) : dir;
+  }
+
+  /** The mount table as mount(8) prints it: the booted partition on /, then what was mounted. */
+  mountTable(): string {
+    const fsOf = (n: number) => this.disk.state.partitions.find((p) => p.number === n)?.fs ?? 'none';
+    const lines =
+      this.rootPartition === undefined
+        ? ['tmpfs on / type tmpfs (rw,relatime)']
+        : [`${this.disk.deviceName(this.rootPartition)} on / type ${fsOf(this.rootPartition)} (rw,relatime)`];
+    lines.push('proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)');
+    for (const m of this.mounts)
+      lines.push(
+        `${this.disk.deviceName(m.partition)} on ${m.mountPoint} type ${fsOf(m.partition)} (rw,relatime)`,
+      );
+    return `${lines.join('\n')}\n`;
   }
 
   isPartitionInUse(n: number): boolean {
@@ -77,7 +100,7 @@ export class BootedSystem {
   sandboxSpec(argv: string[], cwd = this.isDeployEnv ? '/root' : '/'): SandboxSpec {
     const mounts: Bind[] = [...this.mounts]
       .sort((a, b) => a.mountPoint.split('/').length - b.mountPoint.split('/').length)
-      .map((m) => ({ host: this.disk.partitionDir(m.partition), at: m.mountPoint }));
+      .map((m) => ({ host: this.mountSource(m), at: m.mountPoint }));
     const devices: Bind[] = this.disk.state.partitions.map((p) => ({
       host: this.disk.imgPath(p.number),
       at: this.disk.deviceName(p.number),

@@ -118,6 +118,7 @@ function runNative(
           system,
           deployKernel: rt.deployKernel,
           readStdin: () => readStdin(hw.kind),
+          writeStdout: (text) => channel.write(text),
         });
       }
     }

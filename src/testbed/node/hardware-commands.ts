@@ -11,6 +11,8 @@ export type HardwareCommand =
   | { kind: 'mkfs'; fstype: string; device: string }
   | { kind: 'mkswap'; device: string }
   | { kind: 'mount'; device: string; dir: string }
+  | { kind: 'bind-mount'; source: string; dir: string }
+  | { kind: 'mount-list' }
   | { kind: 'umount'; dir: string }
   | { kind: 'grub-install'; bootDir: string; device: string }
   | { kind: 'kexec-load'; kernel: string; initrd?: string; append: string }
@@ -98,6 +100,10 @@ function matchShape(w: string[]): HardwareCommand | undefined {
     case 'mkswap':
       return len === 2 && a ? { kind: 'mkswap', device: a } : undefined;
     case 'mount':
+      // Bare `mount` lists the mount table (execo and EnOSlib read it to find deployed nodes);
+      // `mount -o bind SRC DIR` is the tutorial's manual capture.
+      if (len === 1) return { kind: 'mount-list' };
+      if (len === 5 && a === '-o' && b === 'bind' && c && d) return { kind: 'bind-mount', source: c, dir: d };
       return len === 3 && a && b ? { kind: 'mount', device: a, dir: b } : undefined;
     case 'umount':
       return len === 2 && a ? { kind: 'umount', dir: a } : undefined;

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import path, { basename } from 'node:path';
 import { parseSfdiskScript, SfdiskScriptError } from '../../formats/sfdisk-script.js';
 import type { BootOutcome } from './boot-resolver.js';
 import type { BootedSystem } from './booted-system.js';
@@ -16,6 +16,8 @@ export interface HardwareContext {
   deployKernel: string;
   /** Reads the command's stdin to its end (bounded), for sfdisk. */
   readStdin: () => Promise<string>;
+  /** The command's stdout, for `mount`'s table. */
+  writeStdout: (text: string) => void;
 }
 
 // mount(8) and umount(8) report failures with status 32.
@@ -68,6 +70,12 @@ export async function runHardwareCommand(
     }
     case 'mount':
       await mount(system, cmd.device, cmd.dir);
+      return none;
+    case 'bind-mount':
+      await bindMount(system, cmd.source, cmd.dir);
+      return none;
+    case 'mount-list':
+      ctx.writeStdout(system.mountTable());
       return none;
     case 'umount':
       umount(system, cmd.dir);
@@ -128,6 +136,46 @@ async function mount(system: BootedSystem, device: string, dirArg: string): Prom
   ).catch((e: Error) => fail(`${dir}: ${e.message}`));
   if (kind !== 'dir') fail(`${dir}: mount point does not exist.`);
   system.mounts.push({ mountPoint: dir, partition: p.number });
+}
+
+/**
+ * `mount -o bind SRC DIR`: SRC must be a directory of one of the node's partitions (walked without
+ * following links, like every path the node resolves), DIR a directory not already a mount point.
+ * The sandbox then binds that partition directory at DIR, as Linux would show it.
+ */
+async function bindMount(system: BootedSystem, srcArg: string, dirArg: string): Promise<void> {
+  const fail = (msg: string): never => {
+    throw new HardwareError(`mount: ${msg}`, MOUNT_FAILURE);
+  };
+  const paths = [srcArg, dirArg].map((a) => {
+    try {
+      return normalizeViewPath(a, 'mount');
+    } catch (e) {
+      return fail((e as Error).message.replace(/^mount: /, ''));
+    }
+  });
+  const [src, dir] = paths as [string, string];
+  if (system.mounts.some((m) => m.mountPoint === dir)) fail(`${dir}: mount point busy.`);
+  const from = system.resolve(src);
+  if (from?.partition === undefined)
+    fail(`${src}: special device does not exist (bind mounts take a directory of the node's partitions).`);
+  const to = system.resolve(dir);
+  if (!to) fail(`${dir}: mount point does not exist.`);
+  for (const [what, r] of [
+    [src, from],
+    [dir, to],
+  ] as const) {
+    const ok = r as NonNullable<typeof r>;
+    const kind = await statWithoutSymlinks(ok.base, ok.rel).catch((e: Error) =>
+      fail(`${what}: ${e.message}`),
+    );
+    if (kind !== 'dir') fail(`${what}: not a directory.`);
+  }
+  const f = from as NonNullable<typeof from>;
+  // The source as a path inside its partition: the mount it lies in may itself be a bind mount.
+  const partRoot = system.disk.partitionDir(f.partition as number);
+  const sourceRel = path.relative(partRoot, path.join(f.base, f.rel));
+  system.mounts.push({ mountPoint: dir, partition: f.partition as number, sourceRel });
 }
 
 function umount(system: BootedSystem, arg: string): void {

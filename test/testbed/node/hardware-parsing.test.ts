@@ -56,6 +56,13 @@ describe('parseHardwareCommand', () => {
       device: '/dev/sda3',
       dir: '/mnt/a b',
     });
+    // Bare mount lists the table; -o bind is the tutorial's manual capture.
+    expect(parseHardwareCommand('mount')).toEqual({ kind: 'mount-list' });
+    expect(parseHardwareCommand('mount -o bind / /mnt')).toEqual({
+      kind: 'bind-mount',
+      source: '/',
+      dir: '/mnt',
+    });
     expect(parseHardwareCommand(nodeCommands.umount('/mnt/dest'))).toEqual({
       kind: 'umount',
       dir: '/mnt/dest',
@@ -112,7 +119,9 @@ describe('parseHardwareCommand', () => {
     expect(parseHardwareCommand('tar -xf x')).toBeUndefined();
     for (const line of [
       'mount -o loop a b',
-      'mount',
+      'mount /dev/sda3',
+      'mount -o bind a',
+      'mount -o bind,ro a b',
       'reboot -f',
       'kexec -l k',
       'kaploy-relay --port 99999 -- sh -c x',
