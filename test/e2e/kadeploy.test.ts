@@ -69,7 +69,7 @@ describe('kadeploy3 on a virtual site', () => {
     // kastat3, as the tutorial reads the last deployment's row.
     const stat = await site.sh(`kastat3 -x ${since()} -d | sed -n '$p'`);
     expect(stat.stdout.trim()).toMatch(
-      /^\w+,node-\d\.e2edeploy,SetDeploymentEnvUntrusted,BroadcastEnvKascade,BootNewEnvClassical,\d+,\d+,\d+,0,0,0,\d+,\d+,\d+,\d+,tiny-x64-base:1,false,[0-9a-f]{32},true,$/,
+      /^\w+,node-\d\.e2edeploy,SetDeploymentEnvUntrusted,BroadcastEnvKastafior,BootNewEnvClassical,\d+,\d+,\d+,0,0,0,\d+,\d+,\d+,\d+,tiny-x64-base:1,false,[0-9a-f]{32},true,$/,
     );
   });
 
@@ -172,12 +172,13 @@ describe('kadeploy3 on a virtual site', () => {
       '-m',
       n,
       '--breakpoint',
-      'BroadcastEnvKascade:manage_user_post_install',
+      'BroadcastEnvKastafior:manage_user_post_install',
       '--write-workflow-id',
       widFile,
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/stopped at its breakpoint/);
+    expect(r.stdout).toMatch(/ done \(0\/1 nodes OK, 1 stopped at the breakpoint\)\n/);
     // Stopped before the postinstall: the image is there, the postinstall has not run.
     expect(existsSync(site.disk(n, 3, 'etc/os-release'))).toBe(true);
     const wid = readFileSync(widFile, 'utf8').trim();
@@ -185,6 +186,23 @@ describe('kadeploy3 on a virtual site', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/The deployment is successful on nodes/);
     expect(readFileSync(site.disk(n, 3, 'boot/grub/grub.cfg'), 'utf8')).toMatch(/linux/);
+  });
+
+  it('fails the node with a reason when a dd.gz image is empty (a dd of nothing, gzipped)', async () => {
+    const n = site.nodes[3] as string;
+    const empty = await site.sh('printf "" | gzip > images/empty.dd.gz');
+    expect(empty.code).toBe(0);
+    const desc = readFileSync(path.join(site.dir, 'envs', 'tiny-x64-base-dd.yaml'), 'utf8')
+      .replace(/file: .*/, `file: server://${path.join(site.dir, 'images', 'empty.dd.gz')}`)
+      .replace(/^name: .*/m, 'name: empty-dd')
+      .replace(/^visibility: .*\n/m, '');
+    writeFileSync(path.join(site.dir, 'empty-dd.yaml'), desc);
+    const r = await site.run('kadeploy3', ['-m', n, '-a', path.join(site.dir, 'empty-dd.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      `The deployment failed on nodes\n${n} (BroadcastEnvKastafior-send_environment: the image is empty (it decompresses to 0 bytes))`,
+    );
+    expect(r.stdout).not.toMatch(/The deployment is successful/);
   });
 
   it("follows the tutorial's round trip: print, edit, deploy anonymously, add", async () => {
@@ -243,7 +261,7 @@ describe('kadeploy3 on a virtual site', () => {
           '-m',
           'node-1.e2edeploy',
           '--breakpoint',
-          'BroadcastEnvKascade:manage_user_post_install',
+          'BroadcastEnvKastafior:manage_user_post_install',
         ],
         3,
         /breakpoint/i,

@@ -198,7 +198,11 @@ export class OperationService {
       log.line(0, `${plan.kind.title} #${wid} failed: ${live.error.message}`);
     }
     const ok = outcomes.filter((o) => o.status === 'ok').length;
-    log.line(0, `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK)`);
+    const stopped = outcomes.filter((o) => o.status === 'breakpoint').length;
+    // Nodes held at the breakpoint asked for are neither OK nor failed: the line says where they are
+    // (Kadeploy: "Breakpoint reached for ..."), so "0/1 nodes OK" never reads as a failure.
+    const held = stopped > 0 ? `, ${stopped} stopped at the breakpoint` : '';
+    log.line(0, `${plan.kind.title} #${wid} done (${ok}/${outcomes.length} nodes OK${held})`);
     log.finish(outcomes.map((o) => [o.node, plan.kind.view(o)]));
   }
 

@@ -1,6 +1,6 @@
 /**
  * Kadeploy prints node sets folded (`to_s_fold`): `gdx-[1-3,7].orsay.grid5000.fr`. Names are
- * grouped by what surrounds their last number; a name without a number is printed as is. Groups
+ * grouped by what surrounds the last number of their host part; a name without a number is printed as is. Groups
  * keep the order in which their first name appears.
  */
 export function foldNodes(nodes: readonly string[]): string {
@@ -8,13 +8,18 @@ export function foldNodes(nodes: readonly string[]): string {
   const loose: string[] = [];
   const order: (string | { key: string })[] = [];
   for (const name of nodes) {
-    const m = /^(.*?)(\d+)(\D*)$/.exec(name);
+    // The number folded is the last one of the host part (before the first dot), so digits in the
+    // domain (node-2.site1.grid5000.fr) never split a set that Kadeploy prints as one.
+    const dot = name.indexOf('.');
+    const host = dot < 0 ? name : name.slice(0, dot);
+    const m = /^(.*?)(\d+)(\D*)$/.exec(host);
     if (!m) {
       loose.push(name);
       order.push(name);
       continue;
     }
-    const [, prefix = '', digits = '', suffix = ''] = m;
+    const [, prefix = '', digits = ''] = m;
+    const suffix = `${m[3] ?? ''}${dot < 0 ? '' : name.slice(dot)}`;
     // Zero-padded numbers (node-007) only fold with numbers of the same width.
     const key = `${prefix}\u0000${digits.startsWith('0') ? digits.length : ''}\u0000${suffix}`;
     let g = groups.get(key);

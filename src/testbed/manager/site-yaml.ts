@@ -8,9 +8,10 @@ export const PARTITIONING = { block_device: '/dev/sda', swap: 1, prod: 2, deploy
 export const DEPLOY_KERNEL = 'deploy/vmlinuz';
 export const DEPLOY_INITRD = 'deploy/initrd.img';
 
-// Virtual nodes boot in well under a second: timeouts and retries sized for that, not for iron.
+// Grid'5000's implementations (the tutorial's --breakpoint BroadcastEnvKastafior:... works as written),
+// with timeouts and retries sized for virtual nodes that boot in well under a second.
 const AUTOMATA =
-  'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:60&BroadcastEnv|BroadcastEnvKascade:1:120&BootNewEnv|BootNewEnvClassical:0:60,BootNewEnvHardReboot:1:60';
+  'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:60&BroadcastEnv|BroadcastEnvKastafior:1:120&BootNewEnv|BootNewEnvClassical:0:60,BootNewEnvHardReboot:1:60';
 
 /** Groups nodes per /24 so the YAML names them as ranges (node-[1-250].site, 127.s.0.[1-250]). */
 function nodeRanges(site: string, nodes: PlannedNode[]): { names: string; addresses: string }[] {

@@ -127,6 +127,7 @@ describe('renderEvent', () => {
     ).toEqual([
       '*** Breakpoint on manage_user_post_install reached for a-[1-2]',
       'Step Deploy[BroadcastEnvKastafior] breakpointed',
+      'Breakpoint reached for a-[1-2]',
     ]);
     expect(
       lines(
@@ -187,6 +188,12 @@ describe('foldNodes', () => {
     expect(foldNodes(['b-2', 'a-1', 'b-1', 'frontend'])).toBe('b-[1-2],a-1,frontend');
     expect(foldNodes(['n-01', 'n-02', 'n-1'])).toBe('n-[01-02],n-1');
     expect(foldNodes([])).toBe('');
+    // Digits in the domain are not the node's number.
+    expect(foldNodes(['node-2.site1.grid5000.fr', 'node-3.site1.grid5000.fr'])).toBe(
+      'node-[2-3].site1.grid5000.fr',
+    );
+    expect(foldNodes(['node-2.x', 'node-3.x', 'node-2.y'])).toBe('node-[2-3].x,node-2.y');
+    expect(foldNodes(['gw.site1', 'node-1.site1'])).toBe('gw.site1,node-1.site1');
   });
 });
 
