@@ -34,6 +34,10 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
     .option('--site <name>', 'site name ([a-z][a-z0-9-]*)', 'vsite')
     .option('--dir <dir>', 'site directory', defaultDir())
     .option('--boot-delay <ms>', 'time a node takes to boot, in ms')
+    .option(
+      '--firmware-delay <ms>',
+      'firmware/POST time of every reboot and power-on, skipped by kexec (default 0)',
+    )
     .option('--nic-rate <bytes/s>', 'NIC rate of every node, in bytes per second (default: unlimited)')
     .option('--ssh-port <port>', 'SSH port of every node (each node has its own address)')
     .action(
@@ -42,6 +46,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
         site: string;
         dir: string;
         bootDelay?: string;
+        firmwareDelay?: string;
         nicRate?: string;
         sshPort?: string;
       }) => {
@@ -51,6 +56,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
             site: o.site,
             dir: o.dir,
             ...(o.bootDelay === undefined ? {} : { bootDelay: o.bootDelay }),
+            ...(o.firmwareDelay === undefined ? {} : { firmwareDelay: o.firmwareDelay }),
             ...(o.nicRate === undefined ? {} : { nicRate: o.nicRate }),
             ...(o.sshPort === undefined ? {} : { sshPort: o.sshPort }),
           },

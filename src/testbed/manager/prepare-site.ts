@@ -71,6 +71,7 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
     bmcPort: await pickFreePort(),
     enginePort: await pickFreePort(),
     bootDelayMs: o.bootDelayMs,
+    ...(o.firmwareDelayMs === undefined ? {} : { firmwareDelayMs: o.firmwareDelayMs }),
     ...(o.nicBytesPerSec === undefined ? {} : { nicBytesPerSec: o.nicBytesPerSec }),
     productionImage: imgs.prodTgz,
   };

@@ -8,6 +8,8 @@ export interface UpOptions {
   site: string;
   dir: string;
   bootDelayMs: number;
+  /** Firmware/POST time of every boot but kexec (what kexec saves on real machines). */
+  firmwareDelayMs?: number;
   nicBytesPerSec?: number;
   sshPort: number;
 }
@@ -17,6 +19,7 @@ export interface RawUpOptions {
   site?: string;
   dir?: string;
   bootDelay?: string | number;
+  firmwareDelay?: string | number;
   nicRate?: string | number;
   sshPort?: string | number;
 }
@@ -63,6 +66,9 @@ export function validateUpOptions(raw: RawUpOptions): UpOptions {
     dir,
     bootDelayMs:
       raw.bootDelay === undefined ? DEFAULT_BOOT_DELAY_MS : int(raw.bootDelay, '--boot-delay', 0, 600_000),
+    ...(raw.firmwareDelay === undefined
+      ? {}
+      : { firmwareDelayMs: int(raw.firmwareDelay, '--firmware-delay', 0, 600_000) }),
     ...(raw.nicRate === undefined
       ? {}
       : { nicBytesPerSec: int(raw.nicRate, '--nic-rate', 1024, 100_000_000_000) }),

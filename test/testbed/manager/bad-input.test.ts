@@ -69,6 +69,16 @@ describe('validateUpOptions: the other options', () => {
     ],
     ['--boot-delay negative', { nodes: '2', bootDelay: '-5' }, /--boot-delay: expected an integer/],
     ['--nic-rate too small', { nodes: '2', nicRate: '10' }, /--nic-rate: expected an integer from 1024/],
+    [
+      '--firmware-delay not a number',
+      { nodes: '2', firmwareDelay: '2s' },
+      /--firmware-delay: expected an integer from 0 to 600000/,
+    ],
+    [
+      '--firmware-delay too long',
+      { nodes: '2', firmwareDelay: '600001' },
+      /--firmware-delay: expected an integer/,
+    ],
   ];
   for (const [what, raw, msg] of cases) {
     it(what, () => {
