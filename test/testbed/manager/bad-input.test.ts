@@ -79,6 +79,17 @@ describe('validateUpOptions: the other options', () => {
       { nodes: '2', firmwareDelay: '600001' },
       /--firmware-delay: expected an integer/,
     ],
+    [
+      '--domain with a shell character',
+      { nodes: '2', domain: 'grid5000.fr;reboot' },
+      /--domain: .* is not a domain name/,
+    ],
+    ['--domain upper case', { nodes: '2', domain: 'Grid5000.FR' }, /--domain: .* is not a domain name/],
+    [
+      '--domain too long',
+      { nodes: '2', domain: `${'a.'.repeat(150)}fr` },
+      /--domain: .* is not a domain name/,
+    ],
   ];
   for (const [what, raw, msg] of cases) {
     it(what, () => {
