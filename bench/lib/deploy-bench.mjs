@@ -70,6 +70,7 @@ export function bringUp(n, o = {}) {
   ];
   args.push('--boot-delay', String(o.bootDelayMs ?? 0));
   if (o.nicRate) args.push('--nic-rate', String(o.nicRate));
+  if (o.firmwareDelayMs) args.push('--firmware-delay', String(o.firmwareDelayMs));
   const up = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     env: { ...process.env, ...(o.env ?? {}) },

@@ -34,6 +34,11 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
     .option('--site <name>', 'site name ([a-z][a-z0-9-]*)', 'vsite')
     .option('--dir <dir>', 'site directory', defaultDir())
     .option('--boot-delay <ms>', 'time a node takes to boot, in ms')
+    .option('--domain <domain>', 'name nodes node-N.SITE.DOMAIN (e.g. grid5000.fr)')
+    .option(
+      '--firmware-delay <ms>',
+      'firmware/POST time of every reboot and power-on, skipped by kexec (default 0)',
+    )
     .option('--nic-rate <bytes/s>', 'NIC rate of every node, in bytes per second (default: unlimited)')
     .option('--ssh-port <port>', 'SSH port of every node (each node has its own address)')
     .action(
@@ -42,6 +47,8 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
         site: string;
         dir: string;
         bootDelay?: string;
+        domain?: string;
+        firmwareDelay?: string;
         nicRate?: string;
         sshPort?: string;
       }) => {
@@ -51,6 +58,8 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
             site: o.site,
             dir: o.dir,
             ...(o.bootDelay === undefined ? {} : { bootDelay: o.bootDelay }),
+            ...(o.domain === undefined ? {} : { domain: o.domain }),
+            ...(o.firmwareDelay === undefined ? {} : { firmwareDelay: o.firmwareDelay }),
             ...(o.nicRate === undefined ? {} : { nicRate: o.nicRate }),
             ...(o.sshPort === undefined ? {} : { sshPort: o.sshPort }),
           },
@@ -67,7 +76,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
             ...(r.engineUrl ? [`  engine       ${r.engineUrl}`] : []),
             `  files        ${l.siteYaml} ${l.nodeFile} ${l.sshConfig} ${l.knownHosts} ${l.clientYaml} ${l.keysDir}/ ${l.envsDir}/`,
             `  use it:      . ${l.env}`,
-            `  then e.g.:   ssh -F ${l.sshConfig} node-1.${r.state.site} hostname`,
+            `  then e.g.:   ssh -F ${l.sshConfig} node-1.${r.state.site}${o.domain === undefined ? '' : `.${o.domain}`} hostname`,
             `  stop it:     kaploy testbed down --dir ${l.dir}`,
             '',
           ].join('\n'),

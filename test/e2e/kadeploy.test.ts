@@ -191,6 +191,23 @@ describe('kadeploy3 on a virtual site', () => {
     expect(readFileSync(site.disk(n, 3, 'boot/grub/grub.cfg'), 'utf8')).toMatch(/linux/);
   });
 
+  it('fails the node with a reason when a dd.gz image is empty (a dd of nothing, gzipped)', async () => {
+    const n = site.nodes[3] as string;
+    const empty = await site.sh('printf "" | gzip > images/empty.dd.gz');
+    expect(empty.code).toBe(0);
+    const desc = readFileSync(path.join(site.dir, 'envs', 'tiny-x64-base-dd.yaml'), 'utf8')
+      .replace(/file: .*/, `file: server://${path.join(site.dir, 'images', 'empty.dd.gz')}`)
+      .replace(/^name: .*/m, 'name: empty-dd')
+      .replace(/^visibility: .*\n/m, '');
+    writeFileSync(path.join(site.dir, 'empty-dd.yaml'), desc);
+    const r = await site.run('kadeploy3', ['-m', n, '-a', path.join(site.dir, 'empty-dd.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      `The deployment failed on nodes\n${n} (BroadcastEnvKastafior-send_environment: the image is empty (it decompresses to 0 bytes))`,
+    );
+    expect(r.stdout).not.toMatch(/The deployment is successful/);
+  });
+
   it("follows the tutorial's round trip: print, edit, deploy anonymously, add", async () => {
     const n = site.nodes[2] as string;
     const p = await site.sh('kaenv3 -p tiny-x64-base -u deploy > mytiny.env');

@@ -12,7 +12,8 @@ import type {
 import { unicast } from '../broadcast/unicast.js';
 import type { MicroStepContext, NodeResult } from '../workflow/types.js';
 import { broadcastProgress } from './broadcast-progress.js';
-import { OK } from './for-each-node.js';
+import { ko, OK } from './for-each-node.js';
+import { checkImageContent } from './image-content.js';
 import type { StepEnv } from './step-env.js';
 
 export type BroadcastMethod = 'unicast' | 'chain' | 'kascade' | 'tree' | 'none';
@@ -54,6 +55,8 @@ export async function sendEnvironment(
 ): Promise<Map<string, NodeResult>> {
   const method = forced ?? broadcastMethodOf(ctx.impl);
   if (method === 'none') return new Map(nodes.map((n) => [n, OK]));
+  const problem = await checkImageContent(env.spec.env.image, ctx.signal);
+  if (problem !== undefined) return new Map(nodes.map((n) => [n, ko(problem)]));
   const targets: BroadcastNode[] = nodes.map((n) => ({
     name: n,
     target: env.target(n),

@@ -69,6 +69,8 @@ export function renderEvent(ev: WorkflowEvent, verbosity: number, opts: RenderOp
     case 'breakpoint':
       at(2, `*** Breakpoint on ${ev.micro} reached for ${foldNodes(ev.nodes)}`);
       at(1, `Step ${step(ev.impl)} breakpointed`);
+      // Kadeploy's workflow says it too, once the nodes are held there.
+      at(1, `Breakpoint reached for ${foldNodes(ev.nodes)}`);
       break;
     case 'cancelled':
       at(0, `Deployment cancelled in ${ev.impl}-${ev.micro} for ${foldNodes(ev.nodes)}`);

@@ -15,7 +15,8 @@ export function siteByte(site: string): number {
 export const clusterName = (site: string) => `${site}-c1`;
 
 /** Node i counts from 1, as in OAR node files. */
-const nodeName = (site: string, i: number) => `node-${i}.${site}`;
+const nodeName = (site: string, i: number, domain?: string) =>
+  `node-${i}.${site}${domain === undefined ? '' : `.${domain}`}`;
 
 export function nodeAddress(siteB: number, i: number): string {
   const k = i - 1;
@@ -28,11 +29,11 @@ export interface PlannedNode {
   address: string;
 }
 
-export function planNodes(site: string, count: number): PlannedNode[] {
+export function planNodes(site: string, count: number, domain?: string): PlannedNode[] {
   const b = siteByte(site);
   return Array.from({ length: count }, (_, j) => ({
     index: j + 1,
-    name: nodeName(site, j + 1),
+    name: nodeName(site, j + 1, domain),
     address: nodeAddress(b, j + 1),
   }));
 }

@@ -47,6 +47,7 @@ export async function runTestbedDaemon(
           partitioning: cluster.partitioning,
           hardware: {
             bootDelayMs: state.bootDelayMs,
+            ...(state.firmwareDelayMs === undefined ? {} : { firmwareDelayMs: state.firmwareDelayMs }),
             ...(state.nicBytesPerSec === undefined ? {} : { nicBytesPerSec: state.nicBytesPerSec }),
           },
           logger: o.logger.child({ node: n.name }),

@@ -43,7 +43,7 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
       `a virtual site is already running in ${l.dir} (pid ${running}): run kaploy testbed down --dir ${l.dir} first`,
     );
   }
-  const nodes = planNodes(o.site, o.nodes);
+  const nodes = planNodes(o.site, o.nodes, o.domain);
   const first = nodes[0] as PlannedNode;
   if (!(await isPortFree(first.address, o.sshPort))) {
     throw new KaployError(
@@ -71,6 +71,7 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
     bmcPort: await pickFreePort(),
     enginePort: await pickFreePort(),
     bootDelayMs: o.bootDelayMs,
+    ...(o.firmwareDelayMs === undefined ? {} : { firmwareDelayMs: o.firmwareDelayMs }),
     ...(o.nicBytesPerSec === undefined ? {} : { nicBytesPerSec: o.nicBytesPerSec }),
     productionImage: imgs.prodTgz,
   };

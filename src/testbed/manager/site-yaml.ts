@@ -8,12 +8,13 @@ export const PARTITIONING = { block_device: '/dev/sda', swap: 1, prod: 2, deploy
 export const DEPLOY_KERNEL = 'deploy/vmlinuz';
 export const DEPLOY_INITRD = 'deploy/initrd.img';
 
-// Virtual nodes boot in well under a second: timeouts and retries sized for that, not for iron.
+// Grid'5000's implementations (the tutorial's --breakpoint BroadcastEnvKastafior:... works as written),
+// with timeouts and retries sized for virtual nodes that boot in well under a second.
 const AUTOMATA =
   'SetDeploymentEnv|SetDeploymentEnvUntrusted:1:60&BroadcastEnv|BroadcastEnvKastafior:1:120&BootNewEnv|BootNewEnvClassical:0:60,BootNewEnvHardReboot:1:60';
 
 /** Groups nodes per /24 so the YAML names them as ranges (node-[1-250].site, 127.s.0.[1-250]). */
-function nodeRanges(site: string, nodes: PlannedNode[]): { names: string; addresses: string }[] {
+function nodeRanges(nodes: PlannedNode[]): { names: string; addresses: string }[] {
   const groups = new Map<string, PlannedNode[]>();
   for (const n of nodes) {
     const prefix = n.address.split('.').slice(0, 3).join('.');
@@ -26,7 +27,11 @@ function nodeRanges(site: string, nodes: PlannedNode[]): { names: string; addres
     const hi = last.address.split('.')[3];
     return g.length === 1
       ? { names: first.name, addresses: first.address }
-      : { names: `node-[${first.index}-${last.index}].${site}`, addresses: `${prefix}.[${lo}-${hi}]` };
+      : {
+          // The names after node-N (SITE, or SITE.DOMAIN with --domain) are the first name's.
+          names: `node-[${first.index}-${last.index}]${first.name.slice(first.name.indexOf('.'))}`,
+          addresses: `${prefix}.[${lo}-${hi}]`,
+        };
   });
 }
 
@@ -67,7 +72,7 @@ export function renderSiteYaml(
       {
         name: s.cluster,
         ssh_port: s.sshPort,
-        nodes: nodeRanges(s.site, nodes),
+        nodes: nodeRanges(nodes),
         partitioning: PARTITIONING,
         deploy_env: { kernel: DEPLOY_KERNEL, initrd: DEPLOY_INITRD, params: 'console=ttyS0' },
         timeouts: { reboot: '30', kexec: '20' },

@@ -15,6 +15,7 @@ export interface TestbedState {
   /** Reserved for the engine (site.yaml server.port). */
   enginePort: number;
   bootDelayMs: number;
+  firmwareDelayMs?: number;
   nicBytesPerSec?: number;
   productionImage: string;
   /** The daemon's process id, once started. */

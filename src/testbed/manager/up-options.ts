@@ -7,7 +7,11 @@ export interface UpOptions {
   nodes: number;
   site: string;
   dir: string;
+  /** Nodes are node-N.SITE.DOMAIN (e.g. grid5000.fr) instead of node-N.SITE. */
+  domain?: string;
   bootDelayMs: number;
+  /** Firmware/POST time of every boot but kexec (what kexec saves on real machines). */
+  firmwareDelayMs?: number;
   nicBytesPerSec?: number;
   sshPort: number;
 }
@@ -17,6 +21,8 @@ export interface RawUpOptions {
   site?: string;
   dir?: string;
   bootDelay?: string | number;
+  domain?: string;
+  firmwareDelay?: string | number;
   nicRate?: string | number;
   sshPort?: string | number;
 }
@@ -27,6 +33,19 @@ const DEFAULT_SITE = 'vsite';
 const DEFAULT_BOOT_DELAY_MS = 200;
 const DEFAULT_SSH_PORT = 22;
 const SITE_RE = /^[a-z][a-z0-9-]{0,30}$/;
+// DNS labels, lower case; short enough that node-2000.SITE.DOMAIN stays a valid host name.
+const DOMAIN_RE =
+  /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function domainName(raw: string): string {
+  if (!DOMAIN_RE.test(raw))
+    throw new KaployError(
+      'KAPLOY_OPTION',
+      `--domain: '${raw.slice(0, 80)}' is not a domain name (lower-case DNS labels separated by dots, at most 200 characters)`,
+      { key: '--domain' },
+    );
+  return raw;
+}
 
 function int(v: string | number, opt: string, min: number, max: number): number {
   const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
@@ -63,6 +82,10 @@ export function validateUpOptions(raw: RawUpOptions): UpOptions {
     dir,
     bootDelayMs:
       raw.bootDelay === undefined ? DEFAULT_BOOT_DELAY_MS : int(raw.bootDelay, '--boot-delay', 0, 600_000),
+    ...(raw.domain === undefined ? {} : { domain: domainName(raw.domain) }),
+    ...(raw.firmwareDelay === undefined
+      ? {}
+      : { firmwareDelayMs: int(raw.firmwareDelay, '--firmware-delay', 0, 600_000) }),
     ...(raw.nicRate === undefined
       ? {}
       : { nicBytesPerSec: int(raw.nicRate, '--nic-rate', 1024, 100_000_000_000) }),

@@ -101,7 +101,7 @@ export async function testbedUp(
         for (const s of all) states[s.state] = (states[s.state] ?? 0) + 1;
         return all.every((s) => SETTLED.has(s.state));
       },
-      30_000 + state.bootDelayMs * 4 + 50 * state.nodes,
+      30_000 + (state.bootDelayMs + (state.firmwareDelayMs ?? 0)) * 4 + 50 * state.nodes,
       'every node to boot',
       o.signal,
     );

@@ -42,8 +42,8 @@ export function validateNodeOptions(o: VirtualNodeOptions): VirtualNodeOptions {
   const h = o.hardware;
   if (!(Number.isFinite(h.bootDelayMs) && h.bootDelayMs >= 0))
     bad(n, 'bootDelayMs must be a non-negative number');
-  if (h.powerOnDelayMs !== undefined && !(Number.isFinite(h.powerOnDelayMs) && h.powerOnDelayMs >= 0))
-    bad(n, 'powerOnDelayMs must be a non-negative number');
+  if (h.firmwareDelayMs !== undefined && !(Number.isFinite(h.firmwareDelayMs) && h.firmwareDelayMs >= 0))
+    bad(n, 'firmwareDelayMs must be a non-negative number');
   if (!isRate(h.nicBytesPerSec) || !isRate(h.diskBytesPerSec))
     bad(n, 'rates must be positive numbers of bytes per second');
   return { ...o, dir: resolve(o.dir), bootDir: resolve(o.bootDir) };

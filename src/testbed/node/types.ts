@@ -24,7 +24,8 @@ export interface VirtualNodeOptions {
   partitioning: { blockDevice: string; swap: number; prod: number; deploy: number; tmp: number };
   hardware: {
     bootDelayMs: number;
-    powerOnDelayMs?: number;
+    /** Firmware/POST time added to every boot but a kexec (default 0). */
+    firmwareDelayMs?: number;
     nicBytesPerSec?: number;
     diskBytesPerSec?: number;
   };

@@ -261,7 +261,9 @@ export class VirtualNode extends EventEmitter {
       return; // powered, never comes back: only a reset or power cycle helps
     }
     const h = this.o.hardware;
-    const firmware = cause.kind === 'power_on' || cause.kind === 'power_cycle' ? (h.powerOnDelayMs ?? 0) : 0;
+    // Every reset and power-on goes through the firmware (POST, PXE ROM); kexec jumps straight into
+    // the next kernel, which is all it saves on real machines.
+    const firmware = cause.kind === 'kexec' ? 0 : (h.firmwareDelayMs ?? 0);
     const slow = this.faults.fire('slow_boot', trigger);
     const hang = this.faults.fire('hang', trigger) !== undefined;
     const delay = firmware + h.bootDelayMs + (slow?.extraMs ?? 0);

@@ -362,6 +362,35 @@ describe('OperationService', () => {
       `The nodes ${N3} are already involved in deployment, let's discard them`,
       `Deployment #${depWid} done (1/1 nodes OK)`,
     ]);
+    // Nodes held at a breakpoint are said to be there, not counted as failed.
+    const held: NodeOutcome = {
+      node: N2,
+      status: 'breakpoint',
+      attempts: 2,
+      durationMs: 5,
+      steps: {},
+      macro: 'BroadcastEnv',
+      impl: 'BroadcastEnvKastafior',
+      micro: 'manage_user_post_install',
+    };
+    await ops.run<NodeOutcome>({
+      kind: DEPLOY,
+      user: 'alice',
+      nodes: [N2],
+      request: { nodes: [N2] },
+      env: 'tiny:1',
+      md5: 'd41d8cd98f00b204e9800998ecf8427e',
+      discarded: [],
+      warnings: [],
+      runningState: 'deploying',
+      debug: false,
+      run: async () => [held],
+      settle: () => ({ state: 'deployed' }),
+    });
+    const brkWid = ops.list(alice, DEPLOY).at(-1)?.wid as string;
+    expect(ops.logs(alice, DEPLOY, brkWid, { from: 0, verbosity: 0, debug: false }).lines.at(-1)).toBe(
+      `Deployment #${brkWid} stopped at its breakpoint before BroadcastEnvKastafior-manage_user_post_install (1/1 nodes stopped, 0 OK, 0 KO); kadeploy3 --resume ${brkWid} goes on`,
+    );
     const restarted = new OperationService(ctx, [DEPLOY, REBOOT, POWER]);
     expect(restarted.status(alice, REBOOT, wid)).toMatchObject({
       wid,

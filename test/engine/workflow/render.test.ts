@@ -127,6 +127,7 @@ describe('renderEvent', () => {
     ).toEqual([
       '*** Breakpoint on manage_user_post_install reached for a-[1-2]',
       'Step Deploy[BroadcastEnvKastafior] breakpointed',
+      'Breakpoint reached for a-[1-2]',
     ]);
     expect(
       lines(
@@ -193,6 +194,12 @@ describe('foldNodes', () => {
     ).toBe('node-[2-3,5].site1.grid5000.fr');
     expect(foldNodes(['node-1.s1', 'node-2.s1', 'node-1.s2'])).toBe('node-[1-2].s1,node-1.s2');
     expect(foldNodes(['frontend.site1', 'x.y'])).toBe('frontend.site1,x.y');
+    // Digits in the domain are not the node's number.
+    expect(foldNodes(['node-2.site1.grid5000.fr', 'node-3.site1.grid5000.fr'])).toBe(
+      'node-[2-3].site1.grid5000.fr',
+    );
+    expect(foldNodes(['node-2.x', 'node-3.x', 'node-2.y'])).toBe('node-[2-3].x,node-2.y');
+    expect(foldNodes(['gw.site1', 'node-1.site1'])).toBe('gw.site1,node-1.site1');
   });
 });
 

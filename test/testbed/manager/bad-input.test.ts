@@ -69,6 +69,27 @@ describe('validateUpOptions: the other options', () => {
     ],
     ['--boot-delay negative', { nodes: '2', bootDelay: '-5' }, /--boot-delay: expected an integer/],
     ['--nic-rate too small', { nodes: '2', nicRate: '10' }, /--nic-rate: expected an integer from 1024/],
+    [
+      '--firmware-delay not a number',
+      { nodes: '2', firmwareDelay: '2s' },
+      /--firmware-delay: expected an integer from 0 to 600000/,
+    ],
+    [
+      '--firmware-delay too long',
+      { nodes: '2', firmwareDelay: '600001' },
+      /--firmware-delay: expected an integer/,
+    ],
+    [
+      '--domain with a shell character',
+      { nodes: '2', domain: 'grid5000.fr;reboot' },
+      /--domain: .* is not a domain name/,
+    ],
+    ['--domain upper case', { nodes: '2', domain: 'Grid5000.FR' }, /--domain: .* is not a domain name/],
+    [
+      '--domain too long',
+      { nodes: '2', domain: `${'a.'.repeat(150)}fr` },
+      /--domain: .* is not a domain name/,
+    ],
   ];
   for (const [what, raw, msg] of cases) {
     it(what, () => {
