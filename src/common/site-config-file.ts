@@ -1,7 +1,7 @@
 import type { SiteConfig } from './site-config-types.js';
 
 /** The site configuration file as written, once the schema step has checked it and filled its defaults. */
-export type CommandFile = { argv?: string[]; http?: { method: string; url: string } };
+export type CommandFile = { argv?: string[]; http?: { method: string; url: string; token_file?: string } };
 export type LevelsFile = Partial<Record<'soft' | 'hard' | 'very_hard', CommandFile>>;
 export interface NodeRangeFile {
   names?: string;

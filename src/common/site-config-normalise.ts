@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { expandRange } from '../formats/node-names.js';
 import type { ConfigReporter } from './config/pipeline.js';
 import type { ClusterFile, CommandFile, LevelsFile, NodeRangeFile, SiteFile } from './site-config-file.js';
@@ -81,7 +82,14 @@ function command(c: CommandFile, at: Path, r: ConfigReporter): CommandSpec {
   if (c.argv && c.http) r.fail(at, 'give either argv or http, not both');
   if (c.argv) return { kind: 'argv', argv: c.argv };
   const http = c.http as NonNullable<CommandFile['http']>;
-  return { kind: 'http', method: http.method.toUpperCase() as 'GET' | 'POST' | 'PUT', url: http.url };
+  if (http.token_file !== undefined && !path.isAbsolute(http.token_file))
+    r.fail([...at, 'http', 'token_file'], 'expected an absolute path');
+  return {
+    kind: 'http',
+    method: http.method.toUpperCase() as 'GET' | 'POST' | 'PUT',
+    url: http.url,
+    ...(http.token_file === undefined ? {} : { tokenFile: http.token_file }),
+  };
 }
 
 function levels(l: LevelsFile, at: Path, r: ConfigReporter): LevelCommands {

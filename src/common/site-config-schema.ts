@@ -67,6 +67,13 @@ const COMMAND: ConfigSchema = {
           description: 'An http(s) URL.',
           message: 'expected an http(s) URL',
         },
+        token_file: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'An absolute path to a file (owner-only) holding a bearer token (16-200 characters of `A-Za-z0-9_-`), sent as `Authorization: Bearer TOKEN`; read at each call.',
+          message: 'expected the path of a token file',
+        },
       },
     },
   },

@@ -7,7 +7,13 @@
 /** How a hardware action is performed: an argument vector (no shell) or an HTTP call (BMC-like API). */
 export type CommandSpec =
   | { kind: 'argv'; argv: string[] }
-  | { kind: 'http'; method: 'GET' | 'POST' | 'PUT'; url: string };
+  | {
+      kind: 'http';
+      method: 'GET' | 'POST' | 'PUT';
+      url: string;
+      /** A file holding a bearer token sent as `Authorization: Bearer TOKEN` (read at each call). */
+      tokenFile?: string;
+    };
 
 export type Level = 'soft' | 'hard' | 'very_hard';
 export const LEVELS: readonly Level[] = ['soft', 'hard', 'very_hard'];

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { request } from 'undici';
 import { fillPlaceholders } from '../../common/site-config.js';
 import type { CommandSpec } from '../../common/site-config-types.js';
+import { readToken } from '../../common/token-file.js';
 
 /**
  * Runs one site hardware command (reboot / power / status) for one node: an argument vector run
@@ -66,11 +67,23 @@ function runArgv(argv: string[], o: HardwareCommandOptions): Promise<HardwareOut
 async function runHttp(
   method: 'GET' | 'POST' | 'PUT',
   url: string,
+  tokenFile: string | undefined,
   o: HardwareCommandOptions,
 ): Promise<HardwareOutcome> {
+  let headers: Record<string, string> = {};
+  if (tokenFile !== undefined) {
+    // Read at each call: a BMC whose token is rotated needs no engine restart.
+    try {
+      headers = {
+        authorization: `Bearer ${readToken(tokenFile, 'check http.token_file in the site configuration')}`,
+      };
+    } catch (e) {
+      return { ok: false, reason: `${method} ${url}: the BMC token: ${(e as Error).message}` };
+    }
+  }
   const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]);
   try {
-    const res = await request(url, { method, signal });
+    const res = await request(url, { method, signal, headers });
     const body = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, output: body };
     return {
@@ -92,5 +105,5 @@ export function runHardwareCommand(
 ): Promise<HardwareOutcome> {
   if (o.signal.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
   if (spec.kind === 'argv') return runArgv(renderArgv(spec.argv, vars), o);
-  return runHttp(spec.method, renderUrl(spec.url, vars), o);
+  return runHttp(spec.method, renderUrl(spec.url, vars), spec.tokenFile, o);
 }

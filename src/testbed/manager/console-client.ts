@@ -3,6 +3,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { KaployError } from '../../common/errors.js';
 import { assertHostname } from '../../formats/node-names.js';
 import { CONSOLE_PROTOCOL } from './console-server.js';
+import { controlAuth } from './control-client.js';
 import { runningState } from './status.js';
 
 export const CONSOLE_ESCAPE_HINT = '[kaploy console: type ~. at the start of a line to close]';
@@ -16,7 +17,7 @@ function openConsoleStream(dir: string, node: string, signal?: AbortSignal): Pro
       host: '127.0.0.1',
       port: s.bmcPort,
       path: `/nodes/${encodeURIComponent(name)}/console`,
-      headers: { Connection: 'Upgrade', Upgrade: CONSOLE_PROTOCOL },
+      headers: { Connection: 'Upgrade', Upgrade: CONSOLE_PROTOCOL, ...controlAuth(s) },
       ...(signal ? { signal } : {}),
     });
     req.once('upgrade', (_res, socket, head) => {

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { KaployError } from '../../common/errors.js';
 import type { VirtualNode } from '../node/index.js';
+import { bearerMatches } from './control-auth.js';
 
 export const CONSOLE_PROTOCOL = 'kaploy-console';
 const CONSOLE_PATH = /^\/nodes\/([^/?]+)\/console(?:\?.*)?$/;
@@ -13,12 +14,16 @@ const CONSOLE_PATH = /^\/nodes\/([^/?]+)\/console(?:\?.*)?$/;
  */
 export function attachConsoleUpgrade(
   app: FastifyInstance,
+  token: string,
   lookup: (name: string) => VirtualNode | KaployError,
 ): void {
   app.server.on('upgrade', (req, socket: Duplex) => {
     const refuse = (status: string, msg: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${msg}\n`);
     };
+    // An upgrade skips fastify's hooks: the token is checked here.
+    if (!bearerMatches(req.headers.authorization, token))
+      return refuse('401 Unauthorized', 'the control API needs its bearer token');
     const m = CONSOLE_PATH.exec(req.url ?? '');
     if (!m || req.headers.upgrade?.toLowerCase() !== CONSOLE_PROTOCOL)
       return refuse('404 Not Found', 'no such console');

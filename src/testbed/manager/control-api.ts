@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import { isValidHostname } from '../../formats/node-names.js';
 import type { VirtualNode } from '../node/index.js';
 import { attachConsoleUpgrade } from './console-server.js';
+import { bearerMatches } from './control-auth.js';
 import { parseFault } from './fault-parse.js';
 
 export interface ControlApiOptions {
@@ -13,6 +14,12 @@ export interface ControlApiOptions {
   health: () => { ready: boolean; error?: string };
   /** Called once by POST /shutdown, after the reply is sent. */
   onShutdown: () => void;
+  /**
+   * The bearer token every request (and console upgrade) must carry: the engine has it through
+   * the site configuration's `token_file`; a user's command on a node cannot read it (the
+   * sandbox sees only the node's directory), so it cannot power off another user's node.
+   */
+  token: string;
 }
 
 const LEVELS = new Set(['soft', 'hard', 'very_hard']);
@@ -47,6 +54,14 @@ export function buildControlApi(o: ControlApiOptions): FastifyInstance {
     return reply.code(status).send({
       error: { code: status < 500 ? 'KAPLOY_OPTION' : 'KAPLOY_INTERNAL', message: (e as Error).message },
     });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!bearerMatches(req.headers.authorization, o.token))
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: { code: 'KAPLOY_AUTH', message: 'the control API needs its bearer token' } });
   });
 
   const node = (name: string): VirtualNode => {
@@ -98,7 +113,7 @@ export function buildControlApi(o: ControlApiOptions): FastifyInstance {
     reply.raw.once('finish', o.onShutdown);
     return reply.send({ ok: true });
   });
-  attachConsoleUpgrade(app, (name) => {
+  attachConsoleUpgrade(app, o.token, (name) => {
     try {
       return node(name);
     } catch (e) {

@@ -2,6 +2,10 @@ import { KaployError } from '../../common/errors.js';
 import type { NodeStatus } from '../node/index.js';
 import { bmcUrl, type TestbedState } from './testbed-state.js';
 
+/** The Authorization header of the control API (none for a site started before tokens). */
+export const controlAuth = (s: TestbedState): Record<string, string> =>
+  s.token ? { authorization: `Bearer ${s.token}` } : {};
+
 /** Calls the daemon's control API (the BMC-like HTTP API) and turns failures into KaployErrors. */
 export async function callControl(
   s: TestbedState,
@@ -15,9 +19,11 @@ export async function callControl(
     res = await fetch(`${bmcUrl(s)}${path}`, {
       method,
       signal: AbortSignal.any(signals),
-      ...(o.body === undefined
-        ? {}
-        : { body: JSON.stringify(o.body), headers: { 'content-type': 'application/json' } }),
+      headers: {
+        ...controlAuth(s),
+        ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
     });
   } catch (e) {
     if (o.signal?.aborted) throw e;
@@ -35,7 +41,9 @@ export async function callControl(
   if (!res.ok) {
     const err = (body as { error?: { code?: string; message?: string } }).error;
     const code =
-      err?.code === 'KAPLOY_NODE_LIST' || err?.code === 'KAPLOY_OPTION' ? err.code : 'KAPLOY_NOT_FOUND';
+      err?.code === 'KAPLOY_NODE_LIST' || err?.code === 'KAPLOY_OPTION' || err?.code === 'KAPLOY_AUTH'
+        ? err.code
+        : 'KAPLOY_NOT_FOUND';
     throw new KaployError(code, err?.message ?? `${method} ${path}: HTTP ${res.status}`);
   }
   return body;

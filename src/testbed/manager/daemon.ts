@@ -4,6 +4,7 @@ import pMap from 'p-map';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { clusterOf, loadSiteConfig } from '../../common/site-config.js';
+import { readToken } from '../../common/token-file.js';
 import { VirtualNode } from '../node/index.js';
 import { buildControlApi } from './control-api.js';
 import { hostKeyFile } from './keys.js';
@@ -84,6 +85,7 @@ export async function runTestbedDaemon(
     logger: o.logger,
     health: () => ({ ready, ...(startError ? { error: startError } : {}) }),
     onShutdown: () => void shutdown(),
+    token: readToken(l.bmcToken, `run kaploy testbed up --dir ${l.dir}`),
   });
   await app.listen({ host: '127.0.0.1', port: state.bmcPort });
   o.signal.addEventListener('abort', () => void shutdown(), { once: true });

@@ -13,6 +13,8 @@ export interface TestbedLayout {
   env: string;
   keysDir: string;
   engineKey: string;
+  /** The bearer token of the daemon's control API (the BMC), owner-only. */
+  bmcToken: string;
   userKey: string;
   hostKeysDir: string;
   tokensDir: string;
@@ -42,6 +44,7 @@ export function testbedLayout(dir: string): TestbedLayout {
     env: p('env'),
     keysDir: p('keys'),
     engineKey: p('keys', 'engine'),
+    bmcToken: p('keys', 'bmc-token'),
     userKey: p('keys', 'user'),
     hostKeysDir: p('keys', 'hosts'),
     tokensDir: p('tokens'),

@@ -10,7 +10,7 @@ import { kaployJs } from './package-paths.js';
 import { isPortFree, pickFreePort } from './ports.js';
 import { writeSiteFiles } from './site-files.js';
 import { renderSiteYaml } from './site-yaml.js';
-import { readState, type TestbedState, writeState } from './testbed-state.js';
+import { readState, type TestbedState, writeBmcToken, writeState } from './testbed-state.js';
 import type { UpOptions } from './up-options.js';
 
 export interface PreparedTestbed {
@@ -74,6 +74,7 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
     ...(o.firmwareDelayMs === undefined ? {} : { firmwareDelayMs: o.firmwareDelayMs }),
     ...(o.nicBytesPerSec === undefined ? {} : { nicBytesPerSec: o.nicBytesPerSec }),
     productionImage: imgs.prodTgz,
+    token: await writeBmcToken(l),
   };
   await mkdir(l.engineDataDir, { recursive: true });
   await writeSiteFiles(l, state, nodes, hostKeys, renderSiteYaml(l, state, nodes, kaployJs));

@@ -46,7 +46,7 @@ export function renderSiteYaml(
   kaployJs: string,
 ): string {
   const bmc = `http://127.0.0.1:${s.bmcPort}/nodes/{node}`;
-  const post = (p: string) => ({ http: { method: 'POST', url: `${bmc}/${p}` } });
+  const post = (p: string) => ({ http: { method: 'POST', url: `${bmc}/${p}`, token_file: l.bmcToken } });
   const levels = (p: (level: string) => string) => ({
     soft: post(p('soft')),
     hard: post(p('hard')),
@@ -82,7 +82,7 @@ export function renderSiteYaml(
           // Power levels all mean the same to a virtual BMC; Kadeploy lets each level differ.
           power_on: levels(() => 'power/on'),
           power_off: levels(() => 'power/off'),
-          power_status: { http: { method: 'GET', url: `${bmc}/power` } },
+          power_status: { http: { method: 'GET', url: `${bmc}/power`, token_file: l.bmcToken } },
           console: { argv: [process.execPath, kaployJs, 'testbed', 'console', '--dir', l.dir, '{node}'] },
         },
       },

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -13,8 +14,10 @@ import { testSite } from './helpers/site.js';
 /** A BMC-like API on port 0 recording each call; `status(level)` decides the answer. */
 async function startBmc(status: (level: string) => number) {
   const calls: string[] = [];
+  const auth: (string | undefined)[] = [];
   const server: Server = createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
+    auth.push(req.headers.authorization);
     const level = new URL(req.url ?? '/', 'http://x').searchParams.get('level') ?? '';
     const code = status(level);
     res.writeHead(code, { 'content-type': 'text/plain' });
@@ -24,10 +27,15 @@ async function startBmc(status: (level: string) => number) {
   const port = (server.address() as AddressInfo).port;
   return {
     calls,
+    auth,
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+const mkfifo = async (p: string) => {
+  execFileSync('mkfifo', ['-m', '600', p]);
+};
 
 const node = { name: 'node-1.testsite', address: '127.0.0.5', cluster: 'vc' };
 const vars = nodeVars('testsite', node);
@@ -111,6 +119,48 @@ describe('hardware commands', () => {
         'POST /nodes/node-1.testsite/reboot?level=soft',
         'POST /nodes/node-1.testsite/reboot?level=hard',
       ]);
+    } finally {
+      await bmc.close();
+    }
+  });
+
+  it('sends the bearer token of token_file, and refuses a token file others can read or that is no file', async ({
+    signal,
+  }) => {
+    const bmc = await startBmc(() => 200);
+    try {
+      const tokenFile = path.join(dir, 'bmc-token');
+      await writeFile(tokenFile, 'sEcReT_token-0123456789\n', { mode: 0o600 });
+      const spec = {
+        kind: 'http' as const,
+        method: 'POST' as const,
+        url: `${bmc.url}/nodes/{node}/reboot?level=soft`,
+        tokenFile,
+      };
+      expect(await runHardwareCommand(spec, vars, { timeoutMs: 5000, signal })).toEqual({
+        ok: true,
+        output: 'ok',
+      });
+      expect(bmc.auth).toEqual(['Bearer sEcReT_token-0123456789']);
+      await chmod(tokenFile, 0o644);
+      const open = await runHardwareCommand(spec, vars, { timeoutMs: 5000, signal });
+      expect(open).toMatchObject({ ok: false });
+      expect((open as { reason: string }).reason).toContain('is readable by others');
+      const missing = await runHardwareCommand({ ...spec, tokenFile: path.join(dir, 'none') }, vars, {
+        timeoutMs: 5000,
+        signal,
+      });
+      expect((missing as { reason: string }).reason).toContain(
+        'check http.token_file in the site configuration',
+      );
+      await mkfifo(path.join(dir, 'fifo'));
+      const fifo = await runHardwareCommand({ ...spec, tokenFile: path.join(dir, 'fifo') }, vars, {
+        timeoutMs: 5000,
+        signal,
+      });
+      expect((fifo as { reason: string }).reason).toContain('is not a regular file');
+      // None of the refused calls reached the BMC.
+      expect(bmc.calls).toHaveLength(1);
     } finally {
       await bmc.close();
     }

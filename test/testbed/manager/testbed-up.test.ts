@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,8 +37,17 @@ const processGone = (pid: number) => {
   }
 };
 
+// The control API wants its bearer token (DIR/keys/bmc-token), as the engine sends it.
+const bmcFetch = (p: string, init: RequestInit = {}) =>
+  fetch(`${bmc}${p}`, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      authorization: `Bearer ${readFileSync(path.join(dir, 'keys', 'bmc-token'), 'utf8').trim()}`,
+    },
+  });
 const status = async () =>
-  (await (await fetch(`${bmc}/nodes`)).json()) as { name: string; power: string; state: string }[];
+  (await (await bmcFetch('/nodes')).json()) as { name: string; power: string; state: string }[];
 const nodeState = async (n: string) => (await status()).find((s) => s.name === n)?.state;
 
 beforeAll(async () => {
@@ -83,6 +93,7 @@ describe('kaploy testbed up / status / down', () => {
       kind: 'http',
       method: 'POST',
       url: `${bmc}/nodes/{node}/reboot?level=hard`,
+      tokenFile: path.join(dir, 'keys', 'bmc-token'),
     });
     expect(c?.commands.console?.kind).toBe('argv');
     expect(cfg.bootDir).toBe(path.join(dir, 'tftp', 'pxelinux.cfg'));
@@ -166,13 +177,13 @@ describe('kaploy testbed up / status / down', () => {
 
   it('powers a node off and on through the BMC API', async () => {
     const address = addr1() as string;
-    expect((await fetch(`${bmc}/nodes/${node1()}/power/off`, { method: 'POST' })).status).toBe(200);
-    expect(await (await fetch(`${bmc}/nodes/${node1()}/power`)).text()).toBe('off');
+    expect((await bmcFetch(`/nodes/${node1()}/power/off`, { method: 'POST' })).status).toBe(200);
+    expect(await (await bmcFetch(`/nodes/${node1()}/power`)).text()).toBe('off');
     expect(await nodeState(node1())).toBe('off');
     expect(await isOpen(address, sshPort)).toBe(false);
     const st = await kaploy(['testbed', 'status', '--dir', dir]);
     expect(st.stdout).toMatch(new RegExp(`node-1\\.${site}\\s+off\\s+off`));
-    expect((await fetch(`${bmc}/nodes/${node1()}/power/on`, { method: 'POST' })).status).toBe(200);
+    expect((await bmcFetch(`/nodes/${node1()}/power/on`, { method: 'POST' })).status).toBe(200);
     await waitFor(async () => (await nodeState(node1())) === 'production', 'node-1 back in production');
     const r = await sshExec({
       host: address,
@@ -195,7 +206,7 @@ describe('kaploy testbed up / status / down', () => {
         params: '',
       }),
     );
-    expect((await fetch(`${bmc}/nodes/${node1()}/reboot?level=hard`, { method: 'POST' })).status).toBe(200);
+    expect((await bmcFetch(`/nodes/${node1()}/reboot?level=hard`, { method: 'POST' })).status).toBe(200);
     await waitFor(
       async () => (await nodeState(node1())) === 'deploy_env',
       'node-1 in the deployment environment',
@@ -206,7 +217,7 @@ describe('kaploy testbed up / status / down', () => {
 
   it('validates what the BMC API is given', async () => {
     const post = (p: string, body?: unknown) =>
-      fetch(`${bmc}${p}`, {
+      bmcFetch(p, {
         method: 'POST',
         ...(body === undefined
           ? {}
@@ -223,8 +234,45 @@ describe('kaploy testbed up / status / down', () => {
     expect(((await ok.json()) as { faults: unknown[] }).faults).toEqual([
       { kind: 'slow_boot', extraMs: 10, times: 1 },
     ]);
-    expect((await fetch(`${bmc}/nodes/${node1()}/faults`, { method: 'DELETE' })).status).toBe(200);
+    expect((await bmcFetch(`/nodes/${node1()}/faults`, { method: 'DELETE' })).status).toBe(200);
     expect((await status()).find((s) => s.name === node1())).toMatchObject({ faults: [] });
+  });
+
+  it('refuses the BMC API and the console without the token, which is owner-only and out of the nodes', async () => {
+    const token = path.join(dir, 'keys', 'bmc-token');
+    expect(statSync(token).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(dir, 'testbed.json'), 'utf8')).not.toContain(
+      readFileSync(token, 'utf8').trim(),
+    );
+    const bare = await fetch(`${bmc}/nodes/${node1()}/power/off`, { method: 'POST' });
+    expect(bare.status).toBe(401);
+    expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('KAPLOY_AUTH');
+    for (const authorization of ['Bearer wrong', 'Basic cm9vdDpyb290', `Bearer ${'x'.repeat(2000)}`])
+      expect((await fetch(`${bmc}/nodes`, { headers: { authorization } })).status).toBe(401);
+    const upgrade = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port: state.bmcPort,
+        path: `/nodes/${node1()}/console`,
+        headers: { Connection: 'Upgrade', Upgrade: 'kaploy-console' },
+      });
+      req.once('upgrade', () => resolve('upgraded'));
+      req.once('response', (res) => resolve(String(res.statusCode)));
+      req.once('error', reject);
+      req.end();
+    });
+    expect(upgrade).toBe('401');
+    // The node is still on: nothing above reached it.
+    expect((await status()).find((n) => n.name === node1())?.power).toBe('on');
+    // A command on a node cannot read the token: the site's directory is not in its view.
+    const r = await sshExec({
+      host: addr1() as string,
+      port: sshPort,
+      key: engineKey,
+      hostKey: knownHostKey(dir, addr1() as string, sshPort),
+      command: `cat ${token}`,
+    });
+    expect(r.code).not.toBe(0);
   });
 
   it('injects and clears faults from the command line', async () => {
