@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KaployError } from '../../common/errors.js';
@@ -6,7 +8,9 @@ import type { EngineServices } from '../operations/engine-services.js';
 import { limitedServerFactory } from '../server/connection-limits.js';
 import type { EngineContext } from '../server/context.js';
 import { installKadeployAuth } from './auth.js';
+import { KadeployConsoles } from './console-channels.js';
 import { kadeployErrorHandler, sendKadeployError } from './errors.js';
+import { consoleRoutes } from './routes-console.js';
 import { deploymentRoutes } from './routes-deployment.js';
 import { environmentRoutes } from './routes-environments.js';
 import { infoRoutes } from './routes-info.js';
@@ -32,6 +36,7 @@ export function registerKadeployRoutes(
   environmentRoutes(app, ctx);
   siteRoutes(app, ctx);
   statsRoutes(app, ctx);
+  consoleRoutes(app, new KadeployConsoles(() => services().consoles), api.prefix);
 }
 
 /**
@@ -93,11 +98,36 @@ export async function buildKadeployApp(
     void reply.type('application/x-yaml; charset=utf-8');
     return stringifyYaml(JSON.parse(payload));
   });
+  // Kadeploy's server gzips its JSON and YAML answers (and statistics) for a client that accepts
+  // gzip; its text answers and errors are never compressed (common/httpd.rb, RequestHandler#output).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload)))
+      return payload;
+    // Kadeploy's answers are not to be cached (it sends these on every success).
+    void reply.header('cache-control', 'no-store, no-cache').header('pragma', 'no-cache');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (!COMPRESSED_TYPES.test(type) || !acceptsGzip(request.headers['accept-encoding'])) return payload;
+    void reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
+    return gzipAsync(payload);
+  });
   if (describe) await describe(app);
   await app.register(async (scoped) => registerKadeployRoutes(scoped, ctx, api, services), {
     prefix: api.prefix,
   });
   return app;
+}
+
+const gzipAsync = promisify(gzip);
+const COMPRESSED_TYPES = /^(application\/json|application\/x-yaml|text\/csv)\b/;
+
+/**
+ * Kadeploy's reading of Accept-Encoding: the listed codings, lower-cased, without their q-values;
+ * a list naming `*` counts as no preference (no compression), as its server reads it.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header?.trim()) return false;
+  const codings = header.split(',').map((c) => c.split(';')[0]?.trim().toLowerCase());
+  return !codings.includes('*') && codings.includes('gzip');
 }
 
 // YAML when the client names it and not JSON (or any type) before it; the default is JSON.

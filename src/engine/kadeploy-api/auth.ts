@@ -19,10 +19,14 @@ const UNTRUSTED = 'Authentication failed: trying to authenticate from an untrust
 
 const authError = (message: string) => new KaployError('KAPLOY_AUTH', message);
 
-/** The peer's address, IPv4-mapped IPv6 written as IPv4 (as the configuration is normalised). */
-function sourceAddress(request: FastifyRequest): string {
-  const a = request.socket.remoteAddress ?? '';
-  return a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+/** An address with IPv4-mapped IPv6 written as IPv4 (as the configuration is normalised). */
+export function plainAddress(a: string | undefined): string {
+  return (a ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
+/** The peer's address, as the configuration writes addresses. */
+export function sourceAddress(request: FastifyRequest): string {
+  return plainAddress(request.socket.remoteAddress);
 }
 
 /**

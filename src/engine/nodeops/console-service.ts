@@ -104,6 +104,18 @@ export class ConsoleService {
     this.#get(caller, wid).close(reason);
   }
 
+  /** Whether the session's one reader is there (the Kadeploy listener's `attached`). */
+  attached(caller: AuthenticatedUser, wid: string): boolean {
+    return this.#get(caller, wid).attached;
+  }
+
+  /** Settles with the reason once the session closed, whoever closed it. */
+  async whenClosed(caller: AuthenticatedUser, wid: string): Promise<string> {
+    const s = this.#get(caller, wid);
+    await s.closed;
+    return s.closedReason ?? 'closed';
+  }
+
   list(caller: AuthenticatedUser): ConsoleView[] {
     return [...this.#sessions.values()]
       .filter((s) => s.closedReason === undefined && (s.user === caller.name || caller.admin))

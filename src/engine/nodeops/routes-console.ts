@@ -7,6 +7,14 @@ const PARAMS = {
   properties: { wid: { type: 'string', pattern: '^C-[0-9a-f-]{36}$' } },
 } as const;
 
+/** POST /console's body; the Kadeploy listener checks its translated request against it too. */
+export const CONSOLE_OPEN_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['node'],
+  properties: { node: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.-]+$' } },
+} as const;
+
 /**
  * Consoles as a pair of plain HTTP requests (no WebSocket, no upgrade, so the ordinary
  * authentication hook and error format apply): POST /console {node} opens a session; GET
@@ -17,16 +25,7 @@ const PARAMS = {
 export function consoleRoutes(app: FastifyInstance, svc: () => ConsoleService): void {
   app.post<{ Body: { node: string } }>(
     '/console',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['node'],
-          properties: { node: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.-]+$' } },
-        },
-      },
-    },
+    { schema: { body: CONSOLE_OPEN_SCHEMA } },
     async (request, reply) => reply.code(201).send(svc().open(request.user, request.body.node)),
   );
 
