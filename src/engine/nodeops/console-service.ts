@@ -71,8 +71,13 @@ export class ConsoleService {
       clearTimeout(orphan);
       unregister();
       this.ctx.signal.removeEventListener('abort', onShutdown);
-      this.ctx.store.workflows.setStatus(wid, 'closed', true);
       this.#sessions.delete(wid);
+      try {
+        this.ctx.store.workflows.setStatus(wid, 'closed', true);
+      } catch (e) {
+        // The engine stopped first and its store is closed: the next start closes this record.
+        this.ctx.logger.debug({ err: e, workflow: wid }, 'console record left open for the next start');
+      }
       this.ctx.logger.info({ workflow: wid, node: node.name, reason: s.closedReason }, 'console closed');
     });
     this.ctx.logger.info({ workflow: wid, node: node.name, user: caller.name }, 'console opened');

@@ -6,6 +6,8 @@ export interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+  /** The body's bytes as sent (not decoded: a gzip answer stays compressed). */
+  raw: Buffer;
   json(): unknown;
 }
 
@@ -38,8 +40,15 @@ export function call(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            raw,
+            json: () => JSON.parse(text),
+          });
         });
       },
     );

@@ -656,8 +656,15 @@ function rawPost(p: string, body: string): Promise<Answer> {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            raw,
+            json: () => JSON.parse(text),
+          });
         });
       },
     );
