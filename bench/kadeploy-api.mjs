@@ -57,8 +57,8 @@ try {
     const proxy = { 'X-Kadeploy-User': 'bench' };
     const cases = [
       ['native GET /nodes (Bearer)', server.url, '/nodes', bearer],
-      ['kadeploy GET /nodes (Basic)', kadeploy, '/nodes', basic],
-      ['kadeploy GET /nodes (proxy header)', kadeploy, '/nodes', proxy],
+      ['kadeploy GET /nodes (Basic)', kadeploy, '/nodes?list', basic],
+      ['kadeploy GET /nodes (proxy header)', kadeploy, '/nodes?list', proxy],
       ['native GET /environments', server.url, '/environments', bearer],
       ['kadeploy GET /environments?last=true', kadeploy, '/environments?last=true', basic],
       ['kadeploy GET /version (no credentials)', kadeploy, '/version', {}],

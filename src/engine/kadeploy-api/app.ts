@@ -1,5 +1,6 @@
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { createGzip, gzip } from 'node:zlib';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { KaployError } from '../../common/errors.js';
@@ -15,6 +16,7 @@ import { deploymentRoutes } from './routes-deployment.js';
 import { environmentRoutes } from './routes-environments.js';
 import { infoRoutes } from './routes-info.js';
 import { nodeOpRoutes } from './routes-nodeops.js';
+import { nodesRoutes } from './routes-nodes.js';
 import { siteRoutes } from './routes-site.js';
 import { statsRoutes } from './routes-stats.js';
 import { KadeployWorkflows } from './workflows.js';
@@ -35,6 +37,7 @@ export function registerKadeployRoutes(
   nodeOpRoutes(app, ctx, wf, api.prefix, services);
   environmentRoutes(app, ctx);
   siteRoutes(app, ctx);
+  nodesRoutes(app, ctx);
   statsRoutes(app, ctx);
   consoleRoutes(app, new KadeployConsoles(() => services().consoles), api.prefix);
 }
@@ -101,12 +104,19 @@ export async function buildKadeployApp(
   // Kadeploy's server gzips its JSON and YAML answers (and statistics) for a client that accepts
   // gzip; its text answers and errors are never compressed (common/httpd.rb, RequestHandler#output).
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload)))
-      return payload;
+    if (reply.statusCode !== 200) return payload;
     // Kadeploy's answers are not to be cached (it sends these on every success).
     void reply.header('cache-control', 'no-store, no-cache').header('pragma', 'no-cache');
     const type = String(reply.getHeader('content-type') ?? '');
     if (!COMPRESSED_TYPES.test(type) || !acceptsGzip(request.headers['accept-encoding'])) return payload;
+    // Statistics rows are streamed: compressed as they go.
+    const stream = payload as Readable | null;
+    if (stream && typeof stream.pipe === 'function') {
+      void reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
+      reply.removeHeader('content-length');
+      return stream.pipe(createGzip());
+    }
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     void reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
     return gzipAsync(payload);
   });

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RightRow } from '../../api/rights.js';
 import { NODE_PATTERN, PARTITION_PATTERN, USER_PATTERN } from '../../api/schemas.js';
 import { KaployError } from '../../common/errors.js';
-import { nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { addRights, listRights, removeRights } from '../rights/rights-service.js';
 import { assertSiteNodes } from '../rights/validate.js';
@@ -10,13 +9,11 @@ import type { EngineContext } from '../server/context.js';
 import { assertNative, entry, mergedParams, optString, refuseUnknown, stringList, toggle } from './params.js';
 
 /**
- * GET /nodes (the site's nodes, sorted, as Kadeploy lists them) and /rights in Kadeploy's shape
+ * /rights in Kadeploy's shape
  * (`{user: {node: [partitions]}}`), through the engine's rights service: a user reads their own
  * rights, an admin anyone's; only admins grant (POST) and revoke (DELETE).
  */
 export function siteRoutes(app: FastifyInstance, ctx: EngineContext): void {
-  app.get('/nodes', async () => [...nodeIndex(ctx.config).keys()].sort());
-
   const rights = (caller: AuthenticatedUser, user?: string, nodes?: string[]) =>
     hashOf(
       listRights(ctx, caller, {

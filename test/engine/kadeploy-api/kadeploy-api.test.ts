@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import { kadeployApiUrl } from '../../../src/engine/kadeploy-api/listener.js';
@@ -137,7 +138,8 @@ describe('authentication', () => {
   });
 
   it('Basic user:secret: 200 JSON', async () => {
-    const r = await call(base, 'GET', '/nodes/', { headers: alice });
+    // GET /nodes?list: the names only (doc/api/nodes.api); without `list`, their status (below).
+    const r = await call(base, 'GET', '/nodes/?list', { headers: alice });
     expect([r.status, r.headers['content-type'], r.json()]).toEqual([
       200,
       'application/json; charset=utf-8',
@@ -633,6 +635,99 @@ describe('info', () => {
       automata: Record<string, unknown>;
     };
     expect(Object.keys(info.automata)).toEqual(['c1']);
+  });
+});
+
+describe('nodes', () => {
+  it('GET /nodes[/:node]: kanodes3 status per node, `nodes` and `list`; an unknown node is a 404', async () => {
+    // What a deployment leaves in the store, written there directly (these nodes never answer).
+    server.ctx.store.nodes.update(N2, {
+      state: 'deployed',
+      env: 'debian12-min:3',
+      env_user: 'root',
+      user: 'alice',
+    });
+    const n2 = {
+      state: 'deployed',
+      user: 'alice',
+      environment: { name: 'debian12-min', version: 3, user: 'root' },
+    };
+    const all = await call(base, 'GET', '/nodes', { headers: alice });
+    expect(all.status).toBe(200);
+    const hash = all.json() as Record<string, unknown>;
+    expect(Object.keys(hash)).toEqual([N1, N2]);
+    expect(hash[N2]).toEqual(n2);
+    expect(hash[N1]).toEqual({
+      state: expect.any(String),
+      user: expect.toBeOneOf([null, expect.any(String)]),
+      environment: expect.any(Object),
+    });
+    expect((await call(base, 'GET', `/nodes/${N2}`, { headers: alice })).json()).toEqual(n2);
+    expect((await call(base, 'GET', `/nodes?nodes=${N2}`, { headers: alice })).json()).toEqual({ [N2]: n2 });
+    expect((await call(base, 'GET', `/nodes?list&nodes=${N2}`, { headers: alice })).json()).toEqual([N2]);
+    const unknown = await call(base, 'GET', '/nodes/node-9.testsite', { headers: alice });
+    expect([unknown.status, unknown.headers['content-type'], unknown.text]).toEqual([
+      404,
+      'text/plain; charset=utf-8',
+      'File not found: node node-9.testsite',
+    ]);
+    expect((await call(base, 'GET', '/nodes?list&nodes=node-9.testsite', { headers: alice })).status).toBe(
+      404,
+    );
+    expect(kerr(await call(base, 'GET', '/nodes?state=x', { headers: alice }))).toMatchObject({
+      status: 400,
+      code: '4',
+      info: "invalid request: unknown parameter 'state'",
+    });
+  });
+});
+
+describe('answers', () => {
+  it('gzip for a client that accepts it (JSON, YAML, CSV), never for text or errors; not cached', async () => {
+    const plain = await call(base, 'GET', '/environments', { headers: alice });
+    const gz = await call(base, 'GET', '/environments', {
+      headers: { ...alice, 'accept-encoding': 'gzip, deflate' },
+    });
+    expect([gz.status, gz.headers['content-encoding'], gz.headers.vary]).toEqual([
+      200,
+      'gzip',
+      'Accept-Encoding',
+    ]);
+    expect(gunzipSync(gz.raw).toString('utf8')).toBe(plain.text);
+    expect(Number(gz.headers['content-length'])).toBe(gz.raw.length);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect([plain.headers['cache-control'], plain.headers.pragma]).toEqual([
+      'no-store, no-cache',
+      'no-cache',
+    ]);
+    const yaml = await call(base, 'GET', '/clusters', {
+      headers: { ...alice, accept: 'application/x-yaml', 'accept-encoding': 'gzip' },
+    });
+    expect([yaml.headers['content-encoding'], gunzipSync(yaml.raw).toString('utf8')]).toEqual([
+      'gzip',
+      '- c1\n',
+    ]);
+    const csv = await call(base, 'GET', '/stats', { headers: { ...alice, 'accept-encoding': 'gzip' } });
+    expect([csv.headers['content-type'], csv.headers['content-encoding']]).toEqual([
+      'text/csv; charset=utf-8',
+      'gzip',
+    ]);
+    gunzipSync(csv.raw);
+    // Kadeploy reads a list naming * as no preference; text answers and refusals stay as they are.
+    const star = await call(base, 'GET', '/clusters', {
+      headers: { ...alice, 'accept-encoding': 'gzip, *' },
+    });
+    expect([star.headers['content-encoding'], star.text]).toEqual([undefined, '["c1"]']);
+    const text = await call(base, 'GET', '/version', { headers: { 'accept-encoding': 'gzip' } });
+    expect([text.headers['content-encoding'], text.text]).toEqual([
+      undefined,
+      expect.stringMatching(/^3\.3\.0\+/),
+    ]);
+    const refused = await call(base, 'GET', '/rights/bob', {
+      headers: { ...alice, 'accept-encoding': 'gzip' },
+    });
+    expect([refused.status, refused.headers['content-encoding']]).toEqual([400, undefined]);
+    expect(refused.headers['cache-control']).toBeUndefined();
   });
 });
 
