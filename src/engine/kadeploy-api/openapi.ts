@@ -14,7 +14,15 @@ const SUMMARIES: Record<string, string> = {
   'get /auth_headers_prefix': 'The identity header prefix (text/plain), no credentials needed',
   'get /info': 'pxe, automata per cluster, supported_fs, vars',
   'get /clusters': 'The cluster names',
-  'get /nodes': 'The site’s nodes, sorted',
+  'get /nodes':
+    'kanodes3 status per node {state, user, environment {name, version, user}}: nodes; with list, the names only',
+  'get /nodes/{node}': 'One node’s status (404 for an unknown node)',
+  'post /console':
+    'Open a console: node; answers wid and resources {resource, error, console: tcp://host:port}',
+  'get /console': 'The caller’s consoles: id, user, node, error, attached, console_uri, time',
+  'get /console/{wid}': 'A console: id, user, node, error, attached, console_uri, time',
+  'get /console/{wid}/error': 'Why the console closed (text/plain), empty while it is open',
+  'delete /console/{wid}': 'Close the console and its channel; answers {wid}',
   'post /deployment':
     'Start a deployment: nodes, environment {kind: database|anonymous, user, name, version | description keys}, ssh_authorized_keys, client, block_device, deploy_partition, timeout_reboot_classical, timeout_reboot_kexec, disable_kexec, disable_bootloader_install, disable_disk_partitioning, reformat_tmp_partition, automata, breakpoint, force, verbose_level, debug. Refused up front: custom_operations (8), vlan (9), pxe, boot_partition, hook, dry_run (4)',
   'post /reboot':
