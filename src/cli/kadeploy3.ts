@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { type KadeployArgs, runKadeploy } from '../client/deploy/kadeploy.js';
+import type { KadeployArgs } from '../client/deploy/kadeploy-args.js';
+import { runKadeploy } from '../client/deploy/run.js';
 import { EXIT } from './common/exit-codes.js';
 import { nodeOpExitCode } from './common/node-op-exit.js';
 import { collect, intInRange } from './common/options.js';

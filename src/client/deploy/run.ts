@@ -1,21 +1,27 @@
+import type { DeployRequest } from '../../api/deploy-request.js';
+import type { OperationStatus } from '../../api/operation-status.js';
+import { KaployError } from '../../common/errors.js';
 import { clientConfigPath, loadClientConfig } from '../client-config.js';
 import { fanOut } from '../grid/fan-out.js';
 import { gridOutputs } from '../grid/grid-output.js';
-import { requireSomeSite } from '../grid/grid-result.js';
 import { gridServers } from '../grid/grid-servers.js';
 import { gridSites } from '../grid/grid-sites.js';
-import { createClient } from '../http-client.js';
-import { runEndScript } from './end-script.js';
-import type { Io } from './follow.js';
+import { type ApiClient, createClient } from '../http-client.js';
+import { endOfRun } from './end-of-run.js';
+import { follow, type Io } from './follow.js';
 import { formatErrorLine } from './format-error.js';
-import { loadDescription } from './load-description.js';
-import { appendNodeFiles } from './node-files.js';
+import { type KadeployArgs, keysFrom, runOptionsOf } from './kadeploy-args.js';
+import { selectNodes } from './node-selection.js';
 import { checkRunOptions, type DeployRunOptions, type RunResult, type SiteOutcome } from './run-options.js';
-import { failedSite } from './site-failure.js';
+import { environmentOnce, type SiteEnvironment, siteEnvironment } from './site-environment.js';
+import { failedSite, siteNodeOutcome } from './site-failure.js';
 import { directOutputs } from './site-output.js';
 import { oneSite, type Sites } from './site-plan.js';
-import { runSite, type SiteEnvironment } from './site-run.js';
-import { renderSummary } from './summary.js';
+import { dryRun, stageOf, writeWid } from './site-request.js';
+
+// kadeploy3's spine on the client, in one file: the command line (runKadeploy), the run over the
+// sites (runDeployment) and one site's deployment (runSite) up to `POST /deployment`. Option
+// mapping, the environment read, following and the end of the run are leaves beside it.
 
 /** The sites of the client configuration: `-S`'s (or the default) server, or with -M every server. */
 export const configuredSites: Sites = (o, signal) =>
@@ -75,60 +81,131 @@ export async function runDeployment(
           r.failure?.cause ?? `server ${r.server} unreachable`,
         ),
     );
-    return await merge(multi, results, o, io, waited);
+    return await endOfRun(multi, results, o, io, waited);
   } finally {
     await plan.close();
   }
 }
 
-/** `-a FILE|URL` is read and parsed once, here, so its mistakes and warnings are reported once. */
-async function environmentOnce(o: DeployRunOptions, signal: AbortSignal): Promise<SiteEnvironment> {
-  if (o.environment.kind === 'recorded') return o.environment;
-  const description = await loadDescription(o.environment.file, o.environment.cwd, signal);
-  for (const w of description.warnings) o.warn?.(w);
-  return { kind: 'description', description };
+/**
+ * kadeploy3 as a library: from the parsed command line to the run (runDeployment), one site or
+ * -M alike. The command file only parses flags and maps the result to an exit code.
+ */
+export async function runKadeploy(
+  a: KadeployArgs,
+  io: Io,
+  signal: AbortSignal,
+  deps: { readStdin?: () => string; cwd?: string; sites?: Sites } = {},
+): Promise<RunResult> {
+  if (!a.resume && !a.envName === !a.envFile) {
+    throw new KaployError(
+      'KAPLOY_MISSING_OPTION',
+      'give exactly one of -e/--env-name NAME or -a/--env-file FILE',
+    );
+  }
+  const say = (m: string) => io.err.write(`kadeploy3: ${m}\n`);
+  // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
+  const nodes = a.resume
+    ? []
+    : await selectNodes(a.machine, a.file, {
+        warn: say,
+        signal,
+        ...(deps.readStdin ? { readStdin: deps.readStdin } : {}),
+      });
+  const keys = a.key ? await keysFrom(a.key, signal) : undefined;
+  const run = runOptionsOf(a, nodes, keys, deps.cwd ?? process.cwd(), say);
+  return runDeployment(run, io, signal, deps.sites ?? configuredSites);
 }
 
-async function merge(
-  multi: boolean,
-  sites: SiteOutcome[],
+/**
+ * One site's deployment (the only one without -M), its output going to `io` (prefixed with -M):
+ * uploads, `POST /deployment` (or resume), then the log until the end. Never throws: whatever
+ * goes wrong becomes the site's outcome, which the run throws (one site) or reports (-M).
+ */
+export async function runSite(
+  server: { name: string; client: ApiClient },
+  nodes: readonly string[],
+  env: SiteEnvironment,
   o: DeployRunOptions,
   io: Io,
-  waited: boolean,
-): Promise<RunResult> {
-  const one = multi ? undefined : sites[0];
-  // One site that did not start: nothing to summarize, its error is the run's (3, 4 or 5).
-  if (one?.failure && one.wid === undefined) throw one.failure.cause;
-  // The one exit rule of every -M command: no site did anything -> the first site's error code.
-  requireSomeSite(
-    sites.map((s) => ({
-      server: s.server,
-      nodes: s.nodes,
-      ...(s.wid !== undefined ? { wid: s.wid } : {}),
-      ...(s.failure ? { failure: s.failure } : { value: s }),
-    })),
-    'started a deployment',
-  );
-  const started = true;
-  const outcomes = sites.flatMap((s) => s.outcomes);
-  if (waited) {
-    io.out.write(renderSummary(outcomes));
-    appendNodeFiles(o, outcomes);
-    if (o.script) await runEndScript(o.script, io);
+  signal: AbortSignal,
+  onStatus?: (st: OperationStatus) => void,
+): Promise<SiteOutcome> {
+  const { name, client } = server;
+  const done = (x: Omit<SiteOutcome, 'server' | 'nodes'>): SiteOutcome => ({
+    server: name,
+    nodes: [...nodes],
+    ...x,
+  });
+  if (signal.aborted) return failedSite(name, nodes, 'cancelled', signal.reason);
+  let body: DeployRequest | undefined;
+  try {
+    // --resume: the engine has the nodes and the environment of the stopped deployment.
+    if (!o.resume) {
+      body = {
+        ...o.request,
+        nodes: [...nodes],
+        environment: await siteEnvironment(client, env, signal),
+        ...(o.keys ? { keys: o.keys.text } : {}),
+      };
+    }
+    if (o.dryRun && body) {
+      // checkRunOptions refuses --dry-run with --resume: there is always a body here.
+      await dryRun(client, body, io, signal);
+      return done({ outcomes: [] });
+    }
+  } catch (e) {
+    return failedSite(name, nodes, signal.aborted ? 'cancelled' : stageOf(e), e);
   }
-  // One site whose engine went away mid-deployment: nodes were touched, so not "unreachable, nothing
-  // started" (5). As with -M, its nodes are KO (Server-lost) in the summary and the -n file, and the
-  // run exits as its outcomes say (2), the error line naming how to learn what became of them.
-  if (one?.failure?.stage === 'lost') {
-    io.err.write(
-      formatErrorLine(one.failure.cause).replace(
-        /\n$/,
-        `; deployment ${one.wid} was running: its nodes are counted KO (kanodes3 -w ${one.wid} once the server answers)\n`,
-      ),
+  if (o.keys && o.verbose >= 3) io.out.write(`Grab the key file ${o.keys.file}\n`);
+  let wid: string;
+  try {
+    // Without the signal: a request aborted in flight could leave a deployment running on the
+    // site that nobody follows. Once it answers, follow() sees the abort and cancels it.
+    ({ wid } = o.resume
+      ? await client.request<{ wid: string }>('POST', `/deployment/${encodeURIComponent(o.resume)}/resume`)
+      : await client.request<{ wid: string }>('POST', '/deployment', { body }));
+  } catch (e) {
+    return failedSite(name, nodes, stageOf(e), e);
+  }
+  if (o.writeWorkflowId) writeWid(o.writeWorkflowId, wid, o);
+  if (!o.wait) {
+    io.out.write(`${wid}\n`);
+    return done({ wid, outcomes: [] });
+  }
+  try {
+    const status = await follow(
+      client,
+      wid,
+      {
+        verbose: o.verbose,
+        ...(o.pollIntervalMs ? { pollIntervalMs: o.pollIntervalMs } : {}),
+        ...(onStatus ? { onStatus } : {}),
+      },
+      io,
+      signal,
     );
-    return { sites, outcomes, started, waited };
+    const outcomes = status.outcomes ?? [];
+    // A node the engine reports nothing for (the operation failed as a whole) is KO all the same.
+    const reported = new Set(outcomes.map((x) => x.node));
+    const reason = status.error?.message ?? `no outcome reported by server ${name}`;
+    for (const n of nodes) if (!reported.has(n)) outcomes.push(siteNodeOutcome(n, 'refused', reason));
+    const error = status.error;
+    return done({
+      wid,
+      ...(error
+        ? {
+            failure: {
+              stage: 'refused',
+              ...error,
+              cause: new KaployError(error.code as never, error.message),
+            },
+          }
+        : {}),
+      outcomes,
+    });
+  } catch (e) {
+    // The engine went away while deploying: the nodes' state is unknown, so they are KO.
+    return failedSite(name, nodes, 'lost', e, wid);
   }
-  // One site whose deployment failed as a whole: reported after its summary, with its own code.
-  if (one?.failure) throw one.failure.cause;
-  return { sites, outcomes, started, waited };
 }

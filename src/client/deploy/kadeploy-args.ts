@@ -1,12 +1,7 @@
-import { KaployError } from '../../common/errors.js';
 import { isUrl } from '../../formats/environment/server-paths.js';
 import { fetchKeys } from './fetch-keys.js';
-import type { Io } from './follow.js';
-import { selectNodes } from './node-selection.js';
 import { readKeys } from './read-keys.js';
-import { configuredSites, runDeployment } from './run.js';
-import type { DeployRunOptions, RunEnvironment, RunResult } from './run-options.js';
-import type { Sites } from './site-plan.js';
+import type { DeployRunOptions, RunEnvironment } from './run-options.js';
 
 /** kadeploy3's command line as parsed (commander's names for Kadeploy's options). */
 export interface KadeployArgs {
@@ -45,35 +40,17 @@ export interface KadeployArgs {
   pollInterval?: number;
 }
 
-/**
- * kadeploy3 as a library: from the parsed command line to the run (runDeployment), one site or
- * -M alike. The command file only parses flags and maps the result to an exit code.
- */
-export async function runKadeploy(
+/** kadeploy3's flags as the run's options; the nodes are selected and the keys read by the caller. */
+export function runOptionsOf(
   a: KadeployArgs,
-  io: Io,
-  signal: AbortSignal,
-  deps: { readStdin?: () => string; cwd?: string; sites?: Sites } = {},
-): Promise<RunResult> {
-  if (!a.resume && !a.envName === !a.envFile) {
-    throw new KaployError(
-      'KAPLOY_MISSING_OPTION',
-      'give exactly one of -e/--env-name NAME or -a/--env-file FILE',
-    );
-  }
-  const say = (m: string) => io.err.write(`kadeploy3: ${m}\n`);
-  // --resume needs neither nodes nor environment: the server has them from the stopped deployment.
-  const nodes = a.resume
-    ? []
-    : await selectNodes(a.machine, a.file, {
-        warn: say,
-        signal,
-        ...(deps.readStdin ? { readStdin: deps.readStdin } : {}),
-      });
-  const keys = a.key ? await keysFrom(a.key, signal) : undefined;
-  const run: DeployRunOptions = {
+  nodes: string[],
+  keys: DeployRunOptions['keys'] | undefined,
+  cwd: string,
+  say: (m: string) => void,
+): DeployRunOptions {
+  return {
     nodes,
-    environment: environmentOf(a, deps.cwd ?? process.cwd()),
+    environment: environmentOf(a, cwd),
     ...(keys ? { keys } : {}),
     request: deployRequest(a),
     verbose: a.verboseLevel,
@@ -89,7 +66,6 @@ export async function runKadeploy(
     ...(a.writeWorkflowId ? { writeWorkflowId: a.writeWorkflowId } : {}),
     warn: (m) => say(`warning: ${m}`),
   };
-  return runDeployment(run, io, signal, deps.sites ?? configuredSites);
 }
 
 function environmentOf(a: KadeployArgs, cwd: string): RunEnvironment {
@@ -103,7 +79,7 @@ function environmentOf(a: KadeployArgs, cwd: string): RunEnvironment {
 }
 
 /** -k [FILE|URL]: the tutorial's multi-site section keeps authorized_keys on a web server. */
-function keysFrom(key: string | true, signal: AbortSignal) {
+export function keysFrom(key: string | true, signal: AbortSignal) {
   return typeof key === 'string' && isUrl(key) ? fetchKeys(key, signal) : readKeys(key, undefined, signal);
 }
 
