@@ -10,8 +10,8 @@ import { metricsListenerServices, metricsRoutes } from './metrics/routes-metrics
 import { nodeOpsRoutes } from './nodeops/routes-nodeops.js';
 import { createOarRestores } from './oar-restore/engine-oar.js';
 import { restoreRoutes } from './oar-restore/routes-restores.js';
+import { deploymentRoutes } from './operations/deployment.js';
 import { createEngineServices, type EngineServices } from './operations/engine-services.js';
-import { deploymentRoutes } from './operations/routes-deployment.js';
 import type { EnginePlugin } from './server/app.js';
 import type { EngineContext } from './server/context.js';
 import { OperationRegistry } from './server/operations-registry.js';

@@ -5,7 +5,7 @@ import { nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
 import { DEPLOY } from '../operations/deploy-kind.js';
-import { planDeployment } from '../operations/deployment-plan.js';
+import { planDeployment } from '../operations/deployment.js';
 import type { EngineServices } from '../operations/engine-services.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';

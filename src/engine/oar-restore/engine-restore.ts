@@ -1,7 +1,7 @@
 import { clusterOf, nodeIndex } from '../../common/site-config.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { planReboot } from '../nodeops/index.js';
-import { planDeployment } from '../operations/deployment-plan.js';
+import { planDeployment } from '../operations/deployment.js';
 import type { EngineServices } from '../operations/engine-services.js';
 import type { BaseOutcome } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';

@@ -9,7 +9,7 @@ import type { AuthenticatedUser } from '../../../src/engine/auth/authenticate.js
 import { findEnvironment } from '../../../src/engine/environments/environment-service.js';
 import { routePlugins } from '../../../src/engine/main.js';
 import { createOarRestores, type OarRestores } from '../../../src/engine/oar-restore/engine-oar.js';
-import { planDeployment } from '../../../src/engine/operations/deployment-plan.js';
+import { planDeployment } from '../../../src/engine/operations/deployment.js';
 import { createEngineServices, type EngineServices } from '../../../src/engine/operations/engine-services.js';
 import { type RunningServer, startServer } from '../../../src/engine/server/start.js';
 import { testbedFault, testbedLayout } from '../../../src/testbed/index.js';

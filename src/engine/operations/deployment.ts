@@ -1,18 +1,72 @@
-import type { DeployRequest } from '../../api/deploy-request.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { DEPLOY_REQUEST_SCHEMA, type DeployRequest } from '../../api/deploy-request.js';
 import { KaployError } from '../../common/errors.js';
+import { printDescription } from '../../formats/environment/print.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
+import { requestSignal } from '../server/request-signal.js';
 import { createStepExecutor } from '../steps/index.js';
 import type { ResumePoint } from '../workflow/breakpoint.js';
 import { resumePointOf } from '../workflow/resume-point.js';
 import { runWorkflow } from '../workflow/runner.js';
 import type { NodeOutcome } from '../workflow/types.js';
 import { DEPLOY } from './deploy-kind.js';
+import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
+import { operationRoutes, widParams } from './operation-routes.js';
 import type { OperationService } from './operation-service.js';
-import { type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
+import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
+
+// POST /deployment and what it starts, in one file: the route makes the plan (planDeployment),
+// the operation service launches it, and the plan's run is one runWorkflow per cluster.
+
+/**
+ * /deployment: the routes of every operation kind (start — `?dry_run=true` checks everything and
+ * touches nothing —, list, status, logs, cancel), and POST /deployment/:wid/resume (a deployment
+ * stopped at its breakpoint goes on, as a new one).
+ */
+export const deploymentRoutes =
+  (s: EngineServices): FastifyPluginAsync<{ ctx: EngineContext }> =>
+  async (app, { ctx }) => {
+    operationRoutes<DeployRequest, NodeOutcome>(app, ctx, () => s.operations, {
+      kind: DEPLOY,
+      path: '/deployment',
+      method: 'POST',
+      body: DEPLOY_REQUEST_SCHEMA,
+      bodyLimit: 4 * 1024 * 1024,
+      plan: (caller, body, signal) => planDeployment(ctx, s.deps, caller, body, signal),
+      dryRun: async (caller, body, signal) => {
+        const p = await prepareDeployment(ctx, caller, body, signal);
+        return {
+          environment: `${p.env.name}:${p.env.version}`,
+          description: printDescription(p.env),
+          nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
+          discarded: p.discarded,
+          steps: describeSteps(p),
+          warnings: p.warnings,
+        };
+      },
+    });
+
+    app.post<{ Params: { wid: string } }>(
+      '/deployment/:wid/resume',
+      { schema: { params: widParams(DEPLOY) } },
+      async (request, reply) => {
+        const { operations, deps } = s;
+        const plan = await planResume(
+          ctx,
+          deps,
+          operations,
+          request.user,
+          request.params.wid,
+          requestSignal(ctx, reply),
+        );
+        return reply.code(201).send({ wid: operations.launch(plan) });
+      },
+    );
+  };
 
 /**
  * A deployment as an operation: everything checked (prepareDeployment) before a node is touched,
