@@ -1,7 +1,8 @@
 import { nodeCommands } from '../../formats/node-commands.js';
+import type { ExecResult } from '../ssh/types.js';
 import type { MicroStepContext } from '../workflow/types.js';
 import { forEachNode, OK } from './for-each-node.js';
-import { runOnNode } from './node-exec.js';
+import { execFailure, execOptions, execOutcome, type NodeExecOptions, runOnNode } from './node-exec.js';
 import type { StepEnv } from './step-env.js';
 
 /**
@@ -27,9 +28,15 @@ export function sendKey(env: StepEnv, nodes: readonly string[], ctx: MicroStepCo
   const keys = env.spec.keys;
   return forEachNode(nodes, ctx, env.nodeConcurrency, async (node) => {
     if (!keys) return OK; // no -k: Kadeploy prunes this step.
-    return runOnNode(env, ctx, node, nodeCommands.replaceAuthorizedKeys(env.extractDir), {
-      label: 'authorized_keys',
-      stdin: keys,
-    });
+    const command = nodeCommands.replaceAuthorizedKeys(env.extractDir);
+    const o: NodeExecOptions = { label: 'authorized_keys', stdin: keys };
+    // The SSH exec itself, here: the spine from kadeploy3 -k ends on this call (docs/architecture.md).
+    let r: ExecResult;
+    try {
+      r = await env.pool.exec(env.target(node), command, execOptions(env, ctx, node, command, o));
+    } catch (e) {
+      return execFailure(env, ctx, node, o.label, e).result;
+    }
+    return execOutcome(env, ctx, node, o.label, r).result;
   });
 }
