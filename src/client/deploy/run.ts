@@ -122,7 +122,7 @@ export async function runKadeploy(
  * uploads, `POST /deployment` (or resume), then the log until the end. Never throws: whatever
  * goes wrong becomes the site's outcome, which the run throws (one site) or reports (-M).
  */
-export async function runSite(
+async function runSite(
   server: { name: string; client: ApiClient },
   nodes: readonly string[],
   env: SiteEnvironment,

@@ -134,7 +134,7 @@ const COMPRESSED_TYPES = /^(application\/json|application\/x-yaml|text\/csv)\b/;
  * Kadeploy's reading of Accept-Encoding: the listed codings, lower-cased, without their q-values;
  * a list naming `*` counts as no preference (no compression), as its server reads it.
  */
-export function acceptsGzip(header: string | undefined): boolean {
+function acceptsGzip(header: string | undefined): boolean {
   if (!header?.trim()) return false;
   const codings = header.split(',').map((c) => c.split(';')[0]?.trim().toLowerCase());
   return !codings.includes('*') && codings.includes('gzip');

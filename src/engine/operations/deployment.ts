@@ -180,7 +180,7 @@ function deploymentPlan(
  * The resumption of a deployment stopped at its breakpoint (kadeploy3 --resume): its stopped nodes,
  * as a new deployment of the same request without the breakpoint, from where they stopped.
  */
-export async function planResume(
+async function planResume(
   ctx: EngineContext,
   deps: NodeStepDeps,
   ops: OperationService,
