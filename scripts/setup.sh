@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # nginx-light: the web depot the image download tests count requests on (a site's public_html);
 # chromium: the dashboard's browser tests (test/slow/ui, driven headless by playwright-core).
 # uidmap: newuidmap/newgidmap, for the user namespace over root's subordinate ids (below).
-PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium uidmap)
+PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium uidmap openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

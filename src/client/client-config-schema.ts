@@ -42,6 +42,12 @@ export const CLIENT_SCHEMA: ConfigSchema = {
               required: 'expected an http(s) URL',
             },
           },
+          ca: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'PEM file of the CA that signed an https engine’s certificate, or that certificate itself (pinned), relative to this file or `~/`. Absent: the system’s CAs.',
+          },
           token_file: {
             type: 'string',
             minLength: 1,

@@ -32,6 +32,8 @@ export interface ServerEntry {
   tokenFile: string;
   /** token_file was written in the configuration (not the default): `kadeploy3 -M` prefers it to $KAPLOY_TOKEN_FILE. */
   tokenFileConfigured: boolean;
+  /** `ca`: the PEM file an https engine's certificate is verified against (absent: the system's CAs). */
+  caFile?: string;
 }
 export interface ClientConfig {
   file: string;
@@ -74,7 +76,7 @@ const schema = compileSchema(CLIENT_SCHEMA, CLIENT_VALIDATOR);
 
 interface ClientFile {
   default?: string;
-  servers: Record<string, { url: string; token_file?: string }>;
+  servers: Record<string, { url: string; token_file?: string; ca?: string }>;
   server_timeout?: number;
   progress?: boolean;
   exit_codes?: 'kaploy' | 'kadeploy';
@@ -101,6 +103,7 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
       url: e.url.replace(/\/+$/, ''),
       tokenFile: path.resolve(path.dirname(file), expandHome(tokenFile)),
       tokenFileConfigured: e.token_file !== undefined,
+      ...(e.ca === undefined ? {} : { caFile: path.resolve(path.dirname(file), expandHome(e.ca)) }),
     });
   }
   const def = f.default ?? [...servers.keys()][0];

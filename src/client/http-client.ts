@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { APP_CODES, isKaployError, KaployError, type KaployErrorCode } from '../common/errors.js';
+import { readPemFile } from '../common/pem-file.js';
 import { readToken } from '../common/token-file.js';
 import { clientConfigPath, DEFAULT_SERVER_TIMEOUT_S, loadClientConfig, pickServer } from './client-config.js';
 
@@ -29,12 +30,23 @@ export class ApiClient {
   readonly #agent: Agent;
   readonly #liveness: Liveness;
 
-  constructor(opts: { url: string; token: string; serverName?: string; deadlineMs?: number }) {
+  constructor(opts: {
+    url: string;
+    token: string;
+    serverName?: string;
+    deadlineMs?: number;
+    /** PEM CA (or pinned certificate) an https engine is verified against; absent: the system's CAs. */
+    ca?: Buffer;
+  }) {
     this.url = opts.url.replace(/\/+$/, '');
     this.serverName = opts.serverName ?? this.url;
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_SERVER_TIMEOUT_S * 1000;
     this.#token = opts.token;
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+    this.#agent = new Agent({
+      keepAliveTimeout: 10_000,
+      connections: 16,
+      ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
+    });
     this.#liveness = new Liveness(this.#agent, `${this.url}/version`, this.deadlineMs);
   }
 
@@ -73,7 +85,7 @@ export class ApiClient {
       if (isKaployError(e)) throw e;
       throw new KaployError(
         'KAPLOY_CLIENT',
-        `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}`,
+        `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}${tlsHint(e)}`,
         { cause: e },
       );
     } finally {
@@ -261,11 +273,27 @@ function errorFromBody(status: number, json: unknown, server: string): KaployErr
   );
 }
 
+/** A certificate the client could not verify: say what to configure, not only OpenSSL's words. */
+function tlsHint(e: unknown): string {
+  const code = String(
+    (e as { code?: unknown }).code ?? (e as { cause?: { code?: unknown } }).cause?.code ?? '',
+  );
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)
+    ? " (the engine's certificate is not trusted: give its CA, or the certificate itself, as `ca:` of this server in the client configuration)"
+    : '';
+}
+
 /** Builds a client from the client configuration; `server` is the -S NAME option. */
 export function createClient(opts: { server?: string; env?: NodeJS.ProcessEnv } = {}): ApiClient {
   const env = opts.env ?? process.env;
   const cfg = loadClientConfig(clientConfigPath(env));
   const s = pickServer(cfg, opts.server);
   const token = readToken(env.KAPLOY_TOKEN_FILE ?? s.tokenFile);
-  return new ApiClient({ url: s.url, token, serverName: s.name, deadlineMs: cfg.serverTimeoutMs });
+  return new ApiClient({
+    url: s.url,
+    token,
+    serverName: s.name,
+    deadlineMs: cfg.serverTimeoutMs,
+    ...(s.caFile ? { ca: readPemFile(s.caFile, `the CA of server ${s.name} (ca)`) } : {}),
+  });
 }

@@ -53,6 +53,9 @@ export const HOOKS_SCHEMA: ConfigSchema = {
         pattern: "'{value}': expected an http:// or https:// URL",
       },
     },
+    engine_ca: absPath(
+      'PEM file of the CA that signed an https engine’s certificate, or that certificate itself (pinned). Absent: the system’s CAs.',
+    ),
     admin_token_file: absPath(
       "An admin's token (`kaploy server token --user kaadmin --out FILE --owner oar:oar`), mode 600, owned by oar.",
     ),

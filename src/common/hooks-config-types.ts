@@ -8,6 +8,8 @@ export interface HooksConfig {
   file: string;
   engineUrl: string;
   adminTokenFile: string;
+  /** `engine_ca`: what an https engine's certificate is verified against (absent: the system's CAs). */
+  engineCaFile?: string;
   /** Partitions granted to the job owner: the deploy partition (`/dev/sda3`, a number, or `*`). */
   partitions: string[];
   /** Production environment name recorded with each restore request (the engine's default if empty). */

@@ -11,6 +11,7 @@ export * from './hooks-config-types.js';
 interface HooksFile {
   engine_url: string;
   admin_token_file: string;
+  engine_ca?: string;
   partitions: (string | number)[];
   production_env: string;
   deadline_seconds: number;
@@ -76,6 +77,7 @@ function normalise(f: HooksFile, file: string, r: ConfigReporter): HooksConfig {
     file,
     engineUrl: f.engine_url.replace(/\/+$/, ''),
     adminTokenFile: f.admin_token_file,
+    ...(f.engine_ca === undefined ? {} : { engineCaFile: f.engine_ca }),
     partitions: f.partitions.map(String),
     productionEnv: f.production_env,
     deadlineMs: ms(f.deadline_seconds),

@@ -34,6 +34,8 @@ export interface SiteFile {
     max_connections: number;
     max_connections_per_address: number;
     header_timeout: number;
+    tls_cert: string;
+    tls_key: string;
   };
   data_dir: string;
   admins: string[];

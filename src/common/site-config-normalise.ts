@@ -130,3 +130,19 @@ export function normaliseKadeployApi(f: SiteFile, r: ConfigReporter): KadeployAp
     headerPrefix: k.header_prefix,
   };
 }
+
+/**
+ * `server.tls_cert` and `server.tls_key` go together: one without the other would serve plain HTTP
+ * where the admin meant HTTPS. The files are read when the engine starts (src/engine/server/tls.ts).
+ */
+export function normaliseTls(
+  f: SiteFile,
+  abs: (p: string) => string,
+  r: ConfigReporter,
+): { tls?: { certFile: string; keyFile: string } } {
+  const { tls_cert: cert, tls_key: key } = f.server;
+  if (cert === '' && key === '') return {};
+  if (cert === '') r.fail(['server', 'tls_cert'], 'tls_key is set: give its certificate too');
+  if (key === '') r.fail(['server', 'tls_key'], 'tls_cert is set: give its private key too');
+  return { tls: { certFile: abs(cert), keyFile: abs(key) } };
+}

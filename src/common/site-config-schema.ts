@@ -191,6 +191,11 @@ export const SITE_SCHEMA: ConfigSchema = {
         1,
         600,
       ),
+      tls_cert: str(
+        'PEM certificate chain of the engine (relative to this file): with tls_key, the engine and its Kadeploy-compatible listener serve HTTPS only. Empty: plain HTTP.',
+        '',
+      ),
+      tls_key: str('PEM private key of tls_cert (not readable by every user).', ''),
     }),
     data_dir: str('SQLite store and image cache; keep it on a local disk.', './kaploy-data'),
     admins: {

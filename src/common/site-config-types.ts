@@ -60,6 +60,8 @@ export interface SiteConfig {
     maxConnections?: number;
     maxConnectionsPerAddress?: number;
     headerTimeoutMs?: number;
+    /** HTTPS: the certificate chain and key files (absent: plain HTTP). */
+    tls?: { certFile: string; keyFile: string };
   };
   dataDir: string;
   admins: string[];

@@ -6,7 +6,12 @@ import { compileSchema } from './config/schema.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { KaployError } from './errors.js';
 import type { SiteFile } from './site-config-file.js';
-import { normaliseCluster, normaliseKadeployApi, normaliseMetrics } from './site-config-normalise.js';
+import {
+  normaliseCluster,
+  normaliseKadeployApi,
+  normaliseMetrics,
+  normaliseTls,
+} from './site-config-normalise.js';
 import { SITE_SCHEMA, SITE_VALIDATOR } from './site-config-schema.js';
 import type { ClusterConfig, NodeConfig, SiteConfig } from './site-config-types.js';
 
@@ -48,6 +53,7 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
       maxConnections: f.server.max_connections,
       maxConnectionsPerAddress: f.server.max_connections_per_address,
       headerTimeoutMs: f.server.header_timeout * 1000,
+      ...normaliseTls(f, abs, r),
     },
     dataDir: abs(f.data_dir),
     admins: f.admins,

@@ -27,11 +27,13 @@ export class EngineHttp implements EngineRequester {
   readonly #token: string;
   readonly #agent: http.Agent;
 
-  constructor(opts: { url: string; token: string }) {
+  constructor(opts: { url: string; token: string; ca?: Buffer }) {
     this.#url = new URL(opts.url.replace(/\/+$/, ''));
     this.#token = opts.token;
-    const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    this.#agent =
+      this.#url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 4, ...(opts.ca ? { ca: opts.ca } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets: 4 });
   }
 
   request<T>(

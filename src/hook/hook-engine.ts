@@ -1,6 +1,7 @@
 import type { RestoreRequest } from '../api/restore-request.js';
 import type { RestoreRow, RestoreState } from '../api/restores.js';
 import { isKaployError } from '../common/errors.js';
+import { readPemFile } from '../common/pem-file.js';
 import { readToken } from '../common/token-file.js';
 import { EngineHttp, type EngineRequester } from './engine-http.js';
 
@@ -18,9 +19,15 @@ export class HookEngine {
   }
 
   /** Reads the admin token (mode 600, as the client requires) and builds the client. */
-  static fromConfig(c: { engineUrl: string; adminTokenFile: string; requestTimeoutMs: number }): HookEngine {
+  static fromConfig(c: {
+    engineUrl: string;
+    adminTokenFile: string;
+    engineCaFile?: string;
+    requestTimeoutMs: number;
+  }): HookEngine {
+    const ca = c.engineCaFile ? readPemFile(c.engineCaFile, 'the engine CA (engine_ca)') : undefined;
     return new HookEngine(
-      new EngineHttp({ url: c.engineUrl, token: readToken(c.adminTokenFile) }),
+      new EngineHttp({ url: c.engineUrl, token: readToken(c.adminTokenFile), ...(ca ? { ca } : {}) }),
       c.requestTimeoutMs,
     );
   }

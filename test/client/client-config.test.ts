@@ -60,7 +60,7 @@ describe('client configuration', () => {
     [
       'an unknown key, near miss',
       'servers:\n  a: { url: "http://x", tokenfile: t }\n',
-      'c.yaml: servers.a.tokenfile: unknown key; did you mean token_file? (known: url, token_file) (line 2)',
+      'c.yaml: servers.a.tokenfile: unknown key; did you mean token_file? (known: url, ca, token_file) (line 2)',
     ],
     [
       'an unknown top key',

@@ -1,5 +1,6 @@
 import pMap from 'p-map';
 import { errorMessage } from '../../common/errors.js';
+import { readPemFile } from '../../common/pem-file.js';
 import { readToken } from '../../common/token-file.js';
 import { ApiClient } from '../http-client.js';
 import { checkEngineVersion } from './engine-version.js';
@@ -41,8 +42,10 @@ export async function discoverServers(
     servers,
     async (s): Promise<LiveServer | DroppedServer> => {
       let token: string;
+      let ca: Buffer | undefined;
       try {
         token = readToken(s.tokenFile);
+        ca = s.caFile ? readPemFile(s.caFile, `the CA of server ${s.name} (ca)`) : undefined;
       } catch (e) {
         return { name: s.name, reason: errorMessage(e) };
       }
@@ -51,6 +54,7 @@ export async function discoverServers(
         token,
         serverName: s.name,
         ...(s.deadlineMs !== undefined ? { deadlineMs: s.deadlineMs } : {}),
+        ...(ca ? { ca } : {}),
       });
       try {
         const version = await client.request<unknown>('GET', '/version', {

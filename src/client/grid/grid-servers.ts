@@ -6,6 +6,8 @@ export interface GridServer {
   name: string;
   url: string;
   tokenFile: string;
+  /** The entry's `ca` (an https engine's CA or pinned certificate). */
+  caFile?: string;
   /** server_timeout of the client configuration, in ms (the ApiClient's default when absent). */
   deadlineMs?: number;
 }
@@ -21,6 +23,7 @@ export function gridServers(cfg: ClientConfig, env: NodeJS.ProcessEnv = process.
     name: s.name,
     url: s.url,
     tokenFile: tokenFileFor(s, env),
+    ...(s.caFile ? { caFile: s.caFile } : {}),
     deadlineMs: cfg.serverTimeoutMs,
   }));
 }

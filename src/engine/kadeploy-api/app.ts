@@ -59,7 +59,7 @@ export async function buildKadeployApp(
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     bodyLimit: BODY_LIMIT,
     // The engine's connection limits, counted for this listener on its own.
-    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger),
+    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger, ctx.tls),
   });
   app.setErrorHandler(kadeployErrorHandler);
   app.setNotFoundHandler((request, reply) => {

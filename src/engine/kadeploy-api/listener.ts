@@ -29,7 +29,7 @@ export function kadeployApiServices(ctx: EngineContext, services: EngineServices
         await app.listen({ port: api.port, host: api.host });
         const addr = app.server.address() as AddressInfo;
         const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-        urls.set(ctx, `http://${host}:${addr.port}${api.prefix}`);
+        urls.set(ctx, `${ctx.tls ? 'https' : 'http'}://${host}:${addr.port}${api.prefix}`);
         ctx.logger.info({ url: urls.get(ctx) }, 'Kadeploy-compatible API listening');
       },
       async stop() {

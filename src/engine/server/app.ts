@@ -18,7 +18,7 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     bodyLimit: 1024 * 1024,
     // Connection limits per address and in all, a headers deadline (connection-limits.ts).
-    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger),
+    serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger, ctx.tls),
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {

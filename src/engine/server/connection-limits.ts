@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/logger.js';
 import type { SiteConfig } from '../../common/site-config.js';
+import type { ServerTls } from './tls.js';
 
 /** The defaults of the site configuration's `server` section (site-config-schema.ts). */
 const DEFAULTS = { maxConnections: 4096, maxConnectionsPerAddress: 256, headerTimeoutMs: 10_000 };
@@ -15,22 +17,24 @@ const LOG_EVERY_MS = 60_000;
  * connection that sends nothing. Authenticated long requests (log long polls, uploads, event
  * streams) are not cut: only the headers are timed.
  */
-export function limitedServerFactory(listen: SiteConfig['listen'], logger: Logger) {
+export function limitedServerFactory(listen: SiteConfig['listen'], logger: Logger, tls?: ServerTls) {
   const max = listen.maxConnections ?? DEFAULTS.maxConnections;
   const perAddress = listen.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress;
   const headerMs = listen.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs;
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-    const server = createServer(
-      {
-        headersTimeout: headerMs,
-        // Uploads and long polls are bounded by the routes themselves, not by one request timeout.
-        requestTimeout: 0,
-        // Node checks the headers timeout of idle connections on this period: a fraction of the
-        // timeout, so a silent connection is closed within ~1.25 x header_timeout.
-        connectionsCheckingInterval: Math.max(250, Math.floor(headerMs / 4)),
-      },
-      handler,
-    );
+    const options = {
+      headersTimeout: headerMs,
+      // Uploads and long polls are bounded by the routes themselves, not by one request timeout.
+      requestTimeout: 0,
+      // Node checks the headers timeout of idle connections on this period: a fraction of the
+      // timeout, so a silent connection is closed within ~1.25 x header_timeout.
+      connectionsCheckingInterval: Math.max(250, Math.floor(headerMs / 4)),
+    };
+    // HTTPS when the site configuration gives a certificate: the same limits apply, counted on the
+    // TCP connection before its handshake (a flood of half-open handshakes is bounded too).
+    const server: Server = tls
+      ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handler)
+      : createServer(options, handler);
     server.maxConnections = max;
     server.on('request', (req: IncomingMessage) => req.socket.setTimeout(0));
     const open = new Map<string, number>();

@@ -4,6 +4,7 @@ import type { FileCache } from '../environments/file-cache.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { Store } from '../store/store.js';
 import type { OperationRegistry } from './operations-registry.js';
+import type { ServerTls } from './tls.js';
 
 /** What every route plugin and engine service gets: the site, the store, what runs, a logger. */
 export interface EngineContext {
@@ -20,4 +21,6 @@ export interface EngineContext {
    * (`kaploy server add-env`) and of tests that build an app by hand, which serve no scrape.
    */
   metrics?: EngineMetrics;
+  /** The certificate and key both listeners serve HTTPS with (server.tls_*); absent: plain HTTP. */
+  tls?: ServerTls;
 }

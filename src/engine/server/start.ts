@@ -11,6 +11,7 @@ import { buildApp, type EnginePlugin } from './app.js';
 import type { EngineContext } from './context.js';
 import { ensureEngineKey } from './engine-key.js';
 import { OperationRegistry } from './operations-registry.js';
+import { loadServerTls } from './tls.js';
 
 export interface StartOptions {
   /** Overrides the configuration's listen port (0 = any free port). */
@@ -47,6 +48,8 @@ const INITIAL_NODE_STATE = 'prod_env';
 
 /** Opens the store (migrating it), records the site's nodes, and listens. */
 export async function startServer(config: SiteConfig, opts: StartOptions): Promise<RunningServer> {
+  // A bad certificate or key fails the start before anything is opened.
+  const tls = loadServerTls(config.listen);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   // A real site's key is provided by its admins; the embedded default makes its own.
   if (config.source === '<embedded>') ensureEngineKey(config.ssh.keyFile);
@@ -62,6 +65,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
     files: new FileCache(config.dataDir, config.cache),
     signal: ac.signal,
     metrics,
+    ...(tls ? { tls } : {}),
   };
   registerNodeStates(metrics.registry, store.db);
   ctx.files.metrics = metrics.images;
@@ -91,7 +95,7 @@ export async function startServer(config: SiteConfig, opts: StartOptions): Promi
   return {
     app,
     ctx,
-    url: `http://${host}:${addr.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`,
     async close() {
       if (closed) return;
       closed = true;
