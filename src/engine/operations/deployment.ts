@@ -7,7 +7,7 @@ import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
 import { requestSignal } from '../server/request-signal.js';
-import { createStepExecutor } from '../steps/index.js';
+import { createStepTable } from '../steps/index.js';
 import type { ResumePoint } from '../workflow/breakpoint.js';
 import { resumePointOf } from '../workflow/resume-point.js';
 import { runWorkflow } from '../workflow/runner.js';
@@ -114,7 +114,7 @@ function deploymentPlan(
       const unpin = ctx.files.pin(prepared.envSpec.image.md5);
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
-          const executor = createStepExecutor(
+          const steps = createStepTable(
             {
               wid: r.wid,
               user: prepared.user,
@@ -148,7 +148,7 @@ function deploymentPlan(
             nodes: part.nodes.map((n) => n.name),
             plan: part.plan,
             options: part.options,
-            executor,
+            steps,
             signal: r.signal,
             logger: r.logger,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),
