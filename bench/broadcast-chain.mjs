@@ -39,6 +39,7 @@
 //                 (the rest being other work on the machine);
 //   - "other":    none of these (latency the model does not have, a stall...).
 import { execFile, execFileSync } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import {
   mkdirSync,
   mkdtempSync,
@@ -53,7 +54,7 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-const { createStepExecutor } = await import('../dist/engine/steps/index.js');
+const { createStepTable } = await import('../dist/engine/steps/index.js');
 const { MemoryHostKeyStore, SshPool } = await import('../dist/engine/ssh/index.js');
 const { VirtualNode } = await import('../dist/testbed/node/index.js');
 const { ensureTestImages } = await import('../dist/testbed/images/index.js');
@@ -399,7 +400,7 @@ async function site(n) {
       );
       if (bad.length) throw new Error(`${bad.length} nodes lack the extracted image (first: ${bad[0].name})`);
     },
-    executor: (broadcast) => createStepExecutor(spec, { pool, logger: silentLogger, tuning, broadcast }),
+    steps: (broadcast) => createStepTable(spec, { pool, logger: silentLogger, tuning, broadcast }),
     // TakTuk over OpenSSH to the same nodes: a flat deployment (-d -1: the nodes' sandboxes have no
     // SSH key to reach each other), the image sent once per node by TakTuk's own broadcast.
     taktuk: () =>
@@ -454,8 +455,10 @@ const ctx = (macro, impl, micro, signal) => ({
 async function run(ex, names, macro, impl, micros) {
   let alive = names;
   const signal = new AbortController().signal;
+  // As the workflow runner does before a micro-step call: every node's command listens on it.
+  setMaxListeners(0, signal);
   for (const m of micros) {
-    const r = await ex.run(m, alive, ctx(macro, impl, m, signal));
+    const r = await ex[m](alive, ctx(macro, impl, m, signal));
     const ko = alive.filter((n) => !r.get(n)?.ok);
     if (ko.length)
       throw new Error(
@@ -537,12 +540,12 @@ for (const n of sizes) {
   if (toRun.length === 0) continue;
   const s = await site(n);
   try {
-    await run(s.executor(), s.names, 'SetDeploymentEnv', 'SetDeploymentEnvUntrusted', PREP);
+    await run(s.steps(), s.names, 'SetDeploymentEnv', 'SetDeploymentEnvUntrusted', PREP);
     for (const { method, model } of toRun) {
-      await run(s.executor(), s.names, 'SetDeploymentEnv', 'SetDeploymentEnvUntrusted', CLEAN);
+      await run(s.steps(), s.names, 'SetDeploymentEnv', 'SetDeploymentEnvUntrusted', CLEAN);
       const c0 = snapshot();
       if (method === 'taktuk') await s.taktuk();
-      else await run(s.executor(method), s.names, 'BroadcastEnv', 'BroadcastEnvChain', ['send_environment']);
+      else await run(s.steps(method), s.names, 'BroadcastEnv', 'BroadcastEnvChain', ['send_environment']);
       const c1 = snapshot();
       const wall = Number(c1.t - c0.t) / 1e9;
       s.verify();

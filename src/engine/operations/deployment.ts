@@ -7,7 +7,7 @@ import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
 import { requestSignal } from '../server/request-signal.js';
-import { createStepExecutor } from '../steps/index.js';
+import { createStepTable } from '../steps/index.js';
 import type { ResumePoint } from '../workflow/breakpoint.js';
 import { resumePointOf } from '../workflow/resume-point.js';
 import { runWorkflow } from '../workflow/runner.js';
@@ -15,40 +15,42 @@ import type { NodeOutcome } from '../workflow/types.js';
 import { DEPLOY } from './deploy-kind.js';
 import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
-import { operationRoutes, widParams } from './operation-routes.js';
+import { DRY_RUN_QUERY, operationFollowRoutes, widParams } from './operation-routes.js';
 import type { OperationService } from './operation-service.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
 
-// POST /deployment and what it starts, in one file: the route makes the plan (planDeployment),
-// the operation service launches it, and the plan's run is one runWorkflow per cluster.
+// POST /deployment and what it starts, in one file: the route's handler makes the plan
+// (planDeployment) and has the operation service launch it; the plan's run is one runWorkflow per
+// cluster. The handler is this file's own (not operationRoutes') so the walk from kadeploy3 to a
+// node's command opens one file here (docs/architecture.md, "The spine").
 
 /**
- * /deployment: the routes of every operation kind (start — `?dry_run=true` checks everything and
- * touches nothing —, list, status, logs, cancel), and POST /deployment/:wid/resume (a deployment
- * stopped at its breakpoint goes on, as a new one).
+ * /deployment: POST starts one (`?dry_run=true` checks everything and touches nothing), the routes
+ * every operation kind has (list, status, logs, cancel), and POST /deployment/:wid/resume (a
+ * deployment stopped at its breakpoint goes on, as a new one).
  */
 export const deploymentRoutes =
   (s: EngineServices): FastifyPluginAsync<{ ctx: EngineContext }> =>
   async (app, { ctx }) => {
-    operationRoutes<DeployRequest, NodeOutcome>(app, ctx, () => s.operations, {
-      kind: DEPLOY,
-      path: '/deployment',
-      method: 'POST',
-      body: DEPLOY_REQUEST_SCHEMA,
-      bodyLimit: 4 * 1024 * 1024,
-      plan: (caller, body, signal) => planDeployment(ctx, s.deps, caller, body, signal),
-      dryRun: async (caller, body, signal) => {
-        const p = await prepareDeployment(ctx, caller, body, signal);
-        return {
-          environment: `${p.env.name}:${p.env.version}`,
-          description: printDescription(p.env),
-          nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
-          discarded: p.discarded,
-          steps: describeSteps(p),
-          warnings: p.warnings,
-        };
+    app.post<{ Body: DeployRequest; Querystring: { dry_run?: boolean } }>(
+      '/deployment',
+      { schema: { body: DEPLOY_REQUEST_SCHEMA, querystring: DRY_RUN_QUERY }, bodyLimit: 4 * 1024 * 1024 },
+      async (request, reply) => {
+        const signal = requestSignal(ctx, reply);
+        if (request.query.dry_run) return dryRun(ctx, request.user, request.body, signal);
+        // Checks and image downloads can take minutes before any node is touched: counted meanwhile.
+        const preparing = ctx.metrics?.operations.preparing(DEPLOY.name);
+        let plan: OperationPlan<NodeOutcome>;
+        try {
+          plan = await planDeployment(ctx, s.deps, request.user, request.body, signal);
+        } finally {
+          preparing?.();
+        }
+        const wid = s.operations.launch(plan);
+        return reply.code(201).send({ wid, discarded: plan.discarded });
       },
-    });
+    );
+    operationFollowRoutes<NodeOutcome>(app, ctx, () => s.operations, { kind: DEPLOY, path: '/deployment' });
 
     app.post<{ Params: { wid: string } }>(
       '/deployment/:wid/resume',
@@ -67,6 +69,24 @@ export const deploymentRoutes =
       },
     );
   };
+
+/** `?dry_run=true`: what the deployment would do, everything checked, no node touched. */
+async function dryRun(
+  ctx: EngineContext,
+  caller: AuthenticatedUser,
+  body: DeployRequest,
+  signal: AbortSignal,
+) {
+  const p = await prepareDeployment(ctx, caller, body, signal);
+  return {
+    environment: `${p.env.name}:${p.env.version}`,
+    description: printDescription(p.env),
+    nodes: p.parts.flatMap((x) => x.nodes.map((n) => n.name)),
+    discarded: p.discarded,
+    steps: describeSteps(p),
+    warnings: p.warnings,
+  };
+}
 
 /**
  * A deployment as an operation: everything checked (prepareDeployment) before a node is touched,
@@ -114,7 +134,7 @@ function deploymentPlan(
       const unpin = ctx.files.pin(prepared.envSpec.image.md5);
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
-          const executor = createStepExecutor(
+          const steps = createStepTable(
             {
               wid: r.wid,
               user: prepared.user,
@@ -148,7 +168,7 @@ function deploymentPlan(
             nodes: part.nodes.map((n) => n.name),
             plan: part.plan,
             options: part.options,
-            executor,
+            steps,
             signal: r.signal,
             logger: r.logger,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),

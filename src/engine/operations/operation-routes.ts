@@ -5,11 +5,14 @@ import { requestSignal } from '../server/request-signal.js';
 import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
 import type { OperationService } from './operation-service.js';
 
-/** What differs between the route families of two kinds: where it starts, its body, its plan. */
-export interface OperationRoute<B, O extends BaseOutcome> {
+/** Where a kind's routes live: `/deployment`, `/reboot`, `/power`. */
+export interface OperationPath<O extends BaseOutcome> {
   kind: PlanKind<O>;
-  /** `/deployment`, `/reboot`, `/power`. */
   path: string;
+}
+
+/** What differs between the route families of two kinds: where it starts, its body, its plan. */
+export interface OperationRoute<B, O extends BaseOutcome> extends OperationPath<O> {
   /** How it starts (kapower3 has always PUT /power). */
   method: 'POST' | 'PUT';
   body: object;
@@ -40,7 +43,7 @@ const LOG_QUERY = {
   },
 } as const;
 
-const DRY_RUN_QUERY = {
+export const DRY_RUN_QUERY = {
   type: 'object',
   additionalProperties: false,
   properties: { dry_run: { type: 'boolean' } },
@@ -48,9 +51,8 @@ const DRY_RUN_QUERY = {
 
 /**
  * The routes of one kind of operation, the same for every kind: start (201 `{wid, discarded}`),
- * GET <path> (the caller's operations), GET <path>/:wid (status), GET <path>/:wid/logs (at the
- * reader's verbosity; `wait_ms` makes it a long poll), DELETE <path>/:wid (cancel). The shapes
- * src/client/deploy/kadeploy.ts `follow` reads for every kind.
+ * then the routes that follow it (operationFollowRoutes). POST /deployment has its own start
+ * handler (operations/deployment.ts) so that its walk to a node's command stays in one file.
  */
 export function operationRoutes<B, O extends BaseOutcome>(
   app: FastifyInstance,
@@ -59,8 +61,6 @@ export function operationRoutes<B, O extends BaseOutcome>(
   route: OperationRoute<B, O>,
 ): void {
   const { kind, path } = route;
-  const params = widParams(kind);
-
   app.route<{ Body: B; Querystring: { dry_run?: boolean } }>({
     method: route.method,
     url: path,
@@ -84,6 +84,21 @@ export function operationRoutes<B, O extends BaseOutcome>(
     },
   });
 
+  operationFollowRoutes(app, ctx, svc, route);
+}
+
+/**
+ * GET <path> (the caller's operations), GET <path>/:wid (status), GET <path>/:wid/logs (at the
+ * reader's verbosity; `wait_ms` makes it a long poll), DELETE <path>/:wid (cancel). The shapes
+ * src/client/deploy/follow.ts reads for every kind.
+ */
+export function operationFollowRoutes<O extends BaseOutcome>(
+  app: FastifyInstance,
+  ctx: EngineContext,
+  svc: () => OperationService,
+  { kind, path }: OperationPath<O>,
+): void {
+  const params = widParams(kind);
   app.get(path, async (request) => svc().list(request.user, kind));
 
   app.get<{ Params: { wid: string } }>(`${path}/:wid`, { schema: { params } }, async (request) =>

@@ -51,7 +51,7 @@ export async function waitReboot(
   // A node that is back (or finally KO) goes on without waiting for slow or dead nodes (the
   // runner splits the group on early reports). But nodes coming back together are reported
   // together: reported one by one as their probes answer, they split the group into many small
-  // groups, each paying its own executor calls and its own broadcast chain (100 zero-delay nodes
+  // groups, each paying its own micro-step calls and its own broadcast chain (100 zero-delay nodes
   // made 21 chains). So the nodes found back are held while more keep coming back: the batch is
   // reported at the end of the first round that finds no new node (or once none is pending), or
   // once it is GROUP_HOLD_ROUNDS poll periods old (mid-round if need be), so a slow or endless

@@ -3,7 +3,7 @@ import type { ImplInstance, MacroStep, MicroStep } from './types.js';
 /**
  * One attempt of one implementation instance on a set of nodes: its own timer and its own
  * AbortController (aborted by the instance timeout, or by the workflow signal through the runner),
- * the nodes still inside it, and the executor calls in flight so a retry after a timeout starts only
+ * the nodes still inside it, and the micro-step calls in flight so a retry after a timeout starts only
  * once the aborted calls have returned.
  */
 export class Attempt {

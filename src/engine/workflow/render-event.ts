@@ -14,7 +14,7 @@ const secs = (ms: number) => `${Math.floor(ms / 1000)}s`;
  * Kadeploy-style log lines for one event at a verbosity (0..5, default 3 in kadeploy3), following
  * reference §1: 0 launch/end, cancellations; 1 macro-step start/end, failures, splits, timeouts,
  * retries and fallbacks; 2 breakpoints and `!!! The nodes … failed on step`; 3 micro-step names and
- * the executor's notes (reboot kinds, broadcast time); 4 `~ Time in <Impl>-<micro>: Ns`; 5 bypassed
+ * the micro-steps' notes (reboot kinds, broadcast time); 4 `~ Time in <Impl>-<micro>: Ns`; 5 bypassed
  * micro-steps. Returns no line when the event is below the verbosity.
  */
 export function renderEvent(ev: WorkflowEvent, verbosity: number, opts: RenderOptions = {}): string[] {

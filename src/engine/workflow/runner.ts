@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { Attempt } from './attempt.js';
@@ -18,7 +19,7 @@ import {
   MACRO_STEPS,
   type MicroStep,
   type MicroStepContext,
-  type MicroStepExecutor,
+  type MicroStepTable,
   type NodeOutcome,
   type NodeResult,
   type WorkflowPlan,
@@ -31,7 +32,8 @@ export interface RunWorkflowParams {
   /** As parsed (parseForceSteps / parseAutomata); the runner applies resolvePlan itself. */
   plan: WorkflowPlan;
   options: WorkflowOptions;
-  executor: MicroStepExecutor;
+  /** Each micro-step's function; runMicro looks the micro-step up and calls it (src/engine/steps). */
+  steps: MicroStepTable;
   /** Cancels the whole workflow: in-flight micro-steps are aborted, nodes end `cancelled`. */
   signal: AbortSignal;
   logger: Logger;
@@ -48,7 +50,7 @@ const NO_RESULT = 'the micro-step returned no result for this node';
 
 /**
  * Drives the nodes through SetDeploymentEnv, BroadcastEnv and BootNewEnv (reference §3). Work is
- * done per node group: one executor call per group and micro-step. A group splits when its nodes go
+ * done per node group: one micro-step call per group and micro-step. A group splits when its nodes go
  * different ways: nodes that finish an instance go on to the next macro-step at once, nodes that
  * fail retry the instance, then fall back to the next listed implementation, then end KO. Resolves
  * with one outcome per node (in the order given); throws only for bad input (breakpoint, resume
@@ -290,20 +292,30 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
       impl: at.impl,
       micro: at.micro,
       signal: att.controller.signal,
-      logger: log.child({ step: `${at.impl}-${at.micro}` }),
+      logger: log.child({ step: `${at.impl}-${at.micro}`, micro: at.micro }),
       attempt: att.number,
       debug: (node, text) => emit({ kind: 'debug', node, ...at, text }),
       report: settle,
       note: (text, verbosity = 3) => emit({ kind: 'note', ...at, verbosity, text }),
     };
 
+    // Every node's command, probe and relay listens on the one step signal: dozens are expected.
+    setMaxListeners(Math.max(10, group.length * 8), ctx.signal);
     let results: Map<string, NodeResult> | undefined;
     let thrown: { e: unknown } | undefined;
     try {
-      results = await att.track(p.executor.run(at.micro, group, ctx));
+      results = await att.track(p.steps[at.micro](group, ctx));
     } catch (e) {
       thrown = { e };
     }
+    ctx.logger.debug(
+      {
+        nodes: group.length,
+        ko: results ? [...results.values()].filter((r) => !r.ok).length : group.length,
+        durationMs: now() - callStart,
+      },
+      'micro-step done',
+    );
     for (const n of [...pending]) {
       const r = results?.get(n);
       if (r) settle(n, r);

@@ -61,7 +61,7 @@ export interface MicroStepContext {
    * Optional (set by the runner): report a node's result as soon as it is known. Reported nodes
    * move on together without waiting for the rest of the group (a hung node then holds only itself
    * until the instance timeout). Nodes never reported wait for the returned map, i.e. for the whole
-   * call: an executor whose micro-step must keep the group together (a broadcast chain) just does
+   * call: a micro-step that must keep the group together (a broadcast chain) just does
    * not report early. The first result given for a node wins; the returned map must still hold
    * every node (reported ones may be repeated or left out).
    */
@@ -77,9 +77,16 @@ export interface MicroStepContext {
  * Runs one micro-step on a group of nodes and returns a result for every node given.
  * A node missing from the returned map is KO. Must honour ctx.signal.
  */
-export interface MicroStepExecutor {
-  run(micro: MicroStep, nodes: readonly string[], ctx: MicroStepContext): Promise<Map<string, NodeResult>>;
-}
+export type MicroStepFn = (
+  nodes: readonly string[],
+  ctx: MicroStepContext,
+) => Promise<Map<string, NodeResult>>;
+
+/**
+ * Every micro-step's function, as the runner looks it up (`steps[micro]`): built per deployment by
+ * src/engine/steps (createStepTable), scripted in the runner's tests.
+ */
+export type MicroStepTable = Readonly<Record<MicroStep, MicroStepFn>>;
 
 export type NodeFinalStatus = 'ok' | 'ko' | 'breakpoint' | 'cancelled';
 

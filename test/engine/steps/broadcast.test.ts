@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { createStepExecutor, type NodeShell } from '../../../src/engine/steps/index.js';
+import { createStepTable, type NodeShell } from '../../../src/engine/steps/index.js';
 import { runSteps, UNTRUSTED } from './helpers/run-steps.js';
 import { FAST, specFor } from './helpers/spec.js';
 import { treeDigest } from './helpers/tree-digest.js';
@@ -21,7 +21,7 @@ describe('broadcasts to 5 virtual nodes', () => {
   // Every test starts from nodes in the deployment environment with a fresh, mounted deploy partition.
   beforeEach(async ({ signal }) => {
     for (const n of v.nodes) n.clearFaults();
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
     const r = await runSteps(
       ex,
       v.names,
@@ -36,7 +36,7 @@ describe('broadcasts to 5 virtual nodes', () => {
     signal: AbortSignal,
   ) => {
     const debug: string[] = [];
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
     // Bounded so that a stalled broadcast fails with its per-node debug output, not a bare test timeout.
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(40_000)]);
     const r = await runSteps(ex, v.names, [['BroadcastEnv', impl, ['send_environment']]], bounded, debug);
@@ -63,7 +63,7 @@ describe('broadcasts to 5 virtual nodes', () => {
       },
       forget: (n) => v.pool.forget(n),
     };
-    const ex = createStepExecutor(specFor(v), { pool: spy, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: spy, logger: silentLogger, tuning: FAST });
     const r = await runSteps(
       ex,
       v.names,
@@ -80,7 +80,7 @@ describe('broadcasts to 5 virtual nodes', () => {
   });
 
   it('tree as two chains (relays with one --next): every node gets the same tree', async ({ signal }) => {
-    const ex = createStepExecutor(specFor(v), {
+    const ex = createStepTable(specFor(v), {
       pool: v.pool,
       logger: silentLogger,
       tuning: { ...FAST, relayMultiNext: false },

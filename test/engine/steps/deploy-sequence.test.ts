@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { createStepExecutor } from '../../../src/engine/steps/index.js';
+import { createStepTable } from '../../../src/engine/steps/index.js';
 import { BROADCAST_TAR, CLASSICAL, runSteps, UNTRUSTED } from './helpers/run-steps.js';
 import { FAST, specFor, tinyEnv } from './helpers/spec.js';
 import { deployPartDir, startVSite, type VSite } from './helpers/vsite.js';
@@ -26,7 +26,7 @@ describe('SetDeploymentEnvUntrusted + BroadcastEnvKascade + BootNewEnvClassical 
       postinstalls: [{ path: v.images.postinstallTgz, compression: 'gzip', script: './traces.sh' }],
     });
     const debug: string[] = [];
-    const ex = createStepExecutor(specFor(v, { env, keys: USER_KEYS }), {
+    const ex = createStepTable(specFor(v, { env, keys: USER_KEYS }), {
       pool: v.pool,
       logger: silentLogger,
       tuning: FAST,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { EnvironmentSpec } from '../../../src/engine/steps/index.js';
-import { createStepExecutor } from '../../../src/engine/steps/index.js';
+import { createStepTable } from '../../../src/engine/steps/index.js';
 import {
   BROADCAST_DD,
   BROADCAST_TAR,
@@ -36,7 +36,7 @@ describe('every image kind and compression, deployed and booted on 2 virtual nod
     it(`${name}: BroadcastEnvChain writes it, the nodes boot it`, async ({ signal }) => {
       const img = image(v);
       const dd = img.kind === 'dd';
-      const ex = createStepExecutor(
+      const ex = createStepTable(
         specFor(v, { env: tinyEnv(v, { image: img, ...(dd ? { filesystem: 'ext2' } : {}) }) }),
         {
           pool: v.pool,

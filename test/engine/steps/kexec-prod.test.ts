@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { createStepExecutor } from '../../../src/engine/steps/index.js';
+import { createStepTable } from '../../../src/engine/steps/index.js';
 import { BROADCAST_TAR, runSteps, UNTRUSTED } from './helpers/run-steps.js';
 import { FAST, specFor } from './helpers/spec.js';
 import { startVSite, type VSite } from './helpers/vsite.js';
@@ -25,7 +25,7 @@ describe('kexec and production-based implementations on 2 virtual nodes', () => 
   it('check_nodes accepts nodes running production and refuses the deployment environment', async ({
     signal,
   }) => {
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
     // Nodes start booting production: wait for it as BootNewEnv would.
     await runSteps(ex, v.names, [['BootNewEnv', 'BootNewEnvClassical', ['wait_reboot']]], signal);
     const ok = await runSteps(
@@ -40,7 +40,7 @@ describe('kexec and production-based implementations on 2 virtual nodes', () => 
   it('SetDeploymentEnvKexec boots the deployment environment from production, BootNewEnvKexec the deployed system', async ({
     signal,
   }) => {
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
     const r = await runSteps(
       ex,
       v.names,
@@ -85,7 +85,7 @@ describe('kexec and production-based implementations on 2 virtual nodes', () => 
   });
 
   it('set_vlan fails clearly when a VLAN is asked', async ({ signal }) => {
-    const ex = createStepExecutor(specFor(v, { vlan: '12' }), {
+    const ex = createStepTable(specFor(v, { vlan: '12' }), {
       pool: v.pool,
       logger: silentLogger,
       tuning: FAST,

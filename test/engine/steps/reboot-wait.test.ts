@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
-import { createStepExecutor } from '../../../src/engine/steps/index.js';
+import { createStepTable } from '../../../src/engine/steps/index.js';
 import { ipHex } from '../../../src/formats/pxe-profile.js';
 import { runSteps } from './helpers/run-steps.js';
 import { stepCtx } from './helpers/site.js';
@@ -19,9 +19,8 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
   });
 
   it('switch_pxe writes each node profile, named by its address in hex', async ({ signal }) => {
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
-    const r1 = await ex.run(
-      'switch_pxe',
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const r1 = await ex.switch_pxe(
       v.names,
       stepCtx('SetDeploymentEnv', 'SetDeploymentEnvUntrusted', 'switch_pxe', signal),
     );
@@ -32,14 +31,14 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
     expect(deploy).toContain(
       '  KERNEL kaploy/deploy-vmlinuz\n  APPEND initrd=kaploy/deploy-initrd.img console=ttyS0\n',
     );
-    await ex.run('switch_pxe', v.names, stepCtx('BootNewEnv', 'BootNewEnvClassical', 'switch_pxe', signal));
+    await ex.switch_pxe(v.names, stepCtx('BootNewEnv', 'BootNewEnvClassical', 'switch_pxe', signal));
     expect(await readFile(file, 'utf8')).toContain('  COM32 chain.c32\n  APPEND hd0 3\n');
   });
 
   it('waits for the deployment environment (marker open), then for the deployed system (marker closed)', async ({
     signal,
   }) => {
-    const ex = createStepExecutor(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
+    const ex = createStepTable(specFor(v), { pool: v.pool, logger: silentLogger, tuning: FAST });
     const r = await runSteps(
       ex,
       v.names,
@@ -49,7 +48,7 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
     expect([...r.values()]).toEqual([{ ok: true }, { ok: true }]);
     expect(v.nodes.map((n) => n.status().state)).toEqual(['deploy_env', 'deploy_env']);
     // Booting the production partition again: wait_reboot of BootNewEnv wants the marker closed.
-    const prod = createStepExecutor(specFor(v, { partition: 2 }), {
+    const prod = createStepTable(specFor(v, { partition: 2 }), {
       pool: v.pool,
       logger: silentLogger,
       tuning: FAST,
@@ -68,7 +67,7 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
     v.ignoredLevels.add('soft');
     try {
       v.bmcCalls.length = 0;
-      const ex = createStepExecutor(specFor(v, { rebootClassicalTimeout: '1' }), {
+      const ex = createStepTable(specFor(v, { rebootClassicalTimeout: '1' }), {
         pool: v.pool,
         logger: silentLogger,
         tuning: FAST,
@@ -92,7 +91,7 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
 
   it('fails with the missing level once the configured levels are exhausted', async ({ signal }) => {
     // Production first, so that an ignored reboot leaves the node visibly not in the deployment env.
-    const prod = createStepExecutor(specFor(v, { partition: 2 }), {
+    const prod = createStepTable(specFor(v, { partition: 2 }), {
       pool: v.pool,
       logger: silentLogger,
       tuning: FAST,
@@ -109,7 +108,7 @@ describe('switch_pxe, reboot and wait_reboot on virtual nodes', () => {
     v.ignoredLevels.add('soft');
     v.ignoredLevels.add('hard');
     try {
-      const ex = createStepExecutor(specFor(v, { site, rebootClassicalTimeout: '1' }), {
+      const ex = createStepTable(specFor(v, { site, rebootClassicalTimeout: '1' }), {
         pool: v.pool,
         logger: silentLogger,
         tuning: FAST,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
 import type { DeploymentSpec } from '../../../src/engine/steps/deployment-spec.js';
-import { createStepExecutor } from '../../../src/engine/steps/index.js';
+import { createStepTable } from '../../../src/engine/steps/index.js';
 import { GROUP_HOLD_ROUNDS } from '../../../src/engine/steps/wait-reboot.js';
 import { stepCtx, testSite } from './helpers/site.js';
 
@@ -77,7 +77,7 @@ describe('wait_reboot rounds and the groups it reports', () => {
       disableDiskPartitioning: false,
       debug: false,
     };
-    const ex = createStepExecutor(spec, {
+    const ex = createStepTable(spec, {
       pool: {
         exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
         forget: () => {},
@@ -94,8 +94,7 @@ describe('wait_reboot rounds and the groups it reports', () => {
       },
     };
     t0.at = Date.now();
-    const done = ex.run(
-      'wait_reboot',
+    const done = ex.wait_reboot(
       list.map((n) => n.name),
       ctx,
     );

@@ -9,7 +9,7 @@ import { runWorkflow } from '../../../src/engine/workflow/runner.js';
 import { stepStats } from '../../../src/engine/workflow/step-stats.js';
 import type { NodeOutcome } from '../../../src/engine/workflow/types.js';
 import { parseForceSteps } from '../../../src/formats/force-steps.js';
-import { fakeExecutor } from './fake-executor.js';
+import { fakeSteps, tableOf } from './fake-steps.js';
 
 const PLAN = parseForceSteps(
   'SetDeploymentEnv|SetDeploymentEnvDummy:0:0&BroadcastEnv|BroadcastEnvDummy:0:0&BootNewEnv|BootNewEnvHardReboot:0:0',
@@ -22,26 +22,24 @@ const COST: Record<string, number> = { dummy: 1, switch_pxe: 1, reboot: 5, wait_
 async function transcript(verbosity: number) {
   let t = 0;
   const events: WorkflowEvent[] = [];
-  const fake = fakeExecutor((node, micro) =>
+  const fake = fakeSteps((node, micro) =>
     node === 'gdx-3.orsay' && micro === 'reboot'
       ? { fail: 'very_hard_reboot command is not provided' }
       : undefined,
   );
-  const executor = {
-    run: async (...a: Parameters<typeof fake.executor.run>) => {
-      const [micro, nodes, ctx] = a;
-      t += (COST[micro] ?? 0) * 1000;
-      if (micro === 'reboot') ctx.note?.(`Performing a hard reboot on ${foldNodes(nodes)}`);
-      if (micro === 'wait_reboot') ctx.debug('gdx-1.orsay', 'ssh answers');
-      return fake.executor.run(...a);
-    },
-  };
+  const steps = tableOf(async (...a: Parameters<typeof fake.run>) => {
+    const [micro, nodes, ctx] = a;
+    t += (COST[micro] ?? 0) * 1000;
+    if (micro === 'reboot') ctx.note?.(`Performing a hard reboot on ${foldNodes(nodes)}`);
+    if (micro === 'wait_reboot') ctx.debug('gdx-1.orsay', 'ssh answers');
+    return fake.run(...a);
+  });
   await runWorkflow({
     wid: 'D-1',
     nodes: ['gdx-1.orsay', 'gdx-2.orsay', 'gdx-3.orsay'],
     plan: PLAN,
     options: { os: 'linux', imageKind: 'tar' },
-    executor,
+    steps,
     signal: new AbortController().signal,
     logger: silentLogger,
     onEvent: (e) => events.push(e),

@@ -5,7 +5,7 @@ import { type RunWorkflowParams, runWorkflow } from '../../../src/engine/workflo
 import type { WorkflowPlan } from '../../../src/engine/workflow/types.js';
 import type { WorkflowOptions } from '../../../src/engine/workflow/workflow-options.js';
 import { parseForceSteps } from '../../../src/formats/force-steps.js';
-import { fakeExecutor, type Script } from './fake-executor.js';
+import { fakeSteps, type Script, tableOf } from './fake-steps.js';
 
 const OPTS: WorkflowOptions = { os: 'linux', imageKind: 'tar', key: true };
 const PLAN = parseForceSteps(
@@ -25,14 +25,14 @@ const BCAST_STEPS = ['send_environment', 'check_kernel_files', 'send_key', 'inst
 const BOOT_STEPS = ['switch_pxe', 'umount_deploy_part', 'reboot_from_deploy_env', 'wait_reboot'];
 
 function run(script: Script, over: Partial<RunWorkflowParams> & { nodes?: string[]; report?: boolean } = {}) {
-  const fake = fakeExecutor(script, { report: over.report ?? true });
+  const fake = fakeSteps(script, { report: over.report ?? true });
   const events: WorkflowEvent[] = [];
   const promise = runWorkflow({
     wid: 'D-test',
     nodes: over.nodes ?? ['n-1', 'n-2', 'n-3'],
     plan: PLAN,
     options: OPTS,
-    executor: fake.executor,
+    steps: fake.steps,
     signal: new AbortController().signal,
     logger: silentLogger,
     ...over,
@@ -323,7 +323,7 @@ describe('runWorkflow', () => {
     ]);
   });
 
-  it('keeps the group together when the executor does not report early', async () => {
+  it('keeps the group together when the micro-step does not report early', async () => {
     const { promise, calls } = run(
       (node, micro) => (node === 'n-1' && micro === 'wait_reboot' ? { delayMs: 20 } : undefined),
       { report: false },
@@ -407,8 +407,8 @@ describe('runWorkflow', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'workflow_end', cancelled: ['n-1', 'n-2', 'n-3'] });
   });
 
-  it('marks nodes KO with the error when the executor throws, and when it returns no result', async () => {
-    const fake = fakeExecutor();
+  it('marks nodes KO with the error when the micro-step throws, and when it returns no result', async () => {
+    const fake = fakeSteps();
     const outcomes = await runWorkflow({
       wid: 'D-x',
       nodes: ['a-1', 'a-2'],
@@ -416,15 +416,13 @@ describe('runWorkflow', () => {
       options: OPTS,
       signal: new AbortController().signal,
       logger: silentLogger,
-      executor: {
-        async run(micro, nodes, ctx) {
-          if (micro === 'reboot') throw new Error('power controller unreachable');
-          if (micro === 'switch_pxe' && ctx.macro === 'SetDeploymentEnv') {
-            return new Map(nodes.filter((n) => n === 'a-1').map((n) => [n, { ok: true } as const]));
-          }
-          return fake.executor.run(micro, nodes, ctx);
-        },
-      },
+      steps: tableOf(async (micro, nodes, ctx) => {
+        if (micro === 'reboot') throw new Error('power controller unreachable');
+        if (micro === 'switch_pxe' && ctx.macro === 'SetDeploymentEnv') {
+          return new Map(nodes.filter((n) => n === 'a-1').map((n) => [n, { ok: true } as const]));
+        }
+        return fake.run(micro, nodes, ctx);
+      }),
     });
     expect(outcomes[0]).toMatchObject({
       status: 'ko',
@@ -484,7 +482,7 @@ describe('runWorkflow', () => {
     expect(calls).toHaveLength(SET_STEPS.length + BCAST_STEPS.length + BOOT_STEPS.length);
   });
 
-  it('times out the whole group when the executor keeps it together (no early reports)', async () => {
+  it('times out the whole group when the micro-step keeps it together (no early reports)', async () => {
     const timed: WorkflowPlan = {
       ...PLAN,
       SetDeploymentEnv: [{ impl: 'SetDeploymentEnvUntrusted', retries: 0, timeoutSec: 0.05 }],

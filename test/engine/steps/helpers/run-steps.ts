@@ -2,17 +2,17 @@ import type {
   Implementation,
   MacroStep,
   MicroStep,
-  MicroStepExecutor,
+  MicroStepTable,
   NodeResult,
 } from '../../../../src/engine/workflow/types.js';
 import { stepCtx } from './site.js';
 
 /**
- * Calls the executor for each micro-step in order, as the runner would, dropping nodes that fail
+ * Calls each micro-step of the table in order, as the runner would, dropping nodes that fail
  * (they stay KO with the step that failed them). Returns every node's final result.
  */
 export async function runSteps(
-  ex: MicroStepExecutor,
+  steps: MicroStepTable,
   nodes: string[],
   seq: [MacroStep, Implementation, MicroStep[]][],
   signal: AbortSignal,
@@ -23,7 +23,7 @@ export async function runSteps(
   for (const [macro, impl, micros] of seq) {
     for (const micro of micros) {
       if (alive.length === 0) break;
-      const r = await ex.run(micro, alive, stepCtx(macro, impl, micro, signal, debugLines));
+      const r = await steps[micro](alive, stepCtx(macro, impl, micro, signal, debugLines));
       for (const n of alive) {
         const res = r.get(n) ?? { ok: false, reason: 'missing' };
         if (!res.ok) out.set(n, { ...res, at: `${impl}-${micro}` });

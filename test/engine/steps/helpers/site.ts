@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { silentLogger } from '../../../../src/common/logger.js';
 import type { ClusterConfig, LevelCommands, SiteConfig } from '../../../../src/common/site-config-types.js';
 import { DEFAULT_CACHE_LIMITS } from '../../../../src/engine/environments/file-cache.js';
@@ -53,6 +54,8 @@ export function stepCtx(
   signal: AbortSignal,
   debugLines?: string[],
 ): MicroStepContext {
+  // As the runner does before each micro-step call: every node's command listens on this signal.
+  setMaxListeners(0, signal);
   return {
     wid: 'D-test',
     macro,

@@ -2,7 +2,7 @@ import type {
   Implementation,
   MicroStep,
   MicroStepContext,
-  MicroStepExecutor,
+  MicroStepTable,
   NodeResult,
 } from '../../../src/engine/workflow/types.js';
 
@@ -28,14 +28,14 @@ export interface Call {
 }
 
 /**
- * A scripted MicroStepExecutor for the runner tests: each node succeeds, fails with a reason, hangs
+ * A scripted MicroStepTable for the runner tests: each node succeeds, fails with a reason, hangs
  * until aborted, or takes N ms, as the script says (default: succeed at once). Results are reported
  * through ctx.report as each node finishes (unless `report: false`), and returned in the map.
  */
-export function fakeExecutor(script: Script = () => undefined, opts: { report?: boolean } = {}) {
+export function fakeSteps(script: Script = () => undefined, opts: { report?: boolean } = {}) {
   const calls: Call[] = [];
-  const executor: MicroStepExecutor = {
-    async run(micro, nodes, ctx: MicroStepContext) {
+  const fake = {
+    async run(micro: MicroStep, nodes: readonly string[], ctx: MicroStepContext) {
       calls.push({ micro, impl: ctx.impl, attempt: ctx.attempt, nodes: [...nodes] });
       const results = new Map<string, NodeResult>();
       // Nodes of one call with the same delay share one timer, so they finish in the same
@@ -63,7 +63,21 @@ export function fakeExecutor(script: Script = () => undefined, opts: { report?: 
       return results;
     },
   };
-  return { executor, calls };
+  return { steps: tableOf(fake.run), run: fake.run, calls };
+}
+
+/** A step table whose every micro-step calls `run` with its name (as the runner looks it up). */
+export function tableOf(
+  run: (
+    micro: MicroStep,
+    nodes: readonly string[],
+    ctx: MicroStepContext,
+  ) => Promise<Map<string, NodeResult>>,
+): MicroStepTable {
+  return new Proxy({} as MicroStepTable, {
+    get: (_t, micro) => (nodes: readonly string[], ctx: MicroStepContext) =>
+      run(micro as MicroStep, nodes, ctx),
+  });
 }
 
 function perform(a: Action, signal: AbortSignal, wait: (ms: number) => Promise<void>): Promise<NodeResult> {
