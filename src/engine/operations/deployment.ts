@@ -16,7 +16,7 @@ import { DEPLOY } from './deploy-kind.js';
 import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
 import { operationRoutes, widParams } from './operation-routes.js';
-import type { OperationService } from './operation-service.js';
+import type { OperationService, Preparation } from './operation-service.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
 
 // POST /deployment and what it starts, in one file: the route makes the plan (planDeployment),
@@ -36,7 +36,8 @@ export const deploymentRoutes =
       method: 'POST',
       body: DEPLOY_REQUEST_SCHEMA,
       bodyLimit: 4 * 1024 * 1024,
-      plan: (caller, body, signal) => planDeployment(ctx, s.deps, caller, body, signal),
+      plan: (caller, body, signal, prep) =>
+        planDeployment(ctx, s.deps, caller, body, signal, undefined, prep),
       dryRun: async (caller, body, signal) => {
         const p = await prepareDeployment(ctx, caller, body, signal);
         return {
@@ -80,8 +81,9 @@ export async function planDeployment(
   req: DeployRequest,
   signal?: AbortSignal,
   resumeFrom?: ResumePoint,
+  prep?: Preparation,
 ): Promise<OperationPlan<NodeOutcome>> {
-  return deploymentPlan(ctx, deps, await prepareDeployment(ctx, caller, req, signal), resumeFrom);
+  return deploymentPlan(ctx, deps, await prepareDeployment(ctx, caller, req, signal, prep), resumeFrom);
 }
 
 function deploymentPlan(
