@@ -12,7 +12,10 @@ export interface DownloadProgress {
   done: boolean;
 }
 
-/** A report at most every this long, or at every further 10 % of an announced size. */
+/**
+ * A download's report at most every this long (a follower of the deployment's log sees it move),
+ * or at every further 10 % of an announced size.
+ */
 const EVERY_MS = 1_000;
 const STEP = 0.1;
 
@@ -24,6 +27,7 @@ export function progressThrottle(
   url: string,
   total: number | undefined,
   report: (p: DownloadProgress) => void,
+  everyMs = EVERY_MS,
 ): { bytes: (n: number) => void; end: (n: number) => void } {
   const start = Date.now();
   let lastAt = start;
@@ -37,7 +41,7 @@ export function progressThrottle(
     bytes(n) {
       const now = Date.now();
       const fraction = total ? n / total : 0;
-      if (now - lastAt < EVERY_MS && !(total && fraction - lastFraction >= STEP)) return;
+      if (now - lastAt < everyMs && !(total && fraction - lastFraction >= STEP)) return;
       if (total && n >= total) return; // the end has its own report
       lastAt = now;
       lastFraction = fraction;
