@@ -325,6 +325,23 @@ describe('oargridstat -w is bounded', () => {
   });
 });
 
+describe('a client configuration with only an oargrid section', () => {
+  it('serves the three oargrid commands; kadeploy3 says no server is configured (exit 3)', async () => {
+    const cfg = env.KAPLOY_CLIENT_CONFIG as string;
+    const doc = parse(readFileSync(cfg, 'utf8'));
+    delete doc.servers;
+    writeFileSync(cfg, stringify(doc));
+    const r = await sub('a:rdef=nodes=1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[OAR_GRIDSUB] Grid reservation id = 1');
+    expect((await stat('1')).code).toBe(0);
+    expect((await run('oargriddel', ['1'], { env })).code).toBe(0);
+    const k = await run('kadeploy3', ['-m', 'a-1.grid', '-e', 'debian'], { env });
+    expect(k.code).toBe(3);
+    expect(k.stderr).toContain(`${cfg} configures no server (no servers section)`);
+  });
+});
+
 describe('-p and Ctrl-C', () => {
   it("-p is the first alias's site job's command only", async () => {
     const r = await sub('-p', './auto_deploy.sh "my env"', 'a:rdef=nodes=1,b:rdef=nodes=2');
