@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogPage, OperationStatus } from '../../../src/api/operation-status.js';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -164,6 +167,37 @@ describe('image download progress while the download runs', () => {
     expect(final.outcomes?.map((o) => [o.node, o.status])).toEqual([[NODE, 'ko']]);
     expect(statsRows(wid)).toBeGreaterThan(0);
     await admin.close();
+  });
+
+  it('kadeploy3 -a prints the progress lines while the download runs, then the end', async () => {
+    const desc = path.join(site.dir, 'slow-cli.yaml');
+    writeFileSync(desc, anonymous('slow-cli.tgz').description);
+    const env = Object.fromEntries(
+      Object.entries(site.envFor(ADMIN, engine.url)).filter(([, v]) => v !== undefined),
+    ) as NodeJS.ProcessEnv;
+    const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/cli/kadeploy3.js');
+    const p = spawn(process.execPath, [cli, '-a', desc, '-m', NODE], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const got: { line: string; at: number }[] = [];
+    let text = '';
+    p.stdout.on('data', (d) => {
+      text += d;
+      const parts = text.split('\n');
+      text = parts.pop() ?? '';
+      for (const line of parts) got.push({ line, at: Date.now() });
+    });
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    const end = lastByte.get('/slow-cli.tgz') as number;
+    expect(end).toBeGreaterThan(0);
+    // What the user reads on the terminal: the lines come while the depot still sends.
+    const moving = got.filter((g) => PROGRESS.test(g.line.trim()));
+    expect(moving.filter((g) => g.at < end).length).toBeGreaterThanOrEqual(2);
+    expect(got.some((g) => /^Downloaded http:\S+\/slow-cli\.tgz: 2\.0 MB/.test(g.line.trim()))).toBe(true);
+    // The node does not exist on this site: the deployment ran and ended KO.
+    expect(code).toBe(2);
+    await engine.services.operations.idle();
   });
 
   it('a download that fails once the id was given: the deployment fails with KAPLOY_FILE, no node touched', async () => {
