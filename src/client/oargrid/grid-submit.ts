@@ -6,7 +6,8 @@ import { copyKeyTo, makeGridKey, remoteKeyPath, removeRemoteKey } from './grid-k
 import { formatWalltime, type GridSubmitOptions } from './grid-options.js';
 import { planSites, resourceRequest, type SitePlan } from './grid-plan.js';
 import type { GridState, GridStore } from './grid-store.js';
-import { parseNamedJobs, parseOarsub } from './oar-output.js';
+import { clearUnansweredSite } from './grid-unanswered.js';
+import { parseOarsub } from './oar-output.js';
 import type { OargridConfig } from './oargrid-config.js';
 import { type RunnerFor, runnerForConfig } from './site-access.js';
 import { measureClock, siteStartText } from './site-clock.js';
@@ -244,54 +245,28 @@ async function rollBack(
   return [...deleted, ...(await clearUnanswered(sites, runnerFor, gridId, store))];
 }
 
-/**
- * The sites whose oarsub did not answer in time: OAR may have made the job all the same (a hung
- * ssh, a scheduler slow to validate). Each is looked up by the name the submission gave it
- * (`-n oargrid-ID`) and deleted; when the lookup fails too, the site stays `unknown` in the grid
- * record and the outcome says what to check, so nothing is left reserved unknown to the user.
- */
+/** Each site whose oarsub went unanswered, cleared (clearUnansweredSite), as rollback outcomes. */
 async function clearUnanswered(
   sites: SiteOutcome[],
   runnerFor: (site: string) => SiteRunner,
   gridId: number,
   store: GridStore,
 ): Promise<RollbackOutcome[]> {
-  const name = `oargrid-${gridId}`;
-  const check = `oarstat --sql "job_name = '${name}'"`;
-  const unanswered = sites.flatMap((s) => (s.kind === 'unknown' ? [s] : []));
-  // Every site job has this name: two configured sites may be one OAR (clusters standing in for
-  // sites), whose lookup lists the jobs the others made too. Those are not this site's.
   const known = new Set(
     sites.flatMap((s) => (s.kind === 'unknown' || s.jobId === undefined ? [] : [s.jobId])),
   );
+  const unanswered = sites.flatMap((s) => (s.kind === 'unknown' ? [s] : []));
   const out = await pMap(
     unanswered,
     async (s): Promise<RollbackOutcome[]> => {
-      const run = runnerFor(s.site);
-      let ids: number[];
-      try {
-        // The grid id is a number: the SQL text holds nothing from the user.
-        const r = await run(['oarstat', '--sql', `job_name = '${name}'`, '-J'], {});
-        if (r.timedOut) throw new Error('oarstat did not answer in time either');
-        ids = parseNamedJobs(s.site, name, s.notBeforeS, r).filter((id) => !known.has(id));
-      } catch (e) {
-        const reason = `its job could not be looked up (${errorMessage(e).replace(new RegExp(`^site ${s.site}: `), '')}); check with ${check} on ${s.site} and oardel what it lists`;
-        store.setSiteJob(gridId, s.site, 'unknown', { message: `oarsub did not answer in time; ${reason}` });
-        return [{ site: s.site, deleted: false, reason }];
-      }
-      if (ids.length === 0) {
-        store.setSiteJob(gridId, s.site, 'refused', {
-          message: `oarsub did not answer in time; no job named ${name} on the site afterwards`,
-        });
-        return [{ site: s.site, deleted: true }];
-      }
-      const found: RollbackOutcome[] = [];
-      for (const jobId of ids) {
-        store.setSiteJob(gridId, s.site, 'reserved', { batchId: jobId });
-        const d = await deleteSiteJob(s.site, run, jobId, gridId, store);
-        found.push({ site: s.site, jobId, ...d });
-      }
-      return found;
+      const u = await clearUnansweredSite(s.site, runnerFor(s.site), gridId, {
+        notBeforeS: s.notBeforeS,
+        known,
+        store,
+      });
+      if (u.lookupFailed !== undefined) return [{ site: s.site, deleted: false, reason: u.lookupFailed }];
+      if (u.jobs.length === 0) return [{ site: s.site, deleted: true }];
+      return u.jobs.map((j) => ({ site: s.site, ...j }));
     },
     { concurrency: SITE_CONCURRENCY },
   );

@@ -98,7 +98,14 @@ export function deleteLines(id: number, outcomes: DeleteOutcome[]): { out: strin
   const out: string[] = [];
   const err: string[] = [];
   for (const o of outcomes) {
-    if (o.deleted) out.push(`[OAR_GRIDDEL] [${o.aliases.join(',')}] job ${o.jobId} on ${o.site} deleted`);
+    const who = `[OAR_GRIDDEL] [${o.aliases.join(',')}]`;
+    if (o.jobId === undefined) {
+      // A site whose oarsub went unanswered, looked up by the job's name.
+      if (o.deleted) out.push(`${who} no job named oargrid-${id} on ${o.site}: nothing reserved there`);
+      else err.push(`${who} ${o.site}: ${o.reason}`);
+      continue;
+    }
+    if (o.deleted) out.push(`${who} job ${o.jobId} on ${o.site} deleted`);
     else
       err.push(
         `[OAR_GRIDDEL] [${o.aliases.join(',')}] job ${o.jobId} on ${o.site} could NOT be deleted: ${o.reason}`,

@@ -289,6 +289,17 @@ describe('oargridsub when a site never answers', () => {
       'Grid reservation 2 is kept: some of its jobs may still exist; see oargridstat 2, retry oargriddel 2',
     );
     expect((await stat('2')).stdout).toContain('b --> site sb, no job, state = - (submission unanswered)');
+    // oargriddel finishes it once the site answers: the job found by its name, deleted.
+    rmSync(path.join(dir, 'oarstat-fails'));
+    const b2 = lines('jobs')
+      .find((l) => l.endsWith(' b oargrid-2'))
+      ?.split(' ')[0] as string;
+    expect(lines('deleted')).not.toContain(b2);
+    const del = await run('oargriddel', ['2'], { env });
+    expect(del.code).toBe(0);
+    expect(del.stdout).toBe(`[OAR_GRIDDEL] [b] job ${b2} on sb deleted\n`);
+    expect(lines('deleted')).toContain(b2);
+    expect((await stat('2')).stdout).toContain('state : deleted');
   });
 
   it('-F: the sites that answered are kept, the unanswered one is cleared', async () => {
