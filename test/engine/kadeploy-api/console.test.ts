@@ -344,8 +344,14 @@ describe('Kadeploy console resources', () => {
       attached: false,
       time: expect.any(Number),
     });
-    const list = (await call(base, 'GET', '/console', { headers: alice })).json() as { id: string }[];
-    expect(list.filter((c) => c.id === wid)).toEqual([info]);
+    const list = (await call(base, 'GET', '/console', { headers: alice })).json() as {
+      id: string;
+      time: number;
+    }[];
+    // `time` is the console's age, so it may have grown between the two reads.
+    const listed = list.filter((c) => c.id === wid);
+    expect(listed).toEqual([{ ...(info as object), time: expect.any(Number) }]);
+    expect(listed[0]!.time).toBeGreaterThanOrEqual((info as { time: number }).time);
     expect((await call(base, 'DELETE', `/console/${wid}`, { headers: alice })).json()).toEqual({ wid });
     expect(kerr(await call(base, 'GET', `/console/${wid}`, { headers: alice }))).toMatchObject({ code: '1' });
   });
