@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogPage, OperationStatus } from '../../../src/api/operation-status.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { type RunningEngine, startEngine } from '../../../src/engine/main.js';
+import { run } from '../helpers/run.js';
 import { ADMIN, makeSite, type TestSite } from '../helpers/site.js';
 
 /**
@@ -26,6 +27,8 @@ const PIECES = 10;
 /** When each trickled body's last byte was written, by path. */
 const lastByte = new Map<string, number>();
 const open = new Set<ServerResponse>();
+/** Requests per path. */
+const seen = new Map<string, number>();
 
 beforeAll(async () => {
   site = makeSite({ users: [], nodes: 1 });
@@ -35,7 +38,10 @@ beforeAll(async () => {
     open.add(res);
     res.on('close', () => open.delete(res));
     res.writeHead(200, { 'content-length': SIZE });
-    const piece = Buffer.alloc(SIZE / PIECES, 7);
+    // /changed.tgz: another content from its second request on (a depot file rebuilt).
+    const asked = (seen.get(req.url ?? '') ?? 0) + 1;
+    seen.set(req.url ?? '', asked);
+    const piece = Buffer.alloc(SIZE / PIECES, req.url === '/changed.tgz' && asked > 1 ? 8 : 7);
     let sent = 0;
     const next = () => {
       if (res.destroyed) return;
@@ -220,6 +226,33 @@ describe('image download progress while the download runs', () => {
     expect(engine.ctx.store.nodes.get(NODE)).toEqual(before);
     expect(statsRows(wid)).toBe(0);
     expect(engine.ctx.store.workflows.get(wid)?.status).toBe('failed');
+    await admin.close();
+  });
+
+  it('a recorded image changed on its depot: refused with KAPLOY_CHECKSUM after the id was given, no node touched', async () => {
+    const desc = path.join(site.dir, 'changed.yaml');
+    writeFileSync(desc, anonymous('changed.tgz').description.replace('name: web', 'name: changed'));
+    const env = Object.fromEntries(
+      Object.entries(site.envFor(ADMIN, engine.url)).filter(([, v]) => v !== undefined),
+    ) as NodeJS.ProcessEnv;
+    // Recorded (its MD5 taken from the first download), then out of the cache.
+    expect((await run('kaenv3', ['-a', desc], { env })).code).toBe(0);
+    const e = engine.ctx.store.environments.find({ user: ADMIN, name: 'changed' }).at(-1);
+    rmSync(engine.ctx.files.path(e?.image.md5 as string));
+    const admin = site.client(ADMIN, engine.url);
+    const before = engine.ctx.store.nodes.get(NODE);
+    const { wid } = await admin.request<{ wid: string }>('POST', '/deployment', {
+      body: { nodes: [NODE], environment: { kind: 'recorded', name: 'changed' } },
+    });
+    const log = await followLog(wid);
+    await engine.services.operations.idle();
+    const st = await admin.request<OperationStatus>('GET', `/deployment/${wid}`);
+    expect(st.status).toBe('failed');
+    expect(st.error?.code).toBe('KAPLOY_CHECKSUM');
+    expect(log.filter((g) => PROGRESS.test(g.line)).length).toBeGreaterThanOrEqual(2);
+    expect(log.map((g) => g.line)).toContain(`Deployment #${wid} failed: ${st.error?.message}`);
+    expect(engine.ctx.store.nodes.get(NODE)).toEqual(before);
+    expect(statsRows(wid)).toBe(0);
     await admin.close();
   });
 
