@@ -18,7 +18,8 @@ export interface OperationStatus {
   wid: string;
   kind: 'deploy' | 'reboot' | 'power';
   user: string;
-  status: 'running' | 'done' | 'cancelled' | 'failed';
+  /** preparing: checks (image downloads) still running, no node touched yet. */
+  status: 'preparing' | 'running' | 'done' | 'cancelled' | 'failed';
   environment?: string;
   startedAt: number;
   finishedAt?: number;

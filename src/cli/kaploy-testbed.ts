@@ -7,6 +7,7 @@ import { FAULT_KINDS, parseFault } from '../testbed/manager/fault-parse.js';
 import { DEFAULT_TESTBED_DIR } from '../testbed/manager/layout.js';
 import { formatStatus, testbedFault, testbedStatus } from '../testbed/manager/status.js';
 import { testbedUp } from '../testbed/manager/up.js';
+import { upProgress } from '../testbed/manager/up-progress.js';
 import type { SubcommandContext } from './common/subcommand.js';
 
 /** After `. DIR/env`, commands find the site without --dir. */
@@ -63,7 +64,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
             ...(o.nicRate === undefined ? {} : { nicRate: o.nicRate }),
             ...(o.sshPort === undefined ? {} : { sshPort: o.sshPort }),
           },
-          { signal: ctx.signal },
+          { signal: ctx.signal, progress: upProgress(process.stderr) },
         );
         const l = r.layout;
         const states = Object.entries(r.states)

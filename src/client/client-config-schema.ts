@@ -8,7 +8,7 @@ export const CLIENT_VALIDATOR: ValidatorOptions = { coerceTypes: true, precompil
 
 export const CLIENT_SCHEMA: ConfigSchema = {
   type: 'object',
-  required: ['servers'],
+  // servers is required unless the file only serves the oargrid commands (loadClientConfig checks).
   additionalProperties: false,
   message: { type: 'expected a mapping' },
   properties: {
@@ -20,6 +20,7 @@ export const CLIENT_SCHEMA: ConfigSchema = {
     servers: {
       type: 'object',
       minProperties: 1,
+      defaultText: 'required, unless the file has only an `oargrid` section (for the oargrid commands)',
       description: 'The sites’ engines, by the name -S takes.',
       message: { type: 'expected a mapping of server names', minProperties: 'expected at least one server' },
       additionalProperties: {

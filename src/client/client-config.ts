@@ -76,7 +76,7 @@ const schema = compileSchema(CLIENT_SCHEMA, CLIENT_VALIDATOR);
 
 interface ClientFile {
   default?: string;
-  servers: Record<string, { url: string; token_file?: string; ca?: string }>;
+  servers?: Record<string, { url: string; token_file?: string; ca?: string }>;
   server_timeout?: number;
   progress?: boolean;
   exit_codes?: 'kaploy' | 'kadeploy';
@@ -96,7 +96,11 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   checkAgainstSchema(schema, doc, 'refuse', r);
   const f = doc as ClientFile;
   const servers = new Map<string, ServerEntry>();
-  for (const [name, e] of Object.entries(f.servers)) {
+  // A file of a user who only reserves with oargrid needs no server; the other commands then say
+  // so when they pick one (pickServer, gridServers).
+  if (f.servers === undefined && f.oargrid === undefined)
+    r.fail(['servers'], 'required (the engines, by name), unless the file has an oargrid section');
+  for (const [name, e] of Object.entries(f.servers ?? {})) {
     const tokenFile = e.token_file ?? `~/.kaploy/tokens/${name}`;
     servers.set(name, {
       name,
@@ -107,10 +111,13 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
     });
   }
   const def = f.default ?? [...servers.keys()][0];
-  if (!def || !servers.has(def)) r.fail(['default'], `'${def ?? ''}' is not one of the servers`);
+  if (f.servers !== undefined && (!def || !servers.has(def)))
+    r.fail(['default'], `'${def ?? ''}' is not one of the servers`);
+  if (f.servers === undefined && f.default !== undefined)
+    r.fail(['default'], `'${f.default}' is not one of the servers (the file has none)`);
   return {
     file,
-    defaultServer: def,
+    defaultServer: def ?? '',
     servers,
     serverTimeoutMs: (f.server_timeout ?? DEFAULT_SERVER_TIMEOUT_S) * 1000,
     progress: f.progress ?? true,
@@ -119,7 +126,18 @@ export function loadClientConfig(file = clientConfigPath()): ClientConfig {
   };
 }
 
+/** The client configuration has no `servers:` (an oargrid-only file): what the other commands say. */
+export function requireServers(cfg: ClientConfig): void {
+  if (cfg.servers.size > 0) return;
+  throw new KaployError(
+    'KAPLOY_CONFIG',
+    `${cfg.file} configures no server (no servers section): this command talks to an engine; only oargridsub, oargridstat and oargriddel work without one (docs/configuration.md)`,
+    { file: cfg.file, key: 'servers' },
+  );
+}
+
 export function pickServer(cfg: ClientConfig, name?: string): ServerEntry {
+  requireServers(cfg);
   const s = cfg.servers.get(name ?? cfg.defaultServer);
   if (!s) {
     throw new KaployError(

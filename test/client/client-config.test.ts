@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClientConfig, pickServer } from '../../src/client/client-config.js';
+import { gridServers } from '../../src/client/grid/grid-servers.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -27,6 +28,22 @@ describe('client configuration', () => {
     expect(pickServer(cfg).tokenFile).toBe(path.join(d, 'tok'));
     expect(pickServer(cfg, 'nancy').url).toBe('http://127.0.0.1:2');
     expect(() => pickServer(cfg, 'lyon')).toThrow(/unknown server 'lyon'; known: rennes, nancy/);
+  });
+
+  it('accepts a file with only an oargrid section; the engine commands then say no server is configured', () => {
+    const f = path.join(tmp(), 'c.yaml');
+    writeFileSync(f, 'oargrid:\n  aliases:\n    a: { site: sa, cluster: a, access: local }\n');
+    const cfg = loadClientConfig(f);
+    expect(cfg.oargrid?.aliases.get('a')).toEqual({ alias: 'a', site: 'sa', cluster: 'a' });
+    expect(cfg.servers.size).toBe(0);
+    for (const pick of [() => pickServer(cfg), () => pickServer(cfg, 'rennes'), () => gridServers(cfg)]) {
+      expect(pick).toThrow(
+        expect.objectContaining({
+          code: 'KAPLOY_CONFIG',
+          message: `${f} configures no server (no servers section): this command talks to an engine; only oargridsub, oargridstat and oargriddel work without one (docs/configuration.md)`,
+        }),
+      );
+    }
   });
 
   it('reads server_timeout in seconds (30 by default) and refuses a bad one with file and key', () => {
@@ -78,6 +95,16 @@ describe('client configuration', () => {
       'servers.a.url: expected an http(s) URL (line 2)',
     ],
     ['no server at all', 'servers: {}\n', 'servers: expected at least one server'],
+    [
+      'neither servers nor an oargrid section',
+      'server_timeout: 5\n',
+      'servers: required (the engines, by name), unless the file has an oargrid section',
+    ],
+    [
+      'a default with no servers',
+      'default: a\noargrid:\n  aliases: { x: { site: s, access: local } }\n',
+      "default: 'a' is not one of the servers (the file has none) (line 1)",
+    ],
     [
       'a default that is no server',
       'default: b\nservers:\n  a: { url: "http://x" }\n',

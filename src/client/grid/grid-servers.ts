@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { type ClientConfig, clientConfigPath, loadClientConfig, type ServerEntry } from '../client-config.js';
+import {
+  type ClientConfig,
+  clientConfigPath,
+  loadClientConfig,
+  requireServers,
+  type ServerEntry,
+} from '../client-config.js';
 
 /** One configured server with the token file `kadeploy3 -M` uses for it. */
 export interface GridServer {
@@ -19,6 +25,7 @@ export interface GridServer {
  * set, else the entry's own `token_file`, else $KAPLOY_TOKEN_FILE, else ~/.kaploy/tokens/<name>.
  */
 export function gridServers(cfg: ClientConfig, env: NodeJS.ProcessEnv = process.env): GridServer[] {
+  requireServers(cfg);
   return [...cfg.servers.values()].map((s) => ({
     name: s.name,
     url: s.url,

@@ -75,12 +75,25 @@ export async function gridHosts(id: number, deps: GridDeps): Promise<string[]> {
 /** States a job never leaves for Running. */
 const ENDED = new Set(['Error', 'Terminated', 'Finishing', 'toError']);
 
+/** oargridstat -w without --max-wait: an advance reservation runs at its start; past it, this long. */
+export const DEFAULT_WAIT_AFTER_START_S = 600;
+
 /**
  * oargridstat -w: polls until every site job of the grid runs. A site job that ended, was deleted
  * or is unknown to its OAR will never run: that ends the wait with an error naming it, rather
- * than waiting forever. Cancelled by the signal (Ctrl-C).
+ * than waiting forever. So does the bound: `untilMs` (default: the reservation's start, or now
+ * when it is past, plus 10 min), with an error naming the site jobs not running yet. Cancelled by
+ * the signal (Ctrl-C).
  */
-export async function waitRunning(id: number, deps: GridDeps, pollMs = 2000): Promise<void> {
+export async function waitRunning(
+  id: number,
+  deps: GridDeps,
+  o: { pollMs?: number; untilMs?: number; now?: () => number } = {},
+): Promise<void> {
+  const now = o.now ?? Date.now;
+  const pollMs = o.pollMs ?? 2000;
+  const { grid } = deps.store.mustGet(id);
+  const untilMs = o.untilMs ?? Math.max(grid.startAt, now()) + DEFAULT_WAIT_AFTER_START_S * 1000;
   for (;;) {
     const { sites } = await gridStatus(id, deps);
     const reserved = sites.filter((s) => s.state === 'reserved');
@@ -96,8 +109,19 @@ export async function waitRunning(id: number, deps: GridDeps, pollMs = 2000): Pr
         `grid reservation ${id}: the job ${dead.batchId} of site ${dead.site} will not run (${dead.oarState ?? dead.problem})`,
       );
     }
-    if (reserved.every((s) => s.oarState === 'Running')) return;
-    await pause(pollMs, deps.signal);
+    const waiting = reserved.filter((s) => s.oarState !== 'Running');
+    if (waiting.length === 0) return;
+    const left = untilMs - now();
+    if (left <= 0) {
+      const which = waiting
+        .map((s) => `${s.site} job ${s.batchId} ${s.oarState ?? s.problem ?? 'not asked'}`)
+        .join(', ');
+      throw new KaployError(
+        'KAPLOY_OAR',
+        `grid reservation ${id}: not every site job runs by the end of the wait (${which}); wait longer with --max-wait SECONDS, or look with oargridstat ${id}`,
+      );
+    }
+    await pause(Math.min(pollMs, left), deps.signal);
   }
 }
 

@@ -6,6 +6,7 @@ import { copyKeyTo, makeGridKey, remoteKeyPath, removeRemoteKey } from './grid-k
 import { formatWalltime, type GridSubmitOptions } from './grid-options.js';
 import { planSites, resourceRequest, type SitePlan } from './grid-plan.js';
 import type { GridState, GridStore } from './grid-store.js';
+import { clearUnansweredSite } from './grid-unanswered.js';
 import { parseOarsub } from './oar-output.js';
 import type { OargridConfig } from './oargrid-config.js';
 import { type RunnerFor, runnerForConfig } from './site-access.js';
@@ -18,13 +19,21 @@ export type SiteOutcome = {
 } /** ownKey: the job's own key, when its OAR already held the grid key in another job. */ & (
   | { kind: 'reserved'; jobId: number; skewS: number; ownKey?: string }
   | { kind: 'refused'; code: KaployErrorCode; reason: string; jobId?: number }
-  /** oarsub did not answer in time: a job may exist on the site, unknown to us. */
-  | { kind: 'unknown'; reason: string }
+  /**
+   * oarsub did not answer in time: a job may exist on the site, unknown to us (looked up by its
+   * name at the end, see clearUnanswered). `notBeforeS`: the site's clock just before it was asked.
+   */
+  | { kind: 'unknown'; reason: string; notBeforeS: number }
 );
 
+/**
+ * One job deleted (or not) at the end of a failed submission. Without `jobId`: a site whose oarsub
+ * went unanswered, looked up by the job's name: `deleted` when no such job exists there, else
+ * `reason` says why the lookup failed (the user checks it).
+ */
 export interface RollbackOutcome {
   site: string;
-  jobId: number;
+  jobId?: number;
   deleted: boolean;
   reason?: string;
 }
@@ -33,7 +42,10 @@ export interface SubmitResult {
   gridId: number;
   keyFile: string;
   sites: SiteOutcome[];
-  /** Without -F, what was deleted because a site refused (empty when every site accepted). */
+  /**
+   * Without -F, what was deleted because a site refused (empty when every site accepted); with it,
+   * what a site whose oarsub went unanswered turned out to hold, deleted.
+   */
   rollback: RollbackOutcome[];
   state: GridState;
 }
@@ -105,6 +117,9 @@ export async function submitGrid(
     // Not under the user's signal: an interrupted submission must still delete what it made.
     rollback = await rollBack(plans, sites, runnerFor, gridId, store);
     state = 'failed';
+  } else if (failed) {
+    // -F keeps the sites that answered; one that did not may still hold a job nobody knows of.
+    rollback = await clearUnanswered(sites, runnerFor, gridId, store);
   }
   store.setGridState(gridId, state);
   return { gridId, keyFile, sites, rollback, state };
@@ -133,6 +148,8 @@ async function submitSite(plan: SitePlan, run: SiteRunner, ctx: SiteContext): Pr
   const copied: string[] = [];
   try {
     const clock = await measureClock(site, run, signal);
+    // A job OAR made for this submission was submitted at this site time or later (1 min margin).
+    const notBeforeS = Math.floor(Date.now() / 1000 + clock.skewS) - 60;
     const submit = async (keyFile: string) => {
       const remote = ssh ? remoteKeyPath(keyFile) : undefined;
       if (remote !== undefined) {
@@ -167,7 +184,7 @@ async function submitSite(plan: SitePlan, run: SiteRunner, ctx: SiteContext): Pr
     if (r.timedOut) {
       const reason = `oarsub did not answer in time; a job named oargrid-${ctx.gridId} may exist on ${site} (oarstat --sql "job_name='oargrid-${ctx.gridId}'")`;
       ctx.store.setSiteJob(ctx.gridId, site, 'unknown', { message: reason });
-      return { site, aliases, kind: 'unknown', reason };
+      return { site, aliases, kind: 'unknown', reason, notBeforeS };
     }
     const o = parseOarsub(site, r);
     if (o.kind === 'reserved') {
@@ -217,12 +234,41 @@ async function rollBack(
     const jobId = s.kind === 'reserved' || s.kind === 'refused' ? s.jobId : undefined;
     return jobId === undefined ? [] : [{ plan: plans[i] as SitePlan, jobId }];
   });
-  return pMap(
+  const deleted = await pMap(
     made,
-    async ({ plan, jobId }) => {
+    async ({ plan, jobId }): Promise<RollbackOutcome> => {
       const d = await deleteSiteJob(plan.site, runnerFor(plan.site), jobId, gridId, store);
       return { site: plan.site, jobId, ...d };
     },
     { concurrency: SITE_CONCURRENCY },
   );
+  return [...deleted, ...(await clearUnanswered(sites, runnerFor, gridId, store))];
+}
+
+/** Each site whose oarsub went unanswered, cleared (clearUnansweredSite), as rollback outcomes. */
+async function clearUnanswered(
+  sites: SiteOutcome[],
+  runnerFor: (site: string) => SiteRunner,
+  gridId: number,
+  store: GridStore,
+): Promise<RollbackOutcome[]> {
+  const known = new Set(
+    sites.flatMap((s) => (s.kind === 'unknown' || s.jobId === undefined ? [] : [s.jobId])),
+  );
+  const unanswered = sites.flatMap((s) => (s.kind === 'unknown' ? [s] : []));
+  const out = await pMap(
+    unanswered,
+    async (s): Promise<RollbackOutcome[]> => {
+      const u = await clearUnansweredSite(s.site, runnerFor(s.site), gridId, {
+        notBeforeS: s.notBeforeS,
+        known,
+        store,
+      });
+      if (u.lookupFailed !== undefined) return [{ site: s.site, deleted: false, reason: u.lookupFailed }];
+      if (u.jobs.length === 0) return [{ site: s.site, deleted: true }];
+      return u.jobs.map((j) => ({ site: s.site, ...j }));
+    },
+    { concurrency: SITE_CONCURRENCY },
+  );
+  return out.flat();
 }

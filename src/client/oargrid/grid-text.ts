@@ -28,6 +28,15 @@ export function submitLines(r: SubmitResult): { out: string[]; err: string[] } {
     }
   }
   for (const d of r.rollback) {
+    if (d.jobId === undefined) {
+      // A site whose oarsub went unanswered, looked up by its job's name.
+      err.push(
+        d.deleted
+          ? `[OAR_GRIDSUB] [${d.site}] no job named oargrid-${r.gridId} on the site: nothing left reserved there`
+          : `[OAR_GRIDSUB] [${d.site}] ${d.reason}`,
+      );
+      continue;
+    }
     err.push(
       d.deleted
         ? `[OAR_GRIDSUB] [${d.site}] job ${d.jobId} deleted (grid reservation abandoned)`
@@ -38,7 +47,7 @@ export function submitLines(r: SubmitResult): { out: string[]; err: string[] } {
     out.push(`[OAR_GRIDSUB] Grid reservation id = ${r.gridId}`);
     out.push(`[OAR_GRIDSUB] SSH KEY : ${r.keyFile}`);
     out.push('\tYou can use this key to connect directly to your OAR nodes with the oar user.');
-  } else if (r.rollback.some((d) => !d.deleted) || r.sites.some((s) => s.kind === 'unknown')) {
+  } else if (r.rollback.some((d) => !d.deleted)) {
     err.push(
       `[OAR_GRIDSUB] Grid reservation ${r.gridId} is kept: some of its jobs may still exist; see oargridstat ${r.gridId}, retry oargriddel ${r.gridId}`,
     );
@@ -89,7 +98,14 @@ export function deleteLines(id: number, outcomes: DeleteOutcome[]): { out: strin
   const out: string[] = [];
   const err: string[] = [];
   for (const o of outcomes) {
-    if (o.deleted) out.push(`[OAR_GRIDDEL] [${o.aliases.join(',')}] job ${o.jobId} on ${o.site} deleted`);
+    const who = `[OAR_GRIDDEL] [${o.aliases.join(',')}]`;
+    if (o.jobId === undefined) {
+      // A site whose oarsub went unanswered, looked up by the job's name.
+      if (o.deleted) out.push(`${who} no job named oargrid-${id} on ${o.site}: nothing reserved there`);
+      else err.push(`${who} ${o.site}: ${o.reason}`);
+      continue;
+    }
+    if (o.deleted) out.push(`${who} job ${o.jobId} on ${o.site} deleted`);
     else
       err.push(
         `[OAR_GRIDDEL] [${o.aliases.join(',')}] job ${o.jobId} on ${o.site} could NOT be deleted: ${o.reason}`,

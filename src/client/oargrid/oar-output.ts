@@ -72,6 +72,38 @@ export function parseOarstatState(site: string, jobId: number, r: CommandResult)
   return job.state;
 }
 
+/** OAR states of a job that holds nothing any more. */
+const FINAL_STATES = new Set(['Terminated', 'Error']);
+
+/**
+ * `oarstat --sql "job_name = 'NAME'" -J`: the ids of the jobs of that name still holding (or
+ * waiting for) resources, submitted at `notBeforeS` (the site's clock) or later when OAR says when;
+ * nothing when OAR knows no such job (empty output or `{}`).
+ */
+export function parseNamedJobs(site: string, name: string, notBeforeS: number, r: CommandResult): number[] {
+  const what = `oarstat --sql "job_name = '${name}'" -J`;
+  if (r.code !== 0)
+    throw new KaployError('KAPLOY_OAR', `site ${site}: ${what} failed: ${describeFailure(r)}`);
+  if (r.stdout.trim() === '') return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(r.stdout);
+  } catch {
+    throw garbage(site, what, r.stdout);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw garbage(site, what, r.stdout);
+  const ids: number[] = [];
+  for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
+    const job = v as { name?: unknown; state?: unknown; submissionTime?: unknown } | null;
+    if (!/^\d{1,12}$/.test(key) || typeof job?.state !== 'string') throw garbage(site, what, r.stdout);
+    if (job.name !== undefined && job.name !== name) continue;
+    if (FINAL_STATES.has(job.state)) continue;
+    if (typeof job.submissionTime === 'number' && job.submissionTime < notBeforeS) continue;
+    ids.push(Number(key));
+  }
+  return ids.sort((a, b) => a - b);
+}
+
 const HOST = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 
 /**

@@ -7,34 +7,41 @@ export interface DownloadProgress {
   total?: number;
   /** Bytes per second since the start. */
   rate: number;
+  /** Since the download started. */
+  elapsedMs: number;
   done: boolean;
 }
 
-/** A report at most every this long, or at every further 10 % of an announced size. */
-const EVERY_MS = 2_000;
+/**
+ * A download's report at most every this long (a follower of the deployment's log sees it move),
+ * or at every further 10 % of an announced size.
+ */
+const EVERY_MS = 1_000;
 const STEP = 0.1;
 
 /**
- * Turns the byte counter of a download into a few reports (every ~2 s or 10 %, and one at the
+ * Turns the byte counter of a download into a few reports (every ~1 s or 10 %, and one at the
  * end), so a log shows a multi-gigabyte download moving without a line per chunk.
  */
 export function progressThrottle(
   url: string,
   total: number | undefined,
   report: (p: DownloadProgress) => void,
+  everyMs = EVERY_MS,
 ): { bytes: (n: number) => void; end: (n: number) => void } {
   const start = Date.now();
   let lastAt = start;
   let lastFraction = 0;
   const make = (n: number, done: boolean): DownloadProgress => {
-    const secs = Math.max((Date.now() - start) / 1000, 0.001);
-    return { url, bytes: n, ...(total !== undefined ? { total } : {}), rate: n / secs, done };
+    const elapsedMs = Date.now() - start;
+    const secs = Math.max(elapsedMs / 1000, 0.001);
+    return { url, bytes: n, ...(total !== undefined ? { total } : {}), rate: n / secs, elapsedMs, done };
   };
   return {
     bytes(n) {
       const now = Date.now();
       const fraction = total ? n / total : 0;
-      if (now - lastAt < EVERY_MS && !(total && fraction - lastFraction >= STEP)) return;
+      if (now - lastAt < everyMs && !(total && fraction - lastFraction >= STEP)) return;
       if (total && n >= total) return; // the end has its own report
       lastAt = now;
       lastFraction = fraction;
@@ -69,7 +76,7 @@ function progressLine(p: DownloadProgress): string {
     : `Downloading ${p.url}: ${humanBytes(p.bytes)}${of}, ${humanBytes(p.rate)}/s`;
 }
 
-/** Called with each download's progress (a few times: every ~2 s or 10 %), e.g. into a log. */
+/** Called with each download's progress (a few times: every ~1 s or 10 %), e.g. into a log. */
 export type OnDownloadProgress = (line: string, p: DownloadProgress) => void;
 
 /** A download's reports into the engine's log, and to `onProgress` (the user's log) when given. */

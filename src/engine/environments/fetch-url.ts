@@ -7,7 +7,7 @@ export interface FetchOptions {
   /** The checksum the content must have (a recorded environment's); another is KAPLOY_CHECKSUM. */
   expectedMd5?: string;
   signal?: AbortSignal;
-  /** Progress of the download (a few calls: every ~2 s or 10 %, and at the end). */
+  /** Progress of the download (a few calls: every ~1 s or 10 %, and at the end). */
   onProgress?: (p: DownloadProgress) => void;
 }
 

@@ -37,6 +37,9 @@ const DEBUG_LINE = /^ {2}\[[^\]]+\] /;
 const invalidWid = (kind: AnyKind, wid: string) =>
   new KaployError('KAPLOY_INVALID_WORKFLOW_ID', `no ${kind.noun} ${wid}`);
 
+/** Still going: running, or preparing (its checks, an image download, before any node is touched). */
+const active = (s: OperationStatus) => s.status === 'running' || s.status === 'preparing';
+
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
 /** A log line as Kadeploy sends it: `<epoch seconds>|<text>` (read time: kaploy keeps no per-line time). */
@@ -92,7 +95,8 @@ export class KadeployWorkflows {
 
   #resource(caller: AuthenticatedUser, kind: AnyKind, s: OperationStatus) {
     const r = this.#reader(s.wid);
-    const done = s.status !== 'running';
+    // preparing (an image download before any node is touched) is not done either.
+    const done = !active(s);
     const error = s.status === 'failed';
     const nodes = { ok: [] as string[], ko: [] as string[], processing: [] as string[] };
     if (done && s.outcomes) {
@@ -157,7 +161,7 @@ export class KadeployWorkflows {
       string,
       Record<string, Record<string, { nodes: { OK: string[]; KO: string[]; '**': string[] } }>>
     > = {};
-    if (s.status !== 'running') return out;
+    if (!active(s)) return out;
     const index = nodeIndex(this.ctx.config);
     for (const [node, v] of Object.entries(s.nodes)) {
       const cluster = index.get(node)?.cluster ?? '';
@@ -220,7 +224,7 @@ export class KadeployWorkflows {
   /** DELETE /:wid: cancels it when it runs; either way Kadeploy's view of it is gone. */
   delete(caller: AuthenticatedUser, kind: AnyKind, wid: string): { wid: string } {
     const s = this.#status(caller, kind, wid);
-    if (s.status === 'running') this.svc().cancel(caller, kind, wid);
+    if (active(s)) this.svc().cancel(caller, kind, wid);
     this.#reader(wid).forgotten = true;
     return { wid };
   }

@@ -16,7 +16,7 @@ import { DEPLOY } from './deploy-kind.js';
 import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
 import { DRY_RUN_QUERY, operationFollowRoutes, widParams } from './operation-routes.js';
-import type { OperationService } from './operation-service.js';
+import type { OperationService, Preparation } from './operation-service.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
 
 // POST /deployment and what it starts, in one file: the route's handler makes the plan
@@ -38,16 +38,15 @@ export const deploymentRoutes =
       async (request, reply) => {
         const signal = requestSignal(ctx, reply);
         if (request.query.dry_run) return dryRun(ctx, request.user, request.body, signal);
-        // Checks and image downloads can take minutes before any node is touched: counted meanwhile.
-        const preparing = ctx.metrics?.operations.preparing(DEPLOY.name);
-        let plan: OperationPlan<NodeOutcome>;
-        try {
-          plan = await planDeployment(ctx, s.deps, request.user, request.body, signal);
-        } finally {
-          preparing?.();
-        }
-        const wid = s.operations.launch(plan);
-        return reply.code(201).send({ wid, discarded: plan.discarded });
+        // The checks run with the operation's log open: a long image download answers with the wid
+        // before it ends, and the client follows its progress in the log (decision 0027).
+        const started = await s.operations.prepare(
+          DEPLOY,
+          request.user.name,
+          (prep) => planDeployment(ctx, s.deps, request.user, request.body, prep.signal, undefined, prep),
+          signal,
+        );
+        return reply.code(201).send(started);
       },
     );
     operationFollowRoutes<NodeOutcome>(app, ctx, () => s.operations, { kind: DEPLOY, path: '/deployment' });
@@ -100,8 +99,9 @@ export async function planDeployment(
   req: DeployRequest,
   signal?: AbortSignal,
   resumeFrom?: ResumePoint,
+  prep?: Preparation,
 ): Promise<OperationPlan<NodeOutcome>> {
-  return deploymentPlan(ctx, deps, await prepareDeployment(ctx, caller, req, signal), resumeFrom);
+  return deploymentPlan(ctx, deps, await prepareDeployment(ctx, caller, req, signal, prep), resumeFrom);
 }
 
 function deploymentPlan(

@@ -3,7 +3,7 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';
 import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
-import type { OperationService } from './operation-service.js';
+import type { OperationService, Preparation } from './operation-service.js';
 
 /** Where a kind's routes live: `/deployment`, `/reboot`, `/power`. */
 export interface OperationPath<O extends BaseOutcome> {
@@ -17,7 +17,13 @@ export interface OperationRoute<B, O extends BaseOutcome> extends OperationPath<
   method: 'POST' | 'PUT';
   body: object;
   bodyLimit?: number;
-  plan(caller: AuthenticatedUser, body: B, signal: AbortSignal): OperationPlan<O> | Promise<OperationPlan<O>>;
+  /** `prep`: the operation's log while its checks run, and how they let the caller go early. */
+  plan(
+    caller: AuthenticatedUser,
+    body: B,
+    signal: AbortSignal,
+    prep: Preparation,
+  ): OperationPlan<O> | Promise<OperationPlan<O>>;
   /** `?dry_run=true`: checks everything, touches nothing, answers this instead of starting. */
   dryRun?(caller: AuthenticatedUser, body: B, signal: AbortSignal): Promise<unknown>;
 }
@@ -71,16 +77,15 @@ export function operationRoutes<B, O extends BaseOutcome>(
       // Validated by `route.body` (fastify's inferred type for a generic body is not B itself).
       const body = request.body as B;
       if (route.dryRun && request.query.dry_run) return route.dryRun(request.user, body, signal);
-      // Checks and image downloads can take minutes before any node is touched: counted meanwhile.
-      const prepared = ctx.metrics?.operations.preparing(kind.name);
-      let plan: OperationPlan<O>;
-      try {
-        plan = await route.plan(request.user, body, signal);
-      } finally {
-        prepared?.();
-      }
-      const wid = svc().launch(plan);
-      return reply.code(201).send({ wid, discarded: plan.discarded });
+      // The checks run with the operation's log open: a long image download answers with the wid
+      // before it ends, and the client follows its progress in the log.
+      const started = await svc().prepare(
+        kind,
+        request.user.name,
+        async (prep) => route.plan(request.user, body, prep.signal, prep),
+        signal,
+      );
+      return reply.code(201).send(started);
     },
   });
 

@@ -17,7 +17,10 @@ type AnyKind = PlanKind<BaseOutcome>;
 
 interface Live {
   wid: string;
+  /** While preparing: a stand-in made of what the checks told at detach (kind, user, nodes). */
   plan: OperationPlan<BaseOutcome>;
+  /** Whether its nodes were given to it (running state, statistics): false while preparing. */
+  touched: boolean;
   log: OperationLog;
   startedAt: number;
   finishedAt?: number;
@@ -33,6 +36,32 @@ export interface LogQuery {
   from: number;
   verbosity: number;
   debug: boolean;
+}
+
+/** What is known of an operation when its checks let the caller go before they end. */
+export interface PreparingHead {
+  /** The nodes asked for (known, the caller's rights checked). */
+  nodes: string[];
+  /** Stored as the workflow's request (crash recovery reads its `nodes`). */
+  request: object;
+  debug: boolean;
+}
+
+/**
+ * What the checks of an operation get while they run (OperationService.prepare): its id and log
+ * from the start, so what they do (image downloads) is in the log as it happens, and `detach`,
+ * which answers the caller with the id before the checks end.
+ */
+export interface Preparation {
+  wid: string;
+  signal: AbortSignal;
+  line(level: number, text: string): void;
+  /**
+   * The checks will take long (an image download): the operation is listed and followed from now
+   * on, in status `preparing`, and a refusal from now on fails it with its code instead of
+   * rejecting the caller's request (see docs/decisions/0027-live-preparation.md). Once only.
+   */
+  detach(head: PreparingHead): void;
 }
 
 /** Finished operations stay readable this long (Kadeploy keeps them 360 min). */
@@ -85,28 +114,135 @@ export class OperationService {
     }
   }
 
-  #start(plan: OperationPlan<BaseOutcome>): Live {
+  /**
+   * Runs the checks of an operation (`checks`, which make its plan) with its log already open, then
+   * starts it; resolves with its id. A refusal of the checks rejects, nothing recorded, unless they
+   * detached first (a long image download): then the caller has the id already, the operation
+   * shows `preparing` while they go on, and a refusal ends it failed with the refusal's code, before
+   * any node is touched. `signal` (the request's) stops the checks until they detach; from then
+   * on cancelling the operation (or the engine's shutdown) does.
+   */
+  prepare<O extends BaseOutcome>(
+    kind: PlanKind<O>,
+    user: string,
+    checks: (p: Preparation) => Promise<OperationPlan<O>>,
+    signal: AbortSignal,
+  ): Promise<{ wid: string; discarded: string[] }> {
+    const wid = `${kind.prefix}-${randomUUID()}`;
+    const log = new OperationLog([]);
+    log.line(0, `${kind.title} #${wid} started`);
+    const controller = new AbortController();
+    const onRequestAbort = () => controller.abort(signal.reason);
+    if (signal.aborted) onRequestAbort();
+    else signal.addEventListener('abort', onRequestAbort, { once: true });
+    // Checks and image downloads can take minutes before any node is touched: counted meanwhile.
+    const counted = this.ctx.metrics?.operations.preparing(kind.name);
+    return new Promise((resolve, reject) => {
+      let detached: { ready(plan: OperationPlan<BaseOutcome>): void; fail(e: unknown): void } | undefined;
+      let over = false;
+      const p: Preparation = {
+        wid,
+        signal: controller.signal,
+        line: (level, text) => log.line(level, text),
+        detach: (head) => {
+          if (detached || over) return;
+          signal.removeEventListener('abort', onRequestAbort);
+          detached = this.#detach(kind as AnyKind, user, head, { wid, log, controller });
+          resolve({ wid, discarded: [] });
+        },
+      };
+      checks(p)
+        .finally(() => {
+          over = true;
+          counted?.();
+          signal.removeEventListener('abort', onRequestAbort);
+        })
+        .then(
+          (plan) => {
+            if (detached) return detached.ready(plan as OperationPlan<BaseOutcome>);
+            resolve({ wid: this.#start(plan, { wid, log, controller }).wid, discarded: plan.discarded });
+          },
+          (e) => (detached ? detached.fail(e) : reject(e)),
+        )
+        .catch((e) => {
+          // The start itself failed (the store): the caller hears it if it still waits.
+          this.ctx.logger.error({ err: e, workflow: wid }, `the ${kind.noun} could not be started`);
+          reject(e);
+        });
+    });
+  }
+
+  /** A new live record: its id, log (first line: started) and controller, or those of its checks. */
+  #newLive(
+    plan: OperationPlan<BaseOutcome>,
+    pre?: { wid: string; log: OperationLog; controller: AbortController },
+  ): Live {
     this.#prune();
     const { kind } = plan;
-    const wid = `${kind.prefix}-${randomUUID()}`;
-    const log = new OperationLog(plan.nodes);
-    const controller = new AbortController();
-    const onShutdown = () => controller.abort(new Error('server shutting down'));
+    const wid = pre?.wid ?? `${kind.prefix}-${randomUUID()}`;
+    const log = pre?.log ?? new OperationLog([]);
+    if (!pre) log.line(0, `${kind.title} #${wid} started`);
+    return {
+      wid,
+      plan,
+      touched: false,
+      log,
+      startedAt: Date.now(),
+      controller: pre?.controller ?? new AbortController(),
+      status: 'running',
+      done: Promise.resolve([]),
+    };
+  }
+
+  /**
+   * Makes the record live: readable, cancelled by a shutdown, registered in ctx.operations with
+   * its nodes (so revoking rights cancels it). Returns how to register its nodes again (once its
+   * plan left busy nodes out) and how to undo it all at its end.
+   */
+  #attach(live: Live): { reregister(): void; detach(): void } {
+    const onShutdown = () => live.controller.abort(new Error('server shutting down'));
     this.ctx.signal.addEventListener('abort', onShutdown, { once: true });
-    this.ctx.store.transaction(() => {
-      this.ctx.store.workflows.insert({
-        wid,
-        kind: kind.name,
-        user: plan.user,
-        status: 'running',
-        request: plan.request,
+    const register = () =>
+      this.ctx.operations.register({
+        wid: live.wid,
+        kind: live.plan.kind.name,
+        user: live.plan.user,
+        nodes: live.plan.nodes,
+        cancel: (reason) => this.#cancel(live, reason),
       });
-      if (plan.runningState)
+    let unregister = register();
+    this.#live.set(live.wid, live);
+    return {
+      reregister: () => {
+        unregister();
+        unregister = register();
+      },
+      detach: () => {
+        unregister();
+        this.ctx.signal.removeEventListener('abort', onShutdown);
+      },
+    };
+  }
+
+  /** The plan takes its nodes: their running state, the metrics, the first lines of its log. */
+  #begin(live: Live, plan: OperationPlan<BaseOutcome>): void {
+    const { kind } = plan;
+    live.plan = plan;
+    live.status = 'running';
+    live.touched = true;
+    if (plan.runningState)
+      this.ctx.store.transaction(() => {
         for (const n of plan.nodes)
-          this.ctx.store.nodes.update(n, { state: plan.runningState, user: plan.user, wid });
-    });
+          this.ctx.store.nodes.update(n, {
+            state: plan.runningState as string,
+            user: plan.user,
+            wid: live.wid,
+          });
+      });
+    live.log.nodes.clear();
+    for (const n of plan.nodes) live.log.nodes.set(n, { state: 'waiting' });
     this.ctx.metrics?.operations.started(kind.name, plan.nodes.length);
-    log.line(0, `${kind.title} #${wid} started`);
+    const { log } = live;
     for (const w of plan.warnings ?? []) log.line(1, `Warning: ${w}`);
     for (const n of plan.notes ?? []) log.line(3, n);
     if (plan.discarded.length > 0)
@@ -114,42 +250,100 @@ export class OperationService {
         0,
         `The nodes ${plan.discarded.join(', ')} are already involved in ${kind.busyWith}, let's discard them`,
       );
-    const live: Live = {
-      wid,
-      plan,
-      log,
-      startedAt: Date.now(),
-      controller,
-      status: 'running',
-      done: Promise.resolve([]),
-    };
-    const unregister = this.ctx.operations.register({
-      wid,
-      kind: kind.name,
+  }
+
+  #start(
+    plan: OperationPlan<BaseOutcome>,
+    pre?: { wid: string; log: OperationLog; controller: AbortController },
+  ): Live {
+    const live = this.#newLive(plan, pre);
+    this.ctx.store.workflows.insert({
+      wid: live.wid,
+      kind: plan.kind.name,
       user: plan.user,
-      nodes: plan.nodes,
-      cancel: (reason) => this.#cancel(live, reason),
+      status: 'running',
+      request: plan.request,
     });
-    this.#live.set(wid, live);
-    live.done = this.#drive(live).finally(() => {
-      unregister();
-      this.ctx.signal.removeEventListener('abort', onShutdown);
-    });
+    this.#begin(live, plan);
+    const attached = this.#attach(live);
+    live.done = this.#drive(live).finally(attached.detach);
     return live;
   }
 
-  async #drive(live: Live): Promise<BaseOutcome[]> {
+  /**
+   * The record of an operation whose checks go on after its caller got its id: `preparing`, with
+   * the nodes asked for and no node touched; `ready` starts its plan, `fail` ends it failed (or
+   * cancelled) with the refusal's code.
+   */
+  #detach(
+    kind: AnyKind,
+    user: string,
+    head: PreparingHead,
+    pre: { wid: string; log: OperationLog; controller: AbortController },
+  ): { ready(plan: OperationPlan<BaseOutcome>): void; fail(e: unknown): void } {
+    const standIn: OperationPlan<BaseOutcome> = {
+      kind,
+      user,
+      nodes: head.nodes,
+      request: head.request,
+      env: '',
+      discarded: [],
+      debug: head.debug,
+      run: async () => [],
+      settle: () => undefined,
+    };
+    const live = this.#newLive(standIn, pre);
+    live.status = 'preparing';
+    for (const n of head.nodes) live.log.nodes.set(n, { state: 'waiting' });
+    this.ctx.store.workflows.insert({
+      wid: live.wid,
+      kind: kind.name,
+      user,
+      status: 'preparing',
+      request: head.request,
+    });
+    const attached = this.#attach(live);
+    let settle: (o: BaseOutcome[]) => void = () => {};
+    live.done = new Promise<BaseOutcome[]>((r) => {
+      settle = r;
+    }).finally(attached.detach);
+    const go = (work?: () => Promise<BaseOutcome[]>) => this.#drive(live, work).then(settle);
+    return {
+      ready: (plan) => {
+        if (live.controller.signal.aborted)
+          return void go(() => Promise.reject(live.controller.signal.reason));
+        this.ctx.store.workflows.setStatus(live.wid, 'running', false);
+        this.#begin(live, plan);
+        attached.reregister();
+        void go();
+      },
+      fail: (e) => void go(() => Promise.reject(e)),
+    };
+  }
+
+  /** Runs the work (the plan's, or a preparation's refusal) and ends the operation with it. */
+  async #drive(live: Live, work?: () => Promise<BaseOutcome[]>): Promise<BaseOutcome[]> {
     const { plan, wid, log, controller } = live;
     const logger = this.ctx.logger.child({ workflow: wid });
     let outcomes: BaseOutcome[] = [];
+    let stopped: string | undefined;
     try {
-      outcomes = await plan.run({ wid, log, signal: controller.signal, logger });
+      outcomes = await (work ?? (() => plan.run({ wid, log, signal: controller.signal, logger })))();
       live.status = controller.signal.aborted ? 'cancelled' : 'done';
     } catch (e) {
-      logger.error({ err: e }, `${plan.kind.noun} failed`);
-      live.error = { code: e instanceof KaployError ? e.code : 'KAPLOY_INTERNAL', message: errorMessage(e) };
-      live.status = 'failed';
-      log.line(0, `${plan.kind.title} #${wid} failed: ${errorMessage(e)}`);
+      // Checks stopped by a cancel (or the shutdown) while preparing: cancelled, said once already.
+      if (!live.touched && controller.signal.aborted) {
+        stopped = errorMessage(controller.signal.reason);
+        live.status = 'cancelled';
+      } else {
+        logger.error({ err: e }, `${plan.kind.noun} failed`);
+        live.error = {
+          code: e instanceof KaployError ? e.code : 'KAPLOY_INTERNAL',
+          message: errorMessage(e),
+        };
+        live.status = 'failed';
+        log.line(0, `${plan.kind.title} #${wid} failed: ${errorMessage(e)}`);
+      }
     }
     const seen = new Set(outcomes.map((o) => o.node));
     for (const node of plan.nodes) {
@@ -159,7 +353,7 @@ export class OperationService {
           node,
           {
             status: controller.signal.aborted ? 'cancelled' : 'ko',
-            reason: live.error?.message ?? 'no result',
+            reason: live.error?.message ?? stopped ?? 'no result',
             durationMs: Date.now() - live.startedAt,
           },
           plan.request,
@@ -175,16 +369,20 @@ export class OperationService {
     live.outcomes = outcomes;
     live.finishedAt = Date.now();
     try {
-      const rows = plan.kind.statsRows(outcomes, {
-        wid,
-        user: plan.user,
-        startMs: live.startedAt,
-        env: plan.env,
-        anonymous: plan.anonymous ?? false,
-        md5: plan.md5 ?? '',
-      });
+      // Checks refused while preparing touched no node: no statistics row, no node state (as a
+      // refusal answered to the request).
+      const rows = !live.touched
+        ? []
+        : plan.kind.statsRows(outcomes, {
+            wid,
+            user: plan.user,
+            startMs: live.startedAt,
+            env: plan.env,
+            anonymous: plan.anonymous ?? false,
+            md5: plan.md5 ?? '',
+          });
       this.ctx.store.transaction(() => {
-        for (const o of outcomes) {
+        for (const o of live.touched ? outcomes : []) {
           const update = plan.settle(o);
           if (update) this.ctx.store.nodes.update(o.node, update);
         }
@@ -204,7 +402,7 @@ export class OperationService {
       };
       log.line(0, `${plan.kind.title} #${wid} failed: ${live.error.message}`);
     }
-    this.#count(live, outcomes);
+    if (live.touched) this.#count(live, outcomes);
     const ok = outcomes.filter((o) => o.status === 'ok').length;
     const stopped = outcomes.filter((o) => o.status === 'breakpoint');
     const at = stopped[0] as (BaseOutcome & { impl?: string; micro?: string }) | undefined;

@@ -17,6 +17,7 @@ import { resolvePlan } from '../workflow/resolve-plan.js';
 import { evalTimeout } from '../workflow/timeout-expr.js';
 import type { WorkflowPlan } from '../workflow/types.js';
 import type { WorkflowOptions } from '../workflow/workflow-options.js';
+import type { Preparation } from './operation-service.js';
 
 /** One cluster's share of a deployment: its nodes, plan and workflow options. */
 export interface ClusterPart {
@@ -43,6 +44,13 @@ export interface PreparedDeployment {
 /** Download progress lines kept for the deployment log: enough to show it moving, bounded. */
 const MAX_PROGRESS_NOTES = 20;
 
+/**
+ * A download still running after this long answers the request with the deployment's id, so the
+ * user follows its progress (docs/decisions/0027-live-preparation.md); a shorter one (and so a
+ * refusal found at once: 404, checksum of a small file) is answered as before, 4xx included.
+ */
+const DETACH_AFTER_MS = 1_000;
+
 /** Nodes whose last operation is still running (Kadeploy: state *ing, younger than 900 s). */
 const BUSY_WINDOW_MS = 900_000;
 
@@ -56,6 +64,7 @@ export async function prepareDeployment(
   caller: AuthenticatedUser,
   req: DeployRequest,
   signal?: AbortSignal,
+  prep?: Preparation,
 ): Promise<PreparedDeployment> {
   const index = nodeIndex(ctx.config);
   const unknown = req.nodes.filter((n) => !index.has(n));
@@ -109,11 +118,16 @@ export async function prepareDeployment(
   }
 
   const warnings: string[] = [];
-  // Image downloads happen here, before the operation (and its log) exists: their progress lines
-  // are kept for the log, the last one (the total and the rate) always.
+  // Image downloads happen here, before any node is touched. With the operation's log open
+  // (`prep`) their progress goes there as it happens, and a long one lets the request go; without
+  // it (dry run, Kadeploy's API) the lines are kept for the log, the last one (total, rate) always.
   const notes: string[] = [];
   const keepNote: OnDownloadProgress = (line, p) => {
-    if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
+    if (prep) {
+      prep.line(3, line);
+      if (!p.done && p.elapsedMs >= DETACH_AFTER_MS)
+        prep.detach({ nodes: nodes.map((n) => n.name), request: req, debug: req.debug === true });
+    } else if (p.done || notes.length < MAX_PROGRESS_NOTES - 1) notes.push(line);
   };
   let env: Environment;
   if (req.environment.kind === 'recorded') {

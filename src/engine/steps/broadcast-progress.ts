@@ -20,14 +20,20 @@ export function broadcastProgress(
   sinks: BroadcastProgressSinks,
 ): { sent(bytes: number): void; end(): void } {
   let total = 0;
-  const throttle = progressThrottle(method, undefined, (p) => {
-    const rate = `${humanBytes(p.rate)}/s`;
-    sinks.note?.(
-      p.done
-        ? `Broadcast (${method}): ${humanBytes(p.bytes)} sent, ${rate} (image ${humanBytes(imageBytes)})`
-        : `Broadcast (${method}): ${humanBytes(p.bytes)} sent, ${rate}`,
-    );
-  });
+  // Every ~2 s: a broadcast runs inside the deployment, whose node steps already show it moving.
+  const throttle = progressThrottle(
+    method,
+    undefined,
+    (p) => {
+      const rate = `${humanBytes(p.rate)}/s`;
+      sinks.note?.(
+        p.done
+          ? `Broadcast (${method}): ${humanBytes(p.bytes)} sent, ${rate} (image ${humanBytes(imageBytes)})`
+          : `Broadcast (${method}): ${humanBytes(p.bytes)} sent, ${rate}`,
+      );
+    },
+    2_000,
+  );
   return {
     sent(bytes) {
       total += bytes;

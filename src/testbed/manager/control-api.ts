@@ -11,7 +11,7 @@ export interface ControlApiOptions {
   nodes: Map<string, VirtualNode>;
   logger: Logger;
   /** Whether every node has been started, or why starting failed (GET /health). */
-  health: () => { ready: boolean; error?: string };
+  health: () => { ready: boolean; started: number; error?: string };
   /** Called once by POST /shutdown, after the reply is sent. */
   onShutdown: () => void;
   /**

@@ -57,5 +57,7 @@ export interface Health {
   ready: boolean;
   pid: number;
   nodes: number;
+  /** Nodes started and powered on so far. */
+  started?: number;
   error?: string;
 }

@@ -58,6 +58,8 @@ export async function runTestbedDaemon(
   }
 
   let ready = false;
+  /** Nodes started and powered on so far (kaploy testbed up's progress). */
+  let started = 0;
   let startError: string | undefined;
   let stopping: Promise<void> | undefined;
   let resolveDone: () => void = () => {};
@@ -83,7 +85,7 @@ export async function runTestbedDaemon(
   const app = buildControlApi({
     nodes,
     logger: o.logger,
-    health: () => ({ ready, ...(startError ? { error: startError } : {}) }),
+    health: () => ({ ready, started, ...(startError ? { error: startError } : {}) }),
     onShutdown: () => void shutdown(),
     token: readToken(l.bmcToken, `run kaploy testbed up --dir ${l.dir}`),
   });
@@ -98,6 +100,7 @@ export async function runTestbedDaemon(
       async (n) => {
         await n.start();
         await n.powerOn();
+        started++;
       },
       { concurrency: NODE_START_CONCURRENCY, signal: o.signal },
     );

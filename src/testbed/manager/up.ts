@@ -14,6 +14,7 @@ import { prepareTestbed } from './prepare-site.js';
 import { startEngineAndSeedEnvironments } from './site-services.js';
 import { type TestbedState, writeState } from './testbed-state.js';
 import { type RawUpOptions, validateUpOptions } from './up-options.js';
+import type { UpProgress } from './up-progress.js';
 
 export interface UpResult {
   layout: TestbedLayout;
@@ -41,9 +42,22 @@ function logTail(l: TestbedLayout): string {
  */
 export async function testbedUp(
   raw: RawUpOptions,
-  o: { signal?: AbortSignal; logger?: Logger } = {},
+  o: { signal?: AbortSignal; logger?: Logger; progress?: UpProgress } = {},
 ): Promise<UpResult> {
   const logger = o.logger ?? silentLogger;
+  try {
+    return await up(raw, o, logger);
+  } finally {
+    o.progress?.end();
+  }
+}
+
+async function up(
+  raw: RawUpOptions,
+  o: { signal?: AbortSignal; progress?: UpProgress },
+  logger: Logger,
+): Promise<UpResult> {
+  const progress = o.progress;
   const opts = validateUpOptions(raw);
   if (!existsSync(daemonJs)) {
     throw new KaployError(
@@ -53,6 +67,7 @@ export async function testbedUp(
     );
   }
   const { layout: l, state } = await prepareTestbed(opts, o.signal);
+  progress?.update('prepared', 0, state.nodes);
 
   const logFd = openSync(l.log, 'a', 0o600);
   const child = spawn(process.execPath, [daemonJs, l.dir], {
@@ -87,6 +102,7 @@ export async function testbedUp(
           ...(o.signal ? { signal: o.signal } : {}),
         }).catch(() => undefined)) as Health | undefined;
         if (h?.error) throw new KaployError('KAPLOY_INTERNAL', `the virtual nodes did not start: ${h.error}`);
+        if (h) progress?.update('started', h.ready ? state.nodes : (h.started ?? 0), state.nodes);
         return h?.ready === true;
       },
       30_000 + 100 * state.nodes,
@@ -99,12 +115,14 @@ export async function testbedUp(
         const all = await listStatuses(state, o.signal);
         states = {};
         for (const s of all) states[s.state] = (states[s.state] ?? 0) + 1;
+        progress?.update('booted', all.filter((s) => SETTLED.has(s.state)).length, state.nodes);
         return all.every((s) => SETTLED.has(s.state));
       },
       30_000 + (state.bootDelayMs + (state.firmwareDelayMs ?? 0)) * 4 + 50 * state.nodes,
       'every node to boot',
       o.signal,
     );
+    progress?.update('engine', state.nodes, state.nodes);
     const services = await startEngineAndSeedEnvironments(l, state, {
       logger,
       ...(o.signal ? { signal: o.signal } : {}),

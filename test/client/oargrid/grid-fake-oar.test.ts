@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { run } from '../../engine/helpers/run.js';
 
 /**
@@ -227,6 +227,129 @@ describe('oargridsub when a site refuses', () => {
       'Reservation failed on c (site sc) : cannot reach frontend.c over ssh: ssh: connect to host frontend.c port 22: Connection refused',
     );
     expect(lines('deleted')).toEqual(['101', '102']);
+  });
+});
+
+describe('oargridsub when a site never answers', () => {
+  /** The shortest command deadline the configuration allows (5 s), so a hung oarsub ends soon. */
+  const shortDeadline = () => {
+    const cfg = env.KAPLOY_CLIENT_CONFIG as string;
+    const doc = parse(readFileSync(cfg, 'utf8'));
+    doc.oargrid.command_timeout = 5;
+    writeFileSync(cfg, stringify(doc));
+  };
+
+  it('an oarsub that made its job then hung: timed out, the job found by its name and deleted with the others', async () => {
+    shortDeadline();
+    mark('hang-b');
+    const r = await sub('a:rdef=nodes=1,b:rdef=nodes=1');
+    expect(r.code).toBe(4);
+    expect(r.stdout).not.toContain('Grid reservation id');
+    expect(r.stderr).toContain(
+      '[OAR_GRIDSUB] [b] Reservation failed on b (site sb) : oarsub did not answer in time',
+    );
+    expect(r.stderr).toMatch(/\[OAR_GRIDSUB\] \[sa\] job 10[12] deleted \(grid reservation abandoned\)/);
+    expect(r.stderr).toMatch(/\[OAR_GRIDSUB\] \[sb\] job 10[12] deleted \(grid reservation abandoned\)/);
+    expect(r.stderr).not.toContain('is kept');
+    // Both jobs OAR made are gone: nothing left reserved.
+    expect(lines('deleted').sort()).toEqual(
+      lines('jobs')
+        .map((l) => l.split(' ')[0])
+        .sort(),
+    );
+    expect(lines('deleted')).toHaveLength(2);
+    const oarstat = lines('calls').filter((l) => l === "job_name = 'oargrid-1'");
+    expect(oarstat).toHaveLength(1);
+    const s = await stat('1');
+    expect(s.stdout).toContain('state : failed');
+    expect(s.stdout).toMatch(/b --> site sb, batchId = 10[12], state = Error \(deleted by oargriddel\)/);
+  });
+
+  it('one that hung before making a job: looked up, none, said; a failed lookup is reported and the grid kept', async () => {
+    shortDeadline();
+    mark('slow-b');
+    const r = await sub('a:rdef=nodes=1,b:rdef=nodes=1');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('[OAR_GRIDSUB] [sa] job 101 deleted (grid reservation abandoned)');
+    expect(r.stderr).toContain(
+      '[OAR_GRIDSUB] [sb] no job named oargrid-1 on the site: nothing left reserved there',
+    );
+    expect(r.stderr).not.toContain('is kept');
+    expect(lines('deleted')).toEqual(['101']);
+
+    rmSync(path.join(dir, 'slow-b'));
+    mark('hang-b');
+    mark('oarstat-fails');
+    const k = await sub('a:rdef=nodes=1,b:rdef=nodes=1');
+    expect(k.code).toBe(4);
+    expect(k.stderr).toContain(
+      `[OAR_GRIDSUB] [sb] its job could not be looked up (oarstat --sql "job_name = 'oargrid-2'" -J failed: exit code 1: DBI connect failed: Connection refused); check with oarstat --sql "job_name = 'oargrid-2'" on sb and oardel what it lists`,
+    );
+    expect(k.stderr).toContain(
+      'Grid reservation 2 is kept: some of its jobs may still exist; see oargridstat 2, retry oargriddel 2',
+    );
+    expect((await stat('2')).stdout).toContain('b --> site sb, no job, state = - (submission unanswered)');
+    // oargriddel finishes it once the site answers: the job found by its name, deleted.
+    rmSync(path.join(dir, 'oarstat-fails'));
+    const b2 = lines('jobs')
+      .find((l) => l.endsWith(' b oargrid-2'))
+      ?.split(' ')[0] as string;
+    expect(lines('deleted')).not.toContain(b2);
+    const del = await run('oargriddel', ['2'], { env });
+    expect(del.code).toBe(0);
+    expect(del.stdout).toBe(`[OAR_GRIDDEL] [b] job ${b2} on sb deleted\n`);
+    expect(lines('deleted')).toContain(b2);
+    expect((await stat('2')).stdout).toContain('state : deleted');
+  });
+
+  it('-F: the sites that answered are kept, the unanswered one is cleared', async () => {
+    shortDeadline();
+    mark('hang-b');
+    const r = await sub('-F', 'a:rdef=nodes=1,b:rdef=nodes=1');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[OAR_GRIDSUB] Grid reservation id = 1');
+    const b = lines('jobs')
+      .find((l) => l.split(' ')[1] === 'b')
+      ?.split(' ')[0];
+    expect(r.stderr).toContain(`[OAR_GRIDSUB] [sb] job ${b} deleted (grid reservation abandoned)`);
+    expect(lines('deleted')).toEqual([b]);
+  });
+});
+
+describe('oargridstat -w is bounded', () => {
+  it('--max-wait reached while a site job still waits: exit 4 naming it; a bad --max-wait exit 3', async () => {
+    expect((await sub('a:rdef=nodes=1,b:rdef=nodes=1')).code).toBe(0);
+    mark('waiting');
+    const t0 = Date.now();
+    const w = await stat('-w', '--max-wait', '1', '1');
+    expect(w.code).toBe(4);
+    expect(w.stderr).toMatch(
+      /grid reservation 1: not every site job runs by the end of the wait \(s[ab] job 10[12] Waiting, s[ab] job 10[12] Waiting\); wait longer with --max-wait SECONDS, or look with oargridstat 1 \[KAPLOY_OAR\]/,
+    );
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    for (const bad of ['0', '-5', '1.5', 'soon', '99999999'])
+      expect([bad, (await stat('-w', '--max-wait', bad, '1')).code]).toEqual([bad, 3]);
+    rmSync(path.join(dir, 'waiting'));
+    const ok = await stat('-w', '--max-wait', '5', '-l', '1');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('a-1.grid\na-1.grid\nb-1.grid\nb-1.grid\n\n');
+  });
+});
+
+describe('a client configuration with only an oargrid section', () => {
+  it('serves the three oargrid commands; kadeploy3 says no server is configured (exit 3)', async () => {
+    const cfg = env.KAPLOY_CLIENT_CONFIG as string;
+    const doc = parse(readFileSync(cfg, 'utf8'));
+    delete doc.servers;
+    writeFileSync(cfg, stringify(doc));
+    const r = await sub('a:rdef=nodes=1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[OAR_GRIDSUB] Grid reservation id = 1');
+    expect((await stat('1')).code).toBe(0);
+    expect((await run('oargriddel', ['1'], { env })).code).toBe(0);
+    const k = await run('kadeploy3', ['-m', 'a-1.grid', '-e', 'debian'], { env });
+    expect(k.code).toBe(3);
+    expect(k.stderr).toContain(`${cfg} configures no server (no servers section)`);
   });
 });
 

@@ -498,4 +498,26 @@ describe('operations an engine crash left unfinished', () => {
       ],
     });
   });
+
+  it('one stopped while preparing (its image download) ends failed with its outcomes, no stats row, nodes as they were', () => {
+    const D = 'D-00000000-0000-4000-8000-0000000000ee';
+    const { store } = ctx;
+    store.workflows.insert({
+      wid: D,
+      kind: 'deploy',
+      user: 'alice',
+      status: 'preparing',
+      request: { nodes: [N1] },
+    });
+    store.nodes.update(N1, { state: 'prod_env', wid: 'D-before' });
+    new OperationService(ctx, [DEPLOY, REBOOT, POWER]);
+    expect(store.workflows.get(D)?.status).toBe('failed');
+    expect(store.nodes.get(N1)?.state).toBe('prod_env');
+    expect(stats(D)).toEqual([]);
+    expect(ops.status(alice, DEPLOY, D)).toMatchObject({
+      status: 'failed',
+      error: { code: 'KAPLOY_INTERNAL', message: 'the engine stopped during the deployment' },
+      outcomes: [{ node: N1, status: 'ko', reason: 'the engine stopped during the deployment' }],
+    });
+  });
 });

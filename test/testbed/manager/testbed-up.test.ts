@@ -68,6 +68,13 @@ beforeAll(async () => {
   ]);
   if (r.code !== 0) throw new Error(`testbed up failed (${r.code}): ${r.stderr}`);
   expect(r.stdout).toContain(`. ${path.join(dir, 'env')}`);
+  // stderr is a pipe here: progress as plain lines (no live line), each phase, the last at 3/3.
+  const progress = r.stderr.split('\n').filter((l) => l.startsWith('testbed up: '));
+  expect(r.stderr).not.toContain('\r');
+  expect(progress[0]).toMatch(/^testbed up: site files written \(3 nodes\), \d+ s$/);
+  expect(progress).toContainEqual(expect.stringMatching(/^testbed up: nodes started 3\/3, \d+ s$/));
+  expect(progress).toContainEqual(expect.stringMatching(/^testbed up: nodes booted 3\/3, \d+ s$/));
+  expect(progress.at(-1)).toMatch(/^testbed up: engine starting \(3 nodes\), \d+ s$/);
   state = JSON.parse(readFileSync(path.join(dir, 'testbed.json'), 'utf8')) as TestbedState;
   bmc = `http://127.0.0.1:${state.bmcPort}`;
   engineKey = readFileSync(path.join(dir, 'keys', 'engine'));
