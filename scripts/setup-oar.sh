@@ -15,7 +15,7 @@
 #
 # Quiet: details go to $KAPLOY_OAR_SETUP_LOG (default /var/log/kaploy-setup-oar.log); on error the
 # log's tail is printed and the script exits non-zero. Facts it relies on:
-# /work/shared/reference/oar-local.md (observed OAR 2.5.9 behaviour) and docs/oar.md.
+# docs/oar.md (OAR 2.5.9 behaviour as observed on Debian 12's packages).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)

@@ -23,7 +23,7 @@ const experiment = (out: string) => [
 ];
 
 beforeAll(async () => {
-  site = await startSite({ nodes: 3, site: 'e2erun' });
+  site = await startSite({ nodes: 3, site: 'e2ekaploy' });
 }, 120_000);
 afterAll(async () => {
   await site?.down();
