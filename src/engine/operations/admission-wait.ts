@@ -38,6 +38,8 @@ export function enterAdmission(
     live.log.line(1, `${title} now at position ${p} in the queue`),
   );
   if (!entered) return undefined;
+  // Stopped before it could wait (position 0): it ends cancelled, never said queued.
+  if (entered.position === 0) return entered.admitted;
   const load = queue.load();
   live.plan = plan;
   live.status = 'queued';

@@ -37,7 +37,8 @@ export class AdmissionQueue {
    * An operation of `nodes` nodes asks to start. Undefined: it may start now (counted as running
    * from now on). Else it waits at the returned position (1-based), and `admitted` resolves when
    * it may start, or rejects with the signal's reason when `signal` aborts first (it then leaves
-   * the queue, and the ones behind it move up). `moved` is told each new position.
+   * the queue, and the ones behind it move up). `moved` is told each new position. Already
+   * aborted, it does not wait: position 0, `admitted` rejected.
    */
   enter(
     wid: string,
