@@ -18,8 +18,13 @@ export interface OperationStatus {
   wid: string;
   kind: 'deploy' | 'reboot' | 'power';
   user: string;
-  /** preparing: checks (image downloads) still running, no node touched yet. */
-  status: 'preparing' | 'running' | 'done' | 'cancelled' | 'failed';
+  /**
+   * preparing: checks (image downloads) still running, no node touched yet. queued: checks passed,
+   * waiting for admission control (the site's bound on operations and nodes), no node touched yet.
+   */
+  status: 'preparing' | 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
+  /** While queued: its place in the site's admission queue, 1 for the next one to start. */
+  queuePosition?: number;
   environment?: string;
   startedAt: number;
   finishedAt?: number;

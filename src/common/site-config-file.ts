@@ -61,6 +61,7 @@ export interface SiteFile {
     max_redirects: number;
     cross_host_redirects: boolean;
   };
+  admission: { max_operations: number; max_nodes: number };
   clusters: ClusterFile[];
   metrics: { enabled: boolean; listen: string };
   kadeploy_api: {

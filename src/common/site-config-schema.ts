@@ -266,6 +266,18 @@ export const SITE_SCHEMA: ConfigSchema = {
         description: 'Whether an image URL may redirect to another host (never to the engine itself).',
       },
     }),
+    admission: section(
+      'A site-wide bound on the operations (deployments, reboots, power) whose nodes are being worked on; beyond it, an operation whose checks passed waits its turn in order, `queued` (docs/engine.md, admission control).',
+      {
+        max_operations: int('Operations running at once; 0: no bound.', 0, 0, 1_000_000),
+        max_nodes: int(
+          'Nodes of running operations at once; 0: no bound. An operation of more nodes runs alone, once it is first in the queue and nothing else runs.',
+          0,
+          0,
+          10_000_000,
+        ),
+      },
+    ),
     clusters: {
       type: 'array',
       minItems: 1,

@@ -93,6 +93,11 @@ export interface SiteConfig {
     maxBytes: number;
     download: { idleTimeoutMs: number; timeoutMs: number; maxRedirects: number; crossHostRedirects: boolean };
   };
+  /**
+   * The site-wide bound on operations in flight and their nodes (0: no bound); absent (literal
+   * configurations of tests): no bound.
+   */
+  admission?: { maxOperations: number; maxNodes: number };
   clusters: ClusterConfig[];
   /** The Kadeploy 3.3-compatible listener (absent: not served; literal configurations of tests). */
   kadeployApi?: KadeployApiConfig;

@@ -81,6 +81,7 @@ function siteConfigFrom(source: YamlSource, file: string, baseDir: string): Site
         crossHostRedirects: f.cache.cross_host_redirects,
       },
     },
+    admission: { maxOperations: f.admission.max_operations, maxNodes: f.admission.max_nodes },
     clusters: f.clusters.map((c, i) => normaliseCluster(c, ['clusters', i], abs, r)),
     kadeployApi: normaliseKadeployApi(f, r),
     metrics: normaliseMetrics(f, r),

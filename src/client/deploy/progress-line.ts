@@ -6,7 +6,14 @@ import type { OperationStatus } from '../../api/operation-status.js';
  * shows no progress line at all.
  */
 export function progressLine(st: OperationStatus, elapsedS: number): string {
-  return `[${formatElapsed(elapsedS)}] ${Object.keys(st.nodes).length} nodes: ${nodeCounts(st)}`;
+  // Queued by the site's admission control: no node moves yet, its place in the queue does.
+  const where = st.status === 'queued' ? queuedAt(st) : nodeCounts(st);
+  return `[${formatElapsed(elapsedS)}] ${Object.keys(st.nodes).length} nodes: ${where}`;
+}
+
+/** `queued (position N)`: an operation waiting for admission control, N = 1 starts next. */
+export function queuedAt(st: Pick<OperationStatus, 'queuePosition'>): string {
+  return st.queuePosition ? `queued (position ${st.queuePosition})` : 'queued';
 }
 
 /** `Macro n, ..., ok n, ko n`: how many of the operation's nodes are where. */

@@ -1,5 +1,5 @@
 import type { OperationStatus } from '../../api/operation-status.js';
-import { formatElapsed, nodeCounts } from '../deploy/progress-line.js';
+import { formatElapsed, nodeCounts, queuedAt } from '../deploy/progress-line.js';
 
 /** How often the line is redrawn (the sites' statuses arrive on their own schedule). */
 const REDRAW_MS = 1_000;
@@ -33,7 +33,9 @@ export class GridProgress {
   }
 
   line(): string {
-    const parts = [...this.#sites].map(([site, st]) => `${site}: ${st ? nodeCounts(st) : 'starting'}`);
+    const parts = [...this.#sites].map(
+      ([site, st]) => `${site}: ${!st ? 'starting' : st.status === 'queued' ? queuedAt(st) : nodeCounts(st)}`,
+    );
     return `[${formatElapsed((this.#now() - this.#started) / 1000)}] ${parts.join(' | ')}`;
   }
 

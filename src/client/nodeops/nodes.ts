@@ -1,5 +1,6 @@
 import type { OperationStatus } from '../../api/operation-status.js';
 import { KaployError } from '../../common/errors.js';
+import { queuedAt } from '../deploy/progress-line.js';
 import type { ApiClient } from '../http-client.js';
 
 export type KanodesMode = 'nodes' | 'deploy' | 'reboot' | 'power' | 'console' | 'all';
@@ -25,6 +26,8 @@ interface RunningOp {
   kind: 'deploy' | 'reboot' | 'power' | 'console';
   user: string;
   nodes: string[];
+  /** Queued by the site's admission control: its 1-based place in the queue. */
+  queued?: number;
 }
 
 const ROUTE = { deploy: 'deployment', reboot: 'reboot', power: 'power' } as const;
@@ -97,7 +100,8 @@ export async function runKanodes(
     return;
   }
   for (const op of ops) {
-    out.write(`${op.wid}  ${op.kind}  ${op.user}  ${op.nodes.length} node(s)\n`);
+    const queued = typeof op.queued === 'number' ? `  ${queuedAt({ queuePosition: op.queued })}` : '';
+    out.write(`${op.wid}  ${op.kind}  ${op.user}  ${op.nodes.length} node(s)${queued}\n`);
     const status =
       op.kind === 'console'
         ? undefined

@@ -37,8 +37,12 @@ const DEBUG_LINE = /^ {2}\[[^\]]+\] /;
 const invalidWid = (kind: AnyKind, wid: string) =>
   new KaployError('KAPLOY_INVALID_WORKFLOW_ID', `no ${kind.noun} ${wid}`);
 
-/** Still going: running, or preparing (its checks, an image download, before any node is touched). */
-const active = (s: OperationStatus) => s.status === 'running' || s.status === 'preparing';
+/**
+ * Still going: running, preparing (its checks, an image download) or queued by admission control,
+ * the last two before any node is touched.
+ */
+const active = (s: OperationStatus) =>
+  s.status === 'running' || s.status === 'preparing' || s.status === 'queued';
 
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 

@@ -47,7 +47,7 @@ export class OperationMetrics {
     });
     this.#running = new Gauge({
       name: 'kaploy_operations',
-      help: 'Operations now in the engine, by kind and phase (preparing: checks and image downloads before any node is touched; running).',
+      help: 'Operations now in the engine, by kind and phase (preparing: checks and image downloads before any node is touched; queued: checks passed, waiting for admission control, no node touched; running).',
       labelNames: ['kind', 'phase'],
       registers,
     });
@@ -59,7 +59,7 @@ export class OperationMetrics {
     });
     this.#queuedNodes = new Gauge({
       name: 'kaploy_nodes_queued',
-      help: 'Nodes waiting for a slot of their operation’s window (reboot: at most windows.reboot nodes of one operation rebooted or powered at once).',
+      help: 'Nodes waiting for a slot (window reboot: at most windows.reboot nodes of one operation rebooted or powered at once; window admission: nodes of operations queued by admission control).',
       labelNames: ['window'],
       registers,
     });
@@ -78,6 +78,22 @@ export class OperationMetrics {
       if (done) return;
       done = true;
       this.#running.dec({ kind, phase: 'preparing' });
+    };
+  }
+
+  /**
+   * Counts an operation queued by admission control (phase `queued`) and its nodes (window
+   * `admission`) until the returned function is called.
+   */
+  admissionQueued(kind: string, nodes: number): () => void {
+    this.#running.inc({ kind, phase: 'queued' });
+    this.#queuedNodes.inc({ window: 'admission' }, nodes);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#running.dec({ kind, phase: 'queued' });
+      this.#queuedNodes.dec({ window: 'admission' }, nodes);
     };
   }
 

@@ -38,8 +38,12 @@ export const nodeOpsRoutes =
     consoleRoutes(app, () => s.consoles);
 
     // Every running operation, every user's (kanodes3 shows what each node is doing): ids, kinds,
-    // owners and nodes only; details through /<op>/:wid for the owner.
+    // owners, nodes and the place of one queued by admission control (`queued`, 1-based), so
+    // everyone sees how long the queue is; details through /<op>/:wid for the owner.
     app.get('/operations', async () =>
-      ctx.operations.list().map((o) => ({ wid: o.wid, kind: o.kind, user: o.user, nodes: o.nodes })),
+      ctx.operations.list().map((o) => {
+        const queued = s.operations.queuePosition(o.wid);
+        return { wid: o.wid, kind: o.kind, user: o.user, nodes: o.nodes, ...(queued ? { queued } : {}) };
+      }),
     );
   };

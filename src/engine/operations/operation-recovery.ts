@@ -32,8 +32,9 @@ export function settleInterrupted(
   for (const kind of kinds) {
     for (const w of ctx.store.workflows.list({ kind: kind.name, unfinished: true })) {
       const { request, nodes } = storedRequest(w.request);
-      // Stopped while preparing (an image download): no node was touched, so no statistics row.
-      const touched = w.status !== 'preparing';
+      // Stopped while preparing (an image download) or queued by admission control: no node was
+      // touched, so no statistics row.
+      const touched = w.status !== 'preparing' && w.status !== 'queued';
       const reason = `the engine stopped during the ${kind.noun}`;
       const outcomes = nodes.map((node) =>
         kind.unfinished(node, { status: 'ko', reason, durationMs: 0 }, request),

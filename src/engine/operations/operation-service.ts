@@ -7,6 +7,8 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { operationOutcome } from '../metrics/operation-metrics.js';
 import type { EngineContext } from '../server/context.js';
 import { notFound } from '../server/http-errors.js';
+import { AdmissionQueue } from './admission.js';
+import { enterAdmission } from './admission-wait.js';
 import { longPollLog } from './log-long-poll.js';
 import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
 import { OperationLog } from './operation-log.js';
@@ -81,6 +83,8 @@ export class OperationService {
   readonly #results: OperationResults;
   /** Node -> cluster, for the per-node metrics (the site's nodes do not change while it runs). */
   readonly #clusters: Map<string, string>;
+  /** The site-wide bound on operations and nodes in flight (admission.ts); no bound when unset. */
+  readonly #admission: AdmissionQueue;
 
   /** `kinds`: the kinds whose interrupted operations are settled now (at engine start). */
   constructor(
@@ -89,6 +93,7 @@ export class OperationService {
   ) {
     this.#results = new OperationResults(ctx.store.db);
     this.#clusters = new Map([...nodeIndex(ctx.config)].map(([n, c]) => [n, c.cluster]));
+    this.#admission = new AdmissionQueue(ctx.config.admission ?? { maxOperations: 0, maxNodes: 0 });
     settleInterrupted(ctx, this.#results, kinds);
   }
 
@@ -220,6 +225,7 @@ export class OperationService {
       detach: () => {
         unregister();
         this.ctx.signal.removeEventListener('abort', onShutdown);
+        this.#admission.release(live.wid);
       },
     };
   }
@@ -264,10 +270,30 @@ export class OperationService {
       status: 'running',
       request: plan.request,
     });
-    this.#begin(live, plan);
+    const queued = enterAdmission(this.ctx, this.#admission, live, plan);
+    if (!queued) this.#begin(live, plan);
     const attached = this.#attach(live);
-    live.done = this.#drive(live).finally(attached.detach);
+    live.done = (queued ? this.#admitted(live, plan, queued) : this.#drive(live)).finally(attached.detach);
     return live;
+  }
+
+  /**
+   * The operation's start once admission control lets it (queued: admission-wait.ts): its nodes
+   * taken, then its work. Cancelled while it waited (or the engine stopped), it ends cancelled,
+   * no node touched.
+   */
+  #admitted(live: Live, plan: OperationPlan<BaseOutcome>, queued: Promise<void>): Promise<BaseOutcome[]> {
+    return queued.then(
+      () => {
+        try {
+          this.#begin(live, plan);
+        } catch (e) {
+          return this.#drive(live, () => Promise.reject(e));
+        }
+        return this.#drive(live);
+      },
+      (e) => this.#drive(live, () => Promise.reject(e)),
+    );
   }
 
   /**
@@ -313,6 +339,11 @@ export class OperationService {
         if (live.controller.signal.aborted)
           return void go(() => Promise.reject(live.controller.signal.reason));
         this.ctx.store.workflows.setStatus(live.wid, 'running', false);
+        const queued = enterAdmission(this.ctx, this.#admission, live, plan);
+        if (queued) {
+          attached.reregister();
+          return void this.#admitted(live, plan, queued).then(settle);
+        }
         this.#begin(live, plan);
         attached.reregister();
         void go();
@@ -462,6 +493,7 @@ export class OperationService {
       kind: plan.kind.name,
       user: plan.user,
       status: l.status,
+      ...(l.status === 'queued' ? { queuePosition: this.#admission.position(l.wid) ?? 1 } : {}),
       ...(plan.env ? { environment: plan.env } : {}),
       startedAt: l.startedAt,
       ...(l.finishedAt ? { finishedAt: l.finishedAt } : {}),
@@ -560,6 +592,11 @@ export class OperationService {
   /** The per-node outcomes of an operation once known (live, or stored), else undefined. */
   outcomes(wid: string): BaseOutcome[] | undefined {
     return this.#live.get(wid)?.outcomes ?? this.#results.get(wid)?.outcomes;
+  }
+
+  /** The 1-based place of an operation in the admission queue, undefined when it does not wait. */
+  queuePosition(wid: string): number | undefined {
+    return this.#admission.position(wid);
   }
 
   /** Resolves when every operation started so far has finished (tests, shutdown). */

@@ -13,7 +13,7 @@ function nodeRow(node: string, v: OperationStatus['nodes'][string]) {
  */
 export function operationBody(st: OperationStatus, log: LogPage, verbosity: number) {
   const nodes = Object.entries(st.nodes).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
-  const live = (st.status === 'running' || st.status === 'preparing') && !log.done;
+  const live = (st.status === 'running' || st.status === 'preparing' || st.status === 'queued') && !log.done;
   return html`<dl class="op" id="op" data-wid="${st.wid}" data-live="${live ? 'yes' : 'no'}" data-next="${log.next}" data-verbosity="${verbosity}">
 <dt>Kind</dt><dd>${st.kind}</dd><dt>User</dt><dd>${st.user}</dd>
 ${st.environment ? html`<dt>Environment</dt><dd>${st.environment}</dd>` : ''}

@@ -33,6 +33,9 @@ describe('kadeploy3 -M progress line', () => {
       }),
     );
     expect(p.line()).toBe('[1m05s] rennes: SetDeploymentEnv 2, ok 1, ko 1 | lyon: starting');
+    // A site whose admission control queued the deployment shows its place in the queue.
+    p.update('lyon', { ...status({ e: { state: 'waiting' } }), status: 'queued', queuePosition: 3 });
+    expect(p.line()).toBe('[1m05s] rennes: SetDeploymentEnv 2, ok 1, ko 1 | lyon: queued (position 3)');
   });
   it('draws at start, wipes itself before a log line only when shown, and on stop', () => {
     let now = 0;

@@ -29,6 +29,8 @@ export function makeSite(opts: {
   name?: string;
   /** The cluster's `commands` (reboot, power_on, power_off, ... as in site.yaml). */
   commands?: Record<string, unknown>;
+  /** The site's `admission` section (max_operations, max_nodes). */
+  admission?: Record<string, number>;
 }): TestSite {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-engine-'));
   const imageDir = path.join(dir, 'images');
@@ -43,6 +45,7 @@ export function makeSite(opts: {
       admins: ['root', ADMIN, 'deploy'],
       image_dirs: [imageDir],
       ssh: { key: path.join(dir, 'keys', 'engine') },
+      ...(opts.admission ? { admission: opts.admission } : {}),
       clusters: [
         {
           name: 'c1',

@@ -1,0 +1,67 @@
+import type { OperationStatus } from '../../api/operation-status.js';
+import type { EngineContext } from '../server/context.js';
+import type { AdmissionBounds, AdmissionQueue } from './admission.js';
+import type { BaseOutcome, OperationPlan } from './operation-kind.js';
+import type { OperationLog } from './operation-log.js';
+
+/** What of an operation's live record waiting for admission changes (OperationService's record). */
+interface Admittable {
+  wid: string;
+  plan: OperationPlan<BaseOutcome>;
+  status: OperationStatus['status'];
+  log: OperationLog;
+  controller: AbortController;
+}
+
+const bound = (n: number, what: string) => (n > 0 ? `${n} ${what}` : `no bound on ${what}`);
+
+function describe(b: AdmissionBounds): string {
+  return `${bound(b.maxOperations, 'operations')}, ${bound(b.maxNodes, 'nodes')}`;
+}
+
+/**
+ * An operation whose checks passed asks admission control to start. Undefined: it may start now.
+ * Else it is `queued` (its status and workflow row, so a crash settles it as never touched, like
+ * `preparing`), with its position in its log and the metrics, and the returned promise resolves
+ * when it may start (its row `running` again), or rejects with the abort reason when it is
+ * cancelled (or the engine stops) while it waits: it then left the queue, no node touched.
+ */
+export function enterAdmission(
+  ctx: EngineContext,
+  queue: AdmissionQueue,
+  live: Admittable,
+  plan: OperationPlan<BaseOutcome>,
+): Promise<void> | undefined {
+  const title = `${plan.kind.title} #${live.wid}`;
+  const n = plan.nodes.length;
+  const entered = queue.enter(live.wid, n, live.controller.signal, (p) =>
+    live.log.line(1, `${title} now at position ${p} in the queue`),
+  );
+  if (!entered) return undefined;
+  // Stopped before it could wait (position 0): it ends cancelled, never said queued.
+  if (entered.position === 0) return entered.admitted;
+  const load = queue.load();
+  live.plan = plan;
+  live.status = 'queued';
+  live.log.nodes.clear();
+  for (const node of plan.nodes) live.log.nodes.set(node, { state: 'waiting' });
+  ctx.store.workflows.setStatus(live.wid, 'queued', false);
+  live.log.line(
+    0,
+    `${title} queued (position ${entered.position}): ${load.operations} operation(s) with ${load.nodes} node(s) in flight, the site admits ${describe(queue.bounds)}`,
+  );
+  const { maxNodes } = queue.bounds;
+  if (maxNodes > 0 && n > maxNodes)
+    live.log.line(0, `${title} has ${n} nodes, more than the site's ${maxNodes}: it will run alone`);
+  const uncount = ctx.metrics?.operations.admissionQueued(plan.kind.name, n);
+  const since = Date.now();
+  return entered.admitted
+    .then(() => {
+      ctx.store.workflows.setStatus(live.wid, 'running', false);
+      live.log.line(
+        0,
+        `${title} leaves the queue after ${Math.round((Date.now() - since) / 1000)} s and starts`,
+      );
+    })
+    .finally(() => uncount?.());
+}
