@@ -151,7 +151,7 @@ class StatsCsvReadable extends Readable {
     let chunk = this.#pending;
     this.#pending = '';
     try {
-      // A page can be empty (no row of it matched the filters): read on until text or the end.
+      // The last page is empty when the rows ended with the previous one: read on to the end.
       for (;;) {
         const t = this.#next.text();
         if (t === undefined) {

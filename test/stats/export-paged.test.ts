@@ -179,3 +179,29 @@ describe('paged export: byte for byte the encoder, in (start, id) order', () => 
     expect(await csv({ wid: 'LATE', fields: 'hostname' })).toBe('late-0\nlate-1\n');
   });
 });
+
+describe('paged export of values older or foreign writers left in text columns', () => {
+  it('writes numbers and blobs as the one-record-per-row path does', async () => {
+    const t2 = tempDb();
+    try {
+      const raw = (env: unknown, error: unknown, i: number) =>
+        t2.db
+          .prepare(
+            `INSERT INTO stats (wid,operation,user,hostname,step1,step2,step3,timeout_step1,timeout_step2,timeout_step3,retry_step1,retry_step2,retry_step3,start,step1_duration,step2_duration,step3_duration,env,anonymous_env,md5,success,error) VALUES ('N','deploy','u','n-${i}','a','b','c',1,2,3,0,0,0,${9e8 + i},1,2,3,?,0,'',0,?)`,
+          )
+          .run(env, error);
+      raw(42, -1.5, 2);
+      raw(1e21, 0.1, 3);
+      raw(Buffer.from('=blob,x'), Buffer.from('plain'), 4);
+      const q = parseStatsQuery({ fields: 'hostname,env,error' });
+      expect(isPageable(q)).toBe(true);
+      const expectedText = `n-2,42.0,-1.5\nn-3,1.0e+21,0.1\nn-4,"'=blob,x",plain\n`;
+      expect(await text(exportStatsCsv(t2.db, q))).toBe(expectedText);
+      // The same rows through a node filter (one record per row).
+      const byNode = parseStatsQuery({ fields: 'hostname,env,error', node: ['n-2', 'n-3', 'n-4'] });
+      expect(await text(exportStatsCsv(t2.db, byNode))).toBe(expectedText);
+    } finally {
+      t2.cleanup();
+    }
+  });
+});
