@@ -25,7 +25,13 @@ export const CSV_FIELD_FUNCTION = 'kaploy_csv_field';
 
 const INTEGER_FIELDS: ReadonlySet<StatsField> = new Set<StatsField>(STATS_INTEGER_FIELDS);
 
+const whereOf = (c: readonly string[]) => (c.length > 0 ? ` WHERE ${c.join(' AND ')}` : '');
+
 function where(q: StatsQuery, params: unknown[]): string {
+  return whereOf(conditions(q, params));
+}
+
+function conditions(q: StatsQuery, params: unknown[]): string[] {
   const c: string[] = [];
   if (q.nodes.length > 0) {
     // One JSON parameter whatever the node count: SQLite caps bound parameters at 32766.
@@ -55,7 +61,7 @@ function where(q: StatsQuery, params: unknown[]): string {
     for (const _ of steps) params.push(q.minRetries);
     c.push(`(${parts.join(q.steps.length > 0 ? ' AND ' : ' OR ')})`);
   }
-  return c.length > 0 ? ` WHERE ${c.join(' AND ')}` : '';
+  return c;
 }
 
 /** SQL text of a field that cannot need quoting, or undefined for a text field. */
@@ -75,7 +81,12 @@ function checkedText(f: string): string {
   return `(CASE WHEN ${plainTextSql(f)} THEN ${f} ELSE ${CSV_FIELD_FUNCTION}(${f}) END)`;
 }
 
-/** The record: each field's SQL joined with commas, LF-terminated (Kadeploy's line ending). */
+/**
+ * The record: each field's SQL joined with commas, LF-terminated (Kadeploy's line ending).
+ * concat_ws builds it in one pass, where a chain of `||` copies the growing record once per field
+ * (a third of the SQL's cost over a million rows, docs/kastat3.md). concat_ws skips NULL
+ * arguments, so every part is non-NULL: NOT NULL columns, a CASE, coalesce or the encoder.
+ */
 function record(
   fields: readonly StatsField[],
   params: unknown[],
@@ -89,7 +100,7 @@ function record(
     }
     return safeExpr(f, plainRow) ?? (plainRow ? f : checkedText(f));
   });
-  return `${parts.join(" || ',' || ")} || char(10)`;
+  return `concat_ws(',', ${parts.join(', ')}) || char(10)`;
 }
 
 /**
@@ -145,6 +156,56 @@ export function buildRowsSql(q: StatsQuery, siteCsv = '', plainColumn = true): B
     params.push(q.limit);
   }
   return { sql, params };
+}
+
+/**
+ * A list export in the default order (start, id) can be read a page at a time: SQLite joins a
+ * page of records into one value (group_concat), so a million rows cross into JavaScript as a
+ * few thousand strings instead of a million (docs/decisions/0031-kastat-paged-export.md).
+ * Other queries (node or wid filters, which SQLite serves from other indexes; `-l`; other
+ * sorts) keep one record per row.
+ */
+export function isPageable(q: StatsQuery): boolean {
+  const keys = q.sort.filter((k) => k.field !== 'site');
+  const defaultOrder =
+    keys.length === 0 || (keys.length === 1 && keys[0]?.field === 'start' && !keys[0].desc);
+  return q.kind !== 'last' && q.nodes.length === 0 && q.wid === undefined && defaultOrder;
+}
+
+/**
+ * The statements of a paged export. The cursor is the (start, id) key of the last row written;
+ * `bound` finds the key of the row `?` rows past it (the end of the next page), `page` joins the
+ * records after the cursor up to that key. Both walk the stats_start index (INDEXED BY), so the
+ * page joins its records in (start, id) order and each page costs its own rows only.
+ */
+export interface PagedRowsSql {
+  /** Parameters: the filters', then the cursor's two when `after`, then the offset. */
+  bound(after: boolean): string;
+  /** Parameters: `recordParams`, the filters', the cursor's two when `after`, the bound's two when `upTo`. */
+  page(after: boolean, upTo: boolean): string;
+  recordParams: unknown[];
+  whereParams: unknown[];
+}
+
+export function buildPagedRowsSql(q: StatsQuery, siteCsv = '', plainColumn = true): PagedRowsSql {
+  const recordParams: unknown[] = [];
+  const rec = selectRecord(q.fields, recordParams, siteCsv, plainColumn);
+  const whereParams: unknown[] = [];
+  const filters = conditions(q, whereParams);
+  const cond = (after: boolean, upTo: boolean) =>
+    whereOf([
+      ...filters,
+      ...(after ? ['(start, id) > (?, ?)'] : []),
+      ...(upTo ? ['(start, id) <= (?, ?)'] : []),
+    ]);
+  return {
+    bound: (after) =>
+      `SELECT start, id FROM stats INDEXED BY stats_start${cond(after, false)} ORDER BY start, id LIMIT 1 OFFSET ?`,
+    page: (after, upTo) =>
+      `SELECT group_concat(${rec}, '') FROM stats INDEXED BY stats_start${cond(after, upTo)}`,
+    recordParams,
+    whereParams,
+  };
 }
 
 /** Per-node totals for failure rates; aggregated by SQLite so memory grows with nodes, not rows. */

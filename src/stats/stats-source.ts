@@ -6,6 +6,8 @@ export type StatsSource = Database.Database | string;
 
 export interface StatsReader {
   db: Database.Database;
+  /** The connection is the reader's own (not the engine's): it may hold a read transaction. */
+  owned: boolean;
   close(): void;
 }
 
@@ -18,10 +20,10 @@ export interface StatsReader {
  */
 export function openStatsReader(source: StatsSource): StatsReader {
   const file = typeof source === 'string' ? source : source.memory ? undefined : source.name;
-  if (file === undefined && typeof source !== 'string') return { db: source, close: () => {} };
+  if (file === undefined && typeof source !== 'string') return { db: source, owned: false, close: () => {} };
   try {
     const db = new Database(file as string, { readonly: true, fileMustExist: true });
-    return { db, close: () => db.close() };
+    return { db, owned: true, close: () => db.close() };
   } catch (e) {
     throw new KaployError(
       'KAPLOY_DATABASE',
