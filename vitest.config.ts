@@ -9,6 +9,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time even on 2 cores (vitest's default there is one): most files wait on
+    // timers, boots and child processes rather than compute. Files never share a loopback
+    // address:port: in-process sites draw a random /16, virtual sites get one from their name (each
+    // test file names its own) and testbed tests pick free ports.
+    maxWorkers: 2,
     // Build dist/ once for the run; fail the run if a test leaves a temporary entry behind.
     globalSetup: ['test/global/temp-dirs.ts', 'test/global/build-dist.ts'],
   },
