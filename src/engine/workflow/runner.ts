@@ -9,6 +9,7 @@ import {
   parseBreakpoint,
   type ResumePoint,
 } from './breakpoint.js';
+import { type Clock, realClock } from './clock.js';
 import type { WorkflowEvent } from './events.js';
 import { pruneMicroSteps } from './micro-steps.js';
 import { NodeLedger, type Position } from './node-ledger.js';
@@ -42,8 +43,10 @@ export interface RunWorkflowParams {
   /** Continue every node from where an earlier run stopped at a breakpoint. */
   resumeFrom?: ResumePoint;
   onEvent?: (ev: WorkflowEvent) => void;
-  /** Clock for durations (ms); Date.now by default. */
+  /** Clock for durations (ms); the clock's now by default. */
   now?: () => number;
+  /** Time and timers (instance timeouts); the real clock by default, the simulator's virtual one. */
+  clock?: Clock;
 }
 
 const NO_RESULT = 'the micro-step returned no result for this node';
@@ -57,7 +60,8 @@ const NO_RESULT = 'the micro-step returned no result for this node';
  * point, duplicate nodes) or a runner bug.
  */
 export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> {
-  const now = p.now ?? Date.now;
+  const clock = p.clock ?? realClock;
+  const now = p.now ?? clock.now;
   const { plan, notes } = resolvePlan(p.plan, p.options);
   const pruned = new Map<Implementation, ReturnType<typeof pruneMicroSteps>>();
   const prunedOf = (impl: Implementation) => {
@@ -137,7 +141,7 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     if (p.signal.aborted) {
       return cancel(nodes, { macro, impl: inst.impl, micro: steps[fromMicro] ?? steps[0] ?? 'dummy' });
     }
-    const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now());
+    const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now(), clock);
     live.add(att);
     ledger.startAttempt(nodes, macro, inst.impl, inst.timeoutSec);
     emit({
