@@ -74,21 +74,19 @@ export function broadcast(
   const t = transferMs(nodes, shape, p);
   const broken = new Map<number, string>(); // index -> the failed node upstream of it
   nodes.forEach((x, i) => {
-    const f = faults[i];
-    if (f !== undefined) {
-      results.set(x.name, { ok: false, reason: failReason(f) });
-      if (shape === 'chain')
-        for (let j = i + 1; j < nodes.length; j++) if (!broken.has(j)) broken.set(j, x.name);
-      if (shape === 'tree') markSubtree(i, nodes.length, x.name, broken);
-    }
+    if (faults[i] === undefined) return;
+    if (shape === 'chain')
+      for (let j = i + 1; j < nodes.length; j++) if (!broken.has(j)) broken.set(j, x.name);
+    if (shape === 'tree') markSubtree(i, nodes.length, x.name, broken);
   });
+  // In the group's order, as the engine's broadcast returns them.
   nodes.forEach((x, i) => {
+    const f = faults[i];
     const up = broken.get(i);
-    if (results.has(x.name)) return;
-    results.set(
-      x.name,
-      up === undefined ? { ok: true } : { ok: false, reason: `broadcast broken upstream at ${up}` },
-    );
+    let r: NodeResult = { ok: true };
+    if (f !== undefined) r = { ok: false, reason: failReason(f) };
+    else if (up !== undefined) r = { ok: false, reason: `broadcast broken upstream at ${up}` };
+    results.set(x.name, r);
   });
   const firstFailed = faults.findIndex((f) => f !== undefined);
   // A chain whose first node fails ends when it fails; otherwise the nodes before it run to the end.

@@ -100,10 +100,18 @@ export const MODEL_SCHEMA: ConfigSchema = {
     },
     faulty_nodes: {
       type: 'object',
-      description: 'Deterministic faults: per node name, per micro-step (or `boot`), a fault kind.',
+      description:
+        'Deterministic faults: per node name, per micro-step (or `boot`), a fault kind, on every attempt or on the attempts listed after @ (0 first; for `boot`, the node’s boots in order).',
       additionalProperties: {
         type: 'object',
-        additionalProperties: { type: 'string', enum: ['fail', 'hang', 'lost'] },
+        additionalProperties: {
+          type: 'string',
+          pattern: '^(fail|hang|lost)(@[0-9]{1,3}(,[0-9]{1,3}){0,15})?$',
+          message: {
+            pattern:
+              "'{value}': expected fail, hang or lost, optionally @ATTEMPTS (fail@0: the first attempt only)",
+          },
+        },
       },
     },
   },

@@ -54,9 +54,10 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
   const boots = new Map<string, number>();
   const check = site.windows.check;
 
-  const fault = (node: string, step: FaultStep, key: string): FaultKind | undefined => {
+  /** The node's fault in this step and attempt (boots: its boot number): the file's, else drawn. */
+  const fault = (node: string, step: FaultStep, key: string, attempt: number): FaultKind | undefined => {
     const fixed = model.faultyNodes[node]?.[step];
-    if (fixed) return fixed;
+    if (fixed && (fixed.attempts === undefined || fixed.attempts.includes(attempt))) return fixed.kind;
     const f = hw.faults[step];
     if (!f) return undefined;
     const u = draw(seed, `${key}|fault`);
@@ -76,7 +77,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
     const b = boots.get(node) ?? 0;
     boots.set(node, b + 1);
     const key = `${node}|boot|${b}`;
-    if (fault(node, 'boot', key) !== undefined) return void bootsAt.set(node, FOREVER);
+    if (fault(node, 'boot', key, b) !== undefined) return void bootsAt.set(node, FOREVER);
     const firmware = power ? sample(hw.firmware, seed, `${key}|firmware`) : 0;
     bootsAt.set(node, clock.now() + seconds(firmware + sample(hw.boot, seed, `${key}|kernel`)));
   };
@@ -89,7 +90,8 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
     key: string,
   ): Promise<NodeResult> => {
     await window.run(() => clock.sleep(seconds(sample(hw.powerCommand, seed, key)), ctx.signal), ctx.signal);
-    if (fault(node, 'reboot', key) !== undefined) return ko(`${lvl} reboot failed (modelled fault)`);
+    if (fault(node, 'reboot', key, ctx.attempt) !== undefined)
+      return ko(`${lvl} reboot failed (modelled fault)`);
     level.set(node, lvl);
     startBoot(node, true);
     return OK;
@@ -101,7 +103,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
     (nodes, ctx) =>
       forEachNode(nodes, ctx, check, async (node) => {
         const key = keyOf(node, ctx);
-        const f = fault(node, micro, key);
+        const f = fault(node, micro, key, ctx.attempt);
         if (f === 'hang') await hang(ctx.signal);
         await clock.sleep(
           seconds(
@@ -130,7 +132,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
         () => clock.sleep(seconds(sample(hw.powerCommand, seed, key)), ctx.signal),
         ctx.signal,
       );
-      if (fault(node, 'reboot_from_deploy_env', key) === undefined) {
+      if (fault(node, 'reboot_from_deploy_env', key, ctx.attempt) === undefined) {
         level.set(node, 'soft');
         startBoot(node, true);
         return OK;
@@ -143,7 +145,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
     forEachNode(nodes, ctx, check, async (node) => {
       const key = keyOf(node, ctx);
       await clock.sleep(seconds(sample(hw.kexec, seed, key)), ctx.signal);
-      if (fault(node, 'kexec', key) !== undefined) return ko('kexec failed (modelled fault)');
+      if (fault(node, 'kexec', key, ctx.attempt) !== undefined) return ko('kexec failed (modelled fault)');
       level.delete(node); // a kexec is no power level: a node not back after it is KO
       startBoot(node, false);
       return OK;
@@ -157,7 +159,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
       hopLatencyMs: model.hopLatencyMs,
       engineNicMBs: model.engineNicMBs,
       fault: (node, round) => {
-        const f = fault(node, 'send_environment', `${keyOf(node, ctx)}|${round}`);
+        const f = fault(node, 'send_environment', `${keyOf(node, ctx)}|${round}`, ctx.attempt);
         return f;
       },
       where: (node, round) => draw(seed, `${keyOf(node, ctx)}|${round}|where`),

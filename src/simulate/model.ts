@@ -28,7 +28,13 @@ export interface HardwareModel {
   engineNicMBs: number;
   defaults: ClusterHardware;
   clusters: Record<string, ClusterHardware>;
-  faultyNodes: Record<string, Partial<Record<FaultStep, FaultKind>>>;
+  faultyNodes: Record<string, Partial<Record<FaultStep, FixedFault>>>;
+}
+
+/** A deterministic fault: its kind, on every attempt or only on those listed. */
+export interface FixedFault {
+  kind: FaultKind;
+  attempts?: number[];
 }
 
 /** Seconds of a micro-step not listed in `steps`. */
@@ -68,7 +74,7 @@ interface ModelFile {
   engine_nic_mb_s?: number;
   defaults?: HardwareFile;
   clusters?: Record<string, HardwareFile>;
-  faulty_nodes?: Record<string, Record<string, FaultKind>>;
+  faulty_nodes?: Record<string, Record<string, string>>;
 }
 
 const schema = compileSchema(MODEL_SCHEMA, MODEL_VALIDATOR);
@@ -94,6 +100,11 @@ function hardware(f: HardwareFile, base: ClusterHardware): ClusterHardware {
     steps,
     faults,
   };
+}
+
+function fixedFault(text: string): FixedFault {
+  const [kind, list] = text.split('@') as [FaultKind, string | undefined];
+  return list === undefined ? { kind } : { kind, attempts: list.split(',').map(Number) };
 }
 
 /** Parses and validates a hardware model file's text (KAPLOY_CONFIG naming the file and key). */
@@ -133,7 +144,12 @@ export function parseHardwareModel(text: string, file: string, knownSteps: reado
     engineNicMBs: f.engine_nic_mb_s ?? 1170,
     defaults,
     clusters: Object.fromEntries(clusters.map(([name, h]) => [name, hardware(h, defaults)])),
-    faultyNodes: Object.fromEntries(faulty.map(([n, s]) => [n, s as Partial<Record<FaultStep, FaultKind>>])),
+    faultyNodes: Object.fromEntries(
+      faulty.map(([n, steps]) => [
+        n,
+        Object.fromEntries(Object.entries(steps).map(([step, text]) => [step, fixedFault(text)])),
+      ]),
+    ),
   };
 }
 
