@@ -1,6 +1,7 @@
 import { adminReporter, checkAgainstSchema, parseAdminYaml } from '../common/config/pipeline.js';
 import { readConfigText } from '../common/config/read-file.js';
 import { compileSchema } from '../common/config/schema.js';
+import { BASE_MICRO_STEPS } from '../engine/workflow/micro-steps.js';
 import type { MicroStep } from '../engine/workflow/types.js';
 import { MODEL_SCHEMA, MODEL_VALIDATOR } from './model-schema.js';
 import type { Distribution } from './random.js';
@@ -46,7 +47,7 @@ const MAX_FAULTY_NODES = 100_000;
 const fixed = (s: number): Distribution => ({ mean: s, sd: 0, min: 0, max: s });
 
 /** A model good enough to start from: Grid'5000-like nodes (docs/simulate.md). */
-export const DEFAULT_HARDWARE: ClusterHardware = {
+const DEFAULT_HARDWARE: ClusterHardware = {
   firmware: { mean: 60, sd: 5, min: 40, max: 120 },
   boot: { mean: 30, sd: 3, min: 20, max: 60 },
   kexec: fixed(2),
@@ -108,13 +109,13 @@ function fixedFault(text: string): FixedFault {
 }
 
 /** Parses and validates a hardware model file's text (KAPLOY_CONFIG naming the file and key). */
-export function parseHardwareModel(text: string, file: string, knownSteps: readonly string[]): HardwareModel {
+export function parseHardwareModel(text: string, file: string): HardwareModel {
   const source = parseAdminYaml(text, file);
   const r = adminReporter(file, source);
   const doc = source.data ?? {};
   checkAgainstSchema(schema, doc, 'refuse', r);
   const f = doc as ModelFile;
-  const stepNames = new Set([...knownSteps, 'boot']);
+  const stepNames = new Set<string>([...Object.values(BASE_MICRO_STEPS).flat(), 'boot']);
   const checkSteps = (h: HardwareFile | undefined, at: (string | number)[]) => {
     for (const k of Object.keys(h?.steps ?? {}))
       if (!stepNames.has(k)) r.fail([...at, 'steps', k], 'not a micro-step name');
@@ -153,8 +154,13 @@ export function parseHardwareModel(text: string, file: string, knownSteps: reado
   };
 }
 
-export function loadHardwareModel(file: string, knownSteps: readonly string[]): HardwareModel {
-  return parseHardwareModel(readConfigText(file, 'hardware model'), file, knownSteps);
+export function loadHardwareModel(file: string): HardwareModel {
+  return parseHardwareModel(readConfigText(file, 'hardware model'), file);
+}
+
+/** The model without a file: DEFAULT_HARDWARE everywhere, a 1,000 MB image. */
+export function defaultHardwareModel(): HardwareModel {
+  return parseHardwareModel('{}', '<built-in model>');
 }
 
 /** The hardware of `cluster` (the defaults when the model does not list it). */

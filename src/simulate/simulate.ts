@@ -4,7 +4,13 @@ import type { ClusterConfig, SiteConfig } from '../common/site-config-types.js';
 import type { WorkflowEvent } from '../engine/workflow/events.js';
 import { runWorkflow } from '../engine/workflow/runner.js';
 import { evalTimeout } from '../engine/workflow/timeout-expr.js';
-import { MACRO_STEPS, type MacroStep, type NodeOutcome } from '../engine/workflow/types.js';
+import {
+  type Implementation,
+  MACRO_STEPS,
+  type MacroStep,
+  type NodeOutcome,
+  type WorkflowPlan,
+} from '../engine/workflow/types.js';
 import type { WorkflowOptions } from '../engine/workflow/workflow-options.js';
 import { parseAutomata, parseForceSteps } from '../formats/force-steps.js';
 import type { HardwareModel } from './model.js';
@@ -26,6 +32,10 @@ export interface SimulationInput {
   /** wait_reboot timeouts (expressions of n), as --reboot-classical-timeout / --reboot-kexec-timeout. */
   rebootTimeout?: string;
   kexecTimeout?: string;
+  /** What-if: the implementation of each macro-step's first instance (retries, timeout kept). */
+  implementations?: Partial<Record<MacroStep, Implementation>>;
+  /** Cancels the simulation (its workflows end cancelled, then simulate rejects with the reason). */
+  signal?: AbortSignal;
 }
 
 export interface MacroTime {
@@ -83,6 +93,15 @@ function optionsFor(c: ClusterConfig, n: number, input: SimulationInput): Workfl
   };
 }
 
+function withImplementations(plan: WorkflowPlan, input: SimulationInput): WorkflowPlan {
+  const out = { ...plan };
+  for (const [macro, impl] of Object.entries(input.implementations ?? {}) as [MacroStep, Implementation][]) {
+    const [first, ...rest] = plan[macro];
+    if (first) out[macro] = [{ ...first, impl }, ...rest];
+  }
+  return out;
+}
+
 const round3 = (ms: number) => Math.round(ms) / 1000;
 
 /**
@@ -99,7 +118,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   let retries = 0;
   let fallbacks = 0;
   let calls = 0;
-  const signal = new AbortController().signal;
+  const signal = input.signal ?? new AbortController().signal;
   const parts = input.site.clusters
     .map((c) => ({ c, nodes: c.nodes.map((n) => n.name).filter((n) => !wanted || wanted.has(n)) }))
     .filter((x) => x.nodes.length > 0);
@@ -107,9 +126,12 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     await clock.run(() =>
       Promise.all(
         parts.map(({ c, nodes }) => {
-          const plan = input.forceSteps
-            ? parseForceSteps(input.forceSteps)
-            : parseAutomata(c.automata, `clusters.${c.name}.automata`);
+          const plan = withImplementations(
+            input.forceSteps
+              ? parseForceSteps(input.forceSteps)
+              : parseAutomata(c.automata, `clusters.${c.name}.automata`),
+            input,
+          );
           const onEvent = (ev: WorkflowEvent) => {
             if (ev.kind === 'micro_start') calls++;
             else if (ev.kind === 'retry') retries += ev.nodes.length;
@@ -148,6 +170,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       ),
     )
   ).flat();
+  signal.throwIfAborted();
   return {
     nodes: outcomes.length,
     totalS: round3(clock.now()),

@@ -20,7 +20,7 @@ export interface GeneratedSite {
  * The YAML of a site of `nodes` nodes spread evenly over `clusters` clusters (sim-1, sim-2...),
  * loaded by the engine's own loader and validator, so a generated site is what an admin could write.
  */
-export function generateSiteYaml(g: GeneratedSite): string {
+function generateSiteYaml(g: GeneratedSite): string {
   if (!Number.isSafeInteger(g.nodes) || g.nodes < 1 || g.nodes > MAX_GENERATED_NODES)
     throw new KaployError('KAPLOY_OPTION', `--nodes: expected 1 to ${MAX_GENERATED_NODES}, not ${g.nodes}`, {
       key: 'nodes',

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHardwareModel } from '../../src/simulate/model.js';
 
-const STEPS = ['format_deploy_part', 'send_environment'];
-
 describe('hardware model file', () => {
   it('fills defaults, inherits defaults per cluster and parses deterministic faults', () => {
     const m = parseHardwareModel(
@@ -12,7 +10,6 @@ clusters: { a: { disk_mb_s: 80 } }
 faulty_nodes: { n-1: { boot: fail, format_deploy_part: "hang@0,2" } }
 `,
       'm.yaml',
-      STEPS,
     );
     expect(m.imageMB).toBe(500);
     expect(m.clusters.a?.nicMBs).toBe(50);
@@ -34,6 +31,6 @@ faulty_nodes: { n-1: { boot: fail, format_deploy_part: "hang@0,2" } }
       ['defaults: { boot_s: { mean: 5, min: 9, max: 1 } }', /min is above max/],
       ['defaults: { boot_s: 100000 }', /seconds/],
     ];
-    for (const [text, re] of cases) expect(() => parseHardwareModel(text, 'm.yaml', STEPS), text).toThrow(re);
+    for (const [text, re] of cases) expect(() => parseHardwareModel(text, 'm.yaml'), text).toThrow(re);
   });
 });

@@ -44,7 +44,7 @@ const CLASSICAL =
 async function run(o: { nodes?: number; window?: number; model?: string; steps?: string; seed?: number }) {
   return simulate({
     site: parseSiteConfig(siteText(o.nodes ?? 1, o.window), 'site.yaml'),
-    model: parseHardwareModel(modelText(o.model), 'model.yaml', MICRO),
+    model: parseHardwareModel(modelText(o.model), 'model.yaml'),
     seed: o.seed ?? 1,
     forceSteps: o.steps ?? CLASSICAL,
   });

@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { Attempt } from './attempt.js';
@@ -304,7 +304,10 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     };
 
     // Every node's command, probe and relay listens on the one step signal: dozens are expected.
-    setMaxListeners(Math.max(10, group.length * 8), ctx.signal);
+    // The signal is the attempt's, shared by all its groups: only raise the bound, or a small
+    // group split off late would lower it under the listeners of the others still running.
+    const wanted = Math.max(10, group.length * 8);
+    if (getMaxListeners(ctx.signal) < wanted) setMaxListeners(wanted, ctx.signal);
     let results: Map<string, NodeResult> | undefined;
     let thrown: { e: unknown } | undefined;
     try {
