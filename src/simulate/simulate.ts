@@ -217,19 +217,23 @@ function criticalPath(trace: Trace): SimulationResult['criticalPath'] {
   let prev = 0;
   return {
     node: last.node,
-    spans: last.spans.map((s) => {
-      const out: CriticalSpan = {
-        macro: s.macro,
-        impl: s.impl,
-        micro: s.micro,
-        attempt: s.attempt,
-        waitS: round3(Math.max(0, s.start - prev)),
-        startS: round3(s.start),
-        endS: round3(s.end),
-        ok: s.ok,
-      };
-      prev = s.end;
-      return out;
-    }),
+    // Recorded as calls end: a long wait_reboot that reported the node early ends after the steps
+    // the node went on to, so the path is read in start order.
+    spans: [...last.spans]
+      .sort((a, b) => a.start - b.start || a.end - b.end)
+      .map((s) => {
+        const out: CriticalSpan = {
+          macro: s.macro,
+          impl: s.impl,
+          micro: s.micro,
+          attempt: s.attempt,
+          waitS: round3(Math.max(0, s.start - prev)),
+          startS: round3(s.start),
+          endS: round3(s.end),
+          ok: s.ok,
+        };
+        prev = s.end;
+        return out;
+      }),
   };
 }
