@@ -79,10 +79,11 @@ export function renderComparison(rows: { label: string; result: SimulationResult
     return x ? s1(x.endS - x.startS) : '-';
   };
   return `${table([
-    ['variant', 'total s', ...macros.map((m) => `${m} s`), 'OK', 'KO', 'timeouts', 'retries'],
+    ['variant', 'total s', 'last OK s', ...macros.map((m) => `${m} s`), 'OK', 'KO', 'timeouts', 'retries'],
     ...rows.map(({ label, result: r }) => [
       label,
       s1(r.totalS),
+      s1(r.lastOkS),
       ...macros.map((m) => span(r, m)),
       String(r.ok),
       String(r.ko.length),

@@ -67,7 +67,10 @@ export interface TimeoutFired {
 
 export interface SimulationResult {
   nodes: number;
+  /** When the last node finished (OK or KO): the deployment's end. */
   totalS: number;
+  /** When the last OK node finished (a deployment's end when its KO nodes are not waited for). */
+  lastOkS: number;
   ok: number;
   ko: { node: string; macro?: string; impl?: string; micro?: string; reason?: string }[];
   macros: MacroTime[];
@@ -171,9 +174,15 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     )
   ).flat();
   signal.throwIfAborted();
+  let lastOk = 0;
+  for (const o of outcomes) {
+    if (o.status !== 'ok') continue;
+    for (const sp of trace.spans.get(o.node) ?? []) if (sp.end > lastOk) lastOk = sp.end;
+  }
   return {
     nodes: outcomes.length,
     totalS: round3(clock.now()),
+    lastOkS: round3(lastOk),
     ok: outcomes.filter((o) => o.status === 'ok').length,
     ko: outcomes
       .filter((o) => o.status !== 'ok')

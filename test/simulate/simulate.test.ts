@@ -76,6 +76,7 @@ describe('kaploy simulate: hand-computed critical paths', () => {
       ['wait_reboot', 54.5, 84.5],
     ]);
     expect(r.totalS).toBe(84.5);
+    expect(r.lastOkS).toBe(84.5);
     expect(r.macros).toEqual([
       { macro: 'SetDeploymentEnv', startS: 0, endS: 37 },
       { macro: 'BroadcastEnv', startS: 37, endS: 50.5 },
@@ -172,6 +173,7 @@ describe('kaploy simulate: hand-computed critical paths', () => {
   it('a node that never comes back is escalated soft -> hard -> very_hard, then KO', async () => {
     const r = await run({ model: 'faulty_nodes: { n-1.t: { boot: fail } }' });
     expect(r.ok).toBe(0);
+    expect(r.lastOkS).toBe(0);
     expect(r.rebootEscalations).toBe(2);
     expect(r.rebootGiveUps).toBe(1);
     expect(r.ko).toEqual([
