@@ -1,3 +1,4 @@
+import type { Clock, ClockTimer } from './clock.js';
 import type { ImplInstance, MacroStep, MicroStep } from './types.js';
 
 /**
@@ -11,7 +12,7 @@ export class Attempt {
   readonly inside: Set<string>;
   readonly inflight = new Set<Promise<unknown>>();
   timedOut = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: ClockTimer | undefined;
 
   constructor(
     readonly macro: MacroStep,
@@ -22,17 +23,18 @@ export class Attempt {
     readonly steps: readonly MicroStep[],
     nodes: readonly string[],
     readonly startedAt: number,
+    private readonly clock: Clock,
   ) {
     this.inside = new Set(nodes);
   }
 
   /** Starts the instance timeout (0 = none). */
   arm(onTimeout: () => void): void {
-    if (this.inst.timeoutSec > 0) this.timer = setTimeout(onTimeout, this.inst.timeoutSec * 1000);
+    if (this.inst.timeoutSec > 0) this.timer = this.clock.setTimeout(onTimeout, this.inst.timeoutSec * 1000);
   }
 
   disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 

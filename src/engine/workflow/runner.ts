@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { errorMessage, KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { Attempt } from './attempt.js';
@@ -9,6 +9,7 @@ import {
   parseBreakpoint,
   type ResumePoint,
 } from './breakpoint.js';
+import { type Clock, realClock } from './clock.js';
 import type { WorkflowEvent } from './events.js';
 import { pruneMicroSteps } from './micro-steps.js';
 import { NodeLedger, type Position } from './node-ledger.js';
@@ -42,8 +43,10 @@ export interface RunWorkflowParams {
   /** Continue every node from where an earlier run stopped at a breakpoint. */
   resumeFrom?: ResumePoint;
   onEvent?: (ev: WorkflowEvent) => void;
-  /** Clock for durations (ms); Date.now by default. */
+  /** Clock for durations (ms); the clock's now by default. */
   now?: () => number;
+  /** Time and timers (instance timeouts); the real clock by default, the simulator's virtual one. */
+  clock?: Clock;
 }
 
 const NO_RESULT = 'the micro-step returned no result for this node';
@@ -57,7 +60,8 @@ const NO_RESULT = 'the micro-step returned no result for this node';
  * point, duplicate nodes) or a runner bug.
  */
 export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> {
-  const now = p.now ?? Date.now;
+  const clock = p.clock ?? realClock;
+  const now = p.now ?? clock.now;
   const { plan, notes } = resolvePlan(p.plan, p.options);
   const pruned = new Map<Implementation, ReturnType<typeof pruneMicroSteps>>();
   const prunedOf = (impl: Implementation) => {
@@ -137,7 +141,7 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     if (p.signal.aborted) {
       return cancel(nodes, { macro, impl: inst.impl, micro: steps[fromMicro] ?? steps[0] ?? 'dummy' });
     }
-    const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now());
+    const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now(), clock);
     live.add(att);
     ledger.startAttempt(nodes, macro, inst.impl, inst.timeoutSec);
     emit({
@@ -300,7 +304,10 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     };
 
     // Every node's command, probe and relay listens on the one step signal: dozens are expected.
-    setMaxListeners(Math.max(10, group.length * 8), ctx.signal);
+    // The signal is the attempt's, shared by all its groups: only raise the bound, or a small
+    // group split off late would lower it under the listeners of the others still running.
+    const wanted = Math.max(10, group.length * 8);
+    if (getMaxListeners(ctx.signal) < wanted) setMaxListeners(wanted, ctx.signal);
     let results: Map<string, NodeResult> | undefined;
     let thrown: { e: unknown } | undefined;
     try {
