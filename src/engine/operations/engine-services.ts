@@ -3,6 +3,7 @@ import { KaployError } from '../../common/errors.js';
 import { ConsoleService } from '../nodeops/console-service.js';
 import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
+import { powerResumer } from '../nodeops/power-recovery.js';
 import type { EngineContext } from '../server/context.js';
 import { SshPool } from '../ssh/index.js';
 import { DEPLOY } from './deploy-kind.js';
@@ -62,9 +63,12 @@ export function createEngineServices(ctx: EngineContext): EngineServices {
   return {
     pool,
     deps,
-    // Made with the engine, so the operations a crash left unfinished are resumed (deployments)
-    // or settled (reboots, power) at start.
-    operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER], { deploy: deploymentResumer(ctx, deps) }),
+    // Made with the engine, so the operations a crash left unfinished are resumed (deployments,
+    // power) or settled (reboots) at start.
+    operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER], {
+      deploy: deploymentResumer(ctx, deps),
+      power: powerResumer(ctx, deps),
+    }),
     consoles: new ConsoleService(ctx),
   };
 }
