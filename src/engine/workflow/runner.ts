@@ -438,8 +438,20 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
       const nodes = [...p.nodes];
       if (p.recovered) {
         resumeRecovered(nodes, p.recovered);
-      } else if (resume) {
+      } else if (resume && p.resumeFrom) {
         ledger.enterMacro(nodes);
+        // Where the nodes start is what they completed, for a restart of this run too.
+        const before = stepsOf(p.resumeFrom.impl)[resume.microIndex - 1];
+        journal?.reached(
+          nodes,
+          {
+            macro: p.resumeFrom.macro,
+            impl: p.resumeFrom.impl,
+            attempt: 0,
+            ...(before ? { micro: before } : {}),
+          },
+          recordOf,
+        );
         startAttempt(nodes, resume.macroIndex, resume.instanceIndex, 0, resume.microIndex, true);
       } else {
         startMacro(nodes, 0);
