@@ -65,7 +65,7 @@ export const CLIENT_SCHEMA: ConfigSchema = {
       maximum: 3600,
       defaultText: '30',
       description:
-        'Seconds an engine may stay silent on one request before it counts as lost: its command fails (exit 5), and with -M its nodes are KO (Server-lost) while the other sites finish.',
+        'Seconds an engine may stay silent on one request before it counts as lost: its command fails (exit 5), and with -M its nodes are KO (Server-lost) while the other sites finish. Also how long a command following an operation asks again an engine it cannot reach (restarting) before it gives up.',
       message: 'expected a whole number of seconds between {minimum} and {maximum}',
     },
     progress: {

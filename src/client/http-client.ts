@@ -83,10 +83,9 @@ export class ApiClient {
       if (o.signal?.aborted) throw e;
       if (silent.signal.aborted) throw new ServerSilentError(this.serverName, this.url, this.deadlineMs, e);
       if (isKaployError(e)) throw e;
-      throw new KaployError(
-        'KAPLOY_CLIENT',
+      throw new ServerUnreachableError(
         `cannot reach the kaploy server ${this.serverName} at ${this.url}: ${(e as Error).message}${tlsHint(e)}`,
-        { cause: e },
+        e,
       );
     } finally {
       stop();
@@ -183,6 +182,16 @@ export class ServerSilentError extends KaployError {
       `the kaploy server ${server} at ${url} stopped answering: nothing heard from it for ${Math.round(deadlineMs / 1000)} s (server_timeout)`,
       { cause },
     );
+  }
+}
+
+/**
+ * The engine could not be reached, or its connection broke before it answered (refused, reset,
+ * closed: an engine restarting): a follower asks again for a while (follow.ts).
+ */
+export class ServerUnreachableError extends KaployError {
+  constructor(message: string, cause: unknown) {
+    super('KAPLOY_CLIENT', message, { cause });
   }
 }
 

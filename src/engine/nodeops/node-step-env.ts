@@ -1,14 +1,28 @@
 import type { Logger } from '../../common/logger.js';
 import type { Level, NodeConfig, SiteConfig } from '../../common/site-config-types.js';
 import type { OperationRun } from '../operations/operation-kind.js';
-import type { EnvironmentSpec, NodeShell, StepTuning } from '../steps/deployment-spec.js';
+import type {
+  DeploymentSpec,
+  EnvironmentSpec,
+  NodeShell,
+  StepDeps,
+  StepTuning,
+} from '../steps/deployment-spec.js';
 import { RebootState } from '../steps/reboot-state.js';
 import { StepEnv } from '../steps/step-env.js';
-import type { Implementation, MacroStep, MicroStep, MicroStepContext } from '../workflow/types.js';
+import type {
+  Implementation,
+  MacroStep,
+  MicroStep,
+  MicroStepContext,
+  MicroStepTable,
+} from '../workflow/types.js';
 
 export interface NodeStepDeps {
   pool: NodeShell;
   tuning?: Partial<StepTuning>;
+  /** The deployments' micro-step table (createStepTable); tests give scripted steps here. */
+  stepTable?: (spec: DeploymentSpec, deps: StepDeps) => MicroStepTable;
 }
 
 /**

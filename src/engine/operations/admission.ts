@@ -72,6 +72,14 @@ export class AdmissionQueue {
     return { position: this.#queue.length, admitted };
   }
 
+  /**
+   * An operation that was already in flight before an engine restart (resumed, durable workflows):
+   * counted as running at once, whatever the bounds, since it was admitted then.
+   */
+  adopt(wid: string, nodes: number): void {
+    if (!this.#running.has(wid)) this.#take(wid, nodes);
+  }
+
   /** The operation ended (or never started): its slot and nodes go to the next ones. Idempotent. */
   release(wid: string): void {
     const nodes = this.#running.get(wid);

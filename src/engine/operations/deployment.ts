@@ -9,6 +9,7 @@ import { notFound } from '../server/http-errors.js';
 import { requestSignal } from '../server/request-signal.js';
 import { createStepTable } from '../steps/index.js';
 import type { ResumePoint } from '../workflow/breakpoint.js';
+import type { RecoveredNode } from '../workflow/journal.js';
 import { resumePointOf } from '../workflow/resume-point.js';
 import { runWorkflow } from '../workflow/runner.js';
 import type { NodeOutcome } from '../workflow/types.js';
@@ -18,6 +19,7 @@ import type { OperationPlan } from './operation-kind.js';
 import { DRY_RUN_QUERY, operationFollowRoutes, widParams } from './operation-routes.js';
 import type { OperationService, Preparation } from './operation-service.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
+import { ProgressJournal } from './progress-journal.js';
 
 // POST /deployment and what it starts, in one file: the route's handler makes the plan
 // (planDeployment) and has the operation service launch it; the plan's run is one runWorkflow per
@@ -104,11 +106,16 @@ export async function planDeployment(
   return deploymentPlan(ctx, deps, await prepareDeployment(ctx, caller, req, signal, prep), resumeFrom);
 }
 
-function deploymentPlan(
+/**
+ * The plan of a prepared deployment; `recovered`: the progress of its nodes an engine restart
+ * interrupted (deployment-recovery.ts), each node going on from there.
+ */
+export function deploymentPlan(
   ctx: EngineContext,
   deps: NodeStepDeps,
   prepared: PreparedDeployment,
   resumeFrom?: ResumePoint,
+  recovered?: ReadonlyMap<string, RecoveredNode>,
 ): OperationPlan<NodeOutcome> {
   const { env, request: req } = prepared;
   const envName = `${env.name}:${env.version}`;
@@ -132,9 +139,14 @@ function deploymentPlan(
     run: async (r) => {
       // The image stays in the cache while the deployment runs (never evicted in use).
       const unpin = ctx.files.pin(prepared.envSpec.image.md5);
+      // Each node's progress, durable: a restarted engine resumes it (decision 0033).
+      ctx.store.progress.begin(r.wid, envName, prepared.envSpec.image.md5);
+      const journal = new ProgressJournal(ctx.store.progress, r.wid, (e) =>
+        r.logger.warn({ err: e }, 'could not record the progress of the deployment'),
+      );
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
-          const steps = createStepTable(
+          const steps = (deps.stepTable ?? createStepTable)(
             {
               wid: r.wid,
               user: prepared.user,
@@ -173,13 +185,24 @@ function deploymentPlan(
             logger: r.logger,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),
             ...(resumeFrom ? { resumeFrom } : {}),
+            journal,
+            ...(recovered
+              ? {
+                  recovered,
+                  onResume: (step: string, nodes: readonly string[]) =>
+                    r.log.line(0, `engine restarted; resuming from ${step} for ${nodes.length} nodes`),
+                }
+              : {}),
             onEvent: (ev) => {
               r.log.event(ev);
               ctx.metrics?.steps.event(part.cluster.name, ev);
             },
           });
         }),
-      ).finally(unpin);
+      ).finally(() => {
+        journal.flush();
+        unpin();
+      });
       return perCluster.flat();
     },
     settle: (o) => {

@@ -3,9 +3,11 @@ import { KaployError } from '../../common/errors.js';
 import { ConsoleService } from '../nodeops/console-service.js';
 import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
+import { powerResumer } from '../nodeops/power-recovery.js';
 import type { EngineContext } from '../server/context.js';
 import { SshPool } from '../ssh/index.js';
 import { DEPLOY } from './deploy-kind.js';
+import { deploymentResumer } from './deployment-recovery.js';
 import { OperationService } from './operation-service.js';
 import { StoreHostKeys } from './store-host-keys.js';
 
@@ -22,7 +24,7 @@ export interface EngineServices {
   consoles: ConsoleService;
 }
 
-/** Reads the engine's key, opens the pool, and settles the operations a crash left unfinished. */
+/** Reads the engine's key, opens the pool, and resumes or settles the operations a crash left unfinished. */
 export function createEngineServices(ctx: EngineContext): EngineServices {
   let key: Buffer;
   try {
@@ -61,8 +63,12 @@ export function createEngineServices(ctx: EngineContext): EngineServices {
   return {
     pool,
     deps,
-    // Made with the engine, so the operations a crash left unfinished are settled at start.
-    operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER]),
+    // Made with the engine, so the operations a crash left unfinished are resumed (deployments,
+    // power) or settled (reboots) at start.
+    operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER], {
+      deploy: deploymentResumer(ctx, deps),
+      power: powerResumer(ctx, deps),
+    }),
     consoles: new ConsoleService(ctx),
   };
 }

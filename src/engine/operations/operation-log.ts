@@ -19,8 +19,21 @@ export class OperationLog {
   done = false;
   readonly #waiters = new Set<() => void>();
 
-  constructor(nodes: readonly string[]) {
+  /**
+   * `base`: the number of the first entry. The log of an operation an engine restart resumed
+   * starts far above any entry of the log before (lost with the engine): a reader still at a
+   * number of that one is below `base` and reads this one from its start.
+   */
+  constructor(
+    nodes: readonly string[],
+    readonly base = 0,
+  ) {
     for (const n of nodes) this.nodes.set(n, { state: 'waiting' });
+  }
+
+  /** The number the next entry will have: where a reader that read everything continues. */
+  get end(): number {
+    return this.base + this.entries.length;
   }
 
   line(level: number, text: string): void {
@@ -86,7 +99,7 @@ export class OperationLog {
   read(from: number, verbosity: number, debug: boolean): { lines: string[]; next: number } {
     const lines: string[] = [];
     const end = this.entries.length;
-    for (let i = Math.max(0, from); i < end; i++) {
+    for (let i = Math.max(0, from - this.base); i < end; i++) {
       const e = this.entries[i];
       if (!e) continue;
       if (e.kind === 'line') {
@@ -95,6 +108,6 @@ export class OperationLog {
         lines.push(...renderEvent(e.ev, verbosity, { debug }));
       }
     }
-    return { lines, next: end };
+    return { lines, next: this.base + end };
   }
 }

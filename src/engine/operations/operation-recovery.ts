@@ -1,7 +1,36 @@
 import { recordStats } from '../../stats/record-stats.js';
 import type { EngineContext } from '../server/context.js';
-import type { BaseOutcome, PlanKind } from './operation-kind.js';
+import type { WorkflowRow } from '../store/workflows-repo.js';
+import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
 import type { OperationResults } from './operation-results.js';
+
+/**
+ * How the log of a resumed operation is numbered: its n-th resumption numbers its entries from
+ * n * LOG_GENERATION, above any entry of the logs before (see OperationLog's `base`).
+ */
+export const LOG_GENERATION = 2 ** 40;
+
+/**
+ * How a kind resumes one of its operations an engine restart interrupted (durable workflows,
+ * docs/decisions/0033-durable-workflows.md): its plan, made again from the stored request and the
+ * progress its nodes recorded. Throws (or rejects) when it cannot go on: the operation then fails
+ * with that reason.
+ */
+export type Resumer = (row: WorkflowRow, signal: AbortSignal) => Promise<OperationPlan<BaseOutcome>>;
+
+/** The kinds that resume their interrupted operations (the others are settled as failed). */
+export type Resumers = Partial<Record<PlanKind<BaseOutcome>['name'], Resumer>>;
+
+/** What the operation service needs to make an interrupted operation live again. */
+export interface Resumption {
+  kind: PlanKind<BaseOutcome>;
+  wid: string;
+  user: string;
+  nodes: string[];
+  request: object;
+  created: number;
+  plan: (signal: AbortSignal) => Promise<OperationPlan<BaseOutcome>>;
+}
 
 /** The nodes a stored request names (unreadable request: none to settle). */
 function storedRequest(json: string): { request: unknown; nodes: string[] } {
@@ -19,45 +48,81 @@ function storedRequest(json: string): { request: unknown; nodes: string[] } {
 }
 
 /**
- * Operations an engine crash left unfinished (their workflow rows never got a status): each ends
- * failed, its nodes that still belong to it in the kind's failed state, with one statistics row
- * and one outcome per node, as if the engine had seen every node fail (one stopped while preparing,
- * which touched no node, gets its outcomes and no statistics row).
+ * Operations an engine crash left unfinished (their workflow rows never got a status): those that
+ * were running, of a kind with a resumer, go on (`resume`: the operation service makes them live
+ * again under their id, with the nodes that were still theirs); every other ends failed, as
+ * settleInterrupted says. The progress of operations finished since is dropped.
  */
-export function settleInterrupted(
+export function recoverInterrupted(
   ctx: EngineContext,
   results: OperationResults,
   kinds: readonly PlanKind<BaseOutcome>[],
+  resumers: Resumers,
+  resume: (r: Resumption) => void,
 ): void {
+  ctx.store.progress.forgetFinished();
   for (const kind of kinds) {
+    const resumer = resumers[kind.name];
     for (const w of ctx.store.workflows.list({ kind: kind.name, unfinished: true })) {
       const { request, nodes } = storedRequest(w.request);
       // Stopped while preparing (an image download) or queued by admission control: no node was
-      // touched, so no statistics row.
-      const touched = w.status !== 'preparing' && w.status !== 'queued';
-      const reason = `the engine stopped during the ${kind.noun}`;
-      const outcomes = nodes.map((node) =>
-        kind.unfinished(node, { status: 'ko', reason, durationMs: 0 }, request),
-      );
-      ctx.store.transaction(() => {
-        for (const n of nodes) {
-          if (ctx.store.nodes.get(n)?.wid === w.wid) ctx.store.nodes.update(n, { state: kind.failedState });
-        }
-        if (touched)
-          recordStats(
-            ctx.store.db,
-            kind.statsRows(outcomes, {
-              wid: w.wid,
-              user: w.user,
-              startMs: w.created,
-              env: '',
-              anonymous: false,
-              md5: '',
-            }),
-          );
-        results.save(w.wid, outcomes, { code: 'KAPLOY_INTERNAL', message: reason });
-        ctx.store.workflows.setStatus(w.wid, 'failed', true);
+      // touched, nothing to resume.
+      if (!resumer || w.status !== 'running' || typeof request !== 'object' || request === null) {
+        settleInterrupted(ctx, results, kind, w);
+        continue;
+      }
+      // Its nodes: those still given to it (the others were left out as busy, or taken since).
+      const ours = nodes.filter((n) => ctx.store.nodes.get(n)?.wid === w.wid);
+      resume({
+        kind,
+        wid: w.wid,
+        user: w.user,
+        nodes: ours,
+        request,
+        created: w.created,
+        plan: (signal) => resumer(w, signal),
       });
     }
   }
+}
+
+/**
+ * One operation an engine crash left unfinished, ended failed: its nodes that still belong to it
+ * in the kind's failed state, with one statistics row and one outcome per node, as if the engine
+ * had seen every node fail (one stopped while preparing or queued, which touched no node, gets its outcomes
+ * and no statistics row).
+ */
+function settleInterrupted(
+  ctx: EngineContext,
+  results: OperationResults,
+  kind: PlanKind<BaseOutcome>,
+  w: WorkflowRow,
+): void {
+  const { request, nodes } = storedRequest(w.request);
+  // Stopped while preparing (an image download) or queued by admission control: no node was
+  // touched, so no statistics row.
+  const touched = w.status !== 'preparing' && w.status !== 'queued';
+  const reason = `the engine stopped during the ${kind.noun}`;
+  const outcomes = nodes.map((node) =>
+    kind.unfinished(node, { status: 'ko', reason, durationMs: 0 }, request),
+  );
+  ctx.store.transaction(() => {
+    for (const n of nodes) {
+      if (ctx.store.nodes.get(n)?.wid === w.wid) ctx.store.nodes.update(n, { state: kind.failedState });
+    }
+    if (touched)
+      recordStats(
+        ctx.store.db,
+        kind.statsRows(outcomes, {
+          wid: w.wid,
+          user: w.user,
+          startMs: w.created,
+          env: '',
+          anonymous: false,
+          md5: '',
+        }),
+      );
+    results.save(w.wid, outcomes, { code: 'KAPLOY_INTERNAL', message: reason });
+    ctx.store.workflows.setStatus(w.wid, 'failed', true);
+  });
 }

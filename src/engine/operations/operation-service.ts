@@ -12,7 +12,7 @@ import { enterAdmission } from './admission-wait.js';
 import { longPollLog } from './log-long-poll.js';
 import type { BaseOutcome, OperationPlan, PlanKind } from './operation-kind.js';
 import { OperationLog } from './operation-log.js';
-import { settleInterrupted } from './operation-recovery.js';
+import { LOG_GENERATION, type Resumers, type Resumption, recoverInterrupted } from './operation-recovery.js';
 import { OperationResults } from './operation-results.js';
 
 type AnyKind = PlanKind<BaseOutcome>;
@@ -86,16 +86,64 @@ export class OperationService {
   /** The site-wide bound on operations and nodes in flight (admission.ts); no bound when unset. */
   readonly #admission: AdmissionQueue;
 
-  /** `kinds`: the kinds whose interrupted operations are settled now (at engine start). */
+  /**
+   * `kinds`: the kinds whose interrupted operations are settled now (at engine start), or resumed
+   * when `resumers` has one for their kind (durable workflows, operation-recovery.ts).
+   */
   constructor(
     private readonly ctx: EngineContext,
     kinds: readonly AnyKind[],
+    resumers: Resumers = {},
   ) {
     this.#results = new OperationResults(ctx.store.db);
     this.#clusters = new Map([...nodeIndex(ctx.config)].map(([n, c]) => [n, c.cluster]));
     this.#admission = new AdmissionQueue(ctx.config.admission ?? { maxOperations: 0, maxNodes: 0 });
-    settleInterrupted(ctx, this.#results, kinds);
+    recoverInterrupted(ctx, this.#results, kinds, resumers, (r) => this.#resume(r));
   }
+
+  // --- durable workflows (docs/decisions/0033-durable-workflows.md) ---
+  /**
+   * An operation an engine restart interrupted, live again under its id at once (followed, its
+   * nodes registered); its plan, made again from its stored request, starts it where its nodes
+   * were; a refusal of its checks ends it failed, its nodes in the kind's failed state.
+   */
+  #resume(r: Resumption): void {
+    const { kind, wid } = r;
+    const standIn: OperationPlan<BaseOutcome> = {
+      kind,
+      user: r.user,
+      nodes: r.nodes,
+      request: r.request,
+      env: '',
+      discarded: [],
+      debug: false,
+      run: async () => [],
+      settle: (o) =>
+        this.ctx.store.nodes.get(o.node)?.wid === wid ? { state: kind.failedState } : undefined,
+    };
+    const log = new OperationLog([], this.ctx.store.progress.resumed(wid) * LOG_GENERATION);
+    const live = this.#newLive(standIn, { wid, log, controller: new AbortController() });
+    live.startedAt = r.created;
+    live.touched = true;
+    for (const n of r.nodes) log.nodes.set(n, { state: 'waiting' });
+    // Admitted before the restart: counted in flight again, over the bound if need be.
+    this.#admission.adopt(wid, r.nodes.length);
+    const attached = this.#attach(live);
+    const { signal } = live.controller;
+    const start = async (): Promise<BaseOutcome[]> => {
+      try {
+        const plan = await r.plan(signal);
+        signal.throwIfAborted();
+        this.#begin(live, plan);
+        attached.reregister();
+      } catch (e) {
+        return this.#drive(live, () => Promise.reject(e));
+      }
+      return this.#drive(live);
+    };
+    live.done = start().finally(attached.detach);
+  }
+  // --- end of durable workflows ---
 
   /** Starts the operation; returns its id at once. */
   launch<O extends BaseOutcome>(plan: OperationPlan<O>): string {
@@ -536,7 +584,7 @@ export class OperationService {
       return { lines: [], next: q.from, done: true };
     }
     const page = l.log.read(q.from, q.verbosity, q.debug || l.plan.debug);
-    return { ...page, done: l.log.done && page.next >= l.log.entries.length };
+    return { ...page, done: l.log.done && page.next >= l.log.end };
   }
 
   /**

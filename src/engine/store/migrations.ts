@@ -82,6 +82,34 @@ CREATE TABLE uploads (
   { id: 3, name: 'rights-job', up: 'ALTER TABLE rights ADD COLUMN job INTEGER;' },
   // Rows marked at write time as needing no CSV quoting, so kastat exports join them in SQLite.
   { id: 4, name: 'stats-csv-plain', up: STATS_CSV_PLAIN_SQL },
+  // Durable workflows (docs/decisions/0033-durable-workflows.md): per operation and node, the last
+  // micro-step completed (NULL micro: an attempt started, none completed yet), the step it entered
+  // when that step cannot be redone safely, and, once known, the outcome, so an engine restart resumes each node where it was; and how often an operation was
+  // resumed (its log's numbering after a restart).
+  {
+    id: 5,
+    name: 'workflow-progress',
+    up: `
+CREATE TABLE workflow_progress (
+  wid TEXT NOT NULL,
+  node TEXT NOT NULL,
+  macro TEXT,
+  impl TEXT,
+  attempt INTEGER,
+  micro TEXT,
+  entered TEXT,
+  ledger TEXT,
+  outcome TEXT,
+  PRIMARY KEY (wid, node)
+) WITHOUT ROWID;
+CREATE TABLE workflow_runs (
+  wid TEXT PRIMARY KEY,
+  env TEXT NOT NULL DEFAULT '',
+  md5 TEXT NOT NULL DEFAULT '',
+  resumes INTEGER NOT NULL DEFAULT 0
+);
+`,
+  },
 ];
 
 /** Applies the pending migrations in id order; returns the ids applied. */

@@ -6,6 +6,7 @@ import { EnvironmentsRepo } from './environments-repo.js';
 import { KnownHostsRepo } from './known-hosts-repo.js';
 import { MIGRATIONS, type Migration, runMigrations } from './migrations.js';
 import { NodesRepo } from './nodes-repo.js';
+import { ProgressRepo } from './progress-repo.js';
 import { RightsRepo } from './rights-repo.js';
 import { UploadsRepo } from './uploads-repo.js';
 import { UsersRepo } from './users-repo.js';
@@ -26,6 +27,7 @@ export interface Store {
   readonly workflows: WorkflowsRepo;
   readonly knownHosts: KnownHostsRepo;
   readonly uploads: UploadsRepo;
+  readonly progress: ProgressRepo;
   /** Runs fn in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -67,6 +69,7 @@ export function openStore(file: string, opts: { migrations?: readonly Migration[
     workflows: new WorkflowsRepo(db),
     knownHosts: new KnownHostsRepo(db),
     uploads: new UploadsRepo(db),
+    progress: new ProgressRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

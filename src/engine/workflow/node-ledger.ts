@@ -1,4 +1,5 @@
 import { KaployError } from '../../common/errors.js';
+import type { NodeRecord } from './journal.js';
 import type { Implementation, MacroRecord, MacroStep, MicroStep, NodeOutcome } from './types.js';
 
 /** Where a node is, or where it stopped. */
@@ -26,9 +27,11 @@ interface NodeRun {
 export class NodeLedger {
   private readonly runs = new Map<string, NodeRun>();
 
+  /** `onFinish`: the outcomes each finish call made (the durable journal's). */
   constructor(
     nodes: readonly string[],
     private readonly now: () => number,
+    private readonly onFinish?: (outcomes: NodeOutcome[]) => void,
   ) {
     const t = now();
     for (const n of nodes) {
@@ -43,6 +46,25 @@ export class NodeLedger {
     const r = this.runs.get(node);
     if (!r) throw new KaployError('KAPLOY_INTERNAL', `Workflow runner: unknown node ${node}`, { node });
     return r;
+  }
+
+  /** The node's statistics record so far (what the durable journal keeps). */
+  record(node: string): NodeRecord {
+    const r = this.run(node);
+    return { startedAt: r.startedAt, attempts: r.attempts, steps: r.steps };
+  }
+
+  /**
+   * A node resumed after an engine restart in the attempt `attempt` of `macro`: its record as it
+   * was, that attempt not counted yet (startAttempt counts it again), or its outcome if it had one.
+   */
+  restore(node: string, rec: NodeRecord, macro?: MacroStep, outcome?: NodeOutcome): void {
+    const r = this.run(node);
+    r.startedAt = rec.startedAt;
+    r.steps = { ...rec.steps };
+    r.attempts = Math.max(0, rec.attempts - (macro ? 1 : 0));
+    r.macroAttempts = macro ? (rec.steps[macro]?.retries ?? 0) : 0;
+    if (outcome) r.outcome = outcome;
   }
 
   enterMacro(nodes: readonly string[]): void {
@@ -83,6 +105,7 @@ export class NodeLedger {
 
   finish(nodes: readonly string[], status: NodeOutcome['status'], where?: Position, reason?: string): void {
     const t = this.now();
+    const made: NodeOutcome[] = [];
     for (const n of nodes) {
       const r = this.run(n);
       if (r.outcome) continue;
@@ -95,7 +118,9 @@ export class NodeLedger {
         durationMs: t - r.startedAt,
         steps: r.steps,
       };
+      made.push(r.outcome);
     }
+    if (made.length > 0) this.onFinish?.(made);
   }
 
   isFinished(node: string): boolean {

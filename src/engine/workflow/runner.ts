@@ -11,8 +11,10 @@ import {
 } from './breakpoint.js';
 import { type Clock, realClock } from './clock.js';
 import type { WorkflowEvent } from './events.js';
+import type { JournalPoint, RecoveredNode, WorkflowJournal } from './journal.js';
 import { pruneMicroSteps } from './micro-steps.js';
 import { NodeLedger, type Position } from './node-ledger.js';
+import { redoRefusal } from './redo-safety.js';
 import { resolvePlan } from './resolve-plan.js';
 import { TaskGroup } from './task-group.js';
 import {
@@ -42,6 +44,15 @@ export interface RunWorkflowParams {
   breakpoint?: string | Breakpoint;
   /** Continue every node from where an earlier run stopped at a breakpoint. */
   resumeFrom?: ResumePoint;
+  /** Told of each node's progress, so an engine restart can resume the run (durable workflows). */
+  journal?: WorkflowJournal;
+  /**
+   * The run an engine restart interrupted: each node goes on after the last micro-step it
+   * completed (a node with nothing recorded starts at the beginning); a node with an outcome keeps
+   * it. `onResume` hears where each group of nodes goes on from.
+   */
+  recovered?: ReadonlyMap<string, RecoveredNode>;
+  onResume?: (step: string, nodes: readonly string[]) => void;
   onEvent?: (ev: WorkflowEvent) => void;
   /** Clock for durations (ms); the clock's now by default. */
   now?: () => number;
@@ -83,7 +94,9 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     }
   }
 
-  const ledger = new NodeLedger(p.nodes, now);
+  const journal = p.journal;
+  const ledger = new NodeLedger(p.nodes, now, journal && ((o) => journal.finished(o)));
+  const recordOf = (node: string) => ledger.record(node);
   const log = p.logger.child({ workflow: p.wid });
   const startedAt = now();
   const emit = (ev: WorkflowEvent): void => {
@@ -144,6 +157,11 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     const att = new Attempt(macro, macroIndex, instanceIndex, number, inst, steps, nodes, now(), clock);
     live.add(att);
     ledger.startAttempt(nodes, macro, inst.impl, inst.timeoutSec);
+    // A retry or a fallback starts its implementation again: what the journal said is done no
+    // longer holds (the first attempt of a macro-step follows from the last step of the one before).
+    // A resumed attempt (fromMicro > 0) keeps what its nodes completed.
+    if (journal && fromMicro === 0 && (number > 0 || instanceIndex > 0))
+      journal.reached(nodes, { macro, impl: inst.impl, attempt: number }, recordOf);
     emit({
       kind: 'macro_start',
       macro,
@@ -241,6 +259,15 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
   };
 
   const runMicro = async (att: Attempt, group: string[], index: number, at: Position) => {
+    const point: JournalPoint = {
+      macro: at.macro,
+      impl: at.impl,
+      attempt: att.number,
+      ...(index > 0 ? { micro: att.steps[index - 1] as MicroStep } : {}),
+    };
+    // A step that cannot be redone is recorded as entered before it runs: a restart then knows
+    // whether the node was in it (it fails) or not yet (it runs it).
+    if (journal && redoRefusal(at.micro)) journal.entering(group, point, at.micro, recordOf);
     emit({ kind: 'micro_start', ...at, nodes: group });
     const callStart = now();
     const pending = new Set(group);
@@ -263,6 +290,12 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
       count = 0;
       if (att.timedOut) return; // the timeout already took these nodes
       emit({ kind: 'micro_end', ...at, nodes: seen, ok: okBatch.length, durationMs: now() - callStart });
+      if (journal && okBatch.length > 0)
+        journal.reached(
+          okBatch,
+          { macro: at.macro, impl: at.impl, attempt: att.number, micro: at.micro },
+          recordOf,
+        );
       for (const [reason, nodes] of koBatch) {
         const still = att.stillInside(nodes);
         if (still.length > 0) failed(att, still, at.micro, reason);
@@ -332,14 +365,100 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     flush();
   };
 
+  /**
+   * After an engine restart: each node goes on after the last micro-step it completed, grouped by
+   * where that is; a node known to have entered a step that cannot be redone, or whose position
+   * this plan does not run, ends KO with the reason.
+   */
+  const resumeRecovered = (nodes: readonly string[], recovered: ReadonlyMap<string, RecoveredNode>) => {
+    const groups = new Map<string, { nodes: string[]; go: () => void; step: string }>();
+    const join = (key: string, step: string, node: string, go: (g: string[]) => void) => {
+      let g = groups.get(key);
+      if (!g) {
+        const list: string[] = [];
+        g = { nodes: list, go: () => go(list), step };
+        groups.set(key, g);
+      }
+      g.nodes.push(node);
+    };
+    for (const node of nodes) {
+      const rec = recovered.get(node);
+      const at = rec?.at;
+      if (rec?.record) ledger.restore(node, rec.record, at?.macro, rec.outcome);
+      if (rec?.outcome) continue;
+      if (!at) {
+        const first = plan.SetDeploymentEnv[0]!;
+        join('start', `${first.impl}-${stepsOf(first.impl)[0] ?? 'dummy'}`, node, (g) => startMacro(g, 0));
+        continue;
+      }
+      const macroIndex = MACRO_STEPS.indexOf(at.macro);
+      const instanceIndex = plan[at.macro]?.findIndex((i) => i.impl === at.impl) ?? -1;
+      const steps = stepsOf(at.impl);
+      const done = at.micro === undefined ? -1 : steps.indexOf(at.micro);
+      const where: Position = { macro: at.macro, impl: at.impl, micro: at.micro ?? steps[0] ?? 'dummy' };
+      if (macroIndex < 0 || instanceIndex < 0 || (at.micro !== undefined && done < 0)) {
+        ledger.finish(
+          [node],
+          'ko',
+          where,
+          `the engine restarted and this deployment no longer runs ${at.impl}-${where.micro}`,
+        );
+        continue;
+      }
+      const next = steps[done + 1];
+      if (next === undefined) {
+        const following = MACRO_STEPS[macroIndex + 1];
+        const inst = following && plan[following][0];
+        join(
+          `macro ${macroIndex + 1}`,
+          inst ? `${inst.impl}-${stepsOf(inst.impl)[0] ?? 'dummy'}` : 'the end',
+          node,
+          (g) => startMacro(g, macroIndex + 1),
+        );
+        continue;
+      }
+      const refusal = redoRefusal(next);
+      if (refusal && rec?.entered === next) {
+        ledger.finish(
+          [node],
+          'ko',
+          { ...where, micro: next },
+          `the engine restarted during ${at.impl}-${next}: ${refusal}`,
+        );
+        continue;
+      }
+      join(`${macroIndex} ${instanceIndex} ${at.attempt} ${done + 1}`, `${at.impl}-${next}`, node, (g) =>
+        startAttempt(g, macroIndex, instanceIndex, at.attempt, done + 1, false),
+      );
+    }
+    for (const g of groups.values()) {
+      p.onResume?.(g.step, g.nodes);
+      g.go();
+    }
+  };
+
   emit({ kind: 'workflow_start', wid: p.wid, nodes: p.nodes, plan, notes });
   log.info({ nodes: p.nodes.length }, 'workflow started');
   p.signal.addEventListener('abort', abortLive, { once: true });
   try {
     if (p.nodes.length > 0) {
       const nodes = [...p.nodes];
-      if (resume) {
+      if (p.recovered) {
+        resumeRecovered(nodes, p.recovered);
+      } else if (resume && p.resumeFrom) {
         ledger.enterMacro(nodes);
+        // Where the nodes start is what they completed, for a restart of this run too.
+        const before = stepsOf(p.resumeFrom.impl)[resume.microIndex - 1];
+        journal?.reached(
+          nodes,
+          {
+            macro: p.resumeFrom.macro,
+            impl: p.resumeFrom.impl,
+            attempt: 0,
+            ...(before ? { micro: before } : {}),
+          },
+          recordOf,
+        );
         startAttempt(nodes, resume.macroIndex, resume.instanceIndex, 0, resume.microIndex, true);
       } else {
         startMacro(nodes, 0);

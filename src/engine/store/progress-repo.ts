@@ -1,0 +1,104 @@
+import type { Database } from 'better-sqlite3';
+
+/** Where one node of an operation is: the last micro-step it completed in an attempt. */
+export interface ProgressPosition {
+  node: string;
+  macro: string;
+  impl: string;
+  attempt: number;
+  /** The last micro-step completed in this attempt; null: the attempt started, none completed. */
+  micro: string | null;
+  /** The next micro-step, when it cannot be redone safely and the node is entering it. */
+  entered: string | null;
+  /** JSON: the node's statistics record so far (the workflow runner's ledger). */
+  ledger: string;
+}
+
+/** One node's row: its position (absent when it finished before completing any step) and outcome. */
+export interface ProgressRow {
+  node: string;
+  macro: string | null;
+  impl: string | null;
+  attempt: number | null;
+  micro: string | null;
+  entered: string | null;
+  ledger: string | null;
+  /** JSON: the node's final outcome once known. */
+  outcome: string | null;
+}
+
+/**
+ * Per-node progress of running operations (durable workflows, docs/decisions/0033): written as the
+ * nodes complete micro-steps, read at engine start to resume each node where it was.
+ */
+export class ProgressRepo {
+  constructor(private readonly db: Database) {}
+
+  /** Positions, then outcomes, in one transaction (one commit, one fsync). */
+  write(
+    wid: string,
+    positions: readonly ProgressPosition[],
+    outcomes: readonly { node: string; outcome: string }[],
+  ): void {
+    const at = this.db.prepare(
+      `INSERT INTO workflow_progress (wid, node, macro, impl, attempt, micro, entered, ledger)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(wid, node) DO UPDATE SET macro = excluded.macro, impl = excluded.impl,
+         attempt = excluded.attempt, micro = excluded.micro, entered = excluded.entered,
+         ledger = excluded.ledger`,
+    );
+    const end = this.db.prepare(
+      `INSERT INTO workflow_progress (wid, node, outcome) VALUES (?, ?, ?)
+       ON CONFLICT(wid, node) DO UPDATE SET outcome = excluded.outcome`,
+    );
+    this.db.transaction(() => {
+      for (const p of positions)
+        at.run(wid, p.node, p.macro, p.impl, p.attempt, p.micro, p.entered, p.ledger);
+      for (const o of outcomes) end.run(wid, o.node, o.outcome);
+    })();
+  }
+
+  of(wid: string): ProgressRow[] {
+    return this.db
+      .prepare(
+        'SELECT node, macro, impl, attempt, micro, entered, ledger, outcome FROM workflow_progress WHERE wid = ?',
+      )
+      .all(wid) as ProgressRow[];
+  }
+
+  /** What a run deploys (`name:version` and image md5), recorded when it starts. */
+  begin(wid: string, env: string, md5: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO workflow_runs (wid, env, md5) VALUES (?, ?, ?)
+         ON CONFLICT(wid) DO UPDATE SET env = excluded.env, md5 = excluded.md5`,
+      )
+      .run(wid, env, md5);
+  }
+
+  run(wid: string): { env: string; md5: string; resumes: number } | undefined {
+    return this.db.prepare('SELECT env, md5, resumes FROM workflow_runs WHERE wid = ?').get(wid) as
+      | { env: string; md5: string; resumes: number }
+      | undefined;
+  }
+
+  /** One more resumption of `wid`; returns how many it has had, this one included. */
+  resumed(wid: string): number {
+    const row = this.db
+      .prepare(
+        `INSERT INTO workflow_runs (wid, resumes) VALUES (?, 1)
+         ON CONFLICT(wid) DO UPDATE SET resumes = resumes + 1 RETURNING resumes`,
+      )
+      .get(wid) as { resumes: number };
+    return row.resumes;
+  }
+
+  /** Drops the progress of finished operations (kept until the next start: their end is recorded). */
+  forgetFinished(): void {
+    const finished = 'SELECT wid FROM workflows WHERE finished IS NOT NULL';
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM workflow_progress WHERE wid IN (${finished})`).run();
+      this.db.prepare(`DELETE FROM workflow_runs WHERE wid IN (${finished})`).run();
+    })();
+  }
+}
