@@ -17,6 +17,7 @@ import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
 import { DRY_RUN_QUERY, operationFollowRoutes, widParams } from './operation-routes.js';
 import type { OperationService, Preparation } from './operation-service.js';
+import { deploymentPreemption, wasPreempted } from './preemption.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
 
 // POST /deployment and what it starts, in one file: the route's handler makes the plan
@@ -132,6 +133,14 @@ function deploymentPlan(
     run: async (r) => {
       // The image stays in the cache while the deployment runs (never evicted in use).
       const unpin = ctx.files.pin(prepared.envSpec.image.md5);
+      // --force: the deployments running on these nodes lose them, and are told by whom.
+      const preemption = deploymentPreemption(
+        ctx,
+        r,
+        req.force
+          ? { user: prepared.user, nodes: prepared.parts.flatMap((p) => p.nodes.map((n) => n.name)) }
+          : undefined,
+      );
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
           const steps = createStepTable(
@@ -168,9 +177,10 @@ function deploymentPlan(
             nodes: part.nodes.map((n) => n.name),
             plan: part.plan,
             options: part.options,
-            steps,
+            steps: preemption.steps(steps),
             signal: r.signal,
             logger: r.logger,
+            takenBy: preemption.takenBy,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),
             ...(resumeFrom ? { resumeFrom } : {}),
             onEvent: (ev) => {
@@ -183,6 +193,8 @@ function deploymentPlan(
       return perCluster.flat();
     },
     settle: (o) => {
+      // A node another deployment took (--force) is that one's now: its state is left to it.
+      if (wasPreempted(o)) return undefined;
       if (o.status === 'ok')
         return {
           state: isProduction ? 'prod_env' : 'deployed',
