@@ -11,6 +11,8 @@ export interface OperationOutcome {
   impl?: string;
   micro?: string;
   reason?: string;
+  /** A stable code for why, when one applies: KAPLOY_PREEMPTED (another deployment took the node with --force). */
+  code?: string;
   /** kapower3 --status: what the node's power status command answered. */
   output?: string;
 }

@@ -42,6 +42,10 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
     )
     .option('--nic-rate <bytes/s>', 'NIC rate of every node, in bytes per second (default: unlimited)')
     .option('--ssh-port <port>', 'SSH port of every node (each node has its own address)')
+    .option(
+      '--tls',
+      'serve the engine over HTTPS: a CA and an engine certificate for 127.0.0.1/localhost made with openssl in DIR/tls (keys owner-only); client.yaml verifies against the CA',
+    )
     .action(
       async (o: {
         nodes: string;
@@ -52,6 +56,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
         firmwareDelay?: string;
         nicRate?: string;
         sshPort?: string;
+        tls?: boolean;
       }) => {
         const r = await testbedUp(
           {
@@ -63,6 +68,7 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
             ...(o.firmwareDelay === undefined ? {} : { firmwareDelay: o.firmwareDelay }),
             ...(o.nicRate === undefined ? {} : { nicRate: o.nicRate }),
             ...(o.sshPort === undefined ? {} : { sshPort: o.sshPort }),
+            ...(o.tls ? { tls: true } : {}),
           },
           { signal: ctx.signal, progress: upProgress(process.stderr) },
         );
@@ -74,7 +80,9 @@ export function registerTestbed(program: Command, ctx: SubcommandContext): void 
           [
             `virtual site '${r.state.site}' is up: ${r.state.nodes} nodes (${states}), daemon pid ${r.pid}`,
             `  control API  http://127.0.0.1:${r.state.bmcPort}   log ${l.log}`,
-            ...(r.engineUrl ? [`  engine       ${r.engineUrl}`] : []),
+            ...(r.engineUrl
+              ? [`  engine       ${r.engineUrl}${r.state.tls ? `   CA ${l.tlsDir}/ca.pem` : ''}`]
+              : []),
             `  files        ${l.siteYaml} ${l.nodeFile} ${l.sshConfig} ${l.knownHosts} ${l.clientYaml} ${l.keysDir}/ ${l.envsDir}/`,
             `  use it:      . ${l.env}`,
             `  then e.g.:   ssh -F ${l.sshConfig} node-1.${r.state.site}${o.domain === undefined ? '' : `.${o.domain}`} hostname`,

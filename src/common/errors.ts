@@ -30,6 +30,11 @@ export const APP_CODES = {
   KAPLOY_CHECKSUM: 104,
   /** A site's OAR refused a request, or answered what its commands never print (oargrid). */
   KAPLOY_OAR: 105,
+  /**
+   * A per-node outcome, never an exception: another user's deployment took the node with --force
+   * (`taken by <user>'s deployment <wid> (--force)`); the node ends cancelled in the operation it left.
+   */
+  KAPLOY_PREEMPTED: 106,
   KAPLOY_INTERNAL: 199,
 } as const;
 

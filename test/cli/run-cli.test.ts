@@ -30,6 +30,8 @@ const EXPECTED: Record<KaployErrorCode, number> = {
   KAPLOY_NOT_FOUND: EXIT.REFUSED,
   KAPLOY_CHECKSUM: EXIT.REFUSED,
   KAPLOY_OAR: EXIT.REFUSED,
+  // A per-node outcome's code, never thrown: the run's exit code comes from the outcomes (1 or 2).
+  KAPLOY_PREEMPTED: EXIT.REFUSED,
   KAPLOY_INTERNAL: EXIT.INTERNAL,
 };
 

@@ -10,6 +10,7 @@ function toApiOutcome(o: NodeOutcome): OperationOutcome {
     ...(o.impl ? { impl: o.impl } : {}),
     ...(o.micro ? { micro: o.micro } : {}),
     ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.code ? { code: o.code } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import type { EngineServices } from './engine-services.js';
 import type { OperationPlan } from './operation-kind.js';
 import { DRY_RUN_QUERY, operationFollowRoutes, widParams } from './operation-routes.js';
 import type { OperationService, Preparation } from './operation-service.js';
+import { deploymentPreemption, wasPreempted } from './preemption.js';
 import { describeSteps, type PreparedDeployment, prepareDeployment } from './prepare-deployment.js';
 import { ProgressJournal } from './progress-journal.js';
 
@@ -144,6 +145,14 @@ export function deploymentPlan(
       const journal = new ProgressJournal(ctx.store.progress, r.wid, (e) =>
         r.logger.warn({ err: e }, 'could not record the progress of the deployment'),
       );
+      // --force: the deployments running on these nodes lose them, and are told by whom.
+      const preemption = deploymentPreemption(
+        ctx,
+        r,
+        req.force
+          ? { user: prepared.user, nodes: prepared.parts.flatMap((p) => p.nodes.map((n) => n.name)) }
+          : undefined,
+      );
       const perCluster = await Promise.all(
         prepared.parts.map((part) => {
           const steps = (deps.stepTable ?? createStepTable)(
@@ -180,9 +189,10 @@ export function deploymentPlan(
             nodes: part.nodes.map((n) => n.name),
             plan: part.plan,
             options: part.options,
-            steps,
+            steps: preemption.steps(steps),
             signal: r.signal,
             logger: r.logger,
+            takenBy: preemption.takenBy,
             ...(req.breakpoint ? { breakpoint: req.breakpoint } : {}),
             ...(resumeFrom ? { resumeFrom } : {}),
             journal,
@@ -206,6 +216,8 @@ export function deploymentPlan(
       return perCluster.flat();
     },
     settle: (o) => {
+      // A node another deployment took (--force) is that one's now: its state is left to it.
+      if (wasPreempted(o)) return undefined;
       if (o.status === 'ok')
         return {
           state: isProduction ? 'prod_env' : 'deployed',

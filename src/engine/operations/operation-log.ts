@@ -60,6 +60,12 @@ export class OperationLog {
         for (const n of ev.nodes)
           this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'breakpoint' });
         break;
+      case 'cancelled':
+        // Taken by another deployment (--force): final now, while the others go on.
+        if (ev.reason !== undefined)
+          for (const n of ev.nodes)
+            this.nodes.set(n, { macro: ev.macro, micro: ev.micro, state: 'cancelled', error: ev.reason });
+        break;
       default:
         break;
     }

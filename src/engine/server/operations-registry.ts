@@ -1,3 +1,5 @@
+import { TakenNodes } from './taken-nodes.js';
+
 /**
  * Operations running in this engine (deployments, reboots, power, consoles). Each registers when it
  * starts and unregisters when done, so that revoking a user's rights can end exactly the
@@ -15,6 +17,8 @@ export interface RunningOperation {
 
 export class OperationRegistry {
   readonly #ops = new Map<string, RunningOperation>();
+  /** Nodes taken from running operations by another's --force (src/engine/operations/preemption.ts). */
+  readonly taken = new TakenNodes();
 
   /** Registers an operation; returns the function that unregisters it. */
   register(op: RunningOperation): () => void {
@@ -24,6 +28,7 @@ export class OperationRegistry {
 
   unregister(wid: string): void {
     this.#ops.delete(wid);
+    this.taken.forget(wid);
   }
 
   get(wid: string): RunningOperation | undefined {

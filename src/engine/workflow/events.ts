@@ -89,6 +89,8 @@ export type WorkflowEvent =
     }
   | {
       kind: 'cancelled';
+      /** Why, when not the whole workflow's cancel: another deployment took these nodes (--force). */
+      reason?: string;
       macro: MacroStep;
       impl: Implementation;
       micro: MicroStep;

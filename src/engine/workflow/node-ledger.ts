@@ -103,7 +103,13 @@ export class NodeLedger {
     }
   }
 
-  finish(nodes: readonly string[], status: NodeOutcome['status'], where?: Position, reason?: string): void {
+  finish(
+    nodes: readonly string[],
+    status: NodeOutcome['status'],
+    where?: Position,
+    reason?: string,
+    code?: string,
+  ): void {
     const t = this.now();
     const made: NodeOutcome[] = [];
     for (const n of nodes) {
@@ -114,6 +120,7 @@ export class NodeLedger {
         status,
         ...(where ? { macro: where.macro, impl: where.impl, micro: where.micro } : {}),
         ...(reason === undefined ? {} : { reason }),
+        ...(code === undefined ? {} : { code }),
         attempts: r.attempts,
         durationMs: t - r.startedAt,
         steps: r.steps,

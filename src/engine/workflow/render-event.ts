@@ -73,7 +73,10 @@ export function renderEvent(ev: WorkflowEvent, verbosity: number, opts: RenderOp
       at(1, `Breakpoint reached for ${foldNodes(ev.nodes)}`);
       break;
     case 'cancelled':
-      at(0, `Deployment cancelled in ${ev.impl}-${ev.micro} for ${foldNodes(ev.nodes)}`);
+      at(
+        0,
+        `Deployment cancelled in ${ev.impl}-${ev.micro} for ${foldNodes(ev.nodes)}${ev.reason ? `: ${ev.reason}` : ''}`,
+      );
       break;
     case 'note':
       at(ev.verbosity, `   * ${ev.text}`);

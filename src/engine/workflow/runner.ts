@@ -39,6 +39,12 @@ export interface RunWorkflowParams {
   steps: MicroStepTable;
   /** Cancels the whole workflow: in-flight micro-steps are aborted, nodes end `cancelled`. */
   signal: AbortSignal;
+  /**
+   * Why a node was taken from this workflow by another operation (--force), if it was: such a
+   * node is not retried nor given to another micro-step, it ends `cancelled` with that reason
+   * and code KAPLOY_PREEMPTED (src/engine/operations/preemption.ts).
+   */
+  takenBy?: (node: string) => string | undefined;
   logger: Logger;
   /** `MACRO[:micro]` text (checked against the plan) or an already parsed breakpoint. */
   breakpoint?: string | Breakpoint;
@@ -133,6 +139,24 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
     emit({ kind: 'cancelled', ...at, nodes });
   };
 
+  /** Ends the nodes another operation took (cancelled, with its reason); returns the others. */
+  const dropTaken = (nodes: string[], at: Position): string[] => {
+    if (!p.takenBy) return nodes;
+    const byReason = new Map<string, string[]>();
+    const kept: string[] = [];
+    for (const n of nodes) {
+      const reason = p.takenBy(n);
+      if (reason === undefined) kept.push(n);
+      else byReason.set(reason, [...(byReason.get(reason) ?? []), n]);
+    }
+    for (const [reason, taken] of byReason) {
+      ledger.leaveMacro(taken, at.macro);
+      ledger.finish(taken, 'cancelled', at, reason, 'KAPLOY_PREEMPTED');
+      emit({ kind: 'cancelled', ...at, nodes: taken, reason });
+    }
+    return kept;
+  };
+
   const startMacro = (nodes: string[], macroIndex: number) => {
     const macro = MACRO_STEPS[macroIndex];
     if (macro === undefined) return finishOk(nodes);
@@ -201,11 +225,13 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
   };
 
   /** Nodes that failed this attempt: retry, fall back, or end KO (cancelled if the workflow is). */
-  const failed = (att: Attempt, nodes: string[], micro: MicroStep, reason: string) => {
+  const failed = (att: Attempt, given: string[], micro: MicroStep, reason: string) => {
     const at: Position = { macro: att.macro, impl: att.inst.impl, micro };
-    for (const n of nodes) att.inside.delete(n);
+    for (const n of given) att.inside.delete(n);
     retire(att);
-    if (p.signal.aborted) return cancel(nodes, at);
+    if (p.signal.aborted) return cancel(given, at);
+    const nodes = dropTaken(given, at);
+    if (nodes.length === 0) return;
     emit({ kind: 'nodes_ko', ...at, reason, nodes, durationMs: now() - att.startedAt });
     log.debug({ step: `${at.impl}-${micro}`, nodes: nodes.length, reason }, 'nodes failed');
     if (att.number < att.inst.retries) {
@@ -229,10 +255,18 @@ export async function runWorkflow(p: RunWorkflowParams): Promise<NodeOutcome[]> 
   };
 
   const runStep = async (att: Attempt, given: string[], index: number, skipBreakpoint: boolean) => {
-    const group = att.stillInside(given);
-    if (group.length === 0) return;
+    const inside = att.stillInside(given);
+    if (inside.length === 0) return;
     const impl = att.inst.impl;
     const micro = att.steps[index];
+    const taken = inside.filter((n) => p.takenBy?.(n) !== undefined);
+    if (taken.length > 0) {
+      for (const n of taken) att.inside.delete(n);
+      retire(att);
+      dropTaken(taken, { macro: att.macro, impl, micro: micro ?? att.steps[index - 1] ?? 'dummy' });
+    }
+    const group = taken.length > 0 ? att.stillInside(inside) : inside;
+    if (group.length === 0) return;
     if (micro === undefined) {
       for (const n of group) att.inside.delete(n);
       retire(att);

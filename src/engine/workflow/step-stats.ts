@@ -34,7 +34,7 @@ export function stepStats(o: NodeOutcome): StepStats {
     o.status === 'ko'
       ? `${where}: ${o.reason ?? 'unknown error'}`
       : o.status === 'cancelled'
-        ? `Cancelled in ${where}`
+        ? `Cancelled in ${where}${o.code === 'KAPLOY_PREEMPTED' ? `: ${o.reason}` : ''}`
         : o.status === 'breakpoint'
           ? `Breakpoint before ${where}`
           : '';

@@ -106,6 +106,8 @@ export interface NodeOutcome {
   impl?: Implementation;
   micro?: MicroStep;
   reason?: string;
+  /** A stable code for why it ended so, when one applies (KAPLOY_PREEMPTED). */
+  code?: string;
   attempts: number;
   durationMs: number;
   steps: Partial<Record<MacroStep, MacroRecord>>;

@@ -47,6 +47,8 @@ export async function startEngine(
   url: string,
   adminTokenFile: string,
   signal?: AbortSignal,
+  /** `up --tls`: the CA the engine's certificate is verified against. */
+  ca?: Buffer,
 ): Promise<number> {
   await stopEngine(l);
   const fd = openSync(engineLog(l), 'a', 0o600);
@@ -65,7 +67,12 @@ export async function startEngine(
   if (pid === undefined)
     throw new KaployError('KAPLOY_INTERNAL', `cannot start the engine: ${tail(engineLog(l))}`);
   writeFileSync(pidFile(l), `${pid}\n`);
-  const client = new ApiClient({ url, token: readToken(adminTokenFile), serverName: 'engine' });
+  const client = new ApiClient({
+    url,
+    token: readToken(adminTokenFile),
+    serverName: 'engine',
+    ...(ca ? { ca } : {}),
+  });
   try {
     const end = Date.now() + 30_000;
     for (;;) {

@@ -18,6 +18,8 @@ export interface TestbedLayout {
   userKey: string;
   hostKeysDir: string;
   tokensDir: string;
+  /** `up --tls`: the site's CA and the engine's certificate and key (mode 700). */
+  tlsDir: string;
   tftpDir: string;
   bootDir: string;
   imagesDir: string;
@@ -48,6 +50,7 @@ export function testbedLayout(dir: string): TestbedLayout {
     userKey: p('keys', 'user'),
     hostKeysDir: p('keys', 'hosts'),
     tokensDir: p('tokens'),
+    tlsDir: p('tls'),
     tftpDir: p('tftp'),
     bootDir: p('tftp', 'pxelinux.cfg'),
     imagesDir: p('images'),

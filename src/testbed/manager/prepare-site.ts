@@ -11,6 +11,7 @@ import { isPortFree, pickFreePort } from './ports.js';
 import { writeSiteFiles } from './site-files.js';
 import { renderSiteYaml } from './site-yaml.js';
 import { readState, type TestbedState, writeBmcToken, writeState } from './testbed-state.js';
+import { writeTlsFiles } from './tls-files.js';
 import type { UpOptions } from './up-options.js';
 
 export interface PreparedTestbed {
@@ -70,6 +71,7 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
     sshPort: o.sshPort,
     bmcPort: await pickFreePort(),
     enginePort: await pickFreePort(),
+    ...(o.tls ? { tls: true } : {}),
     bootDelayMs: o.bootDelayMs,
     ...(o.firmwareDelayMs === undefined ? {} : { firmwareDelayMs: o.firmwareDelayMs }),
     ...(o.nicBytesPerSec === undefined ? {} : { nicBytesPerSec: o.nicBytesPerSec }),
@@ -77,6 +79,9 @@ export async function prepareTestbed(o: UpOptions, signal?: AbortSignal): Promis
     token: await writeBmcToken(l),
   };
   await mkdir(l.engineDataDir, { recursive: true });
+  // A fresh CA and engine certificate at each `up --tls`; none left from an earlier one without.
+  if (o.tls) await writeTlsFiles(l, signal);
+  else await rm(l.tlsDir, { recursive: true, force: true });
   await writeSiteFiles(l, state, nodes, hostKeys, renderSiteYaml(l, state, nodes, kaployJs));
   await writeState(l, state);
   return { layout: l, state, nodes };

@@ -8,7 +8,8 @@ import type { PlannedNode } from './addresses.js';
 import type { TestbedLayout } from './layout.js';
 import { packageBins } from './package-paths.js';
 import { DEPLOY_INITRD, DEPLOY_KERNEL, PARTITIONING } from './site-yaml.js';
-import type { TestbedState } from './testbed-state.js';
+import { engineUrl, type TestbedState } from './testbed-state.js';
+import { tlsFiles } from './tls-files.js';
 
 /** The node file, one name per line, as OAR writes $OAR_NODEFILE. */
 const renderNodeFile = (nodes: PlannedNode[]) => nodes.map((n) => `${n.name}\n`).join('');
@@ -46,8 +47,10 @@ function renderSshConfig(l: TestbedLayout, nodes: PlannedNode[], port: number): 
   return out.join('\n');
 }
 
-function renderClientYaml(s: TestbedState): string {
-  return stringify({ default: s.site, servers: { [s.site]: { url: `http://127.0.0.1:${s.enginePort}` } } });
+function renderClientYaml(l: TestbedLayout, s: TestbedState): string {
+  // With --tls the clients verify the engine against the site's CA, as on a site with its own CA.
+  const server = { url: engineUrl(s), ...(s.tls ? { ca: tlsFiles(l).caCert } : {}) };
+  return stringify({ default: s.site, servers: { [s.site]: server } });
 }
 
 /** `. DIR/env` points every kaploy command at this site. */
@@ -107,7 +110,7 @@ export async function writeSiteFiles(
   await writeFile(l.nodeFile, renderNodeFile(nodes));
   await writeFile(l.knownHosts, renderKnownHosts(nodes, s.sshPort, hostKeys));
   await writeFile(l.sshConfig, renderSshConfig(l, nodes, s.sshPort));
-  await writeFile(l.clientYaml, renderClientYaml(s));
+  await writeFile(l.clientYaml, renderClientYaml(l, s));
   await writeFile(l.env, renderEnv(l, s));
   // Secrets of the engine's users live here, readable by their owner only (the client checks).
   await mkdir(l.tokensDir, { recursive: true, mode: 0o700 });

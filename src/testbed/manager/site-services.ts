@@ -4,12 +4,14 @@ import path from 'node:path';
 import { ApiClient } from '../../client/http-client.js';
 import { KaployError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { readPemFile } from '../../common/pem-file.js';
 import { describeFailure, runCommand } from '../../common/run-command.js';
 import { readToken } from '../../common/token-file.js';
 import { startEngine } from './engine-process.js';
 import type { TestbedLayout } from './layout.js';
 import { kaployJs } from './package-paths.js';
-import type { TestbedState } from './testbed-state.js';
+import { engineUrl, type TestbedState } from './testbed-state.js';
+import { tlsFiles } from './tls-files.js';
 
 /** Users of a virtual site: the caller, the owner of public environments, an admin, three users for tests. */
 const ADMIN_USER = 'kaadmin';
@@ -49,10 +51,16 @@ export async function startEngineAndSeedEnvironments(
     .map((f) => path.join(l.envsDir, f));
   const envs = [path.join(l.envsDir, 'tiny-x64-base.env'), ...descs];
   await kaployServer(l, 'add-env', ['--user', 'deploy', ...envs], o.signal);
-  const engineUrl = `http://127.0.0.1:${s.enginePort}`;
+  const url = engineUrl(s);
+  const ca = s.tls ? readPemFile(tlsFiles(l).caCert, 'the virtual site CA') : undefined;
   const adminToken = path.join(l.tokensDir, ADMIN_USER);
-  await startEngine(l, engineUrl, adminToken, o.signal);
-  const admin = new ApiClient({ url: engineUrl, token: readToken(adminToken), serverName: 'engine' });
+  await startEngine(l, url, adminToken, o.signal, ca);
+  const admin = new ApiClient({
+    url,
+    token: readToken(adminToken),
+    serverName: 'engine',
+    ...(ca ? { ca } : {}),
+  });
   try {
     await admin.request('POST', '/rights', {
       body: { user: me, nodes: ['*'], partitions: ['*'] },
@@ -61,6 +69,6 @@ export async function startEngineAndSeedEnvironments(
   } finally {
     await admin.close();
   }
-  o.logger.info({ engineUrl }, 'engine started');
-  return { engineUrl };
+  o.logger.info({ engineUrl: url }, 'engine started');
+  return { engineUrl: url };
 }

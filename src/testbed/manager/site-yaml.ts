@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { PlannedNode } from './addresses.js';
 import type { TestbedLayout } from './layout.js';
 import type { TestbedState } from './testbed-state.js';
+import { tlsFiles } from './tls-files.js';
 
 /** Partition numbers of the virtual disks (Grid'5000's layout: swap 1, prod 2, deploy 3, tmp 5). */
 export const PARTITIONING = { block_device: '/dev/sda', swap: 1, prod: 2, deploy: 3, tmp: 5 };
@@ -54,7 +55,11 @@ export function renderSiteYaml(
   });
   const doc = {
     site: s.site,
-    server: { host: '127.0.0.1', port: s.enginePort },
+    server: {
+      host: '127.0.0.1',
+      port: s.enginePort,
+      ...(s.tls ? { tls_cert: tlsFiles(l).cert, tls_key: tlsFiles(l).key } : {}),
+    },
     data_dir: l.engineDataDir,
     admins: ['kaadmin', 'deploy'],
     boot_dir: l.bootDir,

@@ -16,6 +16,8 @@ export interface TestbedState {
   bmcPort: number;
   /** Reserved for the engine (site.yaml server.port). */
   enginePort: number;
+  /** `up --tls`: the engine serves HTTPS (DIR/tls). */
+  tls?: boolean;
   bootDelayMs: number;
   firmwareDelayMs?: number;
   nicBytesPerSec?: number;
@@ -67,5 +69,8 @@ export function readState(l: TestbedLayout): TestbedState {
     });
   }
 }
+
+/** The engine's URL: https with `up --tls`, verified against DIR/tls/ca.pem. */
+export const engineUrl = (s: TestbedState) => `${s.tls ? 'https' : 'http'}://127.0.0.1:${s.enginePort}`;
 
 export const bmcUrl = (s: TestbedState) => `http://127.0.0.1:${s.bmcPort}`;

@@ -14,6 +14,8 @@ export interface UpOptions {
   firmwareDelayMs?: number;
   nicBytesPerSec?: number;
   sshPort: number;
+  /** The engine serves HTTPS with a certificate of the site's own CA (DIR/tls). */
+  tls?: true;
 }
 
 export interface RawUpOptions {
@@ -25,6 +27,7 @@ export interface RawUpOptions {
   firmwareDelay?: string | number;
   nicRate?: string | number;
   sshPort?: string | number;
+  tls?: boolean;
 }
 
 // 2000 measured on the 2-core machine (bench/deploy-scale.mjs): deployed in 92 s, daemon peak 436 MiB.
@@ -90,6 +93,7 @@ export function validateUpOptions(raw: RawUpOptions): UpOptions {
       ? {}
       : { nicBytesPerSec: int(raw.nicRate, '--nic-rate', 1024, 100_000_000_000) }),
     sshPort: raw.sshPort === undefined ? DEFAULT_SSH_PORT : int(raw.sshPort, '--ssh-port', 1, 65535),
+    ...(raw.tls === true ? { tls: true as const } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { partitionScript } from '../../formats/node-commands.js';
 import { parseSfdiskScript } from '../../formats/sfdisk-script.js';
 import { DiskModel } from './disk-model.js';
 import { runSandboxed } from './sandbox-process.js';
+import { stripSetIdBits } from './setid-sweep.js';
 
 export interface DiskSetup {
   nodeDir: string;
@@ -64,12 +65,13 @@ export async function createDisk(s: DiskSetup): Promise<DiskModel> {
     cwd: '/',
     argv: ['sh', '-c', script],
   });
-  if (r.code !== 0) {
+  const failure = r.code === 0 ? await stripSetIdBits(s.nodeDir, s.hostname) : undefined;
+  if (r.code !== 0 || failure) {
     // No state.json: the next start tries again from scratch instead of booting a half-made disk.
     await rm(join(s.diskDir, 'state.json'), { force: true });
     throw new KaployError(
       'KAPLOY_FILE',
-      `cannot install the production image ${s.productionImage} on ${prodDev}: ${r.stderr.trim()}`,
+      `cannot install the production image ${s.productionImage} on ${prodDev}: ${failure ?? r.stderr.trim()}`,
       { file: s.productionImage },
     );
   }

@@ -21,6 +21,11 @@ export interface NodeRuntime {
   system(): BootedSystem | undefined;
   /** Registers a process that must die with the running system; returns the unregister function. */
   track(child: SandboxProcess): () => void;
+  /**
+   * Strips setuid/setgid bits from every file of the node's directory, once the sandboxed
+   * command that may have written them has ended; resolves with why it failed, if it did.
+   */
+  sweepSetId(): Promise<string | undefined>;
   /** Acts what a hardware command asked for once it has answered (reboot, kexec). */
   afterCommand(after: AfterCommand, command: string): void;
   /** The power_loss fault: the node goes dark at once. */

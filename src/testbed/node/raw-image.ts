@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { BootedSystem } from './booted-system.js';
 import { HardwareError } from './hardware-error.js';
 import { runSandboxed } from './sandbox-process.js';
+import { stripSetIdBits } from './setid-sweep.js';
 
 const EXT_MAGIC_OFFSET = 1080;
 
@@ -48,6 +49,9 @@ export async function importRawImage(system: BootedSystem, n: number): Promise<v
       `mount: ${dev}: cannot read the file system written there: ${r.stderr.trim()}`,
       32,
     );
+  // rdump restores modes: the setuid bits of the file system written raw are stripped as a tar's.
+  const failure = await stripSetIdBits(system.nodeDir, system.hostname);
+  if (failure) throw new HardwareError(`mount: ${dev}: ${failure}`, 32);
   await disk.markFormatted(n, 'ext4');
   await disk.truncateImage(n);
 }

@@ -122,8 +122,12 @@ export function runRelay(
     sink.on('close', (code) => {
       untrack();
       sinkGone();
-      sinkExit = code ?? 1;
-      maybeDone();
+      // As for any sandboxed command: what the sink extracted is swept before its status counts.
+      void rt.sweepSetId().then((failure) => {
+        if (failure) writeStderr(channel, `kaploy-relay: ${failure}`);
+        sinkExit = failure && code === 0 ? 1 : (code ?? 1);
+        maybeDone();
+      });
     });
 
     for (const next of cmd.next) {

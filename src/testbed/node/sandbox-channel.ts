@@ -43,7 +43,15 @@ export function runOnChannel(
   child.on('close', (code, signal) => {
     exit = { code, signal };
     input.unpipe(child.stdin);
-    done();
+    // The exit status goes out only once what the command wrote is swept: when the engine sees
+    // an extraction done, no setuid file of it is left on the host disk.
+    void rt.sweepSetId().then((failure) => {
+      if (failure) {
+        writeStderr(channel, `virtual node: ${failure}`);
+        if (exit.code === 0) exit = { code: 1, signal: null };
+      }
+      done();
+    });
   });
   channel.on('close', () => killSandboxed(child));
   return () => killSandboxed(child);

@@ -19,6 +19,7 @@ import type { NodeRuntime } from './node-runtime.js';
 import { importRawImage } from './raw-image.js';
 import { killSandboxed, type SandboxProcess, spawnSandboxed } from './sandbox-process.js';
 import { SerialConsole } from './serial-console.js';
+import { SetIdSweeper, stripSetIdBits } from './setid-sweep.js';
 import { serveSessions } from './ssh-sessions.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Fault, NodeState, NodeStatus, RebootLevel, VirtualNodeOptions } from './types.js';
@@ -44,6 +45,8 @@ export class VirtualNode extends EventEmitter {
   private readonly nicOut: TokenBucket | undefined;
   private readonly diskBucket: TokenBucket | undefined;
   private readonly children = new Set<SandboxProcess>();
+  /** After every sandboxed command: no setuid/setgid file stays on the host disk (decision 0034). */
+  private readonly sweeper: SetIdSweeper;
   private disk: DiskModel | undefined;
   private power: 'on' | 'off' = 'off';
   private state: NodeState = 'off';
@@ -60,6 +63,7 @@ export class VirtualNode extends EventEmitter {
     this.o = validateNodeOptions(options);
     this.logger = (options.logger ?? silentLogger).child({ node: this.o.name });
     this.console = new SerialConsole(join(this.o.dir, 'console.log'));
+    this.sweeper = new SetIdSweeper(() => stripSetIdBits(this.o.dir, this.o.name));
     const h = this.o.hardware;
     this.nicIn = h.nicBytesPerSec ? new TokenBucket(h.nicBytesPerSec) : undefined;
     this.nicOut = h.nicBytesPerSec ? new TokenBucket(h.nicBytesPerSec) : undefined;
@@ -337,6 +341,7 @@ export class VirtualNode extends EventEmitter {
     this.console.systemUp(hostname, () => {
       const sh = spawnSandboxed(system.sandboxSpec(['sh', '-i']));
       this.track(sh);
+      sh.once('close', () => void this.sweepSetId());
       return sh;
     });
     this.setState(state, root);
@@ -357,6 +362,13 @@ export class VirtualNode extends EventEmitter {
     this.console.print(reason);
     await this.console.flush();
     if (gen === this.generation) this.setState('boot_failed');
+  }
+
+  /** Sweeps the node's directory for setuid/setgid files; a failure is logged and returned. */
+  private async sweepSetId(): Promise<string | undefined> {
+    const failure = await this.sweeper.sweep();
+    if (failure) this.logger.error({ node: this.o.name }, failure);
+    return failure;
   }
 
   private track(child: SandboxProcess): () => void {
@@ -391,6 +403,7 @@ export class VirtualNode extends EventEmitter {
       diskBucket: this.diskBucket,
       system: () => this.system,
       track: (c) => this.track(c),
+      sweepSetId: () => this.sweepSetId(),
       afterCommand: (after, command) => this.afterCommand(after, command),
       powerLoss: () => this.losePower(),
     };
