@@ -81,14 +81,20 @@ describe('an engine killed during a broadcast', () => {
     });
     let wid = '';
     try {
-      // Wait for the broadcast (its nodes in send_environment).
+      // Wait for the broadcast: every node in send_environment, still there a while later. The
+      // journal writes positions every 50 ms, so by then the step before it is recorded for each
+      // node (killed sooner, a node may redo an earlier step too: right, but not this test's case).
+      const broadcasting = async () => {
+        const st = await client.request<OperationStatus>('GET', `/deployment/${wid}`);
+        expect(st.status).toBe('running');
+        const ns = Object.values(st.nodes);
+        return ns.length === 3 && ns.every((n) => n.micro === 'send_environment' && n.state === 'running');
+      };
       for (;;) {
         if (!wid && existsSync(widFile)) wid = readFileSync(widFile, 'utf8').trim();
-        if (wid) {
-          const st = await client.request<OperationStatus>('GET', `/deployment/${wid}`);
-          expect(st.status).toBe('running');
-          if (Object.values(st.nodes).some((n) => n.micro === 'send_environment' && n.state === 'running'))
-            break;
+        if (wid && (await broadcasting())) {
+          await sleep(400);
+          if (await broadcasting()) break;
         }
         await sleep(50);
       }
