@@ -146,4 +146,27 @@ describe('GET /metrics during and after a deployment on the virtual site', () =>
     // Labels are bounded: no node name, workflow id or user in any series.
     expect(after).not.toMatch(/node-\d\.e2emetrics|D-[0-9a-f]{8}-|kaadmin/);
   }, 180_000);
+
+  it('reboots and power operations feed the step histograms too: one observation per cluster and step', async () => {
+    const [n1, n2] = site.nodes as [string, string, string];
+    const before = await scrape();
+    const count = (text: string, family: 'macro' | 'micro', labels: string) =>
+      value(text, `kaploy_${family}_step_duration_seconds_count{cluster="${CLUSTER}",${labels}}`) ?? 0;
+    // Two nodes rebooted together: one observation per micro-step and one for the step, not two.
+    const reboot = await site.run('kareboot3', ['-r', 'simple', '-m', n1, '-m', n2]);
+    expect(reboot.code, reboot.stderr).toBe(0);
+    const status = await site.run('kapower3', ['--status', '-m', n1, '-m', n2]);
+    expect(status.code, status.stderr).toBe(0);
+    const after = await scrape();
+    const delta = (family: 'macro' | 'micro', labels: string) =>
+      count(after, family, labels) - count(before, family, labels);
+    expect({
+      reboot: delta('micro', 'impl="Simple",micro="reboot"'),
+      waitReboot: delta('micro', 'impl="Simple",micro="wait_reboot"'),
+      rebootStep: delta('macro', 'macro="Reboot",impl="Simple"'),
+      powerStatus: delta('micro', 'impl="Status",micro="power_status"'),
+      powerStep: delta('macro', 'macro="Power",impl="Status"'),
+    }).toEqual({ reboot: 1, waitReboot: 1, rebootStep: 1, powerStatus: 1, powerStep: 1 });
+    expect(after).not.toMatch(/node-\d\.e2emetrics|[RP]-[0-9a-f]{8}-|kaadmin/);
+  }, 120_000);
 });

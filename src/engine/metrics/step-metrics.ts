@@ -47,6 +47,19 @@ export class StepMetrics {
     });
   }
 
+  /**
+   * A micro-step of a reboot or a power operation (src/engine/nodeops: no workflow runner), once
+   * per cluster among the nodes that went through it together.
+   */
+  nodeOpMicro(cluster: string, impl: string, micro: string, seconds: number): void {
+    this.#micro.observe({ cluster, impl, micro }, seconds);
+  }
+
+  /** A reboot's or a power operation's step (`macro`: Reboot, Power) that ended OK on `cluster`'s nodes. */
+  nodeOpMacro(cluster: string, macro: string, impl: string, seconds: number): void {
+    this.#macro.observe({ cluster, macro, impl }, seconds);
+  }
+
   /** Records one event of a workflow running on `cluster`'s nodes. */
   event(cluster: string, ev: WorkflowEvent): void {
     switch (ev.kind) {

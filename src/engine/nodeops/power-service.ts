@@ -113,6 +113,20 @@ export function planPower(
         { concurrency: Math.max(1, ctx.config.windows.check) },
       );
       log.line(1, `End of step Power[${impl}] after ${Math.round((Date.now() - started) / 1000)}s`);
+      // One observation per cluster, as for a workflow's group: its OK nodes' step, until the last.
+      const steps = ctx.metrics?.steps;
+      if (steps && !r.signal.aborted) {
+        const okBy = new Map<string, number>();
+        kept.forEach((node, i) => {
+          const o = outcomes[i];
+          if (o?.status === 'ok') okBy.set(node.cluster, Math.max(okBy.get(node.cluster) ?? 0, o.durationMs));
+        });
+        const micro = status ? 'power_status' : `power_${req.action}`;
+        for (const [c, ms] of okBy) {
+          steps.nodeOpMicro(c, impl, micro, ms / 1000);
+          steps.nodeOpMacro(c, 'Power', impl, ms / 1000);
+        }
+      }
       return outcomes;
     },
     settle: (o) => {

@@ -121,6 +121,9 @@ export function planReboot(
       });
       return runStages(r, 'Reboot', impl, names, stages, {
         timeoutSec,
+        ...(ctx.metrics
+          ? { metrics: { steps: ctx.metrics.steps, clusterOf: (n: string) => stepEnv.cluster(n).name } }
+          : {}),
         retries: (node) => {
           const top = state.highest.get(node);
           return top ? Math.max(0, LEVELS.indexOf(top) - LEVELS.indexOf(level)) : 0;

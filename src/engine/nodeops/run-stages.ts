@@ -1,3 +1,4 @@
+import type { StepMetrics } from '../metrics/step-metrics.js';
 import type { OperationRun } from '../operations/operation-kind.js';
 import type { MicroStep, NodeResult } from '../workflow/types.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
@@ -19,8 +20,14 @@ export async function runStages(
   impl: string,
   nodes: readonly string[],
   stages: readonly Stage[],
-  meta: { timeoutSec: number; retries(node: string): number },
+  meta: {
+    timeoutSec: number;
+    retries(node: string): number;
+    /** Step durations by cluster (kaploy_micro/macro_step_duration_seconds), when metrics are on. */
+    metrics?: { steps: StepMetrics; clusterOf(node: string): string };
+  },
 ): Promise<NodeOpOutcome[]> {
+  const clustersOf = (ns: readonly string[]) => new Set(ns.map((n) => meta.metrics?.clusterOf(n) ?? ''));
   const started = Date.now();
   const outcomes = new Map<string, NodeOpOutcome>();
   const end = (node: string, status: NodeOpOutcome['status'], micro: string, reason?: string) => {
@@ -44,7 +51,11 @@ export async function runStages(
     if (r.signal.aborted) break;
     r.log.line(3, `  ${stage.micro}`);
     for (const n of alive) r.log.nodes.set(n, { macro: impl, micro: stage.micro, state: 'running' });
+    const t0 = Date.now();
     const res = await stage.run(alive);
+    if (meta.metrics)
+      for (const c of clustersOf(alive))
+        meta.metrics.steps.nodeOpMicro(c, impl, stage.micro, (Date.now() - t0) / 1000);
     const next: string[] = [];
     for (const n of alive) {
       const x = res.get(n) ?? { ok: false, reason: 'no result' };
@@ -62,6 +73,9 @@ export async function runStages(
     if (r.signal.aborted) end(n, 'cancelled', last, 'cancelled');
     else end(n, 'ok', last);
   }
+  if (meta.metrics && !r.signal.aborted)
+    for (const c of clustersOf(alive))
+      meta.metrics.steps.nodeOpMacro(c, title, impl, (Date.now() - started) / 1000);
   r.log.line(1, `End of step ${title}[${impl}] after ${Math.round((Date.now() - started) / 1000)}s`);
   return nodes.map((n) => outcomes.get(n) as NodeOpOutcome);
 }
