@@ -1,7 +1,7 @@
 import type { ClusterConfig, Level, SiteConfig } from '../common/site-config-types.js';
 import { nextLevel } from '../engine/power/level-command.js';
+import { ArrivalBatch } from '../engine/steps/arrival-batch.js';
 import { forEachNode, ko, OK } from '../engine/steps/for-each-node.js';
-import { GROUP_HOLD_ROUNDS } from '../engine/steps/wait-reboot.js';
 import type { Clock } from '../engine/workflow/clock.js';
 import { evalTimeout } from '../engine/workflow/timeout-expr.js';
 import type {
@@ -186,21 +186,10 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
     const timeoutMs = seconds(evalTimeout(expr, nodes.length));
     const poll = site.waitReboot.pollMs;
     const results = new Map<string, NodeResult>();
-    let batch: [string, NodeResult][] = [];
-    let batchTimer: ReturnType<Clock['setTimeout']> | undefined;
-    let found = 0;
-    const flushBatch = () => {
-      if (batchTimer !== undefined) clock.clearTimeout(batchTimer);
-      batchTimer = undefined;
-      const out = batch;
-      batch = [];
-      for (const [node, r] of out) ctx.report?.(node, r);
-    };
+    const batch = new ArrivalBatch(clock, poll, ctx.report);
     const settle = (node: string, r: NodeResult) => {
       results.set(node, r);
-      batch.push([node, r]);
-      found++;
-      batchTimer ??= clock.setTimeout(flushBatch, poll * GROUP_HOLD_ROUNDS);
+      batch.add(node, r);
     };
     const deadline = new Map<string, number>();
     for (const node of nodes) deadline.set(node, clock.now() + site.waitReboot.initialDelayMs + timeoutMs);
@@ -229,7 +218,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
       if (site.waitReboot.initialDelayMs > 0) await clock.sleep(site.waitReboot.initialDelayMs, ctx.signal);
       while (pending.length > 0) {
         const roundStart = clock.now();
-        found = 0;
+        batch.startRound();
         for (const node of pending) {
           if ((bootsAt.get(node) ?? FOREVER) <= roundStart) {
             level.delete(node);
@@ -240,7 +229,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
         const late = pending.filter((n) => !results.has(n) && now >= (deadline.get(n) ?? 0));
         await Promise.all(late.map(escalate));
         pending = pending.filter((n) => !results.has(n));
-        if (found === 0 || pending.length === 0) flushBatch();
+        batch.endRound(pending.length);
         const rest = poll - (clock.now() - roundStart);
         if (pending.length > 0 && rest > 0) await clock.sleep(rest, ctx.signal);
       }
@@ -248,7 +237,7 @@ export function createModelSteps(p: ModelStepsParams): MicroStepTable {
       if (!ctx.signal.aborted) throw e;
       for (const node of pending) if (!results.has(node)) results.set(node, ko('aborted'));
     } finally {
-      flushBatch();
+      batch.flush();
     }
     return results;
   }

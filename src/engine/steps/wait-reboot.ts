@@ -2,17 +2,16 @@ import { setTimeout as timersSleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { type BootedSystem, probeNode } from '../boot/node-probe.js';
 import { nextLevel } from '../power/level-command.js';
+import { realClock } from '../workflow/clock.js';
 import type { MicroStepContext, NodeResult } from '../workflow/types.js';
+import { ArrivalBatch } from './arrival-batch.js';
 import { errorReason } from './failure-reason.js';
 import { ko, OK } from './for-each-node.js';
 import { execOnNode } from './node-exec.js';
 import { powerReboot, type RebootDeps } from './reboot.js';
-export type TimeoutEvaluator = (expr: string, n: number) => number;
-
-/** Nodes found back are held at most this many poll periods for the others coming back with them. */
-export const GROUP_HOLD_ROUNDS = 5;
-
 import type { StepEnv } from './step-env.js';
+
+export type TimeoutEvaluator = (expr: string, n: number) => number;
 
 /** What the nodes must be up in after this step: the deployment env, or the deployed system. */
 function expectedSystem(ctx: MicroStepContext): BootedSystem {
@@ -48,34 +47,11 @@ export async function waitReboot(
   evaluate: TimeoutEvaluator,
 ): Promise<Map<string, NodeResult>> {
   const results = new Map<string, NodeResult>();
-  // A node that is back (or finally KO) goes on without waiting for slow or dead nodes (the
-  // runner splits the group on early reports). But nodes coming back together are reported
-  // together: reported one by one as their probes answer, they split the group into many small
-  // groups, each paying its own micro-step calls and its own broadcast chain (100 zero-delay nodes
-  // made 21 chains). So the nodes found back are held while more keep coming back: the batch is
-  // reported at the end of the first round that finds no new node (or once none is pending), or
-  // once it is GROUP_HOLD_ROUNDS poll periods old (mid-round if need be), so a slow or endless
-  // stream of arrivals holds the first ones at most that long, and a node that does not come back
-  // holds the others at most one round.
-  let batch: [string, NodeResult][] = [];
-  let batchTimer: ReturnType<typeof setTimeout> | undefined;
-  let foundThisRound = 0;
-  const flushBatch = () => {
-    if (batchTimer !== undefined) clearTimeout(batchTimer);
-    batchTimer = undefined;
-    const out = batch;
-    batch = [];
-    for (const [node, r] of out) ctx.report?.(node, r);
-  };
+  // Nodes found back are reported in batches (arrival-batch.ts says why and how long they wait).
+  const batch = new ArrivalBatch(realClock, env.tuning.waitRebootPollMs, ctx.report);
   const settle = (node: string, r: NodeResult) => {
     results.set(node, r);
-    batch.push([node, r]);
-    foundThisRound++;
-    batchTimer ??= setTimeout(flushBatch, env.tuning.waitRebootPollMs * GROUP_HOLD_ROUNDS);
-  };
-  /** At a round's end: report the batch unless nodes are still coming back. */
-  const flushUnlessArriving = () => {
-    if (foundThisRound === 0 || pending().length === 0) flushBatch();
+    batch.add(node, r);
   };
   const sleep =
     env.deps.sleep ?? ((ms: number, signal: AbortSignal) => timersSleep(ms, undefined, { signal }));
@@ -97,7 +73,7 @@ export async function waitReboot(
     if (env.tuning.waitRebootInitialDelayMs > 0) await sleep(env.tuning.waitRebootInitialDelayMs, ctx.signal);
     while (pending().length > 0) {
       const roundStart = Date.now();
-      foundThisRound = 0;
+      batch.startRound();
       await pMap(
         pending(),
         async (node) => {
@@ -130,7 +106,7 @@ export async function waitReboot(
       );
       const late = pending().filter((n) => Date.now() >= (deadline.get(n) ?? 0));
       await Promise.all(late.map((node) => escalate(node)));
-      flushUnlessArriving();
+      batch.endRound(pending().length);
       // Rounds start every poll period (a round's own probes and logins count in it): nodes that
       // came back while a long round logged others in are not held for a whole extra period.
       const rest = env.tuning.waitRebootPollMs - (Date.now() - roundStart);
@@ -140,7 +116,7 @@ export async function waitReboot(
     if (!ctx.signal.aborted) throw e;
     for (const node of pending()) results.set(node, ko('aborted'));
   } finally {
-    flushBatch();
+    batch.flush();
   }
   return results;
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/common/logger.js';
+import { GROUP_HOLD_ROUNDS } from '../../../src/engine/steps/arrival-batch.js';
 import type { DeploymentSpec } from '../../../src/engine/steps/deployment-spec.js';
 import { createStepTable } from '../../../src/engine/steps/index.js';
-import { GROUP_HOLD_ROUNDS } from '../../../src/engine/steps/wait-reboot.js';
 import { stepCtx, testSite } from './helpers/site.js';
 
 // The clock is vitest's fake one (Date, setTimeout, and the step's pause between rounds, given as
