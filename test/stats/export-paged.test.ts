@@ -7,35 +7,13 @@ import { parseStatsQuery, type RawStatsQuery } from '../../src/stats/query.js';
 import { recordStats } from '../../src/stats/record-stats.js';
 import type { StatsRow } from '../../src/stats/schema.js';
 import { isPageable } from '../../src/stats/sql.js';
-import { row, tempDb } from './helpers.js';
+import { HOSTILE_TEXTS, row, tempDb } from './helpers.js';
 
 // A list export in the default order is read a page of records at a time (sql.ts, isPageable).
 // These rows span several pages, with ties on start and ids out of start order, and hold every
 // value that needs quoting or formula neutralisation: the export must be, byte for byte, what the
 // JavaScript encoder writes for each value, in (start, id) order, on both the paged and the
 // one-record-per-row path.
-const HOSTILE = [
-  '',
-  'plain',
-  'a,b',
-  'say "hi"',
-  '"',
-  'two\nlines',
-  'cr\rhere',
-  'crlf\r\n',
-  '=1+1',
-  '+cmd',
-  '-1.5',
-  '-bash: no such file',
-  '@SUM(A1)',
-  '\tx',
-  '\r=1',
-  "'quoted'",
-  ' lead',
-  'é ü 漢字 🙂',
-  '=HYPERLINK("x","y"),z',
-  '-',
-];
 const ROWS = 1_100;
 const BASE = 1_300_000_000;
 
@@ -44,7 +22,7 @@ let rows: Array<StatsRow & { id: number }>;
 beforeEach(() => {
   t = tempDb();
   rows = Array.from({ length: ROWS }, (_, i) => {
-    const v = HOSTILE[i % HOSTILE.length] ?? '';
+    const v = HOSTILE_TEXTS[i % HOSTILE_TEXTS.length] ?? '';
     const ok = i % 4 === 0;
     const r = row({
       wid: `D-${i % 37}`,

@@ -194,3 +194,42 @@ export function appUrl(app: FastifyInstance): string {
   if (a === null || typeof a === 'string') throw new Error('no address');
   return `http://127.0.0.1:${a.port}`;
 }
+
+/**
+ * Texts a stats field may hold that need quoting or formula neutralisation (or look as if they
+ * did): the CSV encoders' tests write each of them and compare byte for byte.
+ */
+export const HOSTILE_TEXTS: readonly string[] = [
+  '',
+  'plain',
+  'a,b',
+  'say "hi"',
+  '"',
+  '""',
+  ',',
+  '\n',
+  '\r',
+  '\r\n',
+  'two\nlines',
+  'cr\rhere',
+  '=1+1',
+  '+cmd',
+  '-1.5',
+  '-x',
+  '@A1',
+  '\tx',
+  '\r=1',
+  "'quoted'",
+  ' lead',
+  'trail ',
+  'é ü 漢字 🙂',
+  '=HYPERLINK("http://x","y"),z',
+  'a\u0000b',
+  '-',
+  '=',
+  'crlf\r\n',
+  '-bash: no such file',
+  '@SUM(A1)',
+  '=HYPERLINK("x","y"),z',
+  '1e5',
+];
