@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
+import { pickFreePort } from '../../../src/testbed/manager/ports.js';
+import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 export const kaployJs = path.join(root, 'dist', 'cli', 'kaploy.js');
@@ -25,6 +27,34 @@ export function kaploy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
       },
     );
   });
+}
+
+/**
+ * `kaploy testbed up` of a small site in DIR on a free SSH port, nodes booting in 50 ms; throws with
+ * its stderr when it fails. Resolves its output, the SSH port and DIR/testbed.json.
+ */
+export async function upSmallSite(o: {
+  dir: string;
+  site: string;
+  nodes: number;
+  extra?: string[];
+}): Promise<{ result: CliResult; sshPort: number; state: TestbedState }> {
+  const sshPort = await pickFreePort();
+  const args = ['testbed', 'up', '--nodes', String(o.nodes), '--site', o.site, '--dir', o.dir];
+  const result = await kaploy([
+    ...args,
+    '--boot-delay',
+    '50',
+    '--ssh-port',
+    String(sshPort),
+    ...(o.extra ?? []),
+  ]);
+  if (result.code !== 0)
+    throw new Error(
+      `${args.slice(0, 2).join(' ')} ${o.extra?.join(' ') ?? ''} failed (${result.code}): ${result.stderr}`,
+    );
+  const state = JSON.parse(readFileSync(path.join(o.dir, 'testbed.json'), 'utf8')) as TestbedState;
+  return { result, sshPort, state };
 }
 
 /** Polls until `check` returns a value (not a timing assertion: the bound only stops a hung test). */

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadSiteConfig } from '../../../src/common/site-config.js';
-import { pickFreePort } from '../../../src/testbed/manager/ports.js';
 import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
-import { kaploy } from './helpers.js';
+import { kaploy, upSmallSite } from './helpers.js';
 
 /**
  * `kaploy testbed up --tls` (issue 14, item 11 on the virtual site): the engine serves HTTPS with a
@@ -43,24 +42,9 @@ const run = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   });
 
 beforeAll(async () => {
-  const sshPort = await pickFreePort();
-  const r = await kaploy([
-    'testbed',
-    'up',
-    '--nodes',
-    '1',
-    '--site',
-    site,
-    '--dir',
-    dir,
-    '--boot-delay',
-    '50',
-    '--ssh-port',
-    String(sshPort),
-    '--tls',
-  ]);
-  if (r.code !== 0) throw new Error(`testbed up --tls failed (${r.code}): ${r.stderr}`);
-  state = JSON.parse(readFileSync(path.join(dir, 'testbed.json'), 'utf8')) as TestbedState;
+  const up = await upSmallSite({ dir, site, nodes: 1, extra: ['--tls'] });
+  state = up.state;
+  const r = up.result;
   expect(r.stdout).toContain(`engine       https://127.0.0.1:${state.enginePort}`);
 }, 240_000);
 

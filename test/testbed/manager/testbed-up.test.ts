@@ -7,9 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig, nodeIndex } from '../../../src/common/site-config.js';
 import { ipHex, renderProfile } from '../../../src/formats/pxe-profile.js';
-import { pickFreePort } from '../../../src/testbed/manager/ports.js';
 import type { TestbedState } from '../../../src/testbed/manager/testbed-state.js';
-import { kaploy, kaployJs, knownHostKey, sshExec, waitFor } from './helpers.js';
+import { kaploy, kaployJs, knownHostKey, sshExec, upSmallSite, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-tb-'));
 const site = `t${process.pid}`;
@@ -51,22 +50,9 @@ const status = async () =>
 const nodeState = async (n: string) => (await status()).find((s) => s.name === n)?.state;
 
 beforeAll(async () => {
-  sshPort = await pickFreePort();
-  const r = await kaploy([
-    'testbed',
-    'up',
-    '--nodes',
-    '3',
-    '--site',
-    site,
-    '--dir',
-    dir,
-    '--boot-delay',
-    '50',
-    '--ssh-port',
-    String(sshPort),
-  ]);
-  if (r.code !== 0) throw new Error(`testbed up failed (${r.code}): ${r.stderr}`);
+  const up = await upSmallSite({ dir, site, nodes: 3 });
+  ({ sshPort, state } = up);
+  const r = up.result;
   expect(r.stdout).toContain(`. ${path.join(dir, 'env')}`);
   // stderr is a pipe here: progress as plain lines (no live line), each phase, the last at 3/3.
   const progress = r.stderr.split('\n').filter((l) => l.startsWith('testbed up: '));
@@ -75,7 +61,6 @@ beforeAll(async () => {
   expect(progress).toContainEqual(expect.stringMatching(/^testbed up: nodes started 3\/3, \d+ s$/));
   expect(progress).toContainEqual(expect.stringMatching(/^testbed up: nodes booted 3\/3, \d+ s$/));
   expect(progress.at(-1)).toMatch(/^testbed up: engine starting \(3 nodes\), \d+ s$/);
-  state = JSON.parse(readFileSync(path.join(dir, 'testbed.json'), 'utf8')) as TestbedState;
   bmc = `http://127.0.0.1:${state.bmcPort}`;
   engineKey = readFileSync(path.join(dir, 'keys', 'engine'));
 }, 180_000);
