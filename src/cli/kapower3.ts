@@ -3,14 +3,8 @@ import { Command, Option } from 'commander';
 import type { PowerAction } from '../api/power-request.js';
 import { parseLevel } from '../api/reboot-request.js';
 import { selectNodes } from '../client/deploy/node-selection.js';
-import { configuredGridServers } from '../client/grid/grid-servers.js';
-import { createClient } from '../client/http-client.js';
-import { runKapower } from '../client/nodeops/reboot.js';
-import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
 import { KaployError } from '../common/errors.js';
-import { EXIT } from './common/exit-codes.js';
-import { refuseWithMultiServer } from './common/multi-server.js';
-import { nodeOpExitCode } from './common/node-op-exit.js';
+import { type NodeOpCliOptions, runNodeOpCli } from './common/node-op-run.js';
 import { collect, intInRange } from './common/options.js';
 import { runCli } from './common/run-cli.js';
 
@@ -55,32 +49,5 @@ await runCli('kapower3', async (signal) => {
     ...(o.force ? { force: true } : {}),
     ...(o.debugMode ? { debug: true } : {}),
   };
-  const opts = {
-    verbose: o.verboseLevel,
-    ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
-    ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
-    ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
-    ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
-  };
-  const io = { out: process.stdout, err: process.stderr };
-  refuseWithMultiServer(o.multiServer, { '-S': o.server, '--write-workflow-id': o.writeWorkflowId });
-  if (o.multiServer) {
-    const res = await runNodeOpGrid(
-      configuredGridServers(),
-      { kind: 'power', request: req },
-      { ...opts, warn: (m) => process.stderr.write(`kapower3: warning: ${m}\n`) },
-      io,
-      signal,
-    );
-    if (signal.aborted) return EXIT.CANCELLED;
-    return nodeOpExitCode(res.outcomes.map((x) => x.status));
-  }
-  const client = createClient({ server: o.server });
-  try {
-    const res = await runKapower(client, req, opts, io, signal);
-    if (signal.aborted) return EXIT.CANCELLED;
-    return nodeOpExitCode(res.outcomes.map((x) => x.status));
-  } finally {
-    await client.close();
-  }
+  return runNodeOpCli('kapower3', { kind: 'power', request: req }, o as NodeOpCliOptions, signal);
 });

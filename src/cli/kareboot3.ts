@@ -8,16 +8,10 @@ import {
 } from '../api/reboot-request.js';
 import { selectNodes } from '../client/deploy/node-selection.js';
 import { readKeys } from '../client/deploy/read-keys.js';
-import { configuredGridServers } from '../client/grid/grid-servers.js';
-import { createClient } from '../client/http-client.js';
-import { runKareboot } from '../client/nodeops/reboot.js';
-import { runNodeOpGrid } from '../client/nodeops/reboot-grid.js';
 import { readBoundedFile } from '../client/read-bounded-file.js';
 import { KaployError } from '../common/errors.js';
 import { checkPxeProfile } from '../formats/pxe-profile-check.js';
-import { EXIT } from './common/exit-codes.js';
-import { refuseWithMultiServer } from './common/multi-server.js';
-import { nodeOpExitCode } from './common/node-op-exit.js';
+import { type NodeOpCliOptions, runNodeOpCli } from './common/node-op-run.js';
 import { collect, intInRange } from './common/options.js';
 import { runCli } from './common/run-cli.js';
 
@@ -102,32 +96,5 @@ await runCli('kareboot3', async (signal) => {
   });
   if (!req.environment && (o.envUser || o.envVersion))
     throw new KaployError('KAPLOY_MISSING_OPTION', '-u/--env-version need -e/--env-name');
-  const opts = {
-    verbose: o.verboseLevel,
-    ...(o.outputOkNodes ? { outputOk: o.outputOkNodes } : {}),
-    ...(o.outputKoNodes ? { outputKo: o.outputKoNodes } : {}),
-    ...(o.writeWorkflowId ? { writeWorkflowId: o.writeWorkflowId } : {}),
-    ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
-  };
-  const io = { out: process.stdout, err: process.stderr };
-  refuseWithMultiServer(o.multiServer, { '-S': o.server, '--write-workflow-id': o.writeWorkflowId });
-  if (o.multiServer) {
-    const res = await runNodeOpGrid(
-      configuredGridServers(),
-      { kind: 'reboot', request: req },
-      { ...opts, warn: (m) => process.stderr.write(`kareboot3: warning: ${m}\n`) },
-      io,
-      signal,
-    );
-    if (signal.aborted) return EXIT.CANCELLED;
-    return nodeOpExitCode(res.outcomes.map((x) => x.status));
-  }
-  const client = createClient({ server: o.server });
-  try {
-    const res = await runKareboot(client, req, opts, io, signal);
-    if (signal.aborted) return EXIT.CANCELLED;
-    return nodeOpExitCode(res.outcomes.map((x) => x.status));
-  } finally {
-    await client.close();
-  }
+  return runNodeOpCli('kareboot3', { kind: 'reboot', request: req }, o as NodeOpCliOptions, signal);
 });
