@@ -32,6 +32,8 @@ export interface UiCookie {
 export interface UiSession {
   page: UiPage;
   cookies(): Promise<UiCookie[]>;
+  /** The uncaught script errors of the session's pages so far (the dashboard's own scripts). */
+  pageErrors(): string[];
   /** Runs `fn(arg)` in every document of the session before its own scripts. */
   addInitScript(fn: (arg: string) => void, arg: string): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +67,8 @@ export async function launchChromium(): Promise<UiBrowser> {
         javaScriptEnabled: opts?.javaScript ?? true,
       });
       const p = await context.newPage();
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(e.message));
       const page: UiPage = {
         goto: async (url) => (await p.goto(url))?.status(),
         href: () => p.evaluate(() => location.href),
@@ -83,6 +87,7 @@ export async function launchChromium(): Promise<UiBrowser> {
       return {
         page,
         cookies: () => context.cookies(),
+        pageErrors: () => errors,
         addInitScript: async (fn, arg) => {
           await context.addInitScript(fn, arg);
         },
@@ -109,6 +114,8 @@ export async function launchFirefox(): Promise<UiBrowser> {
       const context = await browser.createBrowserContext();
       const p = await context.newPage();
       await p.setViewport(VIEWPORT);
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(e instanceof Error ? e.message : String(e)));
       const page: UiPage = {
         goto: async (url) => (await p.goto(url, { waitUntil: 'load' }))?.status(),
         href: () => p.evaluate(() => location.href),
@@ -138,6 +145,7 @@ export async function launchFirefox(): Promise<UiBrowser> {
       return {
         page,
         cookies: () => context.cookies(),
+        pageErrors: () => errors,
         addInitScript: async (fn, arg) => {
           await p.evaluateOnNewDocument(fn, arg);
         },

@@ -91,6 +91,7 @@ export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scripts
       expect(await count(page, 'section.cluster a.node')).toBe(4);
       expect(await count(page, 'a.node.st-prod_env')).toBe(4);
       await shot(page, 'nodes');
+      expect(session.pageErrors()).toEqual([]);
       await session.close();
     });
 
@@ -195,6 +196,7 @@ export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scripts
         const reason = await firstText(page, 'table.history td.reason');
         expect(reason).toMatch(/\S/);
         await shot(page, 'node');
+        expect(session.pageErrors()).toEqual([]);
       } finally {
         for (const n of [n1, n2])
           await site.run('kaploy', ['testbed', 'fault', '--dir', site.dir, n, 'clear']);
@@ -218,6 +220,7 @@ export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scripts
         expect(await count(page, `a[href="/ui/operations/${wid}"]`)).toBe(0);
         await page.goto(`${url}/ui/operations/${wid}`);
         await shot(page, 'denied');
+        expect(session.pageErrors()).toEqual([]);
       } finally {
         await session.close();
       }
@@ -254,6 +257,7 @@ export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scripts
         for (let col = 0; col < 4; col++)
           expect((chart.data[col] as number[]).slice().sort()).toEqual(rows.map((r) => r.v[col]).sort());
         await shot(page, 'stats');
+        expect(session.pageErrors()).toEqual([]);
       } finally {
         await session.close();
       }
