@@ -2,4 +2,4 @@ import { launchChromium } from './helpers/browser-driver.js';
 import { describeDashboard } from './helpers/dashboard-scenarios.js';
 
 // The dashboard's scenarios (helpers/dashboard-scenarios.ts) in Debian's Chromium, headless.
-describeDashboard(launchChromium, { scriptsOff: true });
+describeDashboard(launchChromium, { name: 'Chromium', scriptsOff: true });

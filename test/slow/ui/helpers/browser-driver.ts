@@ -40,8 +40,6 @@ export interface UiSession {
 }
 
 export interface UiBrowser {
-  /** "chromium" or "firefox": names the describe blocks. */
-  name: string;
   /** Appended to screenshot names ("" for Chromium, whose shots the README shows). */
   shotSuffix: string;
   /** A session; `javaScript: false` for one with scripts disabled. */
@@ -59,7 +57,6 @@ export async function launchChromium(): Promise<UiBrowser> {
     args: ['--no-sandbox'],
   });
   return {
-    name: 'chromium',
     shotSuffix: '',
     async newSession(opts) {
       const context = await browser.newContext({
@@ -105,7 +102,6 @@ export async function launchFirefox(): Promise<UiBrowser> {
     headless: true,
   });
   return {
-    name: 'firefox',
     shotSuffix: '-firefox',
     async newSession(opts) {
       // With Firefox's javascript.enabled off, puppeteer's click never returns (it runs script in

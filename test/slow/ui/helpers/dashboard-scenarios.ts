@@ -42,8 +42,14 @@ const attr = (page: UiPage, selector: string, name: string) =>
     JSON.stringify([selector, name]),
   );
 
-/** `scriptsOff`: the browser's driver can open a session with scripts disabled (Chromium's). */
-export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scriptsOff: boolean }): void {
+/**
+ * `name`: the browser, in the tests' names; `scriptsOff`: its driver can open a session with
+ * scripts disabled (Chromium's).
+ */
+export function describeDashboard(
+  launch: () => Promise<UiBrowser>,
+  o: { name: string; scriptsOff: boolean },
+): void {
   let site: Site;
   let url: string;
   let browser: UiBrowser;
@@ -78,7 +84,7 @@ export function describeDashboard(launch: () => Promise<UiBrowser>, o: { scripts
     await site?.down();
   });
 
-  describe('the dashboard in a browser', () => {
+  describe(`the dashboard in ${o.name}`, () => {
     let wid = '';
     it('logs in, and shows the nodes grouped by cluster with their state', async () => {
       const session = await loggedIn('root');
