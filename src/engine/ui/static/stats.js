@@ -49,7 +49,8 @@ async function draw(box) {
 
 function chart(box, id, title, rows, series) {
   const data = [rows.map((r) => r.start), ...series.map(([f]) => rows.map((r) => r[f]))];
-  window.kaployCharts[id] = { title, data, hosts: rows.map((r) => r.hostname) };
+  const entry = { title, data, hosts: rows.map((r) => r.hostname) };
+  window.kaployCharts[id] = entry;
   const fig = document.createElement('figure');
   fig.id = `chart-${id}`;
   fig.dataset.rows = String(rows.length);
@@ -61,6 +62,15 @@ function chart(box, id, title, rows, series) {
     {
       width: 560,
       height: 260,
+      scales: { x: { time: true, range: () => timeRange(data[0]) } },
+      // The time axis as drawn, for whoever checks it (uPlot sets its scales after construction).
+      hooks: {
+        setScale: [
+          (u, key) => {
+            if (key === 'x') entry.xRange = [u.scales.x.min, u.scales.x.max];
+          },
+        ],
+      },
       series: [
         {},
         ...series.map(([, label, stroke]) => ({
@@ -75,6 +85,22 @@ function chart(box, id, title, rows, series) {
     data,
     fig,
   );
+}
+
+/**
+ * The time axis: the rows' span with 5% on each side, an hour each side of a single instant. From
+ * the data, not uPlot's range: for a single instant uPlot first widens it to 86400/ms units, 1,000
+ * days for a time axis in seconds (one deployment drew Apr 2027 to Aug 2029).
+ */
+function timeRange(xs) {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const pad = Math.max((max - min) * 0.05, min === max ? 3600 : 60);
+  return [min - pad, max + pad];
 }
 
 function note(box, text) {

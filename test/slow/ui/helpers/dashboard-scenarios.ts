@@ -243,7 +243,7 @@ export function describeDashboard(
             (window as unknown as { kaployCharts: Record<string, unknown> }).kaployCharts[
               'durations-uisite-c1'
             ],
-        )) as { data: number[][]; hosts: string[] };
+        )) as { data: number[][]; hosts: string[]; xRange: [number, number] };
         const k = await site.run('kastat3', [
           '-d',
           '-o',
@@ -262,6 +262,11 @@ export function describeDashboard(
         expect(chart.hosts.slice().sort()).toEqual(rows.map((r) => r.h).sort());
         for (let col = 0; col < 4; col++)
           expect((chart.data[col] as number[]).slice().sort()).toEqual(rows.map((r) => r.v[col]).sort());
+        // The time axis spans the rows, not years: at most a day around this run's deployments.
+        const starts = rows.map((r) => r.v[0] as number);
+        expect(chart.xRange[0]).toBeLessThanOrEqual(Math.min(...starts));
+        expect(chart.xRange[1]).toBeGreaterThanOrEqual(Math.max(...starts));
+        expect(chart.xRange[1] - chart.xRange[0]).toBeLessThanOrEqual(86_400);
         await shot(page, 'stats');
         expect(session.pageErrors()).toEqual([]);
       } finally {
