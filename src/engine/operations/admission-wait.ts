@@ -21,8 +21,9 @@ function describe(b: AdmissionBounds): string {
 
 /**
  * An operation whose checks passed asks admission control to start. Undefined: it may start now.
- * Else it is `queued` (its status and workflow row, so a crash settles it as never touched, like
- * `preparing`), with its position in its log and the metrics, and the returned promise resolves
+ * Else it is `queued` (its status and workflow row, and its place in the store's admission queue,
+ * so a restarted engine queues it again: decision 0037), with its position in its log and the
+ * metrics, and the returned promise resolves
  * when it may start (its row `running` again), or rejects with the abort reason when it is
  * cancelled (or the engine stops) while it waits: it then left the queue, no node touched.
  */

@@ -74,8 +74,9 @@ const KEEP_MS = 360 * 60_000;
  * kind: the workflow row, registration in ctx.operations (so revoking rights or a shutdown cancels
  * it), node states while it runs and once each node's outcome is known, the live record and its
  * log (read at the reader's verbosity, as a long poll), cancel, one statistics row per node
- * whatever the outcome, the final outcomes (operation_results), and the settling of operations an
- * engine crash left unfinished. What differs between kinds is only the plan: its checks and its
+ * whatever the outcome, the final outcomes (operation_results), and, for operations an engine
+ * crash left unfinished, their resumption (running), their place in the queue again (queued) or
+ * their settling (the others). What differs between kinds is only the plan: its checks and its
  * per-node work (planDeployment, planReboot, planPower).
  */
 export class OperationService {
