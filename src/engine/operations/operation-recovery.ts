@@ -87,6 +87,12 @@ export function recoverInterrupted(
     const resumer = resumers[kind.name];
     for (const w of ctx.store.workflows.list({ kind: kind.name, unfinished: true })) {
       const { request, nodes } = storedRequest(w.request);
+      // Run as a call by the engine itself (the OAR restore): its caller, gone with the engine,
+      // runs it again from its own durable table; resumed here, it would run twice.
+      if (ctx.store.progress.byCall(w.wid)) {
+        settleInterrupted(ctx, results, kind, w);
+        continue;
+      }
       const place = w.status === 'queued' ? queue.get(w.wid) : undefined;
       if (resumer && place && typeof request === 'object' && request !== null) {
         const kept = queuedNodes(place.nodes);

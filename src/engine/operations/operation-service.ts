@@ -218,7 +218,8 @@ export class OperationService {
    */
   async run<O extends BaseOutcome>(plan: OperationPlan<O>, signal?: AbortSignal): Promise<O[]> {
     signal?.throwIfAborted();
-    const live = this.#start(plan);
+    // Its caller waits in this engine's memory: a restart settles it, the caller runs it again.
+    const live = this.#start(plan, undefined, true);
     const onAbort = () => this.#cancel(live, String(signal?.reason ?? 'aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -370,16 +371,20 @@ export class OperationService {
   #start(
     plan: OperationPlan<BaseOutcome>,
     pre?: { wid: string; log: OperationLog; controller: AbortController },
+    byCall = false,
   ): Live {
     const live = this.#newLive(plan, pre);
-    this.ctx.store.workflows.insert({
-      wid: live.wid,
-      kind: plan.kind.name,
-      user: plan.user,
-      status: 'running',
-      request: plan.request,
+    this.ctx.store.transaction(() => {
+      this.ctx.store.workflows.insert({
+        wid: live.wid,
+        kind: plan.kind.name,
+        user: plan.user,
+        status: 'running',
+        request: plan.request,
+      });
+      this.#keepExtras(live.wid, plan);
+      if (byCall) this.ctx.store.progress.markByCall(live.wid);
     });
-    this.#keepExtras(live.wid, plan);
     const queued = enterAdmission(this.ctx, this.#admission, live, plan);
     if (!queued) this.#begin(live, plan);
     const attached = this.#attach(live);

@@ -114,6 +114,26 @@ export class ProgressRepo {
     return row?.extras ?? undefined;
   }
 
+  /**
+   * `wid` is run as a call by the engine itself (the OAR restore, whose own table makes it run
+   * again after a restart): a restart settles it instead of resuming it.
+   */
+  markByCall(wid: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO workflow_runs (wid, by_call) VALUES (?, 1)
+         ON CONFLICT(wid) DO UPDATE SET by_call = 1`,
+      )
+      .run(wid);
+  }
+
+  byCall(wid: string): boolean {
+    const row = this.db.prepare('SELECT by_call FROM workflow_runs WHERE wid = ?').get(wid) as
+      | { by_call: number }
+      | undefined;
+    return row?.by_call === 1;
+  }
+
   /** `wid` waits for admission, after every one waiting already, with the nodes its checks kept. */
   enqueue(wid: string, nodes: readonly string[]): void {
     this.db
