@@ -168,4 +168,53 @@ describe('an engine killed while a reboot waits for its nodes', () => {
       await after.client.close();
     }
   }, 240_000);
+
+  it('a node the soft reboot left dark, resumed in wait_reboot, is escalated to hard by the new engine', async () => {
+    const n2 = site.nodes[1] as string;
+    const f = await site.run('kaploy', [
+      'testbed',
+      'fault',
+      '--dir',
+      site.dir,
+      n2,
+      'no_reboot',
+      '--times',
+      '1',
+    ]);
+    expect(f.code, f.stderr).toBe(0);
+    const widFile = path.join(site.dir, 'wid-dark');
+    const rebooting = site.run('kareboot3', [
+      '-m',
+      n2,
+      '--reboot-classical-timeout',
+      '4',
+      '-d',
+      '--write-workflow-id',
+      widFile,
+    ]);
+    const { url, client } = userClient();
+    try {
+      for (;;) {
+        let wid = '';
+        try {
+          wid = readFileSync(widFile, 'utf8').trim();
+        } catch {
+          // not written yet
+        }
+        if (wid) {
+          const st = await client.request<OperationStatus>('GET', `/reboot/${wid}`);
+          if (st.nodes[n2]?.micro === 'wait_reboot') break;
+        }
+        await sleep(20);
+      }
+    } finally {
+      await client.close();
+    }
+    // Killed well inside the 4 s wait: the stopped engine never escalated.
+    await killAndRestart(url);
+    const r = await rebooting;
+    expect(r.stdout).toMatch(/engine restarted; resuming from Simple-wait_reboot for 1 nodes\n/);
+    expect(r.stdout).toContain(`  [${n2}] not back after a soft reboot within 4s, trying a hard reboot\n`);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  }, 240_000);
 });

@@ -164,6 +164,9 @@ export function planReboot(
           ),
       };
       const { going, from, done } = resumePoints(names, stages, recovered);
+      // Past their reboot: sent at least the level asked, so a node not back escalates from it.
+      const rebootAt = stages.findIndex((s) => s.micro === 'reboot');
+      for (const n of going) if (rebootAt >= 0 && (from.get(n) ?? 0) > rebootAt) state.assume(n, level);
       if (recovered)
         for (const [i, ns] of groupBy(going, (n) => from.get(n) ?? 0)) {
           const at = stages[Math.min(i, stages.length - 1)]?.micro ?? 'reboot';
