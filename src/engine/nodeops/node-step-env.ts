@@ -111,4 +111,12 @@ export class TrackedRebootState extends RebootState {
     this.highest.set(node, level);
     this.onSent(node, level);
   }
+
+  /**
+   * A level the node was sent before an engine restart (its reboot stage completed, decision
+   * 0037): what wait_reboot escalates from, neither logged nor counted again.
+   */
+  assume(node: string, level: Level): void {
+    super.set(node, level);
+  }
 }

@@ -8,14 +8,18 @@ import { planPower } from './power-service.js';
 /**
  * Power operations an engine restart interrupted go on (durable workflows, docs/decisions/0033):
  * their one step (power on, off, status) is safe to run again, so each node still given to it runs
- * it again from its start, checked again as its owner's (rights); the log says so.
+ * it again from its start, checked again as its owner's (rights); the log says so. A queued one
+ * (decision 0037) is planned again on the nodes its checks kept when its turn comes.
  */
 export function powerResumer(ctx: EngineContext, deps: NodeStepDeps): Resumer {
-  return async (row) => {
+  return async (row, _signal, queued) => {
     const stored = JSON.parse(row.request) as Pick<PowerRequest, 'action' | 'level' | 'nodes'>;
-    // A status touches no node state: every node asked for; the others, the nodes still its own.
-    const nodes =
-      stored.action === 'status'
+    // Queued (decision 0037): the nodes its checks kept, none touched, its busy ones judged before
+    // it waited. A status touches no node state: every node asked for; the others, the nodes still
+    // its own.
+    const nodes = queued
+      ? [...queued]
+      : stored.action === 'status'
         ? stored.nodes
         : stored.nodes.filter((n) => ctx.store.nodes.get(n)?.wid === row.wid);
     if (nodes.length === 0)
@@ -27,6 +31,7 @@ export function powerResumer(ctx: EngineContext, deps: NodeStepDeps): Resumer {
       nodes,
       force: true,
     });
+    if (queued) return plan;
     const step = `${POWER_IMPL[stored.action]}-power_${stored.action}`;
     return {
       ...plan,

@@ -7,13 +7,14 @@ import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
 import type { OperationPlan } from '../operations/operation-kind.js';
 import type { EngineContext } from '../server/context.js';
+import type { ProgressPosition } from '../store/progress-repo.js';
 import { evalTimeout } from '../workflow/timeout-expr.js';
 import { createWindow } from '../workflow/window.js';
 import type { NodeOpOutcome } from './node-op-outcome.js';
 import { type NodeStepDeps, nodeStepEnv, TrackedRebootState } from './node-step-env.js';
 import { REBOOT } from './nodeop-kinds.js';
 import { rebootStages } from './reboot-stages.js';
-import { runStages } from './run-stages.js';
+import { runStages, type StageJournal } from './run-stages.js';
 import { dropBusy, targetNodes } from './target-nodes.js';
 
 /**
@@ -27,16 +28,26 @@ function destructiveNodes(ctx: EngineContext, names: readonly string[]): { node:
   });
 }
 
+/** What the store holds of one node of a reboot an engine restart interrupted (reboot-recovery.ts). */
+export interface RecoveredRebootNode {
+  /** The last micro-step it completed. */
+  micro?: string;
+  /** Its outcome, once known: kept, the node does nothing more. */
+  outcome?: NodeOpOutcome;
+}
+
 /**
  * Checks a reboot request against the site, the caller's rights, the environments and the nodes'
  * last deployments, and returns the operation to launch. Throws for the first problem; nothing has
- * been touched then.
+ * been touched then. `recovered`: the progress of its nodes an engine restart interrupted (durable
+ * reboots, docs/decisions/0037): each node goes on at the micro-step after its last completed one.
  */
 export function planReboot(
   ctx: EngineContext,
   deps: NodeStepDeps,
   caller: AuthenticatedUser,
   request: RebootRequest,
+  recovered?: ReadonlyMap<string, RecoveredRebootNode>,
 ): OperationPlan<NodeOpOutcome> {
   const req = checkRebootRequest(request);
   const nodes = targetNodes(ctx, caller, req.nodes, 'reboot');
@@ -80,6 +91,11 @@ export function planReboot(
     user: caller.name,
     nodes: names,
     request: { ...stored, nodes: names, impl },
+    // Left out of the stored request (large, keys), kept for a resumption (always: {} says none).
+    extras: {
+      ...(req.keys !== undefined ? { keys: req.keys } : {}),
+      ...(req.pxeProfile !== undefined ? { pxeProfile: req.pxeProfile } : {}),
+    },
     env: envName,
     discarded,
     runningState: 'rebooting',
@@ -119,7 +135,44 @@ export function planReboot(
         ...(pxeTarget ? { pxeTarget } : {}),
         keys: req.keys !== undefined,
       });
-      return runStages(r, 'Reboot', impl, names, stages, {
+      // Each node's completed micro-steps, durable: a restarted engine resumes it (decision 0037).
+      const write = (positions: ProgressPosition[], outcomes: { node: string; outcome: string }[]) => {
+        try {
+          ctx.store.progress.write(r.wid, positions, outcomes);
+        } catch (e) {
+          r.logger.warn({ err: e }, 'could not record the progress of the reboot');
+        }
+      };
+      const journal: StageJournal = {
+        completed: (ns, micro) =>
+          write(
+            ns.map((node) => ({
+              node,
+              macro: 'Reboot',
+              impl,
+              attempt: 1,
+              micro,
+              entered: null,
+              ledger: '{}',
+            })),
+            [],
+          ),
+        ended: (os) =>
+          write(
+            [],
+            os.map((o) => ({ node: o.node, outcome: JSON.stringify(o) })),
+          ),
+      };
+      const { going, from, done } = resumePoints(names, stages, recovered);
+      // Past their reboot: sent at least the level asked, so a node not back escalates from it.
+      const rebootAt = stages.findIndex((s) => s.micro === 'reboot');
+      for (const n of going) if (rebootAt >= 0 && (from.get(n) ?? 0) > rebootAt) state.assume(n, level);
+      if (recovered)
+        for (const [i, ns] of groupBy(going, (n) => from.get(n) ?? 0)) {
+          const at = stages[Math.min(i, stages.length - 1)]?.micro ?? 'reboot';
+          r.log.line(0, `engine restarted; resuming from ${impl}-${at} for ${ns.length} nodes`);
+        }
+      const outcomes = await runStages(r, 'Reboot', impl, going, stages, {
         timeoutSec,
         ...(ctx.metrics
           ? { metrics: { steps: ctx.metrics.steps, clusterOf: (n: string) => stepEnv.cluster(n).name } }
@@ -128,7 +181,11 @@ export function planReboot(
           const top = state.highest.get(node);
           return top ? Math.max(0, LEVELS.indexOf(top) - LEVELS.indexOf(level)) : 0;
         },
+        from,
+        journal,
       });
+      const byNode = new Map([...done, ...outcomes].map((o) => [o.node, o]));
+      return names.map((n) => byNode.get(n) as NodeOpOutcome);
     },
     settle: (o) => {
       if (o.status === 'cancelled') return { state: 'aborted' };
@@ -146,4 +203,37 @@ export function planReboot(
       return { state: 'rebooted' };
     },
   };
+}
+
+/**
+ * Where each node of a resumed reboot goes on: a node with an outcome keeps it (`done`); the others
+ * start at the stage after the last one they completed (`from`; 0 without progress). Every reboot
+ * stage is safe to run again (it rewrites a PXE profile or the keys, reboots, or waits for the boot:
+ * docs/engine.md), so the stage a node was in is run again.
+ */
+function resumePoints(
+  names: readonly string[],
+  stages: readonly { micro: string }[],
+  recovered: ReadonlyMap<string, RecoveredRebootNode> | undefined,
+): { going: string[]; from: Map<string, number>; done: NodeOpOutcome[] } {
+  const from = new Map<string, number>();
+  const done: NodeOpOutcome[] = [];
+  const going: string[] = [];
+  for (const n of names) {
+    const rec = recovered?.get(n);
+    if (rec?.outcome) {
+      done.push(rec.outcome);
+      continue;
+    }
+    going.push(n);
+    const i = rec?.micro ? stages.findIndex((s) => s.micro === rec.micro) : -1;
+    from.set(n, i + 1);
+  }
+  return { going, from, done };
+}
+
+function groupBy<T, K>(xs: readonly T[], key: (x: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const x of xs) out.set(key(x), [...(out.get(key(x)) ?? []), x]);
+  return out;
 }

@@ -21,8 +21,9 @@ function describe(b: AdmissionBounds): string {
 
 /**
  * An operation whose checks passed asks admission control to start. Undefined: it may start now.
- * Else it is `queued` (its status and workflow row, so a crash settles it as never touched, like
- * `preparing`), with its position in its log and the metrics, and the returned promise resolves
+ * Else it is `queued` (its status and workflow row, and its place in the store's admission queue,
+ * so a restarted engine queues it again: decision 0037), with its position in its log and the
+ * metrics, and the returned promise resolves
  * when it may start (its row `running` again), or rejects with the abort reason when it is
  * cancelled (or the engine stops) while it waits: it then left the queue, no node touched.
  */
@@ -31,6 +32,8 @@ export function enterAdmission(
   queue: AdmissionQueue,
   live: Admittable,
   plan: OperationPlan<BaseOutcome>,
+  /** Queued before an engine restart (durable queue, decision 0037): its row says so already. */
+  restored = false,
 ): Promise<void> | undefined {
   const title = `${plan.kind.title} #${live.wid}`;
   const n = plan.nodes.length;
@@ -45,10 +48,17 @@ export function enterAdmission(
   live.status = 'queued';
   live.log.nodes.clear();
   for (const node of plan.nodes) live.log.nodes.set(node, { state: 'waiting' });
-  ctx.store.workflows.setStatus(live.wid, 'queued', false);
+  // Its place is durable: a restarted engine queues it again, in the same order (decision 0037).
+  if (!restored)
+    ctx.store.transaction(() => {
+      ctx.store.workflows.setStatus(live.wid, 'queued', false);
+      ctx.store.progress.enqueue(live.wid, plan.nodes);
+      // What it deploys, as its checks resolved it: the same version and image once its turn comes.
+      if (plan.md5) ctx.store.progress.begin(live.wid, plan.env, plan.md5);
+    });
   live.log.line(
     0,
-    `${title} queued (position ${entered.position}): ${load.operations} operation(s) with ${load.nodes} node(s) in flight, the site admits ${describe(queue.bounds)}`,
+    `${title} ${restored ? 'still queued after the engine restarted' : 'queued'} (position ${entered.position}): ${load.operations} operation(s) with ${load.nodes} node(s) in flight, the site admits ${describe(queue.bounds)}`,
   );
   const { maxNodes } = queue.bounds;
   if (maxNodes > 0 && n > maxNodes)
@@ -57,7 +67,10 @@ export function enterAdmission(
   const since = Date.now();
   return entered.admitted
     .then(() => {
-      ctx.store.workflows.setStatus(live.wid, 'running', false);
+      ctx.store.transaction(() => {
+        ctx.store.workflows.setStatus(live.wid, 'running', false);
+        ctx.store.progress.dequeue(live.wid);
+      });
       live.log.line(
         0,
         `${title} leaves the queue after ${Math.round((Date.now() - since) / 1000)} s and starts`,

@@ -4,6 +4,7 @@ import { ConsoleService } from '../nodeops/console-service.js';
 import type { NodeStepDeps } from '../nodeops/node-step-env.js';
 import { POWER, REBOOT } from '../nodeops/nodeop-kinds.js';
 import { powerResumer } from '../nodeops/power-recovery.js';
+import { rebootResumer } from '../nodeops/reboot-recovery.js';
 import type { EngineContext } from '../server/context.js';
 import { SshPool } from '../ssh/index.js';
 import { DEPLOY } from './deploy-kind.js';
@@ -63,10 +64,11 @@ export function createEngineServices(ctx: EngineContext): EngineServices {
   return {
     pool,
     deps,
-    // Made with the engine, so the operations a crash left unfinished are resumed (deployments,
-    // power) or settled (reboots) at start.
+    // Made with the engine, so the operations a crash left unfinished are resumed (running ones)
+    // or queued again (those waiting for admission) at start.
     operations: new OperationService(ctx, [DEPLOY, REBOOT, POWER], {
       deploy: deploymentResumer(ctx, deps),
+      reboot: rebootResumer(ctx, deps),
       power: powerResumer(ctx, deps),
     }),
     consoles: new ConsoleService(ctx),

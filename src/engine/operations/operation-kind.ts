@@ -78,6 +78,11 @@ export interface OperationPlan<O extends BaseOutcome> {
   nodes: string[];
   /** Stored in the workflows table as the request; crash recovery reads its `nodes`. */
   request: object;
+  /**
+   * What the stored request leaves out (a reboot's keys and PXE profile) and a resumption after an
+   * engine restart needs: kept apart (workflow_runs), dropped at the next start after its end.
+   */
+  extras?: object;
   /** `name:version` for the status and the statistics rows, else ''. */
   env: string;
   /** Statistics: an anonymous environment and its image's md5 (deployments). */

@@ -74,8 +74,9 @@ const KEEP_MS = 360 * 60_000;
  * kind: the workflow row, registration in ctx.operations (so revoking rights or a shutdown cancels
  * it), node states while it runs and once each node's outcome is known, the live record and its
  * log (read at the reader's verbosity, as a long poll), cancel, one statistics row per node
- * whatever the outcome, the final outcomes (operation_results), and the settling of operations an
- * engine crash left unfinished. What differs between kinds is only the plan: its checks and its
+ * whatever the outcome, the final outcomes (operation_results), and, for operations an engine
+ * crash left unfinished, their resumption (running), their place in the queue again (queued) or
+ * their settling (the others). What differs between kinds is only the plan: its checks and its
  * per-node work (planDeployment, planReboot, planPower).
  */
 export class OperationService {
@@ -98,7 +99,14 @@ export class OperationService {
     this.#results = new OperationResults(ctx.store.db);
     this.#clusters = new Map([...nodeIndex(ctx.config)].map(([n, c]) => [n, c.cluster]));
     this.#admission = new AdmissionQueue(ctx.config.admission ?? { maxOperations: 0, maxNodes: 0 });
-    recoverInterrupted(ctx, this.#results, kinds, resumers, (r) => this.#resume(r));
+    recoverInterrupted(
+      ctx,
+      this.#results,
+      kinds,
+      resumers,
+      (r) => this.#resume(r),
+      (r) => this.#requeue(r),
+    );
   }
 
   // --- durable workflows (docs/decisions/0033-durable-workflows.md) ---
@@ -143,6 +151,59 @@ export class OperationService {
     };
     live.done = start().finally(attached.detach);
   }
+
+  /**
+   * An operation that was waiting for admission when the engine stopped (decision 0037): live
+   * again under its id, `queued` at its place (called in the queue's order, after the running ones
+   * were adopted), no node touched; when its turn comes, its plan is made again (its checks, as
+   * its owner's, on the nodes they kept) and it starts. Cancelled while it waits, it ends cancelled.
+   */
+  #requeue(r: Resumption): void {
+    const { kind, wid } = r;
+    const standIn: OperationPlan<BaseOutcome> = {
+      kind,
+      user: r.user,
+      nodes: r.nodes,
+      request: r.request,
+      env: '',
+      discarded: [],
+      debug: false,
+      run: async () => [],
+      settle: () => undefined,
+    };
+    const log = new OperationLog([], this.ctx.store.progress.resumed(wid) * LOG_GENERATION);
+    const live = this.#newLive(standIn, { wid, log, controller: new AbortController() });
+    live.startedAt = r.created;
+    for (const n of r.nodes) log.nodes.set(n, { state: 'waiting' });
+    const queued = enterAdmission(this.ctx, this.#admission, live, standIn, true);
+    const attached = this.#attach(live);
+    const { signal } = live.controller;
+    const start = async (): Promise<BaseOutcome[]> => {
+      try {
+        if (queued) await queued;
+        else
+          this.ctx.store.transaction(() => {
+            this.ctx.store.workflows.setStatus(wid, 'running', false);
+            this.ctx.store.progress.dequeue(wid);
+          });
+        live.status = 'preparing';
+        const plan = await r.plan(signal);
+        signal.throwIfAborted();
+        this.#keepExtras(wid, plan);
+        this.#begin(live, plan);
+        attached.reregister();
+      } catch (e) {
+        return this.#drive(live, () => Promise.reject(e));
+      }
+      return this.#drive(live);
+    };
+    live.done = start().finally(attached.detach);
+  }
+
+  /** Keeps what a resumption needs that the stored request leaves out (plan.extras). */
+  #keepExtras(wid: string, plan: OperationPlan<BaseOutcome>): void {
+    if (plan.extras) this.ctx.store.progress.keep(wid, JSON.stringify(plan.extras));
+  }
   // --- end of durable workflows ---
 
   /** Starts the operation; returns its id at once. */
@@ -157,7 +218,8 @@ export class OperationService {
    */
   async run<O extends BaseOutcome>(plan: OperationPlan<O>, signal?: AbortSignal): Promise<O[]> {
     signal?.throwIfAborted();
-    const live = this.#start(plan);
+    // Its caller waits in this engine's memory: a restart settles it, the caller runs it again.
+    const live = this.#start(plan, undefined, true);
     const onAbort = () => this.#cancel(live, String(signal?.reason ?? 'aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -309,14 +371,19 @@ export class OperationService {
   #start(
     plan: OperationPlan<BaseOutcome>,
     pre?: { wid: string; log: OperationLog; controller: AbortController },
+    byCall = false,
   ): Live {
     const live = this.#newLive(plan, pre);
-    this.ctx.store.workflows.insert({
-      wid: live.wid,
-      kind: plan.kind.name,
-      user: plan.user,
-      status: 'running',
-      request: plan.request,
+    this.ctx.store.transaction(() => {
+      this.ctx.store.workflows.insert({
+        wid: live.wid,
+        kind: plan.kind.name,
+        user: plan.user,
+        status: 'running',
+        request: plan.request,
+      });
+      this.#keepExtras(live.wid, plan);
+      if (byCall) this.ctx.store.progress.markByCall(live.wid);
     });
     const queued = enterAdmission(this.ctx, this.#admission, live, plan);
     if (!queued) this.#begin(live, plan);
@@ -387,6 +454,7 @@ export class OperationService {
         if (live.controller.signal.aborted)
           return void go(() => Promise.reject(live.controller.signal.reason));
         this.ctx.store.workflows.setStatus(live.wid, 'running', false);
+        this.#keepExtras(live.wid, plan);
         const queued = enterAdmission(this.ctx, this.#admission, live, plan);
         if (queued) {
           attached.reregister();

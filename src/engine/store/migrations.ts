@@ -110,6 +110,24 @@ CREATE TABLE workflow_runs (
 );
 `,
   },
+  // Durable reboots and admission queue (docs/decisions/0037-durable-reboots-and-queue.md): what a
+  // resumption needs that the stored request leaves out (a reboot's keys, its PXE profile), whether
+  // the operation was run as a call by the engine itself (the OAR restore: its caller re-runs it,
+  // it is not resumed), and the operations waiting for admission, in their order (seq), with the
+  // nodes their checks kept.
+  {
+    id: 6,
+    name: 'durable-queue',
+    up: `
+ALTER TABLE workflow_runs ADD COLUMN extras TEXT;
+ALTER TABLE workflow_runs ADD COLUMN by_call INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE admission_queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  wid TEXT NOT NULL UNIQUE,
+  nodes TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /** Applies the pending migrations in id order; returns the ids applied. */

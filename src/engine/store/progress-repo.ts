@@ -93,12 +93,76 @@ export class ProgressRepo {
     return row.resumes;
   }
 
+  /**
+   * What a resumption of `wid` needs that its stored request leaves out (JSON: a reboot's keys and
+   * PXE profile), kept until the next start after it ends (docs/decisions/0037).
+   */
+  keep(wid: string, extras: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO workflow_runs (wid, extras) VALUES (?, ?)
+         ON CONFLICT(wid) DO UPDATE SET extras = excluded.extras`,
+      )
+      .run(wid, extras);
+  }
+
+  /** What keep() kept for `wid`; undefined when nothing was (an operation of an older engine). */
+  extras(wid: string): string | undefined {
+    const row = this.db.prepare('SELECT extras FROM workflow_runs WHERE wid = ?').get(wid) as
+      | { extras: string | null }
+      | undefined;
+    return row?.extras ?? undefined;
+  }
+
+  /**
+   * `wid` is run as a call by the engine itself (the OAR restore, whose own table makes it run
+   * again after a restart): a restart settles it instead of resuming it.
+   */
+  markByCall(wid: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO workflow_runs (wid, by_call) VALUES (?, 1)
+         ON CONFLICT(wid) DO UPDATE SET by_call = 1`,
+      )
+      .run(wid);
+  }
+
+  byCall(wid: string): boolean {
+    const row = this.db.prepare('SELECT by_call FROM workflow_runs WHERE wid = ?').get(wid) as
+      | { by_call: number }
+      | undefined;
+    return row?.by_call === 1;
+  }
+
+  /** `wid` waits for admission, after every one waiting already, with the nodes its checks kept. */
+  enqueue(wid: string, nodes: readonly string[]): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO admission_queue (wid, nodes) VALUES (?, ?)')
+      .run(wid, JSON.stringify(nodes));
+  }
+
+  /** `wid` left the admission queue (admitted). */
+  dequeue(wid: string): void {
+    this.db.prepare('DELETE FROM admission_queue WHERE wid = ?').run(wid);
+  }
+
+  /** The unfinished operations waiting for admission, first come first. */
+  queue(): { wid: string; nodes: string }[] {
+    return this.db
+      .prepare(
+        `SELECT q.wid, q.nodes FROM admission_queue q JOIN workflows w ON w.wid = q.wid
+         WHERE w.finished IS NULL ORDER BY q.seq`,
+      )
+      .all() as { wid: string; nodes: string }[];
+  }
+
   /** Drops the progress of finished operations (kept until the next start: their end is recorded). */
   forgetFinished(): void {
     const finished = 'SELECT wid FROM workflows WHERE finished IS NOT NULL';
     this.db.transaction(() => {
       this.db.prepare(`DELETE FROM workflow_progress WHERE wid IN (${finished})`).run();
       this.db.prepare(`DELETE FROM workflow_runs WHERE wid IN (${finished})`).run();
+      this.db.prepare(`DELETE FROM admission_queue WHERE wid IN (${finished})`).run();
     })();
   }
 }

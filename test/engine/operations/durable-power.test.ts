@@ -113,4 +113,33 @@ describe('a power operation an engine restart interrupted', () => {
       b.close();
     }
   });
+
+  it('one run as a call by the engine itself (the OAR restore, which runs it again) is settled, not resumed', async () => {
+    writeFileSync(path.join(aux, 'hang'), '');
+    const a = engine();
+    const plan = planPower(a.ctx, a.deps, alice, { action: 'off', nodes: N });
+    const running = a.ops.run(plan).catch(() => []);
+    await vi.waitFor(() => expect(existsSync(path.join(aux, 'calls')) && calls()).toEqual(N));
+    const wid = a.ctx.store.workflows.list({ kind: 'power', unfinished: true })[0]?.wid as string;
+    await a.crash();
+    await running;
+    rmSync(path.join(aux, 'hang'));
+    const b = engine();
+    try {
+      expect(b.ops.status(alice, POWER, wid)).toMatchObject({
+        status: 'failed',
+        outcomes: N.map((node) => ({
+          node,
+          status: 'ko',
+          reason: 'the engine stopped during the power operation',
+        })),
+      });
+      await b.ops.idle();
+      // Not powered off again by the new engine.
+      expect(calls()).toEqual(N);
+      expect(N.map((n) => b.ctx.store.nodes.get(n)?.state)).toEqual(['power_failed', 'power_failed']);
+    } finally {
+      b.close();
+    }
+  });
 });
