@@ -17,10 +17,68 @@ export interface YamlSyntaxError {
 /** Aliases a document may expand (yaml's default); configurations and descriptions use a few. */
 const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Deepest nesting a document may have. yaml's parser recurses (and takes time) once per level, so
+ * a 256 KiB description of `[[[[...` or `- - - ...` costs seconds of the engine's event loop, and
+ * `a: b: c: ...` overflows its stack; the configurations and descriptions kaploy reads nest a
+ * handful of levels.
+ */
+const MAX_NESTING = 64;
+
+/**
+ * An upper estimate of the document's nesting, in one pass without parsing: open flow brackets
+ * (outside quotes) plus, on each line, the compact block collections it opens (`- - x`, `a: b: c`).
+ */
+function nestingEstimate(text: string): number {
+  let flow = 0;
+  let max = 0;
+  let quote = '';
+  let compact = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (quote !== '') {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '\n') {
+      compact = 0;
+      lineStart = true;
+      continue;
+    }
+    if (c === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\n')) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+      continue;
+    }
+    const before = i === 0 ? ' ' : (text[i - 1] as string);
+    if ((c === '"' || c === "'") && ' \t[{,:'.includes(before)) quote = c;
+    else if (c === '[' || c === '{') flow++;
+    else if ((c === ']' || c === '}') && flow > 0) flow--;
+    else if ((c === '-' && lineStart) || c === ':' || c === '?') {
+      if (next === ' ' || next === '\t') compact++;
+    }
+    if (c !== ' ' && c !== '\t' && c !== '-') lineStart = false;
+    if (flow + compact > max) max = flow + compact;
+  }
+  return max;
+}
+
 /** Parses YAML (duplicate keys refused), keeping node positions for messages. */
 export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
+  if (nestingEstimate(text) > MAX_NESTING)
+    return { message: `refused: the document nests more than ${MAX_NESTING} levels deep` };
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
+  } catch (e) {
+    // yaml's parser recurses once per nesting level: `a: b: c: ...` 20,000 times deep overflows
+    // the stack (a RangeError) before any syntax error is reported. A bad document, not a crash.
+    if (e instanceof RangeError) return { message: 'refused: the document is nested too deeply' };
+    throw e;
+  }
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line;

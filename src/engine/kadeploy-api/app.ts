@@ -57,6 +57,8 @@ export async function buildKadeployApp(
     loggerInstance: ctx.logger.child({ part: 'kadeploy-api' }) as FastifyBaseLogger,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // A URL that does not decode (`/files/%s%n`) is refused before routing: same error format.
+    frameworkErrors: (error, request, reply) => kadeployErrorHandler(error, request, reply),
     bodyLimit: BODY_LIMIT,
     // The engine's connection limits, counted for this listener on its own.
     serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger, ctx.tls),

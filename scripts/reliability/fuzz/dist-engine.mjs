@@ -1,0 +1,65 @@
+// A real engine on a port for the HTTP fuzz of the reliability scenario, from the build: a
+// temporary site of 4 nodes nobody has rights on (nothing a request asks is started), users
+// `alice` and `admin`. The tests start theirs with test/engine/helpers/site.ts instead.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
+
+export async function startDistEngine(root) {
+  const load = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
+  const [{ loadSiteConfig }, { ensureEngineKey }, { openStore, storePath }, { enrolUser }, { startEngine }, { silentLogger }] =
+    await Promise.all([
+      load('common/site-config.js'),
+      load('engine/server/engine-key.js'),
+      load('engine/store/store.js'),
+      load('engine/auth/enrol.js'),
+      load('engine/main.js'),
+      load('common/logger.js'),
+    ]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-fuzz-engine-'));
+  try {
+    mkdirSync(path.join(dir, 'images'));
+    const file = path.join(dir, 'site.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        site: 'testsite',
+        data_dir: path.join(dir, 'data'),
+        admins: ['admin'],
+        image_dirs: [path.join(dir, 'images')],
+        ssh: { key: path.join(dir, 'keys', 'engine') },
+        clusters: [{ name: 'c1', nodes: [{ names: 'node-[1-4].testsite', addresses: '127.0.9.[1-4]' }] }],
+      }),
+    );
+    const config = loadSiteConfig(file);
+    ensureEngineKey(config.ssh.keyFile);
+    const store = openStore(storePath(config.dataDir));
+    const tokens = {};
+    try {
+      for (const [role, user] of [
+        ['user', 'alice'],
+        ['admin', 'admin'],
+      ]) {
+        const out = path.join(dir, 'tokens', user);
+        enrolUser(store, { user, site: config.site, out });
+        tokens[role] = readFileSync(out, 'utf8').trim();
+      }
+    } finally {
+      store.close();
+    }
+    const server = await startEngine(config, { port: 0, logger: silentLogger });
+    return {
+      url: server.url,
+      tokens,
+      async close() {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
