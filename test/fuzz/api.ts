@@ -8,6 +8,7 @@ import { parseDescription } from '../../src/formats/environment/parse.js';
 import { printDescription } from '../../src/formats/environment/print.js';
 import { formatPlan, parseForceSteps } from '../../src/formats/force-steps.js';
 import { IMPLEMENTATIONS, MACRO_STEPS } from '../../src/formats/macro-steps.js';
+import { nodeCommands } from '../../src/formats/node-commands.js';
 import { expandRange, MAX_NODES, parseNodeFile } from '../../src/formats/node-names.js';
 import { parseOarstatJson } from '../../src/hook/oar-job.js';
 import { parseStatsDate } from '../../src/stats/dates.js';
@@ -35,4 +36,5 @@ export const srcApi: FuzzApi = {
   parseStatsQuery,
   parseOarstatJson,
   checkImageContent,
+  runPostinstall: nodeCommands.runPostinstall,
 };

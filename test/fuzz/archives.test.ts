@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTally } from '../../scripts/reliability/fuzz/checks.mjs';
 import { createRng } from '../../scripts/reliability/fuzz/grammar.mjs';
-import { archiveSuite } from '../../scripts/reliability/fuzz/suites.mjs';
+import { archiveSuite, postinstallSuite } from '../../scripts/reliability/fuzz/suites.mjs';
 import { srcApi } from './api.js';
 
 describe('fuzz of the image content check', () => {
@@ -11,5 +11,15 @@ describe('fuzz of the image content check', () => {
     expect(tally.failures).toEqual([]);
     expect(tally.runs).toBe(120);
     expect(tally.passed).toBe(120);
+  });
+});
+
+describe('fuzz of postinstall archives as a node runs them', () => {
+  it('hostile variable values reach the script byte for byte; a corrupt archive fails the step', async () => {
+    const tally = createTally(8);
+    await postinstallSuite(createRng(8), 60, srcApi, tally, AbortSignal.timeout(120_000));
+    expect(tally.failures).toEqual([]);
+    expect(tally.runs).toBe(60);
+    expect(tally.passed).toBe(60);
   });
 });

@@ -40,6 +40,28 @@ describe('YAML nesting is bounded before parsing', () => {
   });
 });
 
+describe('YAML errors cost one context, not one per error', () => {
+  it('a 250,000-quote line (125,000 errors): the first error, with its line and column', () => {
+    // Its parse time (a minute before, with yaml's prettyErrors) is measured by
+    // bench/hostile-yaml.mjs; here the message it gives without them.
+    const text = `{"nodes"${'"'.repeat(250_000)}`;
+    expect(() => parseDescription(text, 'quotes.yaml')).toThrow(
+      expect.objectContaining({
+        code: 'KAPLOY_FILE',
+        line: 1,
+        message:
+          'quotes.yaml:1: (yaml): not valid YAML: Missing , or : between flow map items at line 1, column 9:',
+      }),
+    );
+  });
+
+  it('messages keep the form they had: the first line, its line and column', () => {
+    expect(() => parseDescription('name: x\n\tos: linux\n', 'tab.yaml')).toThrow(
+      'tab.yaml:2: (yaml): not valid YAML: Tabs are not allowed as indentation at line 2, column 1:',
+    );
+  });
+});
+
 describe('folded node sets expand back', () => {
   it('a number longer than a range bound is printed as is', () => {
     const names = ['xq8770769191', 'xq8770769192', 'node-3', 'node-4'];

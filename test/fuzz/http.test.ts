@@ -3,8 +3,9 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTally } from '../../scripts/reliability/fuzz/checks.mjs';
 import { createRng } from '../../scripts/reliability/fuzz/grammar.mjs';
-import { httpSuite } from '../../scripts/reliability/fuzz/http.mjs';
+import { httpSuite, kadeployHttpSuite } from '../../scripts/reliability/fuzz/http.mjs';
 import { silentLogger } from '../../src/common/logger.js';
+import { kadeployApiUrl } from '../../src/engine/kadeploy-api/listener.js';
 import { type RunningServer, startEngine } from '../../src/engine/main.js';
 import { ADMIN, makeSite, type TestSite } from '../engine/helpers/site.js';
 
@@ -13,7 +14,20 @@ let server: RunningServer;
 
 beforeAll(async () => {
   site = makeSite({ users: ['alice', 'bob'] });
-  server = await startEngine(site.config, { port: 0, logger: silentLogger });
+  server = await startEngine(
+    {
+      ...site.config,
+      kadeployApi: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 0,
+        prefix: '',
+        trustedProxies: [],
+        headerPrefix: 'X-Kadeploy-',
+      },
+    },
+    { port: 0, host: '127.0.0.1', logger: silentLogger },
+  );
 });
 
 afterAll(async () => {
@@ -34,6 +48,34 @@ describe('HTTP fuzz against a real engine', () => {
     // 500 generated requests (a few fetch refuses to send are skipped), the raw ones, the last check.
     expect(tally.runs).toBeGreaterThan(450);
     expect(tally.passed).toBe(tally.runs);
+  });
+
+  it('the Kadeploy dialect, JSON and YAML bodies: never a 5xx, every 400 with its error code; no warning printed', async () => {
+    const tokens = {
+      user: readFileSync(site.tokenFile('alice'), 'utf8').trim(),
+      admin: readFileSync(site.tokenFile(ADMIN), 'utf8').trim(),
+    };
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const tally = createTally(12);
+      await kadeployHttpSuite(
+        createRng(12),
+        300,
+        kadeployApiUrl(server.ctx) as string,
+        tokens,
+        tally,
+        AbortSignal.timeout(300_000),
+      );
+      expect(tally.failures).toEqual([]);
+      expect(tally.runs).toBe(301);
+      expect(tally.passed).toBe(301);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // An unknown YAML tag in a body used to print a YAMLWarning on the engine's stderr each time.
+    expect(warnings).toEqual([]);
   });
 
   it('a URL that does not decode is a 400 in the API error format', async () => {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 
 export async function loadDistApi(root) {
   const load = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
-  const [errors, names, fold, force, macro, bp, micro, parse, print, dates, fields, query, oar, image] =
+  const [errors, names, fold, force, macro, bp, micro, parse, print, dates, fields, query, oar, image, commands] =
     await Promise.all([
       load('common/errors.js'),
       load('formats/node-names.js'),
@@ -21,6 +21,7 @@ export async function loadDistApi(root) {
       load('stats/query.js'),
       load('hook/oar-job.js'),
       load('engine/steps/image-content.js'),
+      load('formats/node-commands.js'),
     ]);
   return {
     KaployError: errors.KaployError,
@@ -42,5 +43,6 @@ export async function loadDistApi(root) {
     parseStatsQuery: query.parseStatsQuery,
     parseOarstatJson: oar.parseOarstatJson,
     checkImageContent: image.checkImageContent,
+    runPostinstall: commands.nodeCommands.runPostinstall,
   };
 }

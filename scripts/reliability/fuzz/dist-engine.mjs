@@ -1,6 +1,6 @@
 // A real engine on a port for the HTTP fuzz of the reliability scenario, from the build: a
 // temporary site of 4 nodes nobody has rights on (nothing a request asks is started), users
-// `alice` and `admin`. The tests start theirs with test/engine/helpers/site.ts instead.
+// `alice` and `admin`, with the Kadeploy-compatible listener on a port of its own. The tests start theirs with test/engine/helpers/site.ts instead.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 
 export async function startDistEngine(root) {
   const load = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
-  const [{ loadSiteConfig }, { ensureEngineKey }, { openStore, storePath }, { enrolUser }, { startEngine }, { silentLogger }] =
+  const [{ loadSiteConfig }, { ensureEngineKey }, { openStore, storePath }, { enrolUser }, { startEngine }, { silentLogger }, { kadeployApiUrl }] =
     await Promise.all([
       load('common/site-config.js'),
       load('engine/server/engine-key.js'),
@@ -17,6 +17,7 @@ export async function startDistEngine(root) {
       load('engine/auth/enrol.js'),
       load('engine/main.js'),
       load('common/logger.js'),
+      load('engine/kadeploy-api/listener.js'),
     ]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-fuzz-engine-'));
   try {
@@ -49,9 +50,12 @@ export async function startDistEngine(root) {
     } finally {
       store.close();
     }
-    const server = await startEngine(config, { port: 0, logger: silentLogger });
+    const kadeployApi = { enabled: true, host: '127.0.0.1', port: 0, prefix: '', trustedProxies: [], headerPrefix: 'X-Kadeploy-' };
+    const server = await startEngine({ ...config, kadeployApi }, { port: 0, host: '127.0.0.1', logger: silentLogger });
     return {
       url: server.url,
+      /** The Kadeploy-compatible listener's base URL. */
+      kadeployUrl: kadeployApiUrl(server.ctx),
       tokens,
       async close() {
         await server.close();

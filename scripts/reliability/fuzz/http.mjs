@@ -263,3 +263,115 @@ export async function httpSuite(rng, n, url, tokens, tally, signal = new AbortCo
   if (process.env.KAPLOY_FUZZ_DEBUG) console.log(`http: ${skipped} requests fetch would not send`);
   recordCase(tally, S, 'GET /version afterwards', await stillAnswers(url, tokens, signal).catch((e) => e.message), true);
 }
+
+const KENV = {
+  name: 'kfuzz',
+  version: 1,
+  os: 'linux',
+  image: { file: 'http://127.0.0.1:9/x.tgz', kind: 'tar', compression: 'gzip' },
+  boot: { kernel: '/vmlinuz' },
+  filesystem: 'ext4',
+};
+
+/** The Kadeploy 3.3 dialect's main routes (its own listener, Basic authentication, YAML or JSON). */
+const KADEPLOY_ROUTES = [
+  { method: 'POST', path: '/environments', body: () => ({ environment: KENV }) },
+  {
+    method: 'POST',
+    path: '/deployment',
+    body: (rng) => ({
+      nodes: [hostName(rng)],
+      environment: { kind: 'database', user: 'alice', name: 'kfuzz' },
+      ...(rng.chance(0.3) ? { deploy_partition: String(rng.int(1, 9)) } : {}),
+      ...(rng.chance(0.3) ? { automata: { SetDeploymentEnv: [{ name: 'SetDeploymentEnvUntrusted', retries: 1, timeout: 100 }] } } : {}),
+      ...(rng.chance(0.3) ? { breakpoint: 'BroadcastEnv' } : {}),
+      ...(rng.chance(0.3) ? { ssh_authorized_keys: 'ssh-ed25519 AAAA x' } : {}),
+    }),
+  },
+  { method: 'POST', path: '/reboot', body: (rng) => ({ nodes: [hostName(rng)], kind: 'simple', level: 'soft' }) },
+  { method: 'PUT', path: '/power', body: (rng) => ({ nodes: [hostName(rng)], status: 'on', level: 'soft' }) },
+  { method: 'POST', path: '/console', body: (rng) => ({ node: hostName(rng) }) },
+  { method: 'GET', path: '/stats', query: (rng) => `?nodes=${genNodeSpec(rng).text}&date_min=2011:04:14:08:41:12` },
+  { method: 'GET', path: '/environments', query: () => '?username=alice&name=kfuzz' },
+  { method: 'GET', path: '/nodes' },
+  { method: 'GET', path: '/deployment/D-00000000-0000-0000-0000-000000000000' },
+];
+
+/** YAML a body may be: the JSON text itself, block style, or a hostile document. */
+function yamlBody(rng, value) {
+  return rng.pick([
+    () => JSON.stringify(value),
+    () => `a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    () => `nodes: ${'['.repeat(rng.pick([100, 30_000]))}`,
+    () => `nodes: ${'a: '.repeat(20_000)}b`,
+    () => '!!binary AAAA',
+    () => `nodes: !!js/function "function(){}"\n`,
+    () => `nodes:\n${'  - node-1.testsite\n'.repeat(rng.pick([2, 20_000]))}environment: {kind: database, user: alice, name: kfuzz}\n`,
+    () => mutateMany(rng, JSON.stringify(value)),
+  ])();
+}
+
+/** Why a Kadeploy-dialect answer breaks the contract: a 400 carries its application error code. */
+async function judgeKadeployAnswer(res) {
+  const text = await res.text();
+  if (res.status >= 500) return `HTTP ${res.status}: ${text.slice(0, 200)}`;
+  if (res.status === 400 && !/^\d{1,3}$/.test(res.headers.get('x-application-error-code') ?? ''))
+    return `HTTP 400 without X-Application-Error-Code: ${text.slice(0, 150)}`;
+  return undefined;
+}
+
+/**
+ * `n` generated requests to the Kadeploy-compatible listener at `url` (users without rights on
+ * nodes), JSON or YAML bodies, valid then mutated: never a 5xx, every 400 with Kadeploy's error
+ * code header; the listener still answers afterwards.
+ */
+export async function kadeployHttpSuite(rng, n, url, tokens, tally, signal = new AbortController().signal) {
+  const S = 'http kadeploy';
+  const basic = (user, token) => `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
+  for (let i = 0; i < n && !signal.aborted; i++) {
+    const r = rng.pick(KADEPLOY_ROUTES);
+    const headers = { authorization: basic('alice', tokens.user), accept: 'text/plain, application/json' };
+    let body;
+    let path = r.path + (r.query ? r.query(rng) : '');
+    const what = rng.int(0, 4);
+    if (r.body) {
+      const value = what === 1 ? mutateValue(rng, r.body(rng)) : r.body(rng);
+      if (what === 2) {
+        headers['content-type'] = 'application/x-yaml';
+        body = yamlBody(rng, value);
+      } else {
+        headers['content-type'] = rng.pick(['application/json', 'application/json', 'application/yaml', 'text/plain']);
+        body = what === 3 ? mutateMany(rng, JSON.stringify(value)) : JSON.stringify(value);
+      }
+    } else if (what >= 2) path = mutateMany(rng, path);
+    if (what === 4) {
+      headers.authorization = rng.pick([
+        basic('alice', `${tokens.user}x`),
+        basic('../root', tokens.user),
+        basic('alice:x', ''),
+        `Basic ${mutateMany(rng, 'YWxpY2U6eA==')}`.replace(/[^\x21-\x7e ]/g, ''),
+        'Basic',
+      ]);
+      headers['x-kadeploy-user'] = rng.pick(['root', 'admin', '', 'a b']);
+    }
+    path = path.replace(/[\0-\x20\x7f]/g, (c) => encodeURIComponent(c)).replace(/^[/\\]*/, '/');
+    const input = `${r.method} ${path} ${String(body).slice(0, 300)}`;
+    try {
+      const res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
+        method: r.method,
+        headers,
+        body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_DEADLINE_MS)]),
+      });
+      const why = await judgeKadeployAnswer(res);
+      recordCase(tally, S, input, why, why?.startsWith('HTTP 5'));
+    } catch (e) {
+      if (signal.aborted) break;
+      recordCase(tally, S, input, `no answer: ${e.message} ${e.cause?.code ?? ''}`, true);
+    }
+  }
+  const res = await fetch(`${url.replace(/\/$/, '')}/version`, { signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) }).catch((e) => e);
+  const why = res instanceof Error ? res.message : res.status === 200 ? undefined : `GET /version answered ${res.status}`;
+  if (!(res instanceof Error)) await res.text();
+  recordCase(tally, S, 'GET /version afterwards', why, true);
+}

@@ -25,8 +25,10 @@ export interface FuzzApi {
   parseStatsQuery: Fn;
   parseOarstatJson: Fn;
   checkImageContent: Fn;
+  runPostinstall: Fn;
 }
 export type Suite = (rng: Rng, n: number, api: FuzzApi, tally: Tally) => void;
 export const PARSER_SUITES: Readonly<Record<string, Suite>>;
 export function archiveSuite(rng: Rng, n: number, api: FuzzApi, tally: Tally, signal?: AbortSignal): Promise<void>;
+export function postinstallSuite(rng: Rng, n: number, api: FuzzApi, tally: Tally, signal?: AbortSignal): Promise<void>;
 export function genNodeSpec(rng: Rng): { text: string; names: string[] };

@@ -3,8 +3,9 @@
 // runs `n` generated cases of three kinds: valid (accepted, equal to what the grammar built, round
 // trip where one exists), hostile (refused with a KaployError of the expected code) and mutated
 // (refused that way or accepted with a value that passes the suite's invariant).
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -719,6 +720,73 @@ export async function archiveSuite(rng, n, api, tally, signal) {
         },
       );
       rmSync(file, { force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a shell line with `stdin` as its input; resolves with its exit status and stderr. */
+function shell(line, stdin, signal) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', line], { stdio: ['pipe', 'ignore', 'pipe'], signal });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 2000) stderr += d;
+    });
+    child.stdin.on('error', () => {}); // the extraction may stop reading a bad archive early
+    child.stdin.end(stdin);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/**
+ * Postinstall archives as a node runs them (nodeCommands.runPostinstall: extract into the work
+ * directory, then run the script with the KADEPLOY_* variables), in a real shell with a real
+ * archive: hostile variable values (kernel parameters and descriptions are user text) reach the
+ * script byte for byte and never run; a corrupt, truncated or foreign archive fails the step.
+ */
+export async function postinstallSuite(rng, n, api, tally, signal) {
+  const S = 'postinstall archives';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-fuzz-postinstall-'));
+  const safe = HOSTILE.filter((h) => !h.includes('\0'));
+  const hostileValue = () =>
+    rng.many(() => (rng.chance(0.6) ? rng.pick(safe) : rng.chars(ALNUM, 0, 6)), 1, 6).join('');
+  try {
+    for (let i = 0; i < n && !signal?.aborted; i++) {
+      const work = path.join(dir, `w${i}`);
+      const out = path.join(dir, `out${i}`);
+      const vars = { KADEPLOY_ENV_KERNEL_PARAMS: hostileValue(), KADEPLOY_ENV: hostileValue(), KADEPLOY_USER: 'alice' };
+      const script = `printf '%s\\0' "$KADEPLOY_ENV_KERNEL_PARAMS" "$KADEPLOY_ENV" "$(cat probe.txt)" > ${out}`;
+      const probe = rng.chars(ALNUM, 1, 40);
+      const good = gzipSync(tarOf('probe.txt', Buffer.from(probe)));
+      const kind = i % 3;
+      let archive = good;
+      if (kind === 1) {
+        archive = rng.pick([
+          () => good.subarray(0, rng.int(0, 40)),
+          () => Buffer.from(rng.chars(ALNUM, 1, 500)),
+          () => gzipSync(Buffer.from(rng.chars(ALNUM, 1, 500))),
+          () => Buffer.alloc(0),
+        ])();
+      }
+      const line = api.runPostinstall('gzip', work, script, vars);
+      const input = `${kind === 1 ? 'corrupt' : 'valid'} archive, vars ${JSON.stringify(vars)}`;
+      await runCaseAsync(tally, api, S, input, () => shell(line, archive, signal ?? AbortSignal.timeout(60_000)), {
+        expect: 'accept',
+        check: ({ code, stderr }) => {
+          if (kind === 1) return code === 0 ? 'a corrupt archive was run as a success' : undefined;
+          if (code !== 0) return `exit ${code}: ${stderr.slice(0, 200)}`;
+          const got = readFileSync(out, 'utf8').split('\0').slice(0, 3);
+          const want = [vars.KADEPLOY_ENV_KERNEL_PARAMS, vars.KADEPLOY_ENV, probe].map((v) =>
+            Buffer.from(v, 'utf8').toString('utf8'),
+          );
+          return sameJson(got, want) ? undefined : `the script got ${JSON.stringify(got)}`;
+        },
+      });
+      rmSync(work, { recursive: true, force: true });
+      rmSync(out, { force: true });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

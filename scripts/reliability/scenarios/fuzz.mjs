@@ -9,15 +9,15 @@ import { createTally, mergeTally } from '../fuzz/checks.mjs';
 import { loadDistApi } from '../fuzz/dist-api.mjs';
 import { startDistEngine } from '../fuzz/dist-engine.mjs';
 import { createRng } from '../fuzz/grammar.mjs';
-import { httpSuite } from '../fuzz/http.mjs';
-import { archiveSuite, PARSER_SUITES } from '../fuzz/suites.mjs';
+import { httpSuite, kadeployHttpSuite } from '../fuzz/http.mjs';
+import { archiveSuite, PARSER_SUITES, postinstallSuite } from '../fuzz/suites.mjs';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
 /** Cases per suite: short (the CI's run, a few thousand in all) and full. */
 const SIZES = {
-  short: { parser: 400, archives: 100, http: 400 },
-  full: { parser: 20_000, archives: 2_000, http: 10_000 },
+  short: { parser: 400, archives: 100, http: 400, kadeploy: 200 },
+  full: { parser: 20_000, archives: 2_000, http: 10_000, kadeploy: 3_000 },
 };
 
 function seedOf(given) {
@@ -52,11 +52,19 @@ async function run({ short = false, signal = new AbortController().signal, log =
     report('archives', t);
   }
   if (!signal.aborted) {
+    const t = createTally(seed);
+    await postinstallSuite(createRng(seed + 1_299_709), size.archives, api, t, signal);
+    report('postinstall archives', t);
+  }
+  if (!signal.aborted) {
     const engine = await startDistEngine(root);
     try {
       const t = createTally(seed);
       await httpSuite(createRng(seed + 15_485_863), size.http, engine.url, engine.tokens, t, signal);
       report('http', t);
+      const k = createTally(seed);
+      await kadeployHttpSuite(createRng(seed + 32_452_843), size.kadeploy, engine.kadeployUrl, engine.tokens, k, signal);
+      report('http kadeploy', k);
     } finally {
       await engine.close();
     }

@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
 import type { KeyPath } from './key-path.js';
 
 /** A parsed YAML document and where each of its keys was written. */
@@ -65,14 +65,37 @@ function nestingEstimate(text: string): number {
   return max;
 }
 
+/** Why a YAML text is refused before parsing (nested deeper than MAX_NESTING), or undefined. */
+export function yamlNestingProblem(text: string): string | undefined {
+  return nestingEstimate(text) > MAX_NESTING
+    ? `the document nests more than ${MAX_NESTING} levels deep`
+    : undefined;
+}
+
+/** The first error's message as yaml's prettyErrors words it (`... at line L, column C:`). */
+function firstError(text: string, lc: LineCounter, err: YAMLError): YamlSyntaxError {
+  const at = err.pos[0];
+  if (at === undefined || at < 0) return { message: err.message };
+  const { line, col } = lc.linePos(at);
+  const start = lc.lineStarts[line - 1] ?? 0;
+  let context = text.slice(start, lc.lineStarts[line] ?? text.length).replace(/[\n\r]+$/, '');
+  if (line > 1 && /^ *$/.test(context.slice(0, col - 1)))
+    context = text.slice(lc.lineStarts[line - 2] ?? 0, start) + context;
+  const colon = /[^ ]/.test(context) ? ':' : '';
+  return { message: `${err.message} at line ${line}, column ${col}${colon}`, line };
+}
+
 /** Parses YAML (duplicate keys refused), keeping node positions for messages. */
 export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
-  if (nestingEstimate(text) > MAX_NESTING)
-    return { message: `refused: the document nests more than ${MAX_NESTING} levels deep` };
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep !== undefined) return { message: `refused: ${tooDeep}` };
   const lc = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
+    // prettyErrors off: yaml builds each error's context from its whole line, quadratic in a
+    // 256 KiB line of 100,000 errors (`{"a"` and 250,000 quotes: a minute); only the first is
+    // shown (firstError).
+    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   } catch (e) {
     // yaml's parser recurses once per nesting level: `a: b: c: ...` 20,000 times deep overflows
     // the stack (a RangeError) before any syntax error is reported. A bad document, not a crash.
@@ -80,10 +103,7 @@ export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
     throw e;
   }
   const err = doc.errors[0];
-  if (err) {
-    const line = err.linePos?.[0]?.line;
-    return { message: err.message.split('\n')[0] ?? '', ...(line !== undefined ? { line } : {}) };
-  }
+  if (err) return firstError(text, lc, err);
   let data: unknown;
   try {
     // An alias bomb (aliases of aliases, 10^9 nodes from a few hundred bytes) is refused by
