@@ -48,7 +48,7 @@ describe('YAML errors cost one context, not one per error', () => {
     expect(() => parseDescription(text, 'quotes.yaml')).toThrow(
       expect.objectContaining({
         code: 'KAPLOY_FILE',
-        line: 1,
+        fields: expect.objectContaining({ line: 1 }),
         message:
           'quotes.yaml:1: (yaml): not valid YAML: Missing , or : between flow map items at line 1, column 9:',
       }),
