@@ -27,9 +27,11 @@ function seedOf(given) {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
-async function run({ short = false, signal = new AbortController().signal, log = console.log, seed: given } = {}) {
+// `sizes` (cases per suite, as in SIZES) is for the scenario's own test; the runner passes
+// `short`, `signal` and `log` only.
+async function run({ short = false, signal = new AbortController().signal, log = console.log, seed: given, sizes } = {}) {
   const seed = seedOf(given);
-  const size = short ? SIZES.short : SIZES.full;
+  const size = sizes ?? (short ? SIZES.short : SIZES.full);
   log(`fuzz: seed ${seed} (KAPLOY_FUZZ_SEED=${seed} replays it), ${short ? 'short' : 'full'} run`);
   const api = await loadDistApi(root);
   const total = createTally(seed);
