@@ -78,6 +78,26 @@ describe('HTTP fuzz against a real engine', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('the Kadeploy dialect: a refusal quoting a 150 KB option keeps its header readable', async () => {
+    const alice = readFileSync(site.tokenFile('alice'), 'utf8').trim();
+    const name = 'node'.repeat(40_000);
+    const res = await fetch(`${kadeployApiUrl(server.ctx)}/deployment`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`alice:${alice}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ [name]: 1, nodes: ['node-1.testsite'] }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-application-error-code')).toBe('4');
+    const info = Buffer.from(res.headers.get('x-application-error-info') ?? '', 'base64').toString();
+    expect(info.length).toBe(2003);
+    expect(info.endsWith('...')).toBe(true);
+    // The body still has the whole message.
+    expect((await res.text()).length).toBeGreaterThan(name.length);
+  });
+
   it('a URL that does not decode is a 400 in the API error format', async () => {
     const res = await fetch(new URL('/files/%s%n', server.url), {
       headers: { authorization: `Bearer ${readFileSync(site.tokenFile('alice'), 'utf8').trim()}` },
