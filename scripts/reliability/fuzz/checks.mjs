@@ -11,7 +11,7 @@ export function createTally(seed) {
 
 const MAX_KEPT = 20;
 const show = (input) => {
-  const s = typeof input === 'string' ? input : JSON.stringify(input) ?? String(input);
+  const s = typeof input === 'string' ? input : (JSON.stringify(input) ?? String(input));
   return s.length > 300 ? `${s.slice(0, 300)}... (${s.length} chars)` : s;
 };
 
@@ -50,7 +50,8 @@ function judge(tally, api, suite, input, r, expect, codes, check) {
     if (!(e instanceof api.KaployError)) return fail(tally, suite, input, `crash: ${describeError(e)}`, true);
     if (e.code === 'KAPLOY_INTERNAL') return fail(tally, suite, input, `internal: ${e.message}`, true);
     if (expect === 'accept') return fail(tally, suite, input, `valid input refused: ${e.code} ${e.message}`);
-    if (!codes.includes(e.code)) return fail(tally, suite, input, `code ${e.code}, expected ${codes.join('|')}`);
+    if (!codes.includes(e.code))
+      return fail(tally, suite, input, `code ${e.code}, expected ${codes.join('|')}`);
     if (typeof e.message !== 'string' || e.message.length === 0)
       return fail(tally, suite, input, 'refused without a message');
     tally.passed++;
@@ -68,7 +69,14 @@ export function runCase(tally, api, suite, input, fn, { expect, codes = [], chec
 }
 
 /** Runs one asynchronous case. */
-export async function runCaseAsync(tally, api, suite, input, fn, { expect, codes = [], check = () => undefined }) {
+export async function runCaseAsync(
+  tally,
+  api,
+  suite,
+  input,
+  fn,
+  { expect, codes = [], check = () => undefined },
+) {
   judge(tally, api, suite, input, await attemptAsync(fn), expect, codes, check);
 }
 

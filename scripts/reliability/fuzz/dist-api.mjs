@@ -5,24 +5,39 @@ import { pathToFileURL } from 'node:url';
 
 export async function loadDistApi(root) {
   const load = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
-  const [errors, names, fold, force, macro, bp, micro, parse, print, dates, fields, query, oar, image, commands] =
-    await Promise.all([
-      load('common/errors.js'),
-      load('formats/node-names.js'),
-      load('engine/workflow/fold-nodes.js'),
-      load('formats/force-steps.js'),
-      load('formats/macro-steps.js'),
-      load('engine/workflow/breakpoint.js'),
-      load('engine/workflow/micro-steps.js'),
-      load('formats/environment/parse.js'),
-      load('formats/environment/print.js'),
-      load('stats/dates.js'),
-      load('stats/fields.js'),
-      load('stats/query.js'),
-      load('hook/oar-job.js'),
-      load('engine/steps/image-content.js'),
-      load('formats/node-commands.js'),
-    ]);
+  const [
+    errors,
+    names,
+    fold,
+    force,
+    macro,
+    bp,
+    micro,
+    parse,
+    print,
+    dates,
+    fields,
+    query,
+    oar,
+    image,
+    commands,
+  ] = await Promise.all([
+    load('common/errors.js'),
+    load('formats/node-names.js'),
+    load('engine/workflow/fold-nodes.js'),
+    load('formats/force-steps.js'),
+    load('formats/macro-steps.js'),
+    load('engine/workflow/breakpoint.js'),
+    load('engine/workflow/micro-steps.js'),
+    load('formats/environment/parse.js'),
+    load('formats/environment/print.js'),
+    load('stats/dates.js'),
+    load('stats/fields.js'),
+    load('stats/query.js'),
+    load('hook/oar-job.js'),
+    load('engine/steps/image-content.js'),
+    load('formats/node-commands.js'),
+  ]);
   return {
     KaployError: errors.KaployError,
     expandRange: names.expandRange,

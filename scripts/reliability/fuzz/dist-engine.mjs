@@ -9,16 +9,23 @@ import { stringify } from 'yaml';
 
 export async function startDistEngine(root) {
   const load = (p) => import(pathToFileURL(path.join(root, 'dist', p)).href);
-  const [{ loadSiteConfig }, { ensureEngineKey }, { openStore, storePath }, { enrolUser }, { startEngine }, { silentLogger }, { kadeployApiUrl }] =
-    await Promise.all([
-      load('common/site-config.js'),
-      load('engine/server/engine-key.js'),
-      load('engine/store/store.js'),
-      load('engine/auth/enrol.js'),
-      load('engine/main.js'),
-      load('common/logger.js'),
-      load('engine/kadeploy-api/listener.js'),
-    ]);
+  const [
+    { loadSiteConfig },
+    { ensureEngineKey },
+    { openStore, storePath },
+    { enrolUser },
+    { startEngine },
+    { silentLogger },
+    { kadeployApiUrl },
+  ] = await Promise.all([
+    load('common/site-config.js'),
+    load('engine/server/engine-key.js'),
+    load('engine/store/store.js'),
+    load('engine/auth/enrol.js'),
+    load('engine/main.js'),
+    load('common/logger.js'),
+    load('engine/kadeploy-api/listener.js'),
+  ]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-fuzz-engine-'));
   try {
     mkdirSync(path.join(dir, 'images'));
@@ -50,8 +57,18 @@ export async function startDistEngine(root) {
     } finally {
       store.close();
     }
-    const kadeployApi = { enabled: true, host: '127.0.0.1', port: 0, prefix: '', trustedProxies: [], headerPrefix: 'X-Kadeploy-' };
-    const server = await startEngine({ ...config, kadeployApi }, { port: 0, host: '127.0.0.1', logger: silentLogger });
+    const kadeployApi = {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      prefix: '',
+      trustedProxies: [],
+      headerPrefix: 'X-Kadeploy-',
+    };
+    const server = await startEngine(
+      { ...config, kadeployApi },
+      { port: 0, host: '127.0.0.1', logger: silentLogger },
+    );
     return {
       url: server.url,
       /** The Kadeploy-compatible listener's base URL. */

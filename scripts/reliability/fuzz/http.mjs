@@ -28,9 +28,16 @@ const ROUTES = [
   {
     method: 'POST',
     path: '/deployment',
-    body: (rng) => ({ nodes: [hostName(rng)], environment: { kind: 'recorded', name: 'debian', user: 'deploy' } }),
+    body: (rng) => ({
+      nodes: [hostName(rng)],
+      environment: { kind: 'recorded', name: 'debian', user: 'deploy' },
+    }),
   },
-  { method: 'POST', path: '/reboot', body: (rng) => ({ kind: 'simple', nodes: [hostName(rng)], level: 'soft' }) },
+  {
+    method: 'POST',
+    path: '/reboot',
+    body: (rng) => ({ kind: 'simple', nodes: [hostName(rng)], level: 'soft' }),
+  },
   { method: 'PUT', path: '/power', body: (rng) => ({ action: 'status', nodes: [hostName(rng)] }) },
   { method: 'POST', path: '/console', body: (rng) => ({ node: hostName(rng) }) },
   {
@@ -39,7 +46,11 @@ const ROUTES = [
     admin: true,
     body: (rng) => ({ user: 'bob', nodes: [hostName(rng)], partitions: ['*'], overwrite: rng.chance(0.5) }),
   },
-  { method: 'GET', path: '/stats', query: (rng) => `?node=${genNodeSpec(rng).text}&from=2011:04:14:08:41:12&limit=5` },
+  {
+    method: 'GET',
+    path: '/stats',
+    query: (rng) => `?node=${genNodeSpec(rng).text}&from=2011:04:14:08:41:12&limit=5`,
+  },
   { method: 'GET', path: '/environments', query: () => '?user=alice&name=fuzz*' },
   { method: 'GET', path: '/nodes', query: () => '?list=true' },
   { method: 'GET', path: '/deployment/D-00000000-0000-0000-0000-000000000000' },
@@ -66,11 +77,13 @@ function mutateValue(rng, v, depth = 0) {
       () => ({ __proto__: { admin: true }, constructor: { prototype: 1 } }),
     ])();
   }
-  if (Array.isArray(v)) return v.length === 0 ? [rng.pick(HOSTILE)] : v.map((x) => mutateValue(rng, x, depth + 1));
+  if (Array.isArray(v))
+    return v.length === 0 ? [rng.pick(HOSTILE)] : v.map((x) => mutateValue(rng, x, depth + 1));
   if (v !== null && typeof v === 'object') {
     const out = { ...v };
     const keys = Object.keys(out);
-    if (keys.length === 0 || rng.chance(0.2)) out[rng.pick(['extra', '__proto__', 'constructor', 'nodes', ''])] = 1;
+    if (keys.length === 0 || rng.chance(0.2))
+      out[rng.pick(['extra', '__proto__', 'constructor', 'nodes', ''])] = 1;
     else {
       const k = rng.pick(keys);
       if (rng.chance(0.2)) delete out[k];
@@ -127,14 +140,9 @@ function genRequest(rng, tokens) {
     ]);
     if (headers.authorization === '') delete headers.authorization;
   } else if (what === 6) {
-    headers[rng.pick(['accept', 'accept-encoding', 'x-forwarded-for', 'if-none-match', 'range', 'accept-language'])] = rng.pick([
-      'gzip;q=2',
-      '*/*;q=abc',
-      'bytes=9-1',
-      '100-continue',
-      'x'.repeat(4000),
-      '999.999.999.999',
-    ]);
+    headers[
+      rng.pick(['accept', 'accept-encoding', 'x-forwarded-for', 'if-none-match', 'range', 'accept-language'])
+    ] = rng.pick(['gzip;q=2', '*/*;q=abc', 'bytes=9-1', '100-continue', 'x'.repeat(4000), '999.999.999.999']);
   }
   // Bodies on GET/DELETE and control characters in the path are what fetch refuses to send;
   // those are the raw-socket cases.
@@ -164,16 +172,22 @@ async function judgeAnswer(res, mutated) {
 /** Raw requests fetch cannot send: broken request lines, huge headers, lying lengths, garbage. */
 const RAW = [
   (t) => `GET /version HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\n${'x-a: b\r\n'.repeat(3000)}\r\n`,
-  (t) => `GET /version HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\nx-a: ${'b'.repeat(100_000)}\r\n\r\n`,
+  (t) =>
+    `GET /version HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\nx-a: ${'b'.repeat(100_000)}\r\n\r\n`,
   () => 'GARBAGE\r\n\r\n',
-  (t) => `POST /reboot HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n{}`,
+  (t) =>
+    `POST /reboot HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n{}`,
   (t) => `GET /version HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\nexpect: bytes=9-1\r\n\r\n`,
   () => 'GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n',
   () => 'GET /version HTTP/9.9\r\nHost: x\r\n\r\n',
-  (t) => `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"descr`,
-  (t) => `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
-  (t) => `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}`,
-  (t) => `PUT /files/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000000\r\n\r\nabc`,
+  (t) =>
+    `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"descr`,
+  (t) =>
+    `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+  (t) =>
+    `POST /environments HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}`,
+  (t) =>
+    `PUT /files/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000000\r\n\r\nabc`,
   (t) => `GET /stats?node=${'a[1-1000]'.repeat(4)} HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\n\r\n`,
   (t) => `GET /nodes/${'%'.repeat(10)} HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\n\r\n`,
   (t) => `GET /version HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${t}\r\nx: \u00ff\u0001\r\n\r\n`,
@@ -254,14 +268,30 @@ export async function httpSuite(rng, n, url, tokens, tally, signal = new AbortCo
   for (const raw of RAW) {
     const bytes = raw(tokens.user);
     try {
-      const status = await rawRequest(url, bytes, AbortSignal.any([signal, AbortSignal.timeout(REQUEST_DEADLINE_MS)]));
-      recordCase(tally, `${S} raw`, bytes.slice(0, 120), status >= 500 ? `HTTP ${status}` : undefined, status >= 500);
+      const status = await rawRequest(
+        url,
+        bytes,
+        AbortSignal.any([signal, AbortSignal.timeout(REQUEST_DEADLINE_MS)]),
+      );
+      recordCase(
+        tally,
+        `${S} raw`,
+        bytes.slice(0, 120),
+        status >= 500 ? `HTTP ${status}` : undefined,
+        status >= 500,
+      );
     } catch (e) {
       recordCase(tally, `${S} raw`, bytes.slice(0, 120), e.message, true);
     }
   }
   if (process.env.KAPLOY_FUZZ_DEBUG) console.log(`http: ${skipped} requests fetch would not send`);
-  recordCase(tally, S, 'GET /version afterwards', await stillAnswers(url, tokens, signal).catch((e) => e.message), true);
+  recordCase(
+    tally,
+    S,
+    'GET /version afterwards',
+    await stillAnswers(url, tokens, signal).catch((e) => e.message),
+    true,
+  );
 }
 
 const KENV = {
@@ -283,15 +313,27 @@ const KADEPLOY_ROUTES = [
       nodes: [hostName(rng)],
       environment: { kind: 'database', user: 'alice', name: 'kfuzz' },
       ...(rng.chance(0.3) ? { deploy_partition: String(rng.int(1, 9)) } : {}),
-      ...(rng.chance(0.3) ? { automata: { SetDeploymentEnv: [{ name: 'SetDeploymentEnvUntrusted', retries: 1, timeout: 100 }] } } : {}),
+      ...(rng.chance(0.3)
+        ? {
+            automata: { SetDeploymentEnv: [{ name: 'SetDeploymentEnvUntrusted', retries: 1, timeout: 100 }] },
+          }
+        : {}),
       ...(rng.chance(0.3) ? { breakpoint: 'BroadcastEnv' } : {}),
       ...(rng.chance(0.3) ? { ssh_authorized_keys: 'ssh-ed25519 AAAA x' } : {}),
     }),
   },
-  { method: 'POST', path: '/reboot', body: (rng) => ({ nodes: [hostName(rng)], kind: 'simple', level: 'soft' }) },
+  {
+    method: 'POST',
+    path: '/reboot',
+    body: (rng) => ({ nodes: [hostName(rng)], kind: 'simple', level: 'soft' }),
+  },
   { method: 'PUT', path: '/power', body: (rng) => ({ nodes: [hostName(rng)], status: 'on', level: 'soft' }) },
   { method: 'POST', path: '/console', body: (rng) => ({ node: hostName(rng) }) },
-  { method: 'GET', path: '/stats', query: (rng) => `?nodes=${genNodeSpec(rng).text}&date_min=2011:04:14:08:41:12` },
+  {
+    method: 'GET',
+    path: '/stats',
+    query: (rng) => `?nodes=${genNodeSpec(rng).text}&date_min=2011:04:14:08:41:12`,
+  },
   { method: 'GET', path: '/environments', query: () => '?username=alice&name=kfuzz' },
   { method: 'GET', path: '/nodes' },
   { method: 'GET', path: '/deployment/D-00000000-0000-0000-0000-000000000000' },
@@ -301,12 +343,14 @@ const KADEPLOY_ROUTES = [
 function yamlBody(rng, value) {
   return rng.pick([
     () => JSON.stringify(value),
-    () => `a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    () =>
+      `a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
     () => `nodes: ${'['.repeat(rng.pick([100, 30_000]))}`,
     () => `nodes: ${'a: '.repeat(20_000)}b`,
     () => '!!binary AAAA',
     () => `nodes: !!js/function "function(){}"\n`,
-    () => `nodes:\n${'  - node-1.testsite\n'.repeat(rng.pick([2, 20_000]))}environment: {kind: database, user: alice, name: kfuzz}\n`,
+    () =>
+      `nodes:\n${'  - node-1.testsite\n'.repeat(rng.pick([2, 20_000]))}environment: {kind: database, user: alice, name: kfuzz}\n`,
     () => mutateMany(rng, JSON.stringify(value)),
   ])();
 }
@@ -340,7 +384,12 @@ export async function kadeployHttpSuite(rng, n, url, tokens, tally, signal = new
         headers['content-type'] = 'application/x-yaml';
         body = yamlBody(rng, value);
       } else {
-        headers['content-type'] = rng.pick(['application/json', 'application/json', 'application/yaml', 'text/plain']);
+        headers['content-type'] = rng.pick([
+          'application/json',
+          'application/json',
+          'application/yaml',
+          'text/plain',
+        ]);
         body = what === 3 ? mutateMany(rng, JSON.stringify(value)) : JSON.stringify(value);
       }
     } else if (what >= 2) path = mutateMany(rng, path);
@@ -370,8 +419,15 @@ export async function kadeployHttpSuite(rng, n, url, tokens, tally, signal = new
       recordCase(tally, S, input, `no answer: ${e.message} ${e.cause?.code ?? ''}`, true);
     }
   }
-  const res = await fetch(`${url.replace(/\/$/, '')}/version`, { signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) }).catch((e) => e);
-  const why = res instanceof Error ? res.message : res.status === 200 ? undefined : `GET /version answered ${res.status}`;
+  const res = await fetch(`${url.replace(/\/$/, '')}/version`, {
+    signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
+  }).catch((e) => e);
+  const why =
+    res instanceof Error
+      ? res.message
+      : res.status === 200
+        ? undefined
+        : `GET /version answered ${res.status}`;
   if (!(res instanceof Error)) await res.text();
   recordCase(tally, S, 'GET /version afterwards', why, true);
 }

@@ -29,6 +29,18 @@ export interface FuzzApi {
 }
 export type Suite = (rng: Rng, n: number, api: FuzzApi, tally: Tally) => void;
 export const PARSER_SUITES: Readonly<Record<string, Suite>>;
-export function archiveSuite(rng: Rng, n: number, api: FuzzApi, tally: Tally, signal?: AbortSignal): Promise<void>;
-export function postinstallSuite(rng: Rng, n: number, api: FuzzApi, tally: Tally, signal?: AbortSignal): Promise<void>;
+export function archiveSuite(
+  rng: Rng,
+  n: number,
+  api: FuzzApi,
+  tally: Tally,
+  signal?: AbortSignal,
+): Promise<void>;
+export function postinstallSuite(
+  rng: Rng,
+  n: number,
+  api: FuzzApi,
+  tally: Tally,
+  signal?: AbortSignal,
+): Promise<void>;
 export function genNodeSpec(rng: Rng): { text: string; names: string[] };

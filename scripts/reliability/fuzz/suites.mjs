@@ -73,11 +73,12 @@ function insertHostileInside(rng, text) {
 function bombSpec(rng) {
   const groups = rng.int(2, 4);
   let s = 'n';
-  for (let i = 0; i < groups; i++) s += `[1-${rng.pick([1000, 5000, 100000, 999999])}]${rng.pick(['x', '-', 'c'])}`;
+  for (let i = 0; i < groups; i++)
+    s += `[1-${rng.pick([1000, 5000, 100000, 999999])}]${rng.pick(['x', '-', 'c'])}`;
   return s;
 }
 
-function namesCheck(api, max) {
+function namesCheck(max) {
   return (names) => {
     if (!Array.isArray(names)) return `not a list: ${typeof names}`;
     if (names.length > max) return `${names.length} names, more than ${max}`;
@@ -112,7 +113,8 @@ function nodeNamesSuite(rng, n, api, tally) {
     if (kind === 0 || kind === 1) {
       runCase(tally, api, S, spec.text, () => api.expandRange(spec.text), {
         expect: 'accept',
-        check: (names) => (sameJson(names, spec.names) ? undefined : `expanded to ${JSON.stringify(names).slice(0, 200)}`),
+        check: (names) =>
+          sameJson(names, spec.names) ? undefined : `expanded to ${JSON.stringify(names).slice(0, 200)}`,
       });
       // Round trip: fold the set, expand every folded part, get the same set back.
       const unique = [...new Set(spec.names)];
@@ -141,7 +143,7 @@ function nodeNamesSuite(rng, n, api, tally) {
       runCase(tally, api, S, m, () => api.expandRange(m), {
         expect: 'either',
         codes,
-        check: namesCheck(api, api.MAX_NODES),
+        check: namesCheck(api.MAX_NODES),
       });
     }
   }
@@ -162,10 +164,15 @@ function nodeFileSuite(rng, n, api, tally) {
       if (r === 0) lines.push(rng.pick(['', '   ', '\t']));
       else if (r === 1) lines.push(`# ${rng.chars(`${ALNUM} ;|&$`, 0, 20)}`);
       else {
-        const spec = r === 2 ? genNodeSpec(rng) : (() => { const h = `${label(rng)}-${rng.int(1, 50)}${domain(rng)}`; return { text: h, names: [h] }; })();
+        const host = `${label(rng)}-${rng.int(1, 50)}${domain(rng)}`;
+        const spec = r === 2 ? genNodeSpec(rng) : { text: host, names: [host] };
         const copies = rng.int(1, 3); // OAR repeats a host once per core
-        for (let c = 0; c < copies; c++) lines.push(rng.pick(['', ' ', '\t']) + spec.text + rng.pick(['', ' ']));
-        for (const name of spec.names) if (!seen.has(name)) { seen.add(name); expected.push(name); }
+        for (let c = 0; c < copies; c++)
+          lines.push(rng.pick(['', ' ', '\t']) + spec.text + rng.pick(['', ' ']));
+        for (const name of spec.names) {
+          if (!seen.has(name)) expected.push(name);
+          seen.add(name);
+        }
       }
     }
     const eol = rng.pick(['\n', '\r\n']);
@@ -174,11 +181,16 @@ function nodeFileSuite(rng, n, api, tally) {
     if (kind === 0) {
       runCase(tally, api, S, text, () => api.parseNodeFile(text, 'fuzz.nodes'), {
         expect: 'accept',
-        check: (names) => (sameJson(names, expected) ? undefined : 'not the distinct names in first-seen order'),
+        check: (names) =>
+          sameJson(names, expected) ? undefined : 'not the distinct names in first-seen order',
       });
     } else if (kind === 1) {
       const at = rng.int(0, lines.length);
-      const bad = [...lines.slice(0, at), insertHostileInside(rng, `${label(rng)}-1`), ...lines.slice(at)].join('\n');
+      const bad = [
+        ...lines.slice(0, at),
+        insertHostileInside(rng, `${label(rng)}-1`),
+        ...lines.slice(at),
+      ].join('\n');
       runCase(tally, api, S, bad, () => api.parseNodeFile(bad, 'fuzz.nodes'), {
         expect: 'refuse',
         codes,
@@ -188,7 +200,7 @@ function nodeFileSuite(rng, n, api, tally) {
       runCase(tally, api, S, m, () => api.parseNodeFile(m, 'fuzz.nodes'), {
         expect: 'either',
         codes,
-        check: namesCheck(api, api.MAX_NODES),
+        check: namesCheck(api.MAX_NODES),
       });
     }
   }
@@ -202,7 +214,8 @@ function genForceSteps(rng, api) {
   const canon = [];
   for (const macro of api.MACRO_STEPS) {
     const items = rng.many(
-      () => `${rng.pick(api.IMPLEMENTATIONS[macro])}:${rng.int(0, rng.pick([3, 100]))}:${rng.int(0, rng.pick([1000, 604800]))}`,
+      () =>
+        `${rng.pick(api.IMPLEMENTATIONS[macro])}:${rng.int(0, rng.pick([3, 100]))}:${rng.int(0, rng.pick([1000, 604800]))}`,
       1,
       3,
     );
@@ -220,7 +233,8 @@ function planCheck(api) {
       if (!Array.isArray(items) || items.length === 0) return `${macro} has no implementation`;
       for (const it of items) {
         if (!api.IMPLEMENTATIONS[macro].includes(it.impl)) return `${it.impl} accepted in ${macro}`;
-        if (!Number.isSafeInteger(it.retries) || it.retries < 0 || it.retries > 100) return `retries ${it.retries}`;
+        if (!Number.isSafeInteger(it.retries) || it.retries < 0 || it.retries > 100)
+          return `retries ${it.retries}`;
         if (!Number.isSafeInteger(it.timeoutSec) || it.timeoutSec < 0 || it.timeoutSec > 604800)
           return `timeout ${it.timeoutSec}`;
       }
@@ -253,7 +267,11 @@ function forceStepsSuite(rng, n, api, tally) {
       runCase(tally, api, S, bad, () => api.parseForceSteps(bad), { expect: 'refuse', codes });
     } else {
       const m = mutateMany(rng, g.text);
-      runCase(tally, api, S, m, () => api.parseForceSteps(m), { expect: 'either', codes, check: planCheck(api) });
+      runCase(tally, api, S, m, () => api.parseForceSteps(m), {
+        expect: 'either',
+        codes,
+        check: planCheck(api),
+      });
     }
   }
 }
@@ -284,11 +302,17 @@ function breakpointSuite(rng, n, api, tally) {
     const step = rng.chance(0.5) ? p.impl : p.macro;
     const text = rng.chance(0.4) ? step : `${step}:${p.micro}`;
     const runsIt = (bp) =>
-      planned.some((q) => (q.impl === bp.step || q.macro === bp.step) && (bp.micro === undefined || q.micro === bp.micro))
+      planned.some(
+        (q) =>
+          (q.impl === bp.step || q.macro === bp.step) && (bp.micro === undefined || q.micro === bp.micro),
+      )
         ? undefined
         : `breakpoint ${JSON.stringify(bp)} is not in the workflow`;
     if (i % 3 === 0) {
-      runCase(tally, api, S, text, () => api.parseBreakpoint(text, plan, opts), { expect: 'accept', check: runsIt });
+      runCase(tally, api, S, text, () => api.parseBreakpoint(text, plan, opts), {
+        expect: 'accept',
+        check: runsIt,
+      });
     } else if (i % 3 === 1) {
       const bad = rng.pick([
         () => `${step}:${p.micro}:${p.micro}`,
@@ -300,7 +324,11 @@ function breakpointSuite(rng, n, api, tally) {
       runCase(tally, api, S, bad, () => api.parseBreakpoint(bad, plan, opts), { expect: 'refuse', codes });
     } else {
       const m = mutateMany(rng, text);
-      runCase(tally, api, S, m, () => api.parseBreakpoint(m, plan, opts), { expect: 'either', codes, check: runsIt });
+      runCase(tally, api, S, m, () => api.parseBreakpoint(m, plan, opts), {
+        expect: 'either',
+        codes,
+        check: runsIt,
+      });
     }
   }
 }
@@ -351,8 +379,6 @@ function genEnvironment(rng, format) {
   };
   if (rng.chance(0.3)) env.preinstall = archive();
   if (kind === 'tar' || rng.chance(0.5)) env.filesystem = rng.pick(['ext4', 'ext3', 'xfs', 'btrfs']);
-  // The printers drop what a description leaves out; keep only what can be written.
-  if (env.description === '') env.description = '';
   return env;
 }
 
@@ -361,7 +387,8 @@ function envCheck(env) {
   const one = (v) => typeof v === 'string' && !/[\0\r\n]/.test(v);
   if (!env || typeof env !== 'object') return 'not an environment';
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(env.name)) return `accepted name '${env.name}'`;
-  if (!Number.isInteger(env.version) || env.version < 0 || env.version > 1_000_000) return `version ${env.version}`;
+  if (!Number.isInteger(env.version) || env.version < 0 || env.version > 1_000_000)
+    return `version ${env.version}`;
   if (!Number.isInteger(env.partition_type) || env.partition_type < 0 || env.partition_type > 255)
     return `partition_type ${env.partition_type}`;
   if (!['public', 'shared', 'private'].includes(env.visibility)) return `visibility ${env.visibility}`;
@@ -370,15 +397,22 @@ function envCheck(env) {
   const archives = [...env.postinstalls, ...(env.preinstall ? [env.preinstall] : [])];
   for (const c of [env.image.compression, ...archives.map((a) => a.compression)])
     if (!['gzip', 'bzip2', 'xz', 'zstd'].includes(c)) return `compression ${c}`;
-  const texts = [env.description, env.author, env.image.file, ...Object.values(env.boot), ...archives.flatMap((a) => [a.archive, a.script])];
+  const texts = [
+    env.description,
+    env.author,
+    env.image.file,
+    ...Object.values(env.boot),
+    ...archives.flatMap((a) => [a.archive, a.script]),
+  ];
   if (!texts.every(one)) return 'accepted a text with a NUL, CR or newline';
   if (env.image.file === '' || archives.some((a) => a.archive === '')) return 'accepted an empty file';
-  if (env.filesystem !== undefined && !/^[a-z0-9]{2,16}$/.test(env.filesystem)) return `filesystem '${env.filesystem}'`;
+  if (env.filesystem !== undefined && !/^[a-z0-9]{2,16}$/.test(env.filesystem))
+    return `filesystem '${env.filesystem}'`;
   if (typeof env.destructive !== 'boolean') return 'destructive is not a boolean';
   return undefined;
 }
 
-/** The parts of an environment both formats carry (the key/value format has no `os: linux` default problem). */
+/** What a description says of an environment, for comparing a round trip. */
 function comparable(env) {
   const a = (x) => ({ archive: x.archive, compression: x.compression, script: x.script });
   return {
@@ -402,7 +436,10 @@ const YAML_HOSTILE = [
   // Alias bomb: 9 levels of 9 aliases.
   () => {
     let s = 'a0: &a0 ["x","x","x","x","x","x","x","x","x"]\n';
-    for (let i = 1; i < 9; i++) s += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]\n`;
+    for (let i = 1; i < 9; i++)
+      s += `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]\n`;
     return `${s}name: *a8\nimage: {file: x.tgz, kind: tar, compression: gzip}\n`;
   },
   () => `name: ${'['.repeat(50_000)}`,
@@ -413,9 +450,11 @@ const YAML_HOSTILE = [
   () => 'name: !!js/function "function(){}"\n',
   () => `name: x\nos: linux\nimage: {file: "a\\nb.tgz", kind: dd, compression: gzip}\n`,
   () => '--- \n...\n---\nname: two docs\n',
-  () => `name: x\nversion: ${'9'.repeat(400)}\nos: other\nimage: {file: x.dd.gz, kind: dd, compression: gzip}\n`,
+  () =>
+    `name: x\nversion: ${'9'.repeat(400)}\nos: other\nimage: {file: x.dd.gz, kind: dd, compression: gzip}\n`,
   () => 'name: x\nos: other\nimage: {file: x.dd.gz, kind: dd, compression: gzip}\npartition_type: 0x1ff\n',
-  () => 'name: x\nos: other\n__proto__: {polluted: 1}\nimage: {file: x.dd.gz, kind: dd, compression: gzip}\nboot: {kernel: [1,2]}\n',
+  () =>
+    'name: x\nos: other\n__proto__: {polluted: 1}\nimage: {file: x.dd.gz, kind: dd, compression: gzip}\nboot: {kernel: [1,2]}\n',
   () => `tarball : x.tgz|tgz\nname : x\n${'postinstall : a.tgz|tgz|s\n'.repeat(2)}`,
   () => 'tarball : x.tgz|tgz|zz\nname : x\n',
   () => `tarball : x.tgz|tgz\nname : ${'x'.repeat(129)}\n`,
@@ -483,7 +522,10 @@ function statsSuite(rng, n, api, tally) {
     const off = rng.int(-12 * 60, 14 * 60);
     const offText = `${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60))}${rng.pick([':', ''])}${pad(Math.abs(off) % 60)}`;
     const forms = [
-      [`${y}:${pad(mo)}:${pad(d)}:${pad(h)}:${pad(mi)}:${pad(s)}`, Math.floor(new Date(y, mo - 1, d, h, mi, s).getTime() / 1000)],
+      [
+        `${y}:${pad(mo)}:${pad(d)}:${pad(h)}:${pad(mi)}:${pad(s)}`,
+        Math.floor(new Date(y, mo - 1, d, h, mi, s).getTime() / 1000),
+      ],
       [`${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}Z`, utc],
       [`${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}.${rng.int(0, 999)}Z`, utc],
       [`${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${offText}`, utc - off * 60],
@@ -538,9 +580,11 @@ function statsSuite(rng, n, api, tally) {
     } else {
       // A whole /stats query as it arrives (kastat3's flags or a query string), mutated.
       const raw = {};
-      if (rng.chance(0.5)) raw.kind = rng.pick(['list', 'last', 'retries', 'failure-rate', mutateMany(rng, 'list')]);
+      if (rng.chance(0.5))
+        raw.kind = rng.pick(['list', 'last', 'retries', 'failure-rate', mutateMany(rng, 'list')]);
       if (rng.chance(0.5)) raw.fields = rng.many(() => rng.pick(api.STATS_FIELDS), 1, 4).join(',');
-      if (rng.chance(0.5)) raw.node = rng.chance(0.5) ? genNodeSpec(rng).text : [genNodeSpec(rng).text, bombSpec(rng)];
+      if (rng.chance(0.5))
+        raw.node = rng.chance(0.5) ? genNodeSpec(rng).text : [genNodeSpec(rng).text, bombSpec(rng)];
       if (rng.chance(0.4)) raw.from = text;
       if (rng.chance(0.3)) raw.to = rng.pick(forms)[0];
       if (rng.chance(0.3)) raw.min_retries = rng.pick(['0', '3', '-1', '1e3', '9999999999']);
@@ -557,7 +601,9 @@ function statsSuite(rng, n, api, tally) {
         expect: 'either',
         codes,
         check: (q) =>
-          q.fields.every((f) => api.STATS_FIELDS.includes(f)) && q.nodes.every(validHost) && q.nodes.length <= 100_000
+          q.fields.every((f) => api.STATS_FIELDS.includes(f)) &&
+          q.nodes.every(validHost) &&
+          q.nodes.length <= 100_000
             ? undefined
             : 'query accepted garbage',
       });
@@ -580,7 +626,11 @@ function oarstatSuite(rng, n, api, tally) {
       types: rng.many(() => rng.pick(['deploy', 'deploy=1', 'besteffort', 'idempotent', 'cosystem']), 0, 3),
       assigned_network_address: nodes.flatMap((x) => Array(rng.int(1, 2)).fill(x)),
       assigned_resources: rng.many((r) => r.int(1, 100000), 0, 20),
-      events: rng.many(() => ({ type: rng.pick(['WALLTIME', 'FRAG_JOB_REQUEST', 'SWITCH_INTO_ERROR_STATE']), date: 1 }), 0, 3),
+      events: rng.many(
+        () => ({ type: rng.pick(['WALLTIME', 'FRAG_JOB_REQUEST', 'SWITCH_INTO_ERROR_STATE']), date: 1 }),
+        0,
+        3,
+      ),
       name: lineText(rng),
       command: lineText(rng),
     };
@@ -601,9 +651,29 @@ function oarstatSuite(rng, n, api, tally) {
       });
     } else if (kind === 1) {
       // Hostile: one field replaced by a value of the wrong kind or a forged one.
-      const key = rng.pick(['owner', 'state', 'types', 'assigned_network_address', 'assigned_resources', 'Job_Id']);
+      const key = rng.pick([
+        'owner',
+        'state',
+        'types',
+        'assigned_network_address',
+        'assigned_resources',
+        'Job_Id',
+      ]);
       const forged = rng.pick([
-        null, 42, -1, 1.5, 'x; rm -rf /', ['a b'], [null], [{}], { a: 1 }, '', '../../etc', ['node-1;id'], [0], [2 ** 60],
+        null,
+        42,
+        -1,
+        1.5,
+        'x; rm -rf /',
+        ['a b'],
+        [null],
+        [{}],
+        { a: 1 },
+        '',
+        '../../etc',
+        ['node-1;id'],
+        [0],
+        [2 ** 60],
       ]);
       const broken = { ...job, [key]: forged };
       const t = JSON.stringify({ [String(id)]: broken });
@@ -624,7 +694,9 @@ function oarstatSuite(rng, n, api, tally) {
         codes,
         check: (j) =>
           j === undefined ||
-          (/^[a-z_][a-z0-9_-]*$/i.test(j.owner) && j.nodes.every(validHost) && j.resources.every((r) => Number.isSafeInteger(r) && r > 0))
+          (/^[a-z_][a-z0-9_-]*$/i.test(j.owner) &&
+            j.nodes.every(validHost) &&
+            j.resources.every((r) => Number.isSafeInteger(r) && r > 0))
             ? undefined
             : `accepted job ${JSON.stringify(j).slice(0, 200)}`,
       });
@@ -708,13 +780,18 @@ export async function archiveSuite(rng, n, api, tally, signal) {
         api,
         S,
         `${spec} image, ${bytes.length} bytes, case ${kind}`,
-        () => api.checkImageContent({ path: file, kind: spec, compression: 'gzip', md5 }, signal ?? AbortSignal.timeout(60_000)),
+        () =>
+          api.checkImageContent(
+            { path: file, kind: spec, compression: 'gzip', md5 },
+            signal ?? AbortSignal.timeout(60_000),
+          ),
         {
           expect: 'accept',
           check: (problem) => {
             if (problem !== undefined && typeof problem !== 'string') return 'not a problem string';
             if (expectProblem === true && problem === undefined) return 'a bad image was accepted';
-            if (expectProblem === false && problem !== undefined) return `a good image was refused: ${problem}`;
+            if (expectProblem === false && problem !== undefined)
+              return `a good image was refused: ${problem}`;
             return undefined;
           },
         },
@@ -757,7 +834,11 @@ export async function postinstallSuite(rng, n, api, tally, signal) {
     for (let i = 0; i < n && !signal?.aborted; i++) {
       const work = path.join(dir, `w${i}`);
       const out = path.join(dir, `out${i}`);
-      const vars = { KADEPLOY_ENV_KERNEL_PARAMS: hostileValue(), KADEPLOY_ENV: hostileValue(), KADEPLOY_USER: 'alice' };
+      const vars = {
+        KADEPLOY_ENV_KERNEL_PARAMS: hostileValue(),
+        KADEPLOY_ENV: hostileValue(),
+        KADEPLOY_USER: 'alice',
+      };
       const script = `printf '%s\\0' "$KADEPLOY_ENV_KERNEL_PARAMS" "$KADEPLOY_ENV" "$(cat probe.txt)" > ${out}`;
       const probe = rng.chars(ALNUM, 1, 40);
       const good = gzipSync(tarOf('probe.txt', Buffer.from(probe)));
@@ -773,18 +854,25 @@ export async function postinstallSuite(rng, n, api, tally, signal) {
       }
       const line = api.runPostinstall('gzip', work, script, vars);
       const input = `${kind === 1 ? 'corrupt' : 'valid'} archive, vars ${JSON.stringify(vars)}`;
-      await runCaseAsync(tally, api, S, input, () => shell(line, archive, signal ?? AbortSignal.timeout(60_000)), {
-        expect: 'accept',
-        check: ({ code, stderr }) => {
-          if (kind === 1) return code === 0 ? 'a corrupt archive was run as a success' : undefined;
-          if (code !== 0) return `exit ${code}: ${stderr.slice(0, 200)}`;
-          const got = readFileSync(out, 'utf8').split('\0').slice(0, 3);
-          const want = [vars.KADEPLOY_ENV_KERNEL_PARAMS, vars.KADEPLOY_ENV, probe].map((v) =>
-            Buffer.from(v, 'utf8').toString('utf8'),
-          );
-          return sameJson(got, want) ? undefined : `the script got ${JSON.stringify(got)}`;
+      await runCaseAsync(
+        tally,
+        api,
+        S,
+        input,
+        () => shell(line, archive, signal ?? AbortSignal.timeout(60_000)),
+        {
+          expect: 'accept',
+          check: ({ code, stderr }) => {
+            if (kind === 1) return code === 0 ? 'a corrupt archive was run as a success' : undefined;
+            if (code !== 0) return `exit ${code}: ${stderr.slice(0, 200)}`;
+            const got = readFileSync(out, 'utf8').split('\0').slice(0, 3);
+            const want = [vars.KADEPLOY_ENV_KERNEL_PARAMS, vars.KADEPLOY_ENV, probe].map((v) =>
+              Buffer.from(v, 'utf8').toString('utf8'),
+            );
+            return sameJson(got, want) ? undefined : `the script got ${JSON.stringify(got)}`;
+          },
         },
-      });
+      );
       rmSync(work, { recursive: true, force: true });
       rmSync(out, { force: true });
     }

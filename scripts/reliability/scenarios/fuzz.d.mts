@@ -1,5 +1,6 @@
 // Types of fuzz.mjs (the reliability runner's scenario interface), for the TypeScript tests.
 import type { FuzzFailure } from '../fuzz/checks.mjs';
+
 declare const scenario: {
   name: 'fuzz';
   run(opts?: {

@@ -29,7 +29,13 @@ function seedOf(given) {
 
 // `sizes` (cases per suite, as in SIZES) is for the scenario's own test; the runner passes
 // `short`, `signal` and `log` only.
-async function run({ short = false, signal = new AbortController().signal, log = console.log, seed: given, sizes } = {}) {
+async function run({
+  short = false,
+  signal = new AbortController().signal,
+  log = console.log,
+  seed: given,
+  sizes,
+} = {}) {
   const seed = seedOf(given);
   const size = sizes ?? (short ? SIZES.short : SIZES.full);
   log(`fuzz: seed ${seed} (KAPLOY_FUZZ_SEED=${seed} replays it), ${short ? 'short' : 'full'} run`);
@@ -65,7 +71,14 @@ async function run({ short = false, signal = new AbortController().signal, log =
       await httpSuite(createRng(seed + 15_485_863), size.http, engine.url, engine.tokens, t, signal);
       report('http', t);
       const k = createTally(seed);
-      await kadeployHttpSuite(createRng(seed + 32_452_843), size.kadeploy, engine.kadeployUrl, engine.tokens, k, signal);
+      await kadeployHttpSuite(
+        createRng(seed + 32_452_843),
+        size.kadeploy,
+        engine.kadeployUrl,
+        engine.tokens,
+        k,
+        signal,
+      );
       report('http kadeploy', k);
     } finally {
       await engine.close();
