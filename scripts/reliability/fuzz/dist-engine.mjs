@@ -29,6 +29,7 @@ export async function startDistEngine(root) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kaploy-fuzz-engine-'));
   try {
     mkdirSync(path.join(dir, 'images'));
+    writeFileSync(path.join(dir, 'images', 'keep.dd.gz'), 'an image the fuzz must not lose\n');
     const file = path.join(dir, 'site.yaml');
     writeFileSync(
       file,
@@ -69,8 +70,28 @@ export async function startDistEngine(root) {
       { ...config, kadeployApi },
       { port: 0, host: '127.0.0.1', logger: silentLogger },
     );
+    // An environment of the admin's the fuzz must leave as it was (its `dataLost` check).
+    const keep = `name: keep\nos: other\nimage: {file: "server://${path.join(dir, 'images', 'keep.dd.gz')}", kind: dd, compression: gzip}\n`;
+    const asAdmin = { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' };
+    const added = await fetch(`${server.url}/environments`, {
+      method: 'POST',
+      headers: asAdmin,
+      body: JSON.stringify({ description: keep, file: 'keep.yaml' }),
+    });
+    if (added.status !== 200 && added.status !== 201)
+      throw new Error(`adding the kept environment: HTTP ${added.status} ${await added.text()}`);
+    await added.text();
+    const listKept = async () => {
+      const r = await fetch(`${server.url}/environments?user=admin&name=keep`, { headers: asAdmin });
+      return r.status === 200 ? await r.text() : `HTTP ${r.status}`;
+    };
+    const kept = await listKept();
     return {
       url: server.url,
+      /** How many environments the fuzz lost or changed (0 or 1: the admin's `keep`). */
+      async lost() {
+        return (await listKept()) === kept ? 0 : 1;
+      },
       /** The Kadeploy-compatible listener's base URL. */
       kadeployUrl: kadeployApiUrl(server.ctx),
       tokens,
