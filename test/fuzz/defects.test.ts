@@ -62,6 +62,22 @@ describe('YAML errors cost one context, not one per error', () => {
   });
 });
 
+describe('YAML warnings are not printed', () => {
+  it('a mapping used as a key is not a warning on stderr', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { warnings: remarks } = parseDescription(`${base}? {script: none}\n: x\n`, 'key.yaml');
+      expect(remarks).toEqual(['key.yaml:1: { script: none }: Unused field (unknown key, ignored)']);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('folded node sets expand back', () => {
   it('a number longer than a range bound is printed as is', () => {
     const names = ['xq8770769191', 'xq8770769192', 'node-3', 'node-4'];

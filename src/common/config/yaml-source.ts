@@ -95,7 +95,14 @@ export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
     // prettyErrors off: yaml builds each error's context from its whole line, quadratic in a
     // 256 KiB line of 100,000 errors (`{"a"` and 250,000 quotes: a minute); only the first is
     // shown (firstError).
-    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+    doc = parseDocument(text, {
+      lineCounter: lc,
+      uniqueKeys: true,
+      prettyErrors: false,
+      // Not printed on the process's stderr: a mapping used as a key (`? {a: 1}`) warned there,
+      // on every request carrying one. What is wrong with a document is reported by its checks.
+      logLevel: 'error',
+    });
   } catch (e) {
     // yaml's parser recurses once per nesting level: `a: b: c: ...` 20,000 times deep overflows
     // the stack (a RangeError) before any syntax error is reported. A bad document, not a crash.
