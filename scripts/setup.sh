@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # user's view of nodes; zstd/xz/bzip2: image compressions; busybox-static: the test images'
 # userland; e2fsprogs: dd test images; taktuk: the broadcast benchmark's reference; iproute2: netns;
 # nginx-light: the web depot the image download tests count requests on (a site's public_html);
-# chromium: the dashboard's browser tests (test/slow/ui, driven headless by playwright-core).
+# chromium, firefox-esr: the dashboard's browser tests (test/slow/ui; Chromium driven headless by
+# playwright-core, Firefox ESR by puppeteer-core over WebDriver BiDi).
 # uidmap: newuidmap/newgidmap, for the user namespace over root's subordinate ids (below).
-PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium uidmap openssl)
+PKGS=(openssh-server openssh-client bubblewrap zstd xz-utils bzip2 busybox-static e2fsprogs taktuk iproute2 sqlite3 procps nginx-light chromium firefox-esr uidmap openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { errorMessage, isKaployError, type KaployErrorCode } from '../../common/errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { skipWasmTierUp } from './wasm-tier.js';
 
 /**
  * The one error boundary of a program: runs `main`, maps errors to a message on stderr and an exit
@@ -10,6 +11,7 @@ export async function runCli(
   prog: string,
   main: (signal: AbortSignal) => Promise<ExitCode | number | undefined>,
 ): Promise<void> {
+  skipWasmTierUp();
   const ac = new AbortController();
   let interrupted = false;
   const onSigint = () => {

@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
-import { neutraliseFormula } from '../../stats/neutralise.js';
+import { csvField } from '../../stats/csv-encode.js';
 
 /**
  * Kadeploy's multi-server output rule (reference §1): every line a server produces is prefixed
@@ -15,8 +14,7 @@ export function serverPrefix(name: string): string {
  * kastat3 writes every field, docs/kastat3.md), so every record of the merged CSV says its site.
  */
 export function csvServerPrefix(name: string): string {
-  const v = neutraliseFormula(name);
-  return `${/[",\r\n]/.test(v) ? stringify([[v]], { eof: false }) : v},`;
+  return `${csvField(name)},`;
 }
 
 /** Where a unit of output ends: a line, or a CSV record (a LF outside double quotes, RFC 4180). */

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { formatFailureRate, type NodeFailureRate } from '../../stats/failure-rates.js';
 import type { RawStatsQuery, StatsQuery } from '../../stats/query.js';
+import { GarbageCadence } from '../garbage-cadence.js';
 import type { ApiClient } from '../http-client.js';
 
 export interface FetchStatsOptions {
@@ -36,8 +37,10 @@ export async function fetchStats(
   }
   const body = await client.stream('GET', '/stats', { query: params, signal: opts.signal });
   let bytes = 0;
+  const garbage = new GarbageCadence();
   body.on('data', (c: Buffer) => {
     bytes += c.length;
+    garbage.read(c.length);
   });
   try {
     await pipeline(body, opts.out, { end: false, signal: opts.signal });

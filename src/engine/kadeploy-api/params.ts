@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { KaployError, type KaployErrorCode } from '../../common/errors.js';
+import type { AuthenticatedUser } from '../auth/authenticate.js';
 
 /**
  * Kadeploy's request parameters: given in the query (strings, repeated keys as arrays) or in the
@@ -52,6 +53,30 @@ export function stringList(p: Params, key: string, max: number): string[] | unde
   if (list.length > max || !list.every((x) => typeof x === 'string' && x.length <= 255))
     throw new KaployError('KAPLOY_OPTION', `invalid request: ${key} must be a list of at most ${max} names`);
   return list as string[];
+}
+
+/**
+ * What every operation request (deployment, reboot, power) carries, checked alike: `user`, if given,
+ * is the authenticated caller; `nodes` a non-empty list of at most `maxNodes` (the native request's
+ * bound for that kind); `verbose_level` 0-5, 3 when not given.
+ */
+export function operationParams(
+  caller: AuthenticatedUser,
+  p: Params,
+  maxNodes: number,
+): { nodes: string[]; verbosity: number } {
+  if (p.user !== undefined && p.user !== caller.name)
+    throw new KaployError(
+      'KAPLOY_AUTH',
+      `Authentication failed: user ${String(p.user)} is not the authenticated user`,
+    );
+  const nodes = stringList(p, 'nodes', maxNodes);
+  if (!nodes || nodes.length === 0)
+    throw new KaployError('KAPLOY_NODE_LIST', 'Invalid node list: nodes is missing');
+  const verbosity = optInt(p, 'verbose_level') ?? 3;
+  if (verbosity < 0 || verbosity > 5)
+    throw new KaployError('KAPLOY_OPTION', 'invalid request: verbose_level must be between 0 and 5');
+  return { nodes, verbosity };
 }
 
 /** Refuses, with Kadeploy's code, what the listener understands but kaploy cannot do. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEPLOY_REQUEST_SCHEMA, type DeployRequest, type EnvironmentRef } from '../../api/deploy-request.js';
 import { KaployError } from '../../common/errors.js';
 import { nodeIndex } from '../../common/site-config.js';
+import { MAX_NODES } from '../../formats/node-names.js';
 import type { AuthenticatedUser } from '../auth/authenticate.js';
 import { findEnvironment } from '../environments/environment-service.js';
 import { DEPLOY } from '../operations/deploy-kind.js';
@@ -14,12 +15,12 @@ import { descriptionOf } from './environment-hash.js';
 import {
   assertNative,
   mergedParams,
+  operationParams,
   optInt,
   optString,
   type Params,
   refuseGiven,
   refuseUnknown,
-  stringList,
   toggle,
 } from './params.js';
 import { startAnswer, workflowRoutes } from './routes-workflow.js';
@@ -103,14 +104,7 @@ async function translate(
 ): Promise<Translated> {
   refuseUnknown(p, KNOWN);
   refuseGiven(p, UNSUPPORTED);
-  if (p.user !== undefined && p.user !== caller.name)
-    throw new KaployError(
-      'KAPLOY_AUTH',
-      `Authentication failed: user ${String(p.user)} is not the authenticated user`,
-    );
-  const nodes = stringList(p, 'nodes', 100_000);
-  if (!nodes || nodes.length === 0)
-    throw new KaployError('KAPLOY_NODE_LIST', 'Invalid node list: nodes is missing');
+  const { nodes, verbosity } = operationParams(caller, p, MAX_NODES);
   const env = p.environment as Params | undefined;
   if (!env || typeof env !== 'object' || Array.isArray(env))
     throw new KaployError('KAPLOY_ENVIRONMENT', 'Invalid environment specification: environment is missing');
@@ -158,9 +152,6 @@ async function translate(
   const kexec = optString(p, 'timeout_reboot_kexec', 200);
   const reformat = optString(p, 'reformat_tmp_partition', 16);
   const breakpoint = optString(p, 'breakpoint', 200);
-  const verbosity = optInt(p, 'verbose_level') ?? 3;
-  if (verbosity < 0 || verbosity > 5)
-    throw new KaployError('KAPLOY_OPTION', 'invalid request: verbose_level must be between 0 and 5');
   const request: DeployRequest = {
     nodes,
     environment,

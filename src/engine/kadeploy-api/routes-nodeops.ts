@@ -14,12 +14,12 @@ import { checkClient, fetchText } from './client-files.js';
 import {
   assertNative,
   mergedParams,
+  operationParams,
   optInt,
   optString,
   type Params,
   refuseGiven,
   refuseUnknown,
-  stringList,
   toggle,
 } from './params.js';
 import { clustersOf } from './routes-deployment.js';
@@ -49,21 +49,6 @@ const UNSUPPORTED = {
   ],
 } as const;
 
-function common(caller: AuthenticatedUser, p: Params): { nodes: string[]; verbosity: number } {
-  if (p.user !== undefined && p.user !== caller.name)
-    throw new KaployError(
-      'KAPLOY_AUTH',
-      `Authentication failed: user ${String(p.user)} is not the authenticated user`,
-    );
-  const nodes = stringList(p, 'nodes', 10_000);
-  if (!nodes || nodes.length === 0)
-    throw new KaployError('KAPLOY_NODE_LIST', 'Invalid node list: nodes is missing');
-  const verbosity = optInt(p, 'verbose_level') ?? 3;
-  if (verbosity > 5)
-    throw new KaployError('KAPLOY_OPTION', 'invalid request: verbose_level must be between 0 and 5');
-  return { nodes, verbosity };
-}
-
 /** Kadeploy's reboot parameters as kaploy's RebootRequest. */
 async function rebootRequest(files: FileCache, caller: AuthenticatedUser, p: Params, signal: AbortSignal) {
   refuseUnknown(p, [
@@ -83,7 +68,7 @@ async function rebootRequest(files: FileCache, caller: AuthenticatedUser, p: Par
   const pxe = p.pxe as Params | undefined;
   const profileOnly = pxe && typeof pxe === 'object' && Object.keys(pxe).every((k) => k === 'profile');
   refuseGiven(profileOnly ? { ...p, pxe: undefined } : p, UNSUPPORTED);
-  const { nodes, verbosity } = common(caller, p);
+  const { nodes, verbosity } = operationParams(caller, p, 10_000);
   const client = checkClient(optString(p, 'client', 1024));
   const env = p.environment as Params | undefined;
   const keysRef = optString(p, 'ssh_authorized_keys');
@@ -119,7 +104,7 @@ async function rebootRequest(files: FileCache, caller: AuthenticatedUser, p: Par
 function powerRequest(caller: AuthenticatedUser, p: Params, action?: 'status') {
   refuseUnknown(p, [...GENERIC, 'status', 'level']);
   refuseGiven(p, UNSUPPORTED);
-  const { nodes, verbosity } = common(caller, p);
+  const { nodes, verbosity } = operationParams(caller, p, 10_000);
   const level = optString(p, 'level', 16);
   const req = {
     action: action ?? optString(p, 'status', 16),

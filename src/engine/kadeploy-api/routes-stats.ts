@@ -2,34 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KaployError } from '../../common/errors.js';
 import { exportStatsCsv } from '../../stats/export-csv.js';
 import { failureRates } from '../../stats/failure-rates.js';
+import { DEFAULT_FIELDS } from '../../stats/fields.js';
 import { parseStatsQuery, type RawStatsQuery } from '../../stats/query.js';
 import type { EngineContext } from '../server/context.js';
 import { requestSignal } from '../server/request-signal.js';
 import { mergedParams, optString, type Params, refuseUnknown, stringList } from './params.js';
 
-/** Kadeploy 3.3's default fields of GET /stats (doc/api stats.api), in its order. */
-const KADEPLOY_FIELDS = [
-  'wid',
-  'user',
-  'hostname',
-  'step1',
-  'step2',
-  'step3',
-  'timeout_step1',
-  'timeout_step2',
-  'timeout_step3',
-  'retry_step1',
-  'retry_step2',
-  'retry_step3',
-  'start',
-  'step1_duration',
-  'step2_duration',
-  'step3_duration',
-  'env',
-  'md5',
-  'success',
-  'error',
-];
+/**
+ * Kadeploy 3.3's default fields of GET /stats (doc/api stats.api), in its order: the wid, then
+ * kastat3's `-d` fields without anonymous_env, which 3.3's API does not list.
+ */
+const KADEPLOY_FIELDS = ['wid', ...DEFAULT_FIELDS.filter((f) => f !== 'anonymous_env')];
 
 const KNOWN = [
   'user',

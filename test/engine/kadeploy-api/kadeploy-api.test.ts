@@ -526,6 +526,30 @@ describe('reboot and power', () => {
   });
 });
 
+describe('the checks every operation request shares', () => {
+  it('deployment, reboot and power refuse alike another user, no nodes and a verbosity outside 0-5', async () => {
+    const env = { kind: 'database', user: 'alice', name: 'kyaml' };
+    const routes: [string, string, Record<string, unknown>][] = [
+      ['POST', '/deployment', { environment: env }],
+      ['POST', '/reboot', { kind: 'simple' }],
+      ['PUT', '/power', { status: 'off' }],
+    ];
+    for (const [method, path, extra] of routes) {
+      const cases: [string, Record<string, unknown>, number, string | undefined][] = [
+        // Kadeploy answers an authentication failure as a plain-text 401, without an error code.
+        ['another user', { ...extra, nodes: [N1], user: 'bob' }, 401, undefined],
+        ['no nodes', { ...extra, nodes: [] }, 400, '2'],
+        ['verbose_level 6', { ...extra, nodes: [N1], verbose_level: 6 }, 400, '4'],
+        ['verbose_level -1', { ...extra, nodes: [N1], verbose_level: -1 }, 400, '4'],
+      ];
+      for (const [what, body, status, code] of cases) {
+        const r = await call(base, method as 'POST', path, { headers: alice, body });
+        expect([path, what, r.status, refusal(r).code]).toEqual([path, what, status, code]);
+      }
+    }
+  });
+});
+
 describe('rights', () => {
   it('POST grants (admins only, the native refusal otherwise), GET in Kadeploy shape, DELETE revokes', async () => {
     const grant = { username: 'alice', nodes: [N1], partitions: ['/dev/sda3'] };
