@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { createGzip, gzip } from 'node:zlib';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { yamlNestingProblem } from '../../common/config/yaml-source.js';
 import { KaployError } from '../../common/errors.js';
 import type { KadeployApiConfig } from '../../common/site-config.js';
 import type { EngineServices } from '../operations/engine-services.js';
@@ -57,6 +58,8 @@ export async function buildKadeployApp(
     loggerInstance: ctx.logger.child({ part: 'kadeploy-api' }) as FastifyBaseLogger,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // A URL that does not decode (`/files/%s%n`) is refused before routing: same error format.
+    frameworkErrors: (error, request, reply) => kadeployErrorHandler(error, request, reply),
     bodyLimit: BODY_LIMIT,
     // The engine's connection limits, counted for this listener on its own.
     serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger, ctx.tls),
@@ -74,7 +77,14 @@ export async function buildKadeployApp(
     { parseAs: 'string' },
     (_request, body, done) => {
       try {
-        done(null, parseYaml(body as string, { maxAliasCount: 100 }) ?? {});
+        // Nesting bounded before parsing and errors not prettified (quadratic: yaml-source.ts);
+        // warnings (an unknown tag) not printed on the engine's stderr for every request.
+        const tooDeep = yamlNestingProblem(body as string);
+        if (tooDeep !== undefined) throw new Error(tooDeep);
+        done(
+          null,
+          parseYaml(body as string, { maxAliasCount: 100, logLevel: 'error', prettyErrors: false }) ?? {},
+        );
       } catch (e) {
         done(
           new KaployError(

@@ -26,13 +26,21 @@ function kadeployCode(e: KaployError): number {
   return e.code === 'KAPLOY_CHECKSUM' ? 5 : e.appCode;
 }
 
+/**
+ * Most characters of the message the header carries: a message quoting a 150 KB option name made
+ * a header no HTTP client reads (Node's and undici's limit is 16 KiB for all headers together),
+ * so the refusal itself was lost. The body keeps the whole message.
+ */
+const MAX_HEADER_INFO = 2000;
+
 export function sendKadeployError(reply: FastifyReply, e: KaployError): FastifyReply {
   const status = kadeployStatus(e);
-  // A header carries no line break: the message is sent whole in base64, and in the body.
+  const info = e.message.length > MAX_HEADER_INFO ? `${e.message.slice(0, MAX_HEADER_INFO)}...` : e.message;
+  // A header carries no line break: the message is sent in base64 (cut), and whole in the body.
   if (status === 400)
     void reply
       .header('X-Application-Error-Code', String(kadeployCode(e)))
-      .header('X-Application-Error-Info', Buffer.from(e.message, 'utf8').toString('base64'));
+      .header('X-Application-Error-Info', Buffer.from(info, 'utf8').toString('base64'));
   // The challenge tells Basic clients (curl, requests, Kadeploy's --http-user) what to send.
   if (status === 401) void reply.header('WWW-Authenticate', 'Basic realm="kaploy", charset="UTF-8"');
   return reply.code(status).type('text/plain; charset=utf-8').send(e.message);

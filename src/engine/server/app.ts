@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import { installAuthHook } from './auth-hook.js';
 import { limitedServerFactory } from './connection-limits.js';
 import type { EngineContext } from './context.js';
-import { errorHandler } from './error-handler.js';
+import { clientErrorHandler, errorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi-plugin.js';
 
 export type EnginePlugin = FastifyPluginAsync<{ ctx: EngineContext }>;
@@ -16,6 +16,9 @@ export async function buildApp(
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Unknown properties are errors, not silently dropped (fastify's default removes them).
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // A URL that does not decode (`/files/%s%n`) is refused before routing: same error format.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    clientErrorHandler,
     bodyLimit: 1024 * 1024,
     // Connection limits per address and in all, a headers deadline (connection-limits.ts).
     serverFactory: limitedServerFactory(ctx.config.listen, ctx.logger, ctx.tls),

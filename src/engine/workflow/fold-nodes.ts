@@ -11,7 +11,9 @@ export function foldNodes(nodes: readonly string[]): string {
   const order: (string | { key: string })[] = [];
   for (const name of nodes) {
     const m = /^([^.]*?)(\d+)([^.\d]*(?:\..*)?)$/.exec(name) ?? /^(.*?)(\d+)(\D*)$/.exec(name);
-    if (!m) {
+    // A number longer than a range bound may be (node-names.ts: 9 digits) is printed as is, so
+    // that the folded text expands back to the same names.
+    if (!m || (m[2] ?? '').length > 9) {
       loose.push(name);
       order.push(name);
       continue;
