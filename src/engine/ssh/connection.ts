@@ -186,6 +186,7 @@ export class NodeConnection {
         // channel open, an exec request, stdin and EOF) leaves in one write, as OpenSSH's client
         // writes its output buffer once per loop iteration. Commands are small request/answer
         // exchanges: with Nagle's algorithm a small packet would wait for the node's delayed ACK.
+        // See docs/decisions/0039-ssh-writes-per-loop-turn.md.
         coalesceWrites(sock);
         sock.setNoDelay(true);
         sock.connect({ host: t.host, port: t.port });
