@@ -16,9 +16,6 @@ import { type TestbedState, writeState } from './testbed-state.js';
 import { type RawUpOptions, validateUpOptions } from './up-options.js';
 import type { UpProgress } from './up-progress.js';
 
-/** MiB, V8's --max-semi-space-size for the node daemon. */
-const DAEMON_SEMI_SPACE_MIB = 32;
-
 export interface UpResult {
   layout: TestbedLayout;
   state: TestbedState;
@@ -73,10 +70,7 @@ async function up(
   progress?.update('prepared', 0, state.nodes);
 
   const logFd = openSync(l.log, 'a', 0o600);
-  // A larger young generation than V8's default (16 MiB semi-spaces): the daemon allocates per
-  // packet and per chunk for every node, and a quarter of its CPU was in other threads, the GC's
-  // helpers about half of it (docs/performance.md, change 16).
-  const child = spawn(process.execPath, [`--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`, daemonJs, l.dir], {
+  const child = spawn(process.execPath, [daemonJs, l.dir], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, KAPLOY_LOG_LEVEL: process.env.KAPLOY_TESTBED_LOG_LEVEL ?? 'info' },
