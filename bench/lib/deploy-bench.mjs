@@ -17,13 +17,14 @@ export const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').sl
 
 const TICK = 100; // USER_HZ on Linux
 
-/** CPU seconds of the process itself and of its waited-for children (the sandboxes), peak RSS. */
+/** CPU seconds of the process itself (and the system part of them) and of its waited-for children (the sandboxes), peak RSS. */
 export function procStats(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const cpu = (Number(stat[11]) + Number(stat[12])) / TICK;
+  const sys = Number(stat[12]) / TICK;
   const childCpu = (Number(stat[13]) + Number(stat[14])) / TICK;
   const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return { cpu, childCpu, peakMiB: Number(hwm) / 1024 };
+  return { cpu, sys, childCpu, peakMiB: Number(hwm) / 1024 };
 }
 
 /**

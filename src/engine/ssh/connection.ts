@@ -1,8 +1,10 @@
+import { Socket } from 'node:net';
 import ssh2, { type Algorithms, type Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 
 // ssh2 is CommonJS: Node's ESM loader only gives its default export.
 const { Client: SshClient } = ssh2;
 
+import { coalesceWrites } from '../../common/coalesce-writes.js';
 import type { Logger } from '../../common/logger.js';
 import { ChannelSlots } from './channel-slots.js';
 import { classifyConnectError } from './connect-error.js';
@@ -178,8 +180,18 @@ export class NodeConnection {
         }
       };
       const auth: PublicKeyAuthMethod = { type: 'publickey', username: t.username, key: p.privateKey };
+      const sock = new Socket();
       try {
+        // Our own socket, so that what ssh2 writes packet by packet in one event-loop turn (a
+        // channel open, an exec request, stdin and EOF) leaves in one write, as OpenSSH's client
+        // writes its output buffer once per loop iteration. Commands are small request/answer
+        // exchanges: with Nagle's algorithm a small packet would wait for the node's delayed ACK.
+        // See docs/decisions/0039-ssh-writes-per-loop-turn.md.
+        coalesceWrites(sock);
+        sock.setNoDelay(true);
+        sock.connect({ host: t.host, port: t.port });
         client.connect({
+          sock,
           host: t.host,
           port: t.port,
           username: t.username,
@@ -191,10 +203,8 @@ export class NodeConnection {
           keepaliveInterval: p.keepaliveIntervalMs,
           keepaliveCountMax: 3,
         });
-        // Commands are small request/answer exchanges (channel open, exec, stdin + EOF): Nagle's
-        // algorithm would hold each second small packet until the node's (delayed) ACK.
-        client.setNoDelay(true);
       } catch (e) {
+        sock.on('error', () => {}).destroy(); // ssh2 refused before taking it
         fail(classifyConnectError(t.node, where, e as Error, verdict));
       }
     });

@@ -1,5 +1,6 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Server as SshServer } from 'ssh2';
+import { coalesceWrites } from '../../common/coalesce-writes.js';
 
 function listen(server: NetServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -76,34 +77,4 @@ export class BootServices {
     }
     this.sockets.clear();
   }
-}
-
-/**
- * As sshd, which writes its output buffer once per loop iteration: the packets ssh2 writes one by
- * one in one event-loop turn (an exit status, EOF and close) leave in one write, instead of the
- * second and third waiting behind Nagle's algorithm for the engine's delayed ACK.
- */
-export function coalesceWrites(sock: Socket): void {
-  const write = sock.write;
-  const destroy = sock.destroy;
-  let corked = false;
-  const flush = () => {
-    if (!corked) return;
-    corked = false;
-    sock.uncork();
-  };
-  sock.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
-    if (!corked) {
-      corked = true;
-      this.cork();
-      process.nextTick(flush);
-    }
-    return write.apply(this, args);
-  } as Socket['write'];
-  // What was written before the connection is cut (a power loss, a dropped connection) had left,
-  // as with sshd: flush it first.
-  sock.destroy = function (this: Socket, ...args: Parameters<Socket['destroy']>) {
-    flush();
-    return destroy.apply(this, args);
-  } as Socket['destroy'];
 }

@@ -7,7 +7,7 @@ import { finishChannel, writeStderr } from './channel-io.js';
 import { type CommandFaults, diskWritePath } from './command-faults.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { killSandboxed, spawnSandboxed } from './sandbox-process.js';
-import { throttle } from './token-bucket.js';
+import { paced } from './token-bucket.js';
 
 export interface RelayCommand {
   port: number;
@@ -81,7 +81,7 @@ export function runRelay(
       finish(broken && sinkExit === 0 ? 1 : sinkExit);
     };
 
-    const received = up.pipe(throttle([rt.nicIn]));
+    const received = paced(up, [rt.nicIn]);
     let ended = false;
     up.on('end', () => {
       ended = true;
@@ -116,8 +116,8 @@ export function runRelay(
     const untrack = rt.track(sink);
     sink.stdin.on('error', sinkGone);
     diskWritePath(toSink, faults, rt.diskBucket, dropConnection).pipe(sink.stdin);
-    sink.stdout.pipe(throttle([rt.nicOut])).pipe(channel, { end: false });
-    sink.stderr.pipe(throttle([rt.nicOut])).pipe(channel.stderr, { end: false });
+    paced(sink.stdout, [rt.nicOut]).pipe(channel, { end: false });
+    paced(sink.stderr, [rt.nicOut]).pipe(channel.stderr, { end: false });
     sink.on('error', (e) => writeStderr(channel, `kaploy-relay: cannot start the sink: ${e.message}`));
     sink.on('close', (code) => {
       untrack();
@@ -133,11 +133,11 @@ export function runRelay(
     for (const next of cmd.next) {
       const toNext = new PassThrough();
       received.pipe(toNext);
-      const paced = toNext.pipe(throttle([rt.nicOut]));
+      const out = paced(toNext, [rt.nicOut]);
       // Served = we ended the stream ourselves and every byte left; a socket also "finishes" when
       // the child closes first (Node then ends our side), which is a failure.
       let allSent = false;
-      paced.once('end', () => {
+      out.once('end', () => {
         allSent = true;
       });
       let done = false;
@@ -161,7 +161,7 @@ export function runRelay(
           down.on('error', (e) => settle(e.message));
           down.on('finish', () => settle(allSent ? undefined : 'connection closed early'));
           down.on('close', () => settle(allSent || broken ? undefined : 'connection closed early'));
-          paced.pipe(down);
+          out.pipe(down);
         },
         (e: Error) => settle(e.message),
       );

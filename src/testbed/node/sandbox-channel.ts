@@ -4,7 +4,7 @@ import type { BootedSystem } from './booted-system.js';
 import { finishChannel, writeStderr } from './channel-io.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { killSandboxed, spawnSandboxed } from './sandbox-process.js';
-import { throttle } from './token-bucket.js';
+import { paced } from './token-bucket.js';
 
 /**
  * Runs `argv` for real in the booted system's sandbox with the channel as its stdio: `input`
@@ -30,8 +30,8 @@ export function runOnChannel(
   child.stdin.on('error', () => {}); // EPIPE when the command exits before reading all its input
   input.on('error', () => {});
   input.pipe(child.stdin);
-  const out = child.stdout.pipe(throttle([rt.nicOut]));
-  const err = child.stderr.pipe(throttle([rt.nicOut]));
+  const out = paced(child.stdout, [rt.nicOut]);
+  const err = paced(child.stderr, [rt.nicOut]);
   out.pipe(channel, { end: false });
   err.pipe(channel.stderr, { end: false });
   out.on('end', done);

@@ -14,13 +14,22 @@ export class SerialConsole {
   private readonly sessions = new Set<ConsoleSession>();
   private login: { hostname: string; spawnShell: () => SandboxProcess } | undefined;
   private writes: Promise<void> = Promise.resolve();
+  /** Lines printed while an append is queued: they leave with it, one append for a burst. */
+  private pending = '';
 
   constructor(private readonly file: string) {}
 
   print(line: string): void {
     this.recent.push(line);
     if (this.recent.length > RECENT_LINES) this.recent.shift();
-    this.writes = this.writes.then(() => appendFile(this.file, `${line}\n`).catch(() => undefined));
+    const queued = this.pending !== '';
+    this.pending += `${line}\n`;
+    if (!queued)
+      this.writes = this.writes.then(() => {
+        const text = this.pending;
+        this.pending = '';
+        return appendFile(this.file, text).catch(() => undefined);
+      });
     for (const s of this.sessions) s.output(`${line}\r\n`);
   }
 

@@ -20,10 +20,14 @@ export function serveSessions(
   server.on('connection', (client: Connection, info) => {
     const drop = dropOf({ ip: info.ip, port: info.port });
     client.on('error', (e) => rt.logger.debug({ err: e }, 'ssh connection error'));
+    // A client asks whether its key would do, then signs (two requests per login): the keys are
+    // read once per connection and system, not at each request.
+    let read: { system: object; keys: ReturnType<typeof readAuthorizedKeys> } | undefined;
     client.on('authentication', (ctx) => {
       const system = rt.system();
       if (ctx.method !== 'publickey' || ctx.username !== 'root' || !system) return ctx.reject(['publickey']);
-      readAuthorizedKeys(system.authorizedKeys()).then(
+      if (read?.system !== system) read = { system, keys: readAuthorizedKeys(system.authorizedKeys()) };
+      read.keys.then(
         (keys) => {
           const signed = ctx.signature
             ? { blob: ctx.blob as Buffer, signature: ctx.signature, hashAlgo: ctx.hashAlgo }

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 
 /**
  * A token bucket in bytes per second (burst 64 KiB by default). Takers queue in FIFO order so
@@ -53,4 +53,16 @@ export function throttle(buckets: readonly (TokenBucket | undefined)[]): Transfo
       })();
     },
   });
+}
+
+/**
+ * `source` at the pace of every given bucket: piped through a throttle stage, or `source` itself
+ * when no bucket is set (an unlimited NIC or disk), which saves a stream stage (and its per-chunk
+ * work) on every command's stdio and every relay hop.
+ */
+export function paced<R extends Readable>(
+  source: R,
+  buckets: readonly (TokenBucket | undefined)[],
+): R | Transform {
+  return buckets.some((b) => b !== undefined) ? source.pipe(throttle(buckets)) : source;
 }

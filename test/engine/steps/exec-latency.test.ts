@@ -1,8 +1,8 @@
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coalesceWrites } from '../../../src/common/coalesce-writes.js';
 import type { SshTarget } from '../../../src/engine/ssh/index.js';
 import { nodeCommands } from '../../../src/formats/node-commands.js';
-import { coalesceWrites } from '../../../src/testbed/node/boot-services.js';
 import { waitState } from '../../testbed/node/fixtures.js';
 import { startVSite, type VSite } from './helpers/vsite.js';
 
