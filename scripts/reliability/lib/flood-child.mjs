@@ -4,7 +4,7 @@
 import { openIdle } from '../../../bench/lib/idle-flood.mjs';
 
 const [port, n, holdMs, ...addresses] = process.argv.slice(2);
-const f = openIdle(Number(port), addresses, Number(n));
+const f = await openIdle(Number(port), addresses, Number(n));
 setTimeout(() => {
   process.stdout.write(`${JSON.stringify(f.summary())}\n`);
   f.close();

@@ -43,7 +43,9 @@ export default {
       const notes = [];
       const one = await floodRun(site, port, ['127.0.0.1'], n, signal);
       log(`1 address: ${JSON.stringify(one)}`);
-      if (one.during.answered === 10 && one.after.answered === 10) passed++;
+      // A flood the kernel did not connect proves nothing: at least half of it must have connected.
+      const flooded = (r) => r.connected >= n / 2;
+      if (flooded(one) && one.during.answered === 10 && one.after.answered === 10) passed++;
       notes.push(
         `1 address: ${one.connected} connected, other address ${one.during.text} during, ${one.after.text} after`,
       );
@@ -55,7 +57,7 @@ export default {
         signal,
       );
       log(`100 addresses: ${JSON.stringify(many)}`);
-      if (many.after.answered === 10) passed++;
+      if (flooded(many) && many.after.answered === 10) passed++;
       notes.push(`100 addresses: ${many.connected} connected, ${many.after.text} after header_timeout`);
       const same = site.enginePid() === pid;
       if (!same) notes.push('the engine died during the flood');
