@@ -8,10 +8,10 @@
 // Usage: npm run build && node bench/idle-connections.mjs [--connections 19000]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { flood } from './lib/idle-flood.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -50,65 +50,14 @@ function startEngine() {
   });
 }
 
-/** One GET from `from`; resolves with the time to the first byte of the answer, or 'refused'. */
-function request(port, from) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const s = net.connect({ host: '127.0.0.1', port, localAddress: from });
-    let answered = false;
-    s.once('connect', () => s.write('GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
-    s.once('data', () => {
-      answered = true;
-      resolve(performance.now() - t0);
-      s.destroy();
-    });
-    s.once('error', () => undefined);
-    s.once('close', () => {
-      if (!answered) resolve('refused');
-    });
-    s.setTimeout(15_000, () => s.destroy());
-  });
-}
-
-async function flood(port, addresses) {
-  const socks = [];
-  for (let i = 0; i < N; i++) {
-    const s = net.connect({ host: '127.0.0.1', port, localAddress: addresses[i % addresses.length] });
-    const rec = { s, connected: 0, closed: 0 };
-    s.once('connect', () => {
-      rec.connected = performance.now();
-    });
-    s.once('error', () => undefined);
-    s.once('close', () => {
-      rec.closed = performance.now();
-    });
-    socks.push(rec);
-  }
-  const probe = async () => {
-    const times = [];
-    for (let i = 0; i < 10; i++) times.push(await request(port, '127.0.0.2'));
-    const ok = times.filter((t) => t !== 'refused').sort((a, b) => a - b);
-    return `${ok.length}/10${ok.length ? ` (${ok[Math.floor(ok.length / 2)].toFixed(1)} ms)` : ''}`;
-  };
-  await new Promise((r) => setTimeout(r, 2000));
-  const during = await probe();
-  await new Promise((r) => setTimeout(r, 13_000));
-  const after = await probe();
-  const connected = socks.filter((r) => r.connected > 0);
-  const atOnce = connected.filter((r) => r.closed > 0 && r.closed - r.connected < 1000).length;
-  const byTimeout = connected.filter((r) => r.closed > 0 && r.closed - r.connected >= 1000).length;
-  const open = connected.filter((r) => r.closed === 0).length;
-  for (const r of socks) r.s.destroy();
-  return { connected: connected.length, atOnce, byTimeout, open, during, after };
-}
-
 try {
   const { child, port } = await startEngine();
   try {
-    const one = await flood(port, ['127.0.0.1']);
+    const one = await flood(port, ['127.0.0.1'], N);
     const many = await flood(
       port,
       Array.from({ length: 100 }, (_, i) => `127.0.1.${i + 1}`),
+      N,
     );
     console.log(
       `idle connections: ${N} that send nothing, load ${os
@@ -125,7 +74,7 @@ try {
       ['100 addresses', many],
     ])
       console.log(
-        `| ${name} | ${r.connected} | ${r.atOnce} | ${r.byTimeout} | ${r.open} | ${r.during} | ${r.after} |`,
+        `| ${name} | ${r.connected} | ${r.atOnce} | ${r.byTimeout} | ${r.open} | ${r.during.text} | ${r.after.text} |`,
       );
   } finally {
     child.kill('SIGTERM');
