@@ -111,14 +111,13 @@ export class OperationService {
 
   // --- durable workflows (docs/decisions/0033-durable-workflows.md) ---
   /**
-   * An operation an engine restart interrupted, live again under its id at once (followed, its
-   * nodes registered); its plan, made again from its stored request, starts it where its nodes
-   * were; a refusal of its checks ends it failed, its nodes in the kind's failed state.
+   * An operation of an earlier engine live again under its id, before its plan is made again: a
+   * stand-in plan from its stored request (no run; `settle` says what its nodes become if it ends
+   * before the real plan exists), its log's next generation, every node waiting.
    */
-  #resume(r: Resumption): void {
-    const { kind, wid } = r;
+  #liveAgain(r: Resumption, settle: OperationPlan<BaseOutcome>['settle']) {
     const standIn: OperationPlan<BaseOutcome> = {
-      kind,
+      kind: r.kind,
       user: r.user,
       nodes: r.nodes,
       request: r.request,
@@ -126,14 +125,26 @@ export class OperationService {
       discarded: [],
       debug: false,
       run: async () => [],
-      settle: (o) =>
-        this.ctx.store.nodes.get(o.node)?.wid === wid ? { state: kind.failedState } : undefined,
+      settle,
     };
-    const log = new OperationLog([], this.ctx.store.progress.resumed(wid) * LOG_GENERATION);
-    const live = this.#newLive(standIn, { wid, log, controller: new AbortController() });
+    const log = new OperationLog([], this.ctx.store.progress.resumed(r.wid) * LOG_GENERATION);
+    const live = this.#newLive(standIn, { wid: r.wid, log, controller: new AbortController() });
     live.startedAt = r.created;
-    live.touched = true;
     for (const n of r.nodes) log.nodes.set(n, { state: 'waiting' });
+    return { live, standIn };
+  }
+
+  /**
+   * An operation an engine restart interrupted, live again under its id at once (followed, its
+   * nodes registered); its plan, made again from its stored request, starts it where its nodes
+   * were; a refusal of its checks ends it failed, its nodes in the kind's failed state.
+   */
+  #resume(r: Resumption): void {
+    const { kind, wid } = r;
+    const { live } = this.#liveAgain(r, (o) =>
+      this.ctx.store.nodes.get(o.node)?.wid === wid ? { state: kind.failedState } : undefined,
+    );
+    live.touched = true;
     // Admitted before the restart: counted in flight again, over the bound if need be.
     this.#admission.adopt(wid, r.nodes.length);
     const attached = this.#attach(live);
@@ -159,22 +170,8 @@ export class OperationService {
    * its owner's, on the nodes they kept) and it starts. Cancelled while it waits, it ends cancelled.
    */
   #requeue(r: Resumption): void {
-    const { kind, wid } = r;
-    const standIn: OperationPlan<BaseOutcome> = {
-      kind,
-      user: r.user,
-      nodes: r.nodes,
-      request: r.request,
-      env: '',
-      discarded: [],
-      debug: false,
-      run: async () => [],
-      settle: () => undefined,
-    };
-    const log = new OperationLog([], this.ctx.store.progress.resumed(wid) * LOG_GENERATION);
-    const live = this.#newLive(standIn, { wid, log, controller: new AbortController() });
-    live.startedAt = r.created;
-    for (const n of r.nodes) log.nodes.set(n, { state: 'waiting' });
+    const { wid } = r;
+    const { live, standIn } = this.#liveAgain(r, () => undefined);
     const queued = enterAdmission(this.ctx, this.#admission, live, standIn, true);
     const attached = this.#attach(live);
     const { signal } = live.controller;
